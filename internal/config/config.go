@@ -1,0 +1,344 @@
+// Package config holds the typed configuration of every vigil role.
+//
+// A configuration is built in four layers, each overriding the one before:
+// the defaults in this file, a YAML file, VIGIL_* environment variables, and
+// command-line flags. Every leaf key has one name in each layer, derived from
+// its YAML path (database.url, VIGIL_DATABASE_URL, --database-url), so the
+// three can never drift apart. Unknown YAML keys are errors, and every error
+// names the key it is about.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalid is wrapped by every validation and parsing error, so callers can
+// tell a configuration problem from an I/O failure.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level" help:"minimum level logged: debug, info, warn or error"`
+	Format string `yaml:"format" help:"text for terminals, json for log collectors"`
+}
+
+// Ops configures the operations listener that serves /health and /metrics.
+type Ops struct {
+	Listen string `yaml:"listen" help:"host:port of the operations listener (/health, /metrics); port 0 picks a free one"`
+}
+
+// Database selects the store.
+type Database struct {
+	URL          string        `yaml:"url" help:"sqlite:PATH (embedded, default) or postgres://user:pass@host:port/db"`
+	MaxOpenConns int           `yaml:"max_open_conns" help:"upper bound on open connections to the database"`
+	BusyTimeout  time.Duration `yaml:"busy_timeout" help:"how long a SQLite writer waits for a lock before failing"`
+}
+
+// Chain selects the subtensor endpoint and subnet.
+type Chain struct {
+	Network string  `yaml:"network" help:"finney, test, local, or a ws:// or wss:// endpoint"`
+	Netuid  *uint16 `yaml:"netuid" help:"the subnet this node serves (required)"`
+}
+
+// Wallet locates the bittensor wallet whose hotkey signs for this node.
+type Wallet struct {
+	Path   string `yaml:"path" help:"directory holding bittensor wallets"`
+	Name   string `yaml:"name" help:"wallet (coldkey) name"`
+	Hotkey string `yaml:"hotkey" help:"hotkey name inside the wallet"`
+}
+
+// Shutdown bounds how long a stopping process may drain in-flight work.
+type Shutdown struct {
+	DrainTimeout time.Duration `yaml:"drain_timeout" help:"how long in-flight work may take to finish after SIGINT/SIGTERM"`
+}
+
+// Axon configures the HTTP synapse server of a miner.
+type Axon struct {
+	Listen       string `yaml:"listen" help:"host:port the axon listens on"`
+	ExternalIP   string `yaml:"external_ip" help:"IP advertised on chain (empty: detected)"`
+	ExternalPort int    `yaml:"external_port" help:"port advertised on chain (0: the listen port)"`
+}
+
+// WorkerHub configures the WebSocket endpoint where a miner's workers connect.
+type WorkerHub struct {
+	Listen string `yaml:"listen" help:"host:port where workers connect over WebSocket"`
+}
+
+// MinerLink tells a worker where its miner is.
+type MinerLink struct {
+	URL string `yaml:"url" help:"ws:// or wss:// address of the miner's worker hub"`
+}
+
+// Validator is the configuration of `vigil validator`.
+type Validator struct {
+	Log      Log      `yaml:"log"`
+	Ops      Ops      `yaml:"ops"`
+	Database Database `yaml:"database"`
+	Chain    Chain    `yaml:"chain"`
+	Wallet   Wallet   `yaml:"wallet"`
+	Shutdown Shutdown `yaml:"shutdown"`
+}
+
+// Miner is the configuration of `vigil miner`.
+type Miner struct {
+	Log       Log       `yaml:"log"`
+	Ops       Ops       `yaml:"ops"`
+	Chain     Chain     `yaml:"chain"`
+	Wallet    Wallet    `yaml:"wallet"`
+	Axon      Axon      `yaml:"axon"`
+	WorkerHub WorkerHub `yaml:"worker_hub"`
+	Shutdown  Shutdown  `yaml:"shutdown"`
+}
+
+// Worker is the configuration of `vigil worker`.
+type Worker struct {
+	Log      Log       `yaml:"log"`
+	Ops      Ops       `yaml:"ops"`
+	Miner    MinerLink `yaml:"miner"`
+	Shutdown Shutdown  `yaml:"shutdown"`
+}
+
+// The defaults, in one place.
+func defaultLog() Log           { return Log{Level: "info", Format: "text"} }
+func defaultShutdown() Shutdown { return Shutdown{DrainTimeout: 30 * time.Second} }
+func defaultWallet() Wallet {
+	return Wallet{Path: "~/.bittensor/wallets", Name: "default", Hotkey: "default"}
+}
+
+// DefaultDatabase is the embedded store used when nothing else is configured.
+func DefaultDatabase() Database {
+	return Database{URL: "sqlite:vigil.db", MaxOpenConns: 8, BusyTimeout: 5 * time.Second}
+}
+
+// DefaultValidator returns the validator defaults.
+func DefaultValidator() Validator {
+	return Validator{
+		Log:      defaultLog(),
+		Ops:      Ops{Listen: "127.0.0.1:9100"},
+		Database: DefaultDatabase(),
+		Chain:    Chain{Network: "local"},
+		Wallet:   defaultWallet(),
+		Shutdown: defaultShutdown(),
+	}
+}
+
+// DefaultMiner returns the miner defaults.
+func DefaultMiner() Miner {
+	return Miner{
+		Log:       defaultLog(),
+		Ops:       Ops{Listen: "127.0.0.1:9101"},
+		Chain:     Chain{Network: "local"},
+		Wallet:    defaultWallet(),
+		Axon:      Axon{Listen: "0.0.0.0:8091"},
+		WorkerHub: WorkerHub{Listen: "0.0.0.0:8092"},
+		Shutdown:  defaultShutdown(),
+	}
+}
+
+// DefaultWorker returns the worker defaults.
+func DefaultWorker() Worker {
+	return Worker{
+		Log:      defaultLog(),
+		Ops:      Ops{Listen: "127.0.0.1:9102"},
+		Miner:    MinerLink{URL: "ws://127.0.0.1:8092"},
+		Shutdown: defaultShutdown(),
+	}
+}
+
+func invalid(key, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
+}
+
+// Validate checks the logging keys.
+func (l Log) Validate() error {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return invalid("log.level", "unsupported level %q (want debug, info, warn or error)", l.Level)
+	}
+	switch l.Format {
+	case "text", "json":
+	default:
+		return invalid("log.format", "unsupported format %q (want text or json)", l.Format)
+	}
+	return nil
+}
+
+// Validate checks the operations listener address.
+func (o Ops) Validate() error { return validateListen("ops.listen", o.Listen) }
+
+func validateListen(key, addr string) error {
+	if addr == "" {
+		return invalid(key, "required")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return invalid(key, "not a host:port address %q", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return invalid(key, "port %q out of range 0-65535", port)
+	}
+	return nil
+}
+
+// Engine names the database engine a URL selects.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// ParseDatabaseURL returns the engine of a database URL and, for SQLite, the
+// file path it names. "sqlite:PATH", "sqlite://PATH" and "sqlite:///ABS" are
+// all accepted because operators write all three.
+func ParseDatabaseURL(raw string) (Engine, string, error) {
+	if raw == "" {
+		return "", "", invalid("database.url", "required")
+	}
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || scheme == "" {
+		return "", "", invalid("database.url", "no scheme in %q (want sqlite:PATH or postgres://…)", raw)
+	}
+	switch strings.ToLower(scheme) {
+	case "sqlite", "sqlite3":
+		path := strings.TrimPrefix(rest, "//")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			return "", "", invalid("database.url", "SQLite options are set by vigil; remove %q", path[i:])
+		}
+		if path == "" {
+			return "", "", invalid("database.url", "no file path in %q", raw)
+		}
+		return SQLite, path, nil
+	case "postgres", "postgresql":
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", "", invalid("database.url", "malformed PostgreSQL URL: %v", redactURLError(err))
+		}
+		if u.Host == "" {
+			return "", "", invalid("database.url", "no host in PostgreSQL URL")
+		}
+		return Postgres, "", nil
+	default:
+		return "", "", invalid("database.url", "unsupported scheme %q (want sqlite or postgres)", scheme)
+	}
+}
+
+// redactURLError drops the URL from a url.Error, which would otherwise echo
+// a password into logs.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Validate checks the database keys.
+func (d Database) Validate() error {
+	if _, _, err := ParseDatabaseURL(d.URL); err != nil {
+		return err
+	}
+	if d.MaxOpenConns < 1 || d.MaxOpenConns > 1000 {
+		return invalid("database.max_open_conns", "%d out of range 1-1000", d.MaxOpenConns)
+	}
+	if d.BusyTimeout < 0 || d.BusyTimeout > 10*time.Minute {
+		return invalid("database.busy_timeout", "%s out of range 0-10m", d.BusyTimeout)
+	}
+	return nil
+}
+
+// Validate checks the chain keys.
+func (c Chain) Validate() error {
+	switch c.Network {
+	case "finney", "test", "local":
+	default:
+		u, err := url.Parse(c.Network)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			return invalid("chain.network", "unsupported network %q (want finney, test, local, or a ws:// or wss:// URL)", c.Network)
+		}
+	}
+	if c.Netuid == nil {
+		return invalid("chain.netuid", "required (the subnet this node serves)")
+	}
+	return nil
+}
+
+// Validate checks the wallet keys.
+func (w Wallet) Validate() error {
+	for _, kv := range [][2]string{{"wallet.path", w.Path}, {"wallet.name", w.Name}, {"wallet.hotkey", w.Hotkey}} {
+		if kv[1] == "" {
+			return invalid(kv[0], "required")
+		}
+	}
+	for _, kv := range [][2]string{{"wallet.name", w.Name}, {"wallet.hotkey", w.Hotkey}} {
+		if strings.ContainsAny(kv[1], `/\`) || kv[1] == "." || kv[1] == ".." {
+			return invalid(kv[0], "%q is not a plain name", kv[1])
+		}
+	}
+	return nil
+}
+
+// Validate checks the shutdown keys.
+func (s Shutdown) Validate() error {
+	if s.DrainTimeout <= 0 || s.DrainTimeout > 10*time.Minute {
+		return invalid("shutdown.drain_timeout", "%s out of range (0, 10m]", s.DrainTimeout)
+	}
+	return nil
+}
+
+// Validate checks the axon keys.
+func (a Axon) Validate() error {
+	if err := validateListen("axon.listen", a.Listen); err != nil {
+		return err
+	}
+	if a.ExternalIP != "" && net.ParseIP(a.ExternalIP) == nil {
+		return invalid("axon.external_ip", "%q is not an IP address", a.ExternalIP)
+	}
+	if a.ExternalPort < 0 || a.ExternalPort > 65535 {
+		return invalid("axon.external_port", "%d out of range 0-65535", a.ExternalPort)
+	}
+	return nil
+}
+
+// Validate checks the miner link.
+func (m MinerLink) Validate() error {
+	u, err := url.Parse(m.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return invalid("miner.url", "%q is not a ws:// or wss:// URL", m.URL)
+	}
+	return nil
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks every key of the validator configuration.
+func (v Validator) Validate() error {
+	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Database.Validate(),
+		v.Chain.Validate(), v.Wallet.Validate(), v.Shutdown.Validate())
+}
+
+// Validate checks every key of the miner configuration.
+func (m Miner) Validate() error {
+	return firstError(m.Log.Validate(), m.Ops.Validate(), m.Chain.Validate(), m.Wallet.Validate(),
+		m.Axon.Validate(), validateListen("worker_hub.listen", m.WorkerHub.Listen), m.Shutdown.Validate())
+}
+
+// Validate checks every key of the worker configuration.
+func (w Worker) Validate() error {
+	return firstError(w.Log.Validate(), w.Ops.Validate(), w.Miner.Validate(), w.Shutdown.Validate())
+}

@@ -1,0 +1,237 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "validator.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const minimal = "chain:\n  netuid: 7\n"
+
+func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
+	cases := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		flags   map[string]string
+		wantErr string // every error must start with the key it is about
+	}{
+		{"unknown top-level key", minimal + "databse:\n  url: sqlite:x.db\n", nil, nil, "databse: unknown key (validator.yaml:3)"},
+		{"unknown nested key", minimal + "database:\n  urll: sqlite:x.db\n", nil, nil, "database.urll: unknown key (validator.yaml:4)"},
+		{"unsupported scheme", minimal + "database:\n  url: mysql://u@h/db\n", nil, nil, `database.url: unsupported scheme "mysql"`},
+		{"url without scheme", minimal + "database:\n  url: vigil.db\n", nil, nil, `database.url: no scheme in "vigil.db"`},
+		{"postgres without host", minimal + "database:\n  url: postgres:///db\n", nil, nil, "database.url: no host"},
+		{"bad url from env", minimal, map[string]string{"VIGIL_DATABASE_URL": "redis://x"}, nil, `database.url: unsupported scheme "redis"`},
+		{"missing netuid", "log:\n  level: debug\n", nil, nil, "chain.netuid: required"},
+		{"netuid not a number", "chain:\n  netuid: seven\n", nil, nil, `chain.netuid: invalid value "seven" (validator.yaml:2): expected an integer from 0 to 65535`},
+		{"netuid too large from env", minimal, map[string]string{"VIGIL_CHAIN_NETUID": "70000"}, nil, `chain.netuid: invalid value "70000" from VIGIL_CHAIN_NETUID`},
+		{"bad duration from flag", minimal, nil, map[string]string{"shutdown-drain-timeout": "soon"}, `shutdown.drain_timeout: invalid value "soon" from --shutdown-drain-timeout: expected a duration`},
+		{"zero drain timeout", minimal + "shutdown:\n  drain_timeout: 0s\n", nil, nil, "shutdown.drain_timeout: 0s out of range"},
+		{"bad log format", minimal + "log:\n  format: xml\n", nil, nil, `log.format: unsupported format "xml"`},
+		{"bad log level", minimal, map[string]string{"VIGIL_LOG_LEVEL": "loud"}, nil, `log.level: unsupported level "loud"`},
+		{"bad ops listen", minimal + "ops:\n  listen: localhost\n", nil, nil, `ops.listen: not a host:port address "localhost"`},
+		{"bad network", "chain:\n  netuid: 7\n  network: http://node\n", nil, nil, "chain.network: unsupported network"},
+		{"wallet name with slash", minimal + "wallet:\n  name: ../x\n", nil, nil, `wallet.name: "../x" is not a plain name`},
+		{"section given a scalar", minimal + "database: sqlite:x.db\n", nil, nil, "database: expected a mapping of keys (validator.yaml:3)"},
+		{"leaf given a list", minimal + "log:\n  level: [debug]\n", nil, nil, "log.level: expected a single value"},
+		{"top level not a mapping", "- a\n- b\n", nil, nil, "top level: expected a mapping"},
+		{"duplicate key", minimal + "log:\n  level: debug\n  level: info\n", nil, nil, `"level" already defined`},
+		{"sqlite options", minimal + "database:\n  url: sqlite:x.db?_pragma=foo\n", nil, nil, "database.url: SQLite options are set by vigil"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadRole(DefaultValidator(), Source{File: writeFile(t, tc.file), LookupEnv: envOf(tc.env), Flags: tc.flags})
+			if err == nil {
+				t.Fatalf("want error containing %q, got none", tc.wantErr)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %q does not wrap ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadLayersOverrideInOrder(t *testing.T) {
+	file := writeFile(t, `
+log:
+  level: debug
+database:
+  url: sqlite:file.db
+  max_open_conns: 3
+chain:
+  netuid: 7
+  network: finney
+shutdown:
+  drain_timeout: 45s
+`)
+	env := map[string]string{
+		"VIGIL_DATABASE_URL":    "postgres://u:p@127.0.0.1:5432/vigil",
+		"VIGIL_CHAIN_NETUID":    "9",
+		"VIGIL_UNRELATED_THING": "ignored",
+	}
+	flags := map[string]string{"chain-netuid": "11", "log-format": "json"}
+	cfg, err := LoadRole(DefaultValidator(), Source{File: file, LookupEnv: envOf(env), Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log.Level != "debug" || cfg.Log.Format != "json" {
+		t.Errorf("log = %+v, want level from file and format from flag", cfg.Log)
+	}
+	if cfg.Database.URL != env["VIGIL_DATABASE_URL"] {
+		t.Errorf("database.url = %q, want the environment's", cfg.Database.URL)
+	}
+	if cfg.Database.MaxOpenConns != 3 {
+		t.Errorf("database.max_open_conns = %d, want 3 from file", cfg.Database.MaxOpenConns)
+	}
+	if cfg.Database.BusyTimeout != 5*time.Second {
+		t.Errorf("database.busy_timeout = %s, want the default 5s", cfg.Database.BusyTimeout)
+	}
+	if cfg.Chain.Netuid == nil || *cfg.Chain.Netuid != 11 {
+		t.Errorf("chain.netuid = %v, want 11 from the flag", cfg.Chain.Netuid)
+	}
+	if cfg.Chain.Network != "finney" || cfg.Shutdown.DrainTimeout != 45*time.Second {
+		t.Errorf("chain.network = %q, drain = %s", cfg.Chain.Network, cfg.Shutdown.DrainTimeout)
+	}
+}
+
+func TestLoadEmptyAndNullKeepDefaults(t *testing.T) {
+	cfg, err := LoadRole(DefaultValidator(), Source{File: writeFile(t, minimal+"log:\n  level:\ndatabase:\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultValidator()
+	if cfg.Log != want.Log || cfg.Database != want.Database {
+		t.Errorf("got %+v %+v, want defaults", cfg.Log, cfg.Database)
+	}
+	if _, err := LoadRole(DefaultValidator(), Source{File: writeFile(t, ""), Flags: map[string]string{"chain-netuid": "1"}}); err != nil {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := LoadRole(DefaultValidator(), Source{File: filepath.Join(t.TempDir(), "nope.yaml")})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("want a not-exist error, got %v", err)
+	}
+}
+
+func TestParseDatabaseURL(t *testing.T) {
+	cases := []struct {
+		in     string
+		engine Engine
+		path   string
+	}{
+		{"sqlite:vigil.db", SQLite, "vigil.db"},
+		{"sqlite://data/vigil.db", SQLite, "data/vigil.db"},
+		{"sqlite:///var/lib/vigil/vigil.db", SQLite, "/var/lib/vigil/vigil.db"},
+		{"postgres://vigil:secret@db:5432/vigil?sslmode=disable", Postgres, ""},
+		{"postgresql://db/vigil", Postgres, ""},
+	}
+	for _, tc := range cases {
+		e, p, err := ParseDatabaseURL(tc.in)
+		if err != nil || e != tc.engine || p != tc.path {
+			t.Errorf("ParseDatabaseURL(%q) = %q, %q, %v; want %q, %q", tc.in, e, p, err, tc.engine, tc.path)
+		}
+	}
+	// A malformed URL must not echo its password.
+	_, _, err := ParseDatabaseURL("postgres://vigil:s3cret@db:port/x")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("malformed URL error %v leaks or is missing", err)
+	}
+}
+
+func TestKeysNamesAreConsistent(t *testing.T) {
+	keys := Keys(DefaultValidator())
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k.Help == "" {
+			t.Errorf("%s has no help text", k.Path)
+		}
+		if want := EnvPrefix + strings.ToUpper(strings.NewReplacer(".", "_").Replace(k.Path)); k.Env != want {
+			t.Errorf("%s: env %s, want %s", k.Path, k.Env, want)
+		}
+		if seen[k.Flag] {
+			t.Errorf("flag %s defined twice", k.Flag)
+		}
+		seen[k.Flag] = true
+	}
+	if !seen["database-url"] || !seen["log-format"] || !seen["shutdown-drain-timeout"] {
+		t.Errorf("expected flags missing from %v", seen)
+	}
+}
+
+func TestBindFlags(t *testing.T) {
+	fs := flag.NewFlagSet("validator", flag.ContinueOnError)
+	vals := BindFlags(fs, Keys(DefaultValidator()))
+	if err := fs.Parse([]string{"--database-url", "sqlite:x.db", "--chain-netuid=3"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadRole(DefaultValidator(), Source{Flags: vals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.URL != "sqlite:x.db" || *cfg.Chain.Netuid != 3 {
+		t.Errorf("flags not applied: %+v %v", cfg.Database, *cfg.Chain.Netuid)
+	}
+	if u := fs.Lookup("database-url").Usage; !strings.Contains(u, "VIGIL_DATABASE_URL") || !strings.Contains(u, "default sqlite:vigil.db") {
+		t.Errorf("usage %q does not name the env variable and default", u)
+	}
+}
+
+// The example files are documentation: each must load, and each must mention
+// every key its role has, so that a new key cannot go undocumented.
+func TestExampleFiles(t *testing.T) {
+	roles := map[string]func(string) ([]Key, error){
+		"validator.yaml": func(p string) ([]Key, error) {
+			_, err := LoadRole(DefaultValidator(), Source{File: p})
+			return Keys(DefaultValidator()), err
+		},
+		"miner.yaml": func(p string) ([]Key, error) {
+			_, err := LoadRole(DefaultMiner(), Source{File: p})
+			return Keys(DefaultMiner()), err
+		},
+		"worker.yaml": func(p string) ([]Key, error) {
+			_, err := LoadRole(DefaultWorker(), Source{File: p})
+			return Keys(DefaultWorker()), err
+		},
+	}
+	for name, load := range roles {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join("..", "..", "config", name)
+			keys, err := load(p)
+			if err != nil {
+				t.Fatalf("example %s does not load: %v", name, err)
+			}
+			body, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keys {
+				leaf := k.Path[strings.LastIndexByte(k.Path, '.')+1:]
+				if !strings.Contains(string(body), leaf+":") {
+					t.Errorf("%s does not document %s", name, k.Path)
+				}
+			}
+		})
+	}
+}
