@@ -13,7 +13,8 @@
 #     127.0.0.1 on a random free port, with durability turned off for speed.
 #     VIGIL_TEST_POSTGRES_URL is exported for CMD, and the server is stopped and
 #     its directory removed when the script exits (also on failure, Ctrl-C or
-#     SIGTERM).
+#     SIGTERM; bash handles a SIGTERM sent to this script alone once CMD has
+#     exited, so send it to the process group to stop CMD as well).
 #   * The script exits with CMD's exit status.
 #
 # PostgreSQL binaries are taken from /usr/lib/postgresql/<highest>/bin, or from
@@ -171,7 +172,7 @@ as_pg() {
 	else
 		local cmd
 		printf -v cmd '%q ' "$@"
-		su -s /bin/sh -c "$cmd" "$PG_RUN_USER"
+		su -s /bin/bash -c "$cmd" "$PG_RUN_USER"
 	fi
 }
 
