@@ -211,6 +211,30 @@ func (c *Client) Call(ctx context.Context, method string, params []any, result a
 	return nil
 }
 
+// CallIdempotent is Call for reads: a retriable failure (dropped socket, a
+// node slow to answer one attempt) is retried with backoff until ctx ends or
+// the call's overall timeout passes. Never use it to submit extrinsics.
+func (c *Client) CallIdempotent(ctx context.Context, method string, params []any, result any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.CallTimeout)
+		defer cancel()
+	}
+	wait := c.opts.MinBackoff
+	for {
+		err := c.Call(ctx, method, params, result)
+		if err == nil || !errors.Is(err, ErrConnectionLost) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+		wait = min(wait*2, c.opts.MaxBackoff)
+	}
+}
+
 func (c *Client) call(ctx context.Context, method string, params []any) (json.RawMessage, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -310,3 +310,19 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		t.Errorf("Dial without URL: %v", err)
 	}
 }
+
+func TestCallIdempotentRidesOutADrop(t *testing.T) {
+	f := newFakeNode(t)
+	c := dial(t, f, 5*time.Second)
+	for range 20 {
+		f.dropAll()
+		var got []int
+		if err := c.CallIdempotent(context.Background(), "echo", []any{3}, &got); err != nil || len(got) != 1 || got[0] != 3 {
+			t.Fatalf("CallIdempotent after a drop: %v %v", got, err)
+		}
+	}
+	// A node error is an answer, not a reason to retry.
+	if err := c.CallIdempotent(context.Background(), "fail", nil, nil); err == nil || IsRetriable(err) {
+		t.Errorf("fail: %v", err)
+	}
+}

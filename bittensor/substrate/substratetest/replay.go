@@ -1,0 +1,190 @@
+// Package substratetest provides a fake Substrate node for tests: a
+// WebSocket JSON-RPC server on loopback that answers from recordings.
+package substratetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+)
+
+// Recordings maps seed → method → params (as the recorder wrote them, JSON
+// text) → answer, the layout of mainnet_rpc_recordings.json. An answer is
+// {"result": …} or {"__cycle__": [answers…]}, answered in turn.
+type Recordings map[string]map[string]map[string]json.RawMessage
+
+// LoadRecordings reads a recordings file.
+func LoadRecordings(path string) (Recordings, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Recordings
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("recordings %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// canonical re-encodes JSON so that the recorder's spacing and ours compare
+// equal; numbers keep their exact text.
+func canonical(raw []byte) (string, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+type answer struct {
+	results []json.RawMessage // more than one: a cycle
+	next    atomic.Uint64
+}
+
+// Node is a fake node answering from recordings.
+type Node struct {
+	srv     *httptest.Server
+	answers map[string]*answer // method + " " + canonical params
+	calls   sync.Map           // method → *atomic.Int64
+	mu      sync.Mutex
+	conns   []*websocket.Conn
+}
+
+// NewNode serves the recordings of the given seeds; where two seeds answer
+// the same call differently, the earlier seed wins.
+func NewNode(rec Recordings, seeds ...string) (*Node, error) {
+	n := &Node{answers: map[string]*answer{}}
+	for _, seed := range seeds {
+		methods, ok := rec[seed]
+		if !ok {
+			return nil, fmt.Errorf("no seed %q in the recordings", seed)
+		}
+		for method, byParams := range methods {
+			for params, raw := range byParams {
+				p, err := canonical([]byte(params))
+				if err != nil {
+					return nil, fmt.Errorf("seed %s, %s %s: %w", seed, method, params, err)
+				}
+				key := method + " " + p
+				if _, dup := n.answers[key]; dup {
+					continue
+				}
+				a, err := parseAnswer(raw)
+				if err != nil {
+					return nil, fmt.Errorf("seed %s, %s: %w", seed, method, err)
+				}
+				n.answers[key] = a
+			}
+		}
+	}
+	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
+	return n, nil
+}
+
+func parseAnswer(raw json.RawMessage) (*answer, error) {
+	var a struct {
+		Result json.RawMessage   `json:"result"`
+		Cycle  []json.RawMessage `json:"__cycle__"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, err
+	}
+	if a.Cycle != nil {
+		out := &answer{}
+		for _, c := range a.Cycle {
+			inner, err := parseAnswer(c)
+			if err != nil {
+				return nil, err
+			}
+			out.results = append(out.results, inner.results...)
+		}
+		return out, nil
+	}
+	if a.Result == nil {
+		a.Result = json.RawMessage("null")
+	}
+	return &answer{results: []json.RawMessage{a.Result}}, nil
+}
+
+// URL is the ws:// address of the node.
+func (n *Node) URL() string { return "ws" + strings.TrimPrefix(n.srv.URL, "http") }
+
+// Close stops the node.
+func (n *Node) Close() { n.DropConnections(); n.srv.Close() }
+
+// DropConnections closes every open socket, as a node restart would.
+func (n *Node) DropConnections() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.conns {
+		c.CloseNow()
+	}
+	n.conns = nil
+}
+
+// Calls counts the calls of a method received so far.
+func (n *Node) Calls(method string) int64 {
+	if v, ok := n.calls.Load(method); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(1 << 20)
+	n.mu.Lock()
+	n.conns = append(n.conns, ws)
+	n.mu.Unlock()
+	ctx := context.Background()
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
+		}
+		if json.Unmarshal(data, &req) != nil {
+			continue
+		}
+		v, _ := n.calls.LoadOrStore(req.Method, new(atomic.Int64))
+		v.(*atomic.Int64).Add(1)
+		if len(req.Params) == 0 {
+			req.Params = json.RawMessage("[]")
+		}
+		resp := map[string]any{"jsonrpc": "2.0", "id": req.ID}
+		p, err := canonical(req.Params)
+		a := n.answers[req.Method+" "+p]
+		switch {
+		case err != nil:
+			resp["error"] = map[string]any{"code": -32602, "message": "Invalid params"}
+		case a == nil:
+			resp["error"] = map[string]any{"code": -32601, "message": "Method not found (not in the recordings): " + req.Method + " " + p}
+		default:
+			i := a.next.Add(1) - 1
+			resp["result"] = a.results[int(i%uint64(len(a.results)))]
+		}
+		b, _ := json.Marshal(resp)
+		if ws.Write(ctx, websocket.MessageText, b) != nil {
+			return
+		}
+	}
+}
