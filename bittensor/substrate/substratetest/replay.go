@@ -36,7 +36,9 @@ func LoadRecordings(path string) (Recordings, error) {
 }
 
 // canonical re-encodes JSON so that the recorder's spacing and ours compare
-// equal; numbers keep their exact text.
+// equal; numbers keep their exact text. Hex strings lose their 0x prefix and
+// case, because the recorded client sent some call data without it while
+// nodes accept both.
 func canonical(raw []byte) (string, error) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
@@ -44,8 +46,28 @@ func canonical(raw []byte) (string, error) {
 	if err := d.Decode(&v); err != nil {
 		return "", err
 	}
+	if params, ok := v.([]any); ok {
+		for i, p := range params {
+			if s, ok := p.(string); ok {
+				params[i] = normalizeHex(s)
+			}
+		}
+	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+func normalizeHex(s string) string {
+	t := strings.TrimPrefix(s, "0x")
+	if len(t) == 0 || len(t)%2 != 0 {
+		return s
+	}
+	for _, c := range t {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return s
+		}
+	}
+	return strings.ToLower(t)
 }
 
 type answer struct {
@@ -57,6 +79,7 @@ type answer struct {
 type Node struct {
 	srv     *httptest.Server
 	answers map[string]*answer // method + " " + canonical params
+	head    string             // the recorded chain_getHead answer, normalised
 	calls   sync.Map           // method → *atomic.Int64
 	mu      sync.Mutex
 	conns   []*websocket.Conn
@@ -87,6 +110,12 @@ func NewNode(rec Recordings, seeds ...string) (*Node, error) {
 				}
 				n.answers[key] = a
 			}
+		}
+	}
+	if a := n.answers["chain_getHead []"]; a != nil {
+		var h string
+		if json.Unmarshal(a.results[0], &h) == nil {
+			n.head = normalizeHex(h)
 		}
 	}
 	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
@@ -172,7 +201,7 @@ func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		resp := map[string]any{"jsonrpc": "2.0", "id": req.ID}
 		p, err := canonical(req.Params)
-		a := n.answers[req.Method+" "+p]
+		a := n.lookup(req.Method, p)
 		switch {
 		case err != nil:
 			resp["error"] = map[string]any{"code": -32602, "message": "Invalid params"}
@@ -187,4 +216,24 @@ func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// lookup finds the answer to a call. A call pinned to the recorded head
+// also matches the same call recorded without a block, since both read the
+// same state.
+func (n *Node) lookup(method, params string) *answer {
+	if a := n.answers[method+" "+params]; a != nil || n.head == "" {
+		return a
+	}
+	var ps []any
+	if json.Unmarshal([]byte(params), &ps) != nil || len(ps) == 0 || ps[len(ps)-1] != n.head {
+		return nil
+	}
+	for _, alt := range [][]any{ps[:len(ps)-1], append(ps[:len(ps)-1:len(ps)-1], nil)} {
+		b, _ := json.Marshal(alt)
+		if a := n.answers[method+" "+string(b)]; a != nil {
+			return a
+		}
+	}
+	return nil
 }

@@ -1,0 +1,218 @@
+package subtensor
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+)
+
+// Networks are the named endpoints operators use.
+var Networks = map[string]string{
+	"finney": "wss://entrypoint-finney.opentensor.ai:443",
+	"test":   "wss://test.finney.opentensor.ai:443",
+	"local":  "ws://127.0.0.1:9944",
+}
+
+// Endpoint resolves a network name or a ws:// / wss:// URL.
+func Endpoint(network string) (string, error) {
+	if u, ok := Networks[network]; ok {
+		return u, nil
+	}
+	if strings.HasPrefix(network, "ws://") || strings.HasPrefix(network, "wss://") {
+		return network, nil
+	}
+	return "", fmt.Errorf("unknown network %q (want finney, test, local, or a ws:// or wss:// URL)", network)
+}
+
+// Client reads the chain through a substrate client.
+type Client struct {
+	rpc *substrate.Client
+}
+
+// New wraps a connected substrate client.
+func New(rpc *substrate.Client) (*Client, error) {
+	if rpc == nil {
+		return nil, errors.New("subtensor: no RPC client specified")
+	}
+	return &Client{rpc: rpc}, nil
+}
+
+// Block is a block number with its hash.
+type Block struct {
+	Number uint64
+	Hash   string
+}
+
+// Head returns the best block, or the block with the given hash.
+func (c *Client) Head(ctx context.Context, hash string) (Block, error) {
+	if hash == "" {
+		if err := c.rpc.CallIdempotent(ctx, "chain_getHead", nil, &hash); err != nil {
+			return Block{}, err
+		}
+	}
+	var hdr struct {
+		Number string `json:"number"`
+	}
+	if err := c.rpc.CallIdempotent(ctx, "chain_getHeader", []any{hash}, &hdr); err != nil {
+		return Block{}, err
+	}
+	n, err := substrate.HexNumber(hdr.Number)
+	if err != nil {
+		return Block{}, fmt.Errorf("chain_getHeader %s: %w", hash, err)
+	}
+	return Block{Number: n, Hash: hash}, nil
+}
+
+// RuntimeVersion is what signing needs from state_getRuntimeVersion.
+type RuntimeVersion struct {
+	SpecName           string `json:"specName"`
+	SpecVersion        uint32 `json:"specVersion"`
+	TransactionVersion uint32 `json:"transactionVersion"`
+}
+
+// RuntimeVersion reads the runtime version at a block ("" for the head).
+func (c *Client) RuntimeVersion(ctx context.Context, hash string) (RuntimeVersion, error) {
+	var v RuntimeVersion
+	var params []any
+	if hash != "" {
+		params = []any{hash}
+	}
+	err := c.rpc.CallIdempotent(ctx, "state_getRuntimeVersion", params, &v)
+	return v, err
+}
+
+// StateCall invokes a runtime API at a block and returns its SCALE answer.
+func (c *Client) StateCall(ctx context.Context, method string, args []byte, hash string) ([]byte, error) {
+	var out string
+	params := []any{method, "0x" + hex.EncodeToString(args)}
+	if hash != "" {
+		params = append(params, hash)
+	}
+	if err := c.rpc.CallIdempotent(ctx, "state_call", params, &out); err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(strings.TrimPrefix(out, "0x"))
+	if err != nil {
+		return nil, fmt.Errorf("state_call %s: answer is not hex: %w", method, err)
+	}
+	return b, nil
+}
+
+// Storage reads a raw storage value; ok is false when the key is unset.
+func (c *Client) Storage(ctx context.Context, key []byte, hash string) (value []byte, ok bool, err error) {
+	var out *string
+	params := []any{substrate.HexKey(key), nil}
+	if hash != "" {
+		params[1] = hash
+	}
+	if err := c.rpc.CallIdempotent(ctx, "state_getStorageAt", params, &out); err != nil {
+		return nil, false, err
+	}
+	if out == nil {
+		return nil, false, nil
+	}
+	b, err := hex.DecodeString(strings.TrimPrefix(*out, "0x"))
+	if err != nil {
+		return nil, false, fmt.Errorf("state_getStorageAt: value is not hex: %w", err)
+	}
+	return b, true, nil
+}
+
+func netuidKey(netuid uint16) []byte { return binary.LittleEndian.AppendUint16(nil, netuid) }
+
+// Metagraph reads the metagraph of a subnet at a block ("" for the head),
+// from get_selective_mechagraph (mechanism 0, every field), or from
+// get_neurons_lite when the runtime predates it.
+func (c *Client) Metagraph(ctx context.Context, netuid uint16, hash string) (*Metagraph, error) {
+	blk, err := c.Head(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.StateCall(ctx, "SubnetInfoRuntimeApi_get_selective_mechagraph", selectiveArgs(netuid), blk.Hash)
+	var rpcErr *substrate.RPCError
+	switch {
+	case err == nil:
+		m, err := DecodeSelectiveMetagraph(b)
+		if err != nil {
+			return nil, fmt.Errorf("metagraph of netuid %d at %s: %w", netuid, blk.Hash, err)
+		}
+		m.BlockHash = blk.Hash
+		if m.Block == 0 {
+			m.Block = blk.Number
+		}
+		return m, nil
+	case errors.As(err, &rpcErr):
+		// The runtime lacks the call: fall back to the older API.
+		return c.legacyMetagraph(ctx, netuid, blk)
+	default:
+		return nil, err
+	}
+}
+
+// selectiveArgs encodes (netuid u16, mechanism u8 = 0, every field index).
+func selectiveArgs(netuid uint16) []byte {
+	e := scale.NewEncoder(8 + 2*SelectiveMetagraphFields)
+	e.U16(netuid)
+	e.U8(0)
+	e.VecLen(SelectiveMetagraphFields)
+	for i := range SelectiveMetagraphFields {
+		e.U16(uint16(i))
+	}
+	return e.Bytes()
+}
+
+func (c *Client) legacyMetagraph(ctx context.Context, netuid uint16, blk Block) (*Metagraph, error) {
+	b, err := c.StateCall(ctx, "NeuronInfoRuntimeApi_get_neurons_lite", netuidKey(netuid), blk.Hash)
+	if err != nil {
+		return nil, err
+	}
+	neurons, err := DecodeNeuronsLite(b)
+	if err != nil {
+		return nil, fmt.Errorf("neurons of netuid %d at %s: %w", netuid, blk.Hash, err)
+	}
+	m := &Metagraph{Netuid: netuid, Block: blk.Number, BlockHash: blk.Hash, Neurons: neurons, NumUIDs: uint16(len(neurons))}
+	if tempo, ok, err := c.storageU16(ctx, "Tempo", netuid, blk.Hash); err == nil && ok {
+		m.Tempo = tempo
+	}
+	return m, nil
+}
+
+func (c *Client) storageU16(ctx context.Context, item string, netuid uint16, hash string) (uint16, bool, error) {
+	key, err := substrate.StorageKey("SubtensorModule", item, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	if err != nil {
+		return 0, false, err
+	}
+	b, ok, err := c.Storage(ctx, key, hash)
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	var v uint16
+	err = scale.Decode(b, func(r *scale.Reader) (err error) { v, err = r.U16(); return })
+	return v, true, err
+}
+
+// Hyperparameters reads a subnet's hyperparameters through the v2 runtime
+// API, falling back to v1 on runtimes without it.
+func (c *Client) Hyperparameters(ctx context.Context, netuid uint16, hash string) (Hyperparameters, error) {
+	b, err := c.StateCall(ctx, "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", netuidKey(netuid), hash)
+	version := 2
+	var rpcErr *substrate.RPCError
+	if errors.As(err, &rpcErr) {
+		version = 1
+		b, err = c.StateCall(ctx, "SubnetInfoRuntimeApi_get_subnet_hyperparams", netuidKey(netuid), hash)
+	}
+	if err != nil {
+		return Hyperparameters{}, err
+	}
+	h, err := DecodeHyperparameters(b, version)
+	if err != nil {
+		return h, fmt.Errorf("hyperparameters of netuid %d: %w", netuid, err)
+	}
+	return h, nil
+}

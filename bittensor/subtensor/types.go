@@ -1,0 +1,169 @@
+// Package subtensor is a typed client for the Bittensor chain: metagraphs,
+// hyperparameters and the storage values a validator reads.
+package subtensor
+
+import (
+	"encoding/hex"
+	"net/netip"
+
+	"github.com/vigil-validator/vigil/bittensor/scale"
+)
+
+// AccountID is a 32-byte account (an sr25519 public key).
+type AccountID [32]byte
+
+// Hex renders the account as 0x-prefixed hex.
+func (a AccountID) Hex() string { return "0x" + hex.EncodeToString(a[:]) }
+
+// AxonInfo is where a neuron serves, as stored on chain.
+type AxonInfo struct {
+	Block    uint64
+	Version  uint32
+	IP       scale.Uint128 // IPv4 in the low 32 bits when IPType is 4
+	Port     uint16
+	IPType   uint8
+	Protocol uint8
+}
+
+// Serving reports whether the neuron has published an address.
+func (a AxonInfo) Serving() bool { return a.IP != (scale.Uint128{}) }
+
+// Addr is the published address; it uses IPType rather than guessing from
+// the value as the Python SDK does.
+func (a AxonInfo) Addr() (netip.AddrPort, bool) {
+	if !a.Serving() {
+		return netip.AddrPort{}, false
+	}
+	var ip netip.Addr
+	switch a.IPType {
+	case 4:
+		if a.IP.Hi != 0 || a.IP.Lo>>32 != 0 {
+			return netip.AddrPort{}, false
+		}
+		v := uint32(a.IP.Lo)
+		ip = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	case 6:
+		var b [16]byte
+		for i := range 8 {
+			b[i] = byte(a.IP.Hi >> (56 - 8*i))
+			b[8+i] = byte(a.IP.Lo >> (56 - 8*i))
+		}
+		ip = netip.AddrFrom16(b)
+	default:
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(ip, a.Port), true
+}
+
+// IPString is the address without the port, "" when not serving.
+func (a AxonInfo) IPString() string {
+	ap, ok := a.Addr()
+	if !ok {
+		return ""
+	}
+	return ap.Addr().String()
+}
+
+// Proportion is a u16 fraction of 65535, as the chain stores incentive,
+// dividends, consensus and trust.
+type Proportion uint16
+
+// Float is the fraction in [0, 1].
+func (p Proportion) Float() float64 { return float64(p) / 65535 }
+
+// Neuron is one uid of a subnet.
+type Neuron struct {
+	UID                 uint16
+	Hotkey, Coldkey     AccountID
+	Active              bool
+	ValidatorPermit     bool
+	LastUpdate          uint64
+	BlockAtRegistration uint64
+	Axon                AxonInfo
+	Incentive           Proportion
+	Dividends           Proportion
+	Consensus           Proportion
+	Trust               Proportion
+	Rank                Proportion
+	ValidatorTrust      Proportion
+	PruningScore        uint16
+	Emission            uint64 // rao of alpha, last epoch
+	AlphaStake          uint64 // rao
+	TaoStake            uint64 // rao
+	Stake               uint64 // rao: total stake the epoch uses
+}
+
+// Metagraph is the state of one subnet at one block.
+type Metagraph struct {
+	Netuid    uint16
+	Block     uint64
+	BlockHash string
+	Name      string
+	Symbol    string
+
+	OwnerHotkey, OwnerColdkey AccountID
+	NetworkRegisteredAt       uint64
+	Tempo                     uint16
+	LastStep                  uint64
+	BlocksSinceLastStep       uint64
+	Rho, Kappa                uint16
+	MinAllowedWeights         uint16
+	MaxWeightsLimit           uint16
+	WeightsVersion            uint64
+	WeightsRateLimit          uint64
+	ActivityCutoff            uint64
+	MaxValidators             uint16
+	NumUIDs, MaxUIDs          uint16
+	ImmunityPeriod            uint16
+	Burn, Difficulty          uint64
+	RegistrationAllowed       bool
+	CommitRevealEnabled       bool
+	CommitRevealPeriod        uint64
+	LiquidAlphaEnabled        bool
+	AlphaHigh, AlphaLow       uint16
+	BondsMovingAvg            uint64
+	MovingPrice               float64
+
+	Neurons []Neuron
+}
+
+// Hyperparameters are a subnet's settings that shape weight setting and
+// consensus.
+type Hyperparameters struct {
+	Rho                       uint16
+	Kappa                     uint16
+	ImmunityPeriod            uint16
+	MinAllowedWeights         uint16
+	MaxWeightsLimit           uint16
+	Tempo                     uint16
+	MinDifficulty             uint64
+	MaxDifficulty             uint64
+	WeightsVersion            uint64
+	WeightsRateLimit          uint64
+	AdjustmentInterval        uint16
+	ActivityCutoff            uint64
+	RegistrationAllowed       bool
+	TargetRegsPerInterval     uint16
+	MinBurn                   uint64
+	MaxBurn                   uint64
+	BondsMovingAvg            uint64
+	MaxRegsPerBlock           uint16
+	ServingRateLimit          uint64
+	MaxValidators             uint16
+	AdjustmentAlpha           uint64
+	Difficulty                uint64
+	CommitRevealPeriod        uint64
+	CommitRevealWeightsEnable bool
+	AlphaHigh                 uint16
+	AlphaLow                  uint16
+	LiquidAlphaEnabled        bool
+	// Fields below exist from the v2 runtime API on; Version says which
+	// decoded.
+	AlphaSigmoidSteepness float64
+	YumaVersion           uint16
+	SubnetIsActive        bool
+	TransfersEnabled      bool
+	BondsResetEnabled     bool
+	UserLiquidityEnabled  bool
+	Version               int // 1 or 2
+}
