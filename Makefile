@@ -20,10 +20,12 @@ all: lint test build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/vigil ./cmd/vigil
 
+# A short fuzz run of every decoder that faces peer input comes first; then
 # scripts/test-deps.sh starts a throwaway PostgreSQL (and stops it after), so
 # the store tests run on both engines; testreport prints the totals and the
 # per-engine counts.
 test:
+	scripts/fuzz-smoke.sh
 	scripts/test-deps.sh bash -c 'set -o pipefail; $(GO) test -race -count=1 -timeout 10m -json ./... | $(GO) run ./scripts/testreport'
 
 bin/staticcheck: tools/go.mod tools/go.sum

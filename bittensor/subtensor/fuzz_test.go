@@ -1,0 +1,42 @@
+package subtensor
+
+import "testing"
+
+// The decoders face bytes from any node the operator points at: they must
+// fail cleanly, never panic or allocate without bound.
+func FuzzDecodeSelectiveMetagraph(f *testing.F) {
+	b := recorded(f, "metagraph", "state_call", `["SubnetInfoRuntimeApi_get_selective_mechagraph"`)
+	f.Add(b[:4096])
+	f.Add([]byte{1, 4})
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeSelectiveMetagraph(data)
+		if err == nil && m == nil {
+			t.Fatal("nil metagraph without an error")
+		}
+	})
+}
+
+func FuzzDecodeNeuronsLite(f *testing.F) {
+	b := recorded(f, "neurons_lite", "state_call", `["NeuronInfoRuntimeApi_get_neurons_lite"`)
+	f.Add(b)
+	f.Add(b[2:400])
+	f.Add([]byte{4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ns, err := DecodeNeuronsLite(data)
+		if err == nil {
+			for i, n := range ns {
+				if int(n.UID) > 65535 || i > len(data) {
+					t.Fatalf("impossible neuron %d", i)
+				}
+			}
+		}
+	})
+}
+
+func FuzzDecodeHyperparameters(f *testing.F) {
+	f.Add(recorded(f, "get_subnet_hyperparameters", "state_call", `["SubnetInfoRuntimeApi_get_subnet_hyperparams"`), 1)
+	f.Fuzz(func(t *testing.T, data []byte, version int) {
+		_, _ = DecodeHyperparameters(data, version)
+	})
+}
