@@ -10,6 +10,7 @@ targets=(
   "./bittensor/subtensor FuzzDecodeSelectiveMetagraph"
   "./bittensor/subtensor FuzzDecodeNeuronsLite"
   "./bittensor/subtensor FuzzDecodeHyperparameters"
+  "./bittensor/substrate FuzzDecodeMetadata"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
