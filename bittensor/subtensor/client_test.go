@@ -3,6 +3,7 @@ package subtensor
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,90 @@ func TestEndpoint(t *testing.T) {
 	}
 	if _, err := Endpoint("http://x"); err == nil {
 		t.Error("http endpoint accepted")
+	}
+}
+
+func TestLastUpdateFromRecordedNode(t *testing.T) {
+	c := replay(t, "blocks_since_last_update")
+	lu, err := c.LastUpdate(context.Background(), 1, "0x2830271e820b419253b79cbafea83f726354bbef26eb318835ffa774288de9ff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The recorded value starts 0x0110 (1024 entries) then a1cf260000000000.
+	if len(lu) != 1024 || lu[0] != 0x26cfa1 {
+		t.Fatalf("LastUpdate(1): %d entries, first %d", len(lu), lu[0])
+	}
+	for i, v := range lu {
+		if v > 6553223 {
+			t.Errorf("uid %d last updated at %d, after the block read (6553223)", i, v)
+		}
+	}
+}
+
+func TestSubnetParamsDefaultsForUnsetItems(t *testing.T) {
+	// The "tempo" recording answers Tempo(23) at its head; the other items
+	// are not recorded there, so the client must fail on them rather than
+	// invent values.
+	c := replay(t, "tempo")
+	_, err := c.SubnetParams(context.Background(), 23, "0x03a008636efbe7706f79f2c7d7d4e85ff26a3e67922e5fefab71e7f6d9dab43d")
+	if err == nil || !strings.Contains(err.Error(), "WeightsSetRateLimit(23)") {
+		t.Errorf("SubnetParams on a node missing items: %v", err)
+	}
+}
+
+func BenchmarkMetagraphFromRecordedNode(b *testing.B) {
+	c := replay(b, "metagraph")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Metagraph(ctx, 1, "0xdb13c066e2c63969f140164fb3bfe7a0aaa7b71407fc0fe525d68e57329ef9d0"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestSubnetParamsReadsValuesAndDefaults(t *testing.T) {
+	const at = "0x0101010101010101010101010101010101010101010101010101010101010101"
+	answers := map[string]string{ // item → SCALE value; "" means unset
+		"Tempo":                      "6300",     // 99
+		"WeightsSetRateLimit":        "",         // default 100
+		"CommitRevealWeightsEnabled": "00",       // false
+		"MinAllowedWeights":          "",         // default 1024
+		"MaxWeightsLimit":            "ff7f",     // 32767
+		"WeightsVersionKey":          "e803000000000000",
+		"RevealPeriodEpochs":         "",
+	}
+	calls := map[string]json.RawMessage{}
+	for _, it := range subnetParamItems {
+		key, err := substrate.StorageKey("SubtensorModule", it.item, substrate.MapKey{Hasher: it.hasher, Key: netuidKey(5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		params, _ := json.Marshal([]any{substrate.HexKey(key), at})
+		result := "null"
+		if v := answers[it.item]; v != "" {
+			result = `"0x` + v + `"`
+		}
+		calls[string(params)] = json.RawMessage(`{"result":` + result + `}`)
+	}
+	node, err := substratetest.NewNode(substratetest.Recordings{"s": {"state_getStorageAt": calls}}, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpc.Close()
+	c, _ := New(rpc)
+	p, err := c.SubnetParams(context.Background(), 5, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SubnetParams{Tempo: 99, WeightsSetRateLimit: 100, CommitRevealEnabled: false, MinAllowedWeights: 1024,
+		MaxWeightsLimit: 32767, WeightsVersionKey: 1000, RevealPeriodEpochs: 1}
+	if p != want {
+		t.Errorf("SubnetParams = %+v, want %+v", p, want)
 	}
 }
