@@ -147,11 +147,11 @@ func BenchmarkMetagraphFromRecordedNode(b *testing.B) {
 func TestSubnetParamsReadsValuesAndDefaults(t *testing.T) {
 	const at = "0x0101010101010101010101010101010101010101010101010101010101010101"
 	answers := map[string]string{ // item → SCALE value; "" means unset
-		"Tempo":                      "6300",     // 99
-		"WeightsSetRateLimit":        "",         // default 100
-		"CommitRevealWeightsEnabled": "00",       // false
-		"MinAllowedWeights":          "",         // default 1024
-		"MaxWeightsLimit":            "ff7f",     // 32767
+		"Tempo":                      "6300", // 99
+		"WeightsSetRateLimit":        "",     // default 100
+		"CommitRevealWeightsEnabled": "00",   // false
+		"MinAllowedWeights":          "",     // default 1024
+		"MaxWeightsLimit":            "ff7f", // 32767
 		"WeightsVersionKey":          "e803000000000000",
 		"RevealPeriodEpochs":         "",
 	}
