@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/testfixtures"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 var (
@@ -20,7 +20,7 @@ var (
 
 func mainnetMetadata(t testing.TB) (*Metadata, []byte) {
 	t.Helper()
-	path := testfixtures.Path(t, "chain", "mainnet_metadata_v14.hex")
+	path := substratetest.Fixture(t, "chain", "mainnet_metadata_v14.hex")
 	mdOnce.Do(func() {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -114,7 +114,7 @@ func TestMetadataRejectsBadInput(t *testing.T) {
 			t.Errorf("metadata cut at %d decoded", cut)
 		}
 	}
-	v16, err := os.ReadFile(testfixtures.Path(t, "chain", "finney_metadata_v16_2026-04.scale"))
+	v16, err := os.ReadFile(substratetest.Fixture(t, "chain", "finney_metadata_v16_2026-04.scale"))
 	if err != nil {
 		t.Fatal(err)
 	}

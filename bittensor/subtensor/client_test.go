@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/testfixtures"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 func replay(t testing.TB, seeds ...string) *Client {
 	t.Helper()
-	rec, err := substratetest.LoadRecordings(testfixtures.Path(t, "chain", "mainnet_rpc_recordings.json"))
+	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/testfixtures"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 var (
@@ -20,7 +20,7 @@ var (
 // recorded returns the hex result of a recorded call, decoded.
 func recorded(t testing.TB, seed, method, paramsPrefix string) []byte {
 	t.Helper()
-	path := testfixtures.Path(t, "chain", "mainnet_rpc_recordings.json")
+	path := substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json")
 	recOnce.Do(func() {
 		b, err := os.ReadFile(path)
 		if err != nil {
