@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the decoders that face peer input for a short
-# time (FUZZTIME, default 5s each), so `make test` catches a decoder that
-# panics on garbage. Longer campaigns: go test -run '^$' -fuzz NAME ./pkg.
+# Runs every fuzz target of the decoders that face peer input for a fixed
+# number of inputs (FUZZTIME, default 100000x each: a few seconds), so
+# `make test` catches a decoder that panics on garbage. A count rather than a
+# duration, because a duration can end the run mid-input and fail it with
+# "context deadline exceeded". Longer campaigns:
+# go test -run '^$' -fuzz NAME -fuzztime 10m ./pkg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${FUZZTIME:-5s}
+fuzztime=${FUZZTIME:-100000x}
 targets=(
   "./bittensor/scale FuzzReader"
   "./bittensor/subtensor FuzzDecodeSelectiveMetagraph"
   "./bittensor/subtensor FuzzDecodeNeuronsLite"
   "./bittensor/subtensor FuzzDecodeHyperparameters"
   "./bittensor/substrate FuzzDecodeMetadata"
+  "./bittensor/keys FuzzSS58Decode"
+  "./bittensor/wallet FuzzKeyfile"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -130,40 +130,40 @@ type Metagraph struct {
 // Hyperparameters are a subnet's settings that shape weight setting and
 // consensus.
 type Hyperparameters struct {
-	Rho                       uint16
-	Kappa                     uint16
-	ImmunityPeriod            uint16
-	MinAllowedWeights         uint16
-	MaxWeightsLimit           uint16
-	Tempo                     uint16
-	MinDifficulty             uint64
-	MaxDifficulty             uint64
-	WeightsVersion            uint64
-	WeightsRateLimit          uint64
-	AdjustmentInterval        uint16
-	ActivityCutoff            uint64
-	RegistrationAllowed       bool
-	TargetRegsPerInterval     uint16
-	MinBurn                   uint64
-	MaxBurn                   uint64
-	BondsMovingAvg            uint64
-	MaxRegsPerBlock           uint16
-	ServingRateLimit          uint64
-	MaxValidators             uint16
-	AdjustmentAlpha           uint64
-	Difficulty                uint64
-	CommitRevealPeriod        uint64
-	CommitRevealWeightsEnable bool
-	AlphaHigh                 uint16
-	AlphaLow                  uint16
-	LiquidAlphaEnabled        bool
+	Rho                       uint16 `json:"rho"`
+	Kappa                     uint16 `json:"kappa"`
+	ImmunityPeriod            uint16 `json:"immunity_period"`
+	MinAllowedWeights         uint16 `json:"min_allowed_weights"`
+	MaxWeightsLimit           uint16 `json:"max_weights_limit"`
+	Tempo                     uint16 `json:"tempo"`
+	MinDifficulty             uint64 `json:"min_difficulty"`
+	MaxDifficulty             uint64 `json:"max_difficulty"`
+	WeightsVersion            uint64 `json:"weights_version"`
+	WeightsRateLimit          uint64 `json:"weights_rate_limit"`
+	AdjustmentInterval        uint16 `json:"adjustment_interval"`
+	ActivityCutoff            uint64 `json:"activity_cutoff"`
+	RegistrationAllowed       bool   `json:"registration_allowed"`
+	TargetRegsPerInterval     uint16 `json:"target_regs_per_interval"`
+	MinBurn                   uint64 `json:"min_burn"`
+	MaxBurn                   uint64 `json:"max_burn"`
+	BondsMovingAvg            uint64 `json:"bonds_moving_avg"`
+	MaxRegsPerBlock           uint16 `json:"max_regs_per_block"`
+	ServingRateLimit          uint64 `json:"serving_rate_limit"`
+	MaxValidators             uint16 `json:"max_validators"`
+	AdjustmentAlpha           uint64 `json:"adjustment_alpha"`
+	Difficulty                uint64 `json:"difficulty"`
+	CommitRevealPeriod        uint64 `json:"commit_reveal_period"`
+	CommitRevealWeightsEnable bool   `json:"commit_reveal_weights_enabled"`
+	AlphaHigh                 uint16 `json:"alpha_high"`
+	AlphaLow                  uint16 `json:"alpha_low"`
+	LiquidAlphaEnabled        bool   `json:"liquid_alpha_enabled"`
 	// Fields below exist from the v2 runtime API on; Version says which
 	// decoded.
-	AlphaSigmoidSteepness float64
-	YumaVersion           uint16
-	SubnetIsActive        bool
-	TransfersEnabled      bool
-	BondsResetEnabled     bool
-	UserLiquidityEnabled  bool
-	Version               int // 1 or 2
+	AlphaSigmoidSteepness float64 `json:"alpha_sigmoid_steepness"`
+	YumaVersion           uint16  `json:"yuma_version"`
+	SubnetIsActive        bool    `json:"subnet_is_active"`
+	TransfersEnabled      bool    `json:"transfers_enabled"`
+	BondsResetEnabled     bool    `json:"bonds_reset_enabled"`
+	UserLiquidityEnabled  bool    `json:"user_liquidity_enabled"`
+	Version               int     // 1 or 2
 }

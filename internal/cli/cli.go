@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/vigil-validator/vigil/internal/buildinfo"
@@ -45,7 +46,7 @@ func commands() []command {
 		{"demo", "run the whole system locally on the embedded defaults", notBuilt("demo", "the demo (it needs the validator core, localnet and a mechanism)")},
 		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", notBuilt("kaspa-sim", "the Kaspa bridge exporter simulator")},
 		{"wallet", "manage bittensor wallets and hotkeys", notBuilt("wallet", "wallet management (new-hotkey, list, show)")},
-		{"chain", "read the chain and submit extrinsics", notBuilt("chain", "the chain commands (metagraph, hyperparams, set-weights, …)")},
+		{"chain", "read the chain: metagraph, hyperparameters", runChain},
 		{"db", "migrate and check the database", runDB},
 		{"version", "print the version", runVersion},
 	}
@@ -143,4 +144,13 @@ func runVersion(env Env, args []string) int {
 	}
 	fmt.Fprintln(env.Stdout, buildinfo.String())
 	return exitOK
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/config"
+)
+
+const chainHelp = `
+Reads the chain.
+
+  metagraph --netuid N [--network NET] [--block HASH] [--json]
+      the subnet's neurons: uid, hotkey, stake, validator permit, incentive,
+      dividends, validator trust, axon and last update
+  hyperparams --netuid N [--network NET] [--block HASH] [--json]
+      the subnet's hyperparameters
+
+NET is finney, test, local or a ws:// / wss:// endpoint (default: chain.network,
+from VIGIL_CHAIN_NETWORK or the built-in "local"). --block pins every read to
+one block hash; without it the best block is used.`
+
+type chainFlags struct {
+	netuid  int
+	network string
+	block   string
+	asJSON  bool
+	timeout time.Duration
+}
+
+func runChain(env Env, args []string) int {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlagSet(env, "chain", "chain metagraph|hyperparams [flags]", chainHelp)
+		if code, ok := parse(env, fs, args); !ok {
+			return code
+		}
+		fmt.Fprintln(env.Stderr, "vigil chain: want 'metagraph' or 'hyperparams'; run 'vigil chain --help'")
+		return exitUsage
+	}
+	sub, args := args[0], args[1:]
+	if sub != "metagraph" && sub != "hyperparams" {
+		fmt.Fprintf(env.Stderr, "vigil chain: unknown command %q; run 'vigil chain --help'\n", sub)
+		return exitUsage
+	}
+	network := config.DefaultValidator().Chain.Network
+	if v, ok := env.LookupEnv("VIGIL_CHAIN_NETWORK"); ok && v != "" {
+		network = v
+	}
+	var f chainFlags
+	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" --netuid N [--network NET] [--block HASH] [--json]", chainHelp)
+	fs.IntVar(&f.netuid, "netuid", -1, "subnet to read (required)")
+	fs.StringVar(&f.network, "network", network, "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
+	fs.StringVar(&f.block, "block", "", "block hash to read at (default: the best block)")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up after this long")
+	if code, ok := parse(env, fs, args); !ok {
+		return code
+	}
+	if err := f.validate(fs); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return exitUsage
+	}
+	endpoint, err := subtensor.Endpoint(f.network)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: --network: %v\n", sub, err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: endpoint, CallTimeout: f.timeout})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return exitFailure
+	}
+	defer rpc.Close()
+	client, err := subtensor.New(rpc)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return exitFailure
+	}
+	if sub == "metagraph" {
+		err = chainMetagraph(ctx, env, client, f)
+	} else {
+		err = chainHyperparams(ctx, env, client, f)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func (f chainFlags) validate(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.netuid < 0 || f.netuid > 65535 {
+		return fmt.Errorf("--netuid: required, 0-65535")
+	}
+	if f.block != "" && (!strings.HasPrefix(f.block, "0x") || len(f.block) != 66) {
+		return fmt.Errorf("--block: %q is not a 0x-prefixed 32-byte hash", f.block)
+	}
+	return nil
+}
+
+// neuronJSON is the stable JSON shape of one neuron.
+type neuronJSON struct {
+	UID             uint16  `json:"uid"`
+	Hotkey          string  `json:"hotkey"`
+	Coldkey         string  `json:"coldkey"`
+	Active          bool    `json:"active"`
+	ValidatorPermit bool    `json:"validator_permit"`
+	LastUpdate      uint64  `json:"last_update"`
+	AxonIP          string  `json:"axon_ip"`
+	AxonPort        uint16  `json:"axon_port"`
+	Incentive       float64 `json:"incentive"`
+	Dividends       float64 `json:"dividends"`
+	Consensus       float64 `json:"consensus"`
+	ValidatorTrust  float64 `json:"validator_trust"`
+	Emission        uint64  `json:"emission"`
+	Stake           uint64  `json:"stake"`
+}
+
+func ss58(a subtensor.AccountID) string {
+	s, err := keys.SS58Encode(a[:], 42)
+	if err != nil {
+		return a.Hex()
+	}
+	return s
+}
+
+func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f chainFlags) error {
+	m, err := c.Metagraph(ctx, uint16(f.netuid), f.block)
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		out := struct {
+			Netuid    uint16       `json:"netuid"`
+			Block     uint64       `json:"block"`
+			BlockHash string       `json:"block_hash"`
+			Name      string       `json:"name,omitempty"`
+			Tempo     uint16       `json:"tempo"`
+			Neurons   []neuronJSON `json:"neurons"`
+		}{Netuid: m.Netuid, Block: m.Block, BlockHash: m.BlockHash, Name: m.Name, Tempo: m.Tempo, Neurons: make([]neuronJSON, len(m.Neurons))}
+		for i, n := range m.Neurons {
+			out.Neurons[i] = neuronJSON{UID: n.UID, Hotkey: ss58(n.Hotkey), Coldkey: ss58(n.Coldkey), Active: n.Active,
+				ValidatorPermit: n.ValidatorPermit, LastUpdate: n.LastUpdate, AxonIP: n.Axon.IPString(), AxonPort: n.Axon.Port,
+				Incentive: n.Incentive.Float(), Dividends: n.Dividends.Float(), Consensus: n.Consensus.Float(),
+				ValidatorTrust: n.ValidatorTrust.Float(), Emission: n.Emission, Stake: n.Stake}
+		}
+		enc := json.NewEncoder(env.Stdout)
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(env.Stdout, "netuid %d %q at block %d (%s), tempo %d, %d neurons\n\n", m.Netuid, m.Name, m.Block, m.BlockHash, m.Tempo, len(m.Neurons))
+	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "UID\tHOTKEY\tSTAKE\tVPERMIT\tINCENTIVE\tDIVIDENDS\tVTRUST\tAXON\tLAST UPDATE\t")
+	for _, n := range m.Neurons {
+		permit := ""
+		if n.ValidatorPermit {
+			permit = "yes"
+		}
+		axon := "-"
+		if ap, ok := n.Axon.Addr(); ok {
+			axon = ap.String()
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.5f\t%.5f\t%.5f\t%s\t%d\t\n", n.UID, ss58(n.Hotkey), rao(n.Stake), permit,
+			n.Incentive.Float(), n.Dividends.Float(), n.ValidatorTrust.Float(), axon, n.LastUpdate)
+	}
+	return tw.Flush()
+}
+
+// rao renders an amount of rao in whole units with nine decimals.
+func rao(v uint64) string { return fmt.Sprintf("%d.%09d", v/1e9, v%1e9) }
+
+func chainHyperparams(ctx context.Context, env Env, c *subtensor.Client, f chainFlags) error {
+	h, err := c.Hyperparameters(ctx, uint16(f.netuid), f.block)
+	if err != nil {
+		return err
+	}
+	if f.asJSON {
+		return json.NewEncoder(env.Stdout).Encode(h)
+	}
+	b, _ := json.Marshal(h)
+	var fields map[string]any
+	_ = json.Unmarshal(b, &fields)
+	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "netuid %d (runtime API v%d)\n", f.netuid, h.Version)
+	for _, k := range sortedKeys(fields) {
+		fmt.Fprintf(tw, "%s\t%v\n", k, fields[k])
+	}
+	return tw.Flush()
+}
