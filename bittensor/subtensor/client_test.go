@@ -14,15 +14,7 @@ import (
 
 func replay(t testing.TB, seeds ...string) *Client {
 	t.Helper()
-	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := substratetest.NewNode(rec, seeds...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Close)
+	node := substratetest.RecordedNode(t, seeds...)
 	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)

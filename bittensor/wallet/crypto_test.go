@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 // cheapKDF keeps the format tests fast; the real parameters are exercised

@@ -9,17 +9,7 @@ import (
 )
 
 func recordedNode(t *testing.T, seeds ...string) string {
-	t.Helper()
-	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := substratetest.NewNode(rec, seeds...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Close)
-	return node.URL()
+	return substratetest.RecordedNode(t, seeds...).URL()
 }
 
 const apexBlock = "0xdb13c066e2c63969f140164fb3bfe7a0aaa7b71407fc0fe525d68e57329ef9d0"

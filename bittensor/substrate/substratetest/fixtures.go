@@ -51,3 +51,19 @@ func mustExist(t testing.TB, d string) string {
 	t.Skip(msg)
 	return ""
 }
+
+// RecordedNode serves the recorded mainnet traffic of the given seeds for the
+// length of a test.
+func RecordedNode(t testing.TB, seeds ...string) *Node {
+	t.Helper()
+	rec, err := LoadRecordings(Fixture(t, "chain", "mainnet_rpc_recordings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := NewNode(rec, seeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	return node
+}

@@ -12,15 +12,7 @@ import (
 )
 
 func TestReplayNodeAnswersRecordedCalls(t *testing.T) {
-	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := substratetest.NewNode(rec, "get_current_block")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
+	node := substratetest.RecordedNode(t, "get_current_block")
 	c, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
