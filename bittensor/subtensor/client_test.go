@@ -113,7 +113,7 @@ func TestLastUpdateFromRecordedNode(t *testing.T) {
 	}
 }
 
-func TestSubnetParamsDefaultsForUnsetItems(t *testing.T) {
+func TestSubnetParamsFailsOnUnansweredItems(t *testing.T) {
 	// The "tempo" recording answers Tempo(23) at its head; the other items
 	// are not recorded there, so the client must fail on them rather than
 	// invent values.

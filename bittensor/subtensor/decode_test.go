@@ -3,7 +3,6 @@ package subtensor
 import (
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 
 var (
 	recOnce sync.Once
-	rec     map[string]map[string]map[string]struct{ Result json.RawMessage }
+	rec     substratetest.Recordings
 	recErr  error
 )
 
@@ -21,31 +20,25 @@ var (
 func recorded(t testing.TB, seed, method, paramsPrefix string) []byte {
 	t.Helper()
 	path := substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json")
-	recOnce.Do(func() {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			recErr = err
-			return
-		}
-		recErr = json.Unmarshal(b, &rec)
-	})
+	recOnce.Do(func() { rec, recErr = substratetest.LoadRecordings(path) })
 	if recErr != nil {
 		t.Fatal(recErr)
 	}
-	for params, v := range rec[seed][method] {
-		if strings.HasPrefix(params, paramsPrefix) {
-			var s string
-			if err := json.Unmarshal(v.Result, &s); err != nil {
-				t.Fatalf("%s %s: %v", seed, method, err)
-			}
-			b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
+	for params, raw := range rec[seed][method] {
+		if !strings.HasPrefix(params, paramsPrefix) {
+			continue
 		}
+		var answer struct{ Result string }
+		if err := json.Unmarshal(raw, &answer); err != nil {
+			t.Fatalf("%s %s: %v", seed, method, err)
+		}
+		b, err := hex.DecodeString(strings.TrimPrefix(answer.Result, "0x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
 	}
-	t.Fatalf("no recorded %s %s%s… in seed %s", method, paramsPrefix, "", seed)
+	t.Fatalf("no recorded %s %s… in seed %s", method, paramsPrefix, seed)
 	return nil
 }
 
