@@ -6,6 +6,10 @@
 #   e.g. scripts/test-deps.sh go test ./...      (this is what `make test` does)
 #
 # What it does:
+#   * scripts/npm-deps.sh installs the @polkadot cross-check oracle's pinned
+#     npm packages (once; later runs find them up to date) and
+#     VIGIL_KEYS_ORACLE is exported for CMD. Without Node.js the oracle tests
+#     skip, except with CI=true, where the script fails.
 #   * If VIGIL_TEST_POSTGRES_URL is already set and that server answers, it is
 #     reused and nothing is started.
 #   * Otherwise a throwaway PostgreSQL server is started: fresh data directory
@@ -50,6 +54,13 @@ is_root() { [[ "$(id -u)" -eq 0 ]]; }
 if [[ $# -eq 0 ]]; then
 	printf 'usage: %s CMD [ARGS...]\n' "$0" >&2
 	exit 2
+fi
+
+# ---------------------------------------------------------------------------
+# 0. The npm cross-check oracle (fails here under CI=true when unavailable).
+oracle="$("$(dirname "${BASH_SOURCE[0]}")/npm-deps.sh")" || die "npm-deps.sh failed"
+if [[ -n "$oracle" ]]; then
+	export VIGIL_KEYS_ORACLE="$oracle"
 fi
 
 # redact_url prints a URL with any password replaced by "***".
