@@ -102,15 +102,54 @@ type SignedExtension struct {
 	AdditionalSigned uint32 // implicit part, in the signed payload only
 }
 
+// RuntimeAPI is one runtime API trait and its methods (V15 and later).
+type RuntimeAPI struct {
+	Name    string
+	Methods []RuntimeAPIMethod
+}
+
+// RuntimeAPIMethod is a method of a runtime API. It is called with state_call
+// as "<API>_<method>" and the SCALE-encoded inputs concatenated.
+type RuntimeAPIMethod struct {
+	Name   string
+	Inputs []Field // Name and Type of each parameter
+	Output uint32
+}
+
 // Metadata is decoded runtime metadata.
 type Metadata struct {
 	Version          uint8
 	Types            map[uint32]*Type
 	Pallets          []Pallet
-	ExtrinsicType    uint32
+	ExtrinsicType    uint32 // V14 only
 	ExtrinsicVersion uint8
 	SignedExtensions []SignedExtension
 	RuntimeType      uint32
+	// V15 only: the runtime APIs and the parts of the extrinsic type.
+	APIs          []RuntimeAPI
+	AddressType   uint32
+	CallType      uint32
+	SignatureType uint32
+	ExtraType     uint32
+}
+
+// RuntimeAPIMethod finds a runtime API method by the name state_call uses,
+// "<API>_<method>" (e.g. "SubnetInfoRuntimeApi_get_selective_mechagraph").
+// Only V15 metadata lists runtime APIs; on V14 it always reports false.
+func (m *Metadata) RuntimeAPIMethod(name string) (*RuntimeAPIMethod, bool) {
+	for i := range m.APIs {
+		api := &m.APIs[i]
+		rest, ok := strings.CutPrefix(name, api.Name+"_")
+		if !ok {
+			continue
+		}
+		for j := range api.Methods {
+			if api.Methods[j].Name == rest {
+				return &api.Methods[j], true
+			}
+		}
+	}
+	return nil, false
 }
 
 // Pallet finds a pallet by name.
@@ -208,7 +247,30 @@ func DecodeMetadataHex(s string) (*Metadata, error) {
 	return DecodeMetadata(b)
 }
 
-// DecodeMetadata decodes "meta" ‖ version ‖ RuntimeMetadataV14.
+// DecodeMetadataAtVersion decodes the answer of the runtime call
+// Metadata_metadata_at_version: Option<OpaqueMetadata>, that is
+// Option<Vec<u8>> around "meta" ‖ version ‖ metadata. A runtime that cannot
+// give the requested version answers None, reported as ErrMetadataVersion.
+func DecodeMetadataAtVersion(b []byte) (*Metadata, error) {
+	r := scale.NewReader(b)
+	some, err := r.Option()
+	if err != nil {
+		return nil, r.Wrap("metadata_at_version", err)
+	}
+	if !some {
+		return nil, fmt.Errorf("%w: the runtime does not serve the requested version", ErrMetadataVersion)
+	}
+	inner, err := r.ByteSlice()
+	if err != nil {
+		return nil, r.Wrap("metadata_at_version", err)
+	}
+	if err := r.Done(); err != nil {
+		return nil, err
+	}
+	return DecodeMetadata(inner)
+}
+
+// DecodeMetadata decodes "meta" ‖ version ‖ RuntimeMetadataV14 or V15.
 func DecodeMetadata(b []byte) (*Metadata, error) {
 	r := scale.NewReader(b)
 	magic, err := r.Fixed(4)
@@ -219,11 +281,16 @@ func DecodeMetadata(b []byte) (*Metadata, error) {
 	if err != nil {
 		return nil, r.Wrap("version", err)
 	}
-	if v != 14 {
-		return nil, fmt.Errorf("%w: V%d (this decoder reads V14; ask state_getMetadata, which serves V14)", ErrMetadataVersion, v)
-	}
 	m := &Metadata{Version: v}
-	if err := m.decodeV14(r); err != nil {
+	switch v {
+	case 14:
+		err = m.decodeV14(r)
+	case 15:
+		err = m.decodeV15(r)
+	default:
+		return nil, fmt.Errorf("%w: V%d (this decoder reads V14 and V15; state_getMetadata serves V14)", ErrMetadataVersion, v)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := r.Done(); err != nil {
@@ -232,7 +299,7 @@ func DecodeMetadata(b []byte) (*Metadata, error) {
 	return m, nil
 }
 
-func (m *Metadata) decodeV14(r *scale.Reader) error {
+func (m *Metadata) decodeTypes(r *scale.Reader) error {
 	types, err := scale.DecodeVec(r, 5, readType)
 	if err != nil {
 		return r.Wrap("types", err)
@@ -241,16 +308,11 @@ func (m *Metadata) decodeV14(r *scale.Reader) error {
 	for i := range types {
 		m.Types[types[i].ID] = &types[i]
 	}
-	if m.Pallets, err = scale.DecodeVec(r, 8, readPallet); err != nil {
-		return r.Wrap("pallets", err)
-	}
-	if m.ExtrinsicType, err = r.CompactU32(); err != nil {
-		return r.Wrap("extrinsic.type", err)
-	}
-	if m.ExtrinsicVersion, err = r.U8(); err != nil {
-		return r.Wrap("extrinsic.version", err)
-	}
-	m.SignedExtensions, err = scale.DecodeVec(r, 3, func(r *scale.Reader) (SignedExtension, error) {
+	return nil
+}
+
+func readSignedExtensions(r *scale.Reader) ([]SignedExtension, error) {
+	return scale.DecodeVec(r, 3, func(r *scale.Reader) (SignedExtension, error) {
 		var s SignedExtension
 		var err error
 		if s.Identifier, err = r.UTF8String(); err != nil {
@@ -262,13 +324,123 @@ func (m *Metadata) decodeV14(r *scale.Reader) error {
 		s.AdditionalSigned, err = r.CompactU32()
 		return s, err
 	})
+}
+
+func (m *Metadata) decodeV14(r *scale.Reader) error {
+	err := m.decodeTypes(r)
 	if err != nil {
+		return err
+	}
+	if m.Pallets, err = scale.DecodeVec(r, 8, readPalletV14); err != nil {
+		return r.Wrap("pallets", err)
+	}
+	if m.ExtrinsicType, err = r.CompactU32(); err != nil {
+		return r.Wrap("extrinsic.type", err)
+	}
+	if m.ExtrinsicVersion, err = r.U8(); err != nil {
+		return r.Wrap("extrinsic.version", err)
+	}
+	if m.SignedExtensions, err = readSignedExtensions(r); err != nil {
 		return r.Wrap("extrinsic.signed_extensions", err)
 	}
 	if m.RuntimeType, err = r.CompactU32(); err != nil {
 		return r.Wrap("runtime_type", err)
 	}
 	return m.check()
+}
+
+// decodeV15 reads RuntimeMetadataV15: V14 plus pallet docs, the extrinsic's
+// address/call/signature/extra types, runtime APIs, outer enums and custom
+// values (the last two are read and dropped).
+func (m *Metadata) decodeV15(r *scale.Reader) error {
+	err := m.decodeTypes(r)
+	if err != nil {
+		return err
+	}
+	if m.Pallets, err = scale.DecodeVec(r, 9, readPalletV15); err != nil {
+		return r.Wrap("pallets", err)
+	}
+	if m.ExtrinsicVersion, err = r.U8(); err != nil {
+		return r.Wrap("extrinsic.version", err)
+	}
+	for _, f := range []struct {
+		dst  *uint32
+		name string
+	}{{&m.AddressType, "address_ty"}, {&m.CallType, "call_ty"}, {&m.SignatureType, "signature_ty"}, {&m.ExtraType, "extra_ty"}} {
+		if *f.dst, err = r.CompactU32(); err != nil {
+			return r.Wrap("extrinsic."+f.name, err)
+		}
+	}
+	if m.SignedExtensions, err = readSignedExtensions(r); err != nil {
+		return r.Wrap("extrinsic.signed_extensions", err)
+	}
+	if m.RuntimeType, err = r.CompactU32(); err != nil {
+		return r.Wrap("runtime_type", err)
+	}
+	if m.APIs, err = scale.DecodeVec(r, 3, readRuntimeAPI); err != nil {
+		return r.Wrap("apis", err)
+	}
+	for _, name := range []string{"call_enum_ty", "event_enum_ty", "error_enum_ty"} {
+		if _, err = r.CompactU32(); err != nil {
+			return r.Wrap("outer_enums."+name, err)
+		}
+	}
+	// custom: BTreeMap<String, CustomValueMetadata{ty, value: Vec<u8>}>.
+	_, err = scale.DecodeVec(r, 3, func(r *scale.Reader) (struct{}, error) {
+		if _, err := r.String(); err != nil {
+			return struct{}{}, err
+		}
+		if _, err := r.CompactU32(); err != nil {
+			return struct{}{}, err
+		}
+		_, err := r.ByteSlice()
+		return struct{}{}, err
+	})
+	if err != nil {
+		return r.Wrap("custom", err)
+	}
+	return m.check()
+}
+
+func readRuntimeAPI(r *scale.Reader) (RuntimeAPI, error) {
+	var a RuntimeAPI
+	var err error
+	if a.Name, err = r.String(); err != nil {
+		return a, err
+	}
+	a.Methods, err = scale.DecodeVec(r, 3, func(r *scale.Reader) (RuntimeAPIMethod, error) {
+		var m RuntimeAPIMethod
+		var err error
+		if m.Name, err = r.String(); err != nil {
+			return m, err
+		}
+		m.Inputs, err = scale.DecodeVec(r, 2, func(r *scale.Reader) (Field, error) {
+			var f Field
+			var err error
+			if f.Name, err = r.String(); err != nil {
+				return f, err
+			}
+			f.Type, err = r.CompactU32()
+			return f, err
+		})
+		if err != nil {
+			return m, r.Wrap(m.Name+".inputs", err)
+		}
+		if m.Output, err = r.CompactU32(); err != nil {
+			return m, r.Wrap(m.Name+".output", err)
+		}
+		if _, err = readStrings(r); err != nil {
+			return m, r.Wrap(m.Name+".docs", err)
+		}
+		return m, nil
+	})
+	if err != nil {
+		return a, r.Wrap(a.Name, err)
+	}
+	if _, err = readStrings(r); err != nil {
+		return a, r.Wrap(a.Name+".docs", err)
+	}
+	return a, nil
 }
 
 // check makes sure every type id the metadata refers to exists, so later
@@ -312,6 +484,18 @@ func (m *Metadata) check() error {
 				if err := ref("pallet "+p.Name, *id); err != nil {
 					return err
 				}
+			}
+		}
+	}
+	for _, a := range m.APIs {
+		for _, mt := range a.Methods {
+			for _, in := range mt.Inputs {
+				if err := ref("runtime API "+a.Name+"_"+mt.Name, in.Type); err != nil {
+					return err
+				}
+			}
+			if err := ref("runtime API "+a.Name+"_"+mt.Name, mt.Output); err != nil {
+				return err
 			}
 		}
 	}
@@ -436,7 +620,11 @@ func readType(r *scale.Reader) (Type, error) {
 	return t, nil
 }
 
-func readPallet(r *scale.Reader) (Pallet, error) {
+func readPalletV14(r *scale.Reader) (Pallet, error) { return readPallet(r, false) }
+
+func readPalletV15(r *scale.Reader) (Pallet, error) { return readPallet(r, true) }
+
+func readPallet(r *scale.Reader, v15 bool) (Pallet, error) {
 	var p Pallet
 	var err error
 	if p.Name, err = r.String(); err != nil {
@@ -483,6 +671,11 @@ func readPallet(r *scale.Reader) (Pallet, error) {
 	}
 	if p.Index, err = r.U8(); err != nil {
 		return p, r.Wrap(p.Name+".index", err)
+	}
+	if v15 {
+		if _, err = readStrings(r); err != nil {
+			return p, r.Wrap(p.Name+".docs", err)
+		}
 	}
 	return p, nil
 }

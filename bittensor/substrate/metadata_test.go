@@ -126,12 +126,128 @@ func TestMetadataRejectsBadInput(t *testing.T) {
 	}
 }
 
+// mainnetMetadataV15 is the answer of state_call
+// Metadata_metadata_at_version(15) recorded on mainnet.
+func mainnetMetadataV15(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(substratetest.Fixture(t, "chain", "mainnet_metadata_v15_at_version.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(strings.TrimPrefix(strings.TrimSpace(string(b)), "0x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestDecodeMainnetMetadataV15(t *testing.T) {
+	raw := mainnetMetadataV15(t)
+	m, err := DecodeMetadataAtVersion(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version != 15 || m.ExtrinsicVersion != 4 {
+		t.Fatalf("version %d, extrinsic version %d", m.Version, m.ExtrinsicVersion)
+	}
+	if idx, call, err := m.Call("SubtensorModule", "set_weights"); err != nil || idx != 7 || call.Index != 0 {
+		t.Fatalf("set_weights: pallet %d call %+v, %v", idx, call, err)
+	}
+	var ext []string
+	for _, e := range m.SignedExtensions {
+		ext = append(ext, e.Identifier)
+	}
+	if got := strings.Join(ext, ","); !strings.HasPrefix(got, "CheckNonZeroSender,CheckSpecVersion,CheckTxVersion,CheckGenesis,CheckMortality,CheckNonce,CheckWeight,ChargeTransactionPayment,") ||
+		!strings.HasSuffix(got, ",CheckMetadataHash") {
+		t.Errorf("signed extensions %s", got)
+	}
+	for _, id := range []uint32{m.AddressType, m.CallType, m.SignatureType, m.ExtraType} {
+		if m.Types[id] == nil {
+			t.Errorf("extrinsic part type %d missing", id)
+		}
+	}
+
+	// The runtime's own signatures of the calls the metagraph reader makes:
+	// the argument layouts it encodes must be what the runtime declares.
+	var prim func(id uint32) string
+	prim = func(id uint32) string {
+		ty := m.Types[id]
+		switch {
+		case ty == nil:
+			return "?"
+		case ty.Kind == KindPrimitive:
+			return [...]string{"bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "u256", "i8", "i16", "i32", "i64", "i128", "i256"}[ty.Prim]
+		case ty.Kind == KindSequence:
+			return "Vec<" + prim(ty.Elem) + ">"
+		}
+		return strings.Join(ty.Path, "::")
+	}
+	for name, want := range map[string][2]string{
+		"SubnetInfoRuntimeApi_get_selective_mechagraph":  {"netuid:u16 subid:u8 metagraph_indexes:Vec<u16>", "Option"},
+		"NeuronInfoRuntimeApi_get_neurons_lite":          {"netuid:u16", "Vec<pallet_subtensor::rpc_info::neuron_info::NeuronInfoLite>"},
+		"SubnetInfoRuntimeApi_get_subnet_hyperparams_v2": {"netuid:u16", "Option"},
+	} {
+		meth, ok := m.RuntimeAPIMethod(name)
+		if !ok {
+			t.Errorf("%s not listed", name)
+			continue
+		}
+		var sig []string
+		for _, in := range meth.Inputs {
+			sig = append(sig, in.Name+":"+prim(in.Type))
+		}
+		if got := strings.Join(sig, " "); got != want[0] {
+			t.Errorf("%s(%s), want (%s)", name, got, want[0])
+		}
+		if out := prim(meth.Output); out != want[1] {
+			t.Errorf("%s returns %s, want %s", name, out, want[1])
+		}
+	}
+	for _, name := range []string{"SubnetInfoRuntimeApi_get_nothing", "NoSuchApi_get_neurons_lite", "SubnetInfoRuntimeApi", ""} {
+		if _, ok := m.RuntimeAPIMethod(name); ok {
+			t.Errorf("%q found", name)
+		}
+	}
+	// V14 lists no runtime APIs.
+	v14, _ := mainnetMetadata(t)
+	if _, ok := v14.RuntimeAPIMethod("NeuronInfoRuntimeApi_get_neurons_lite"); ok {
+		t.Error("V14 metadata listed a runtime API")
+	}
+
+	for _, cut := range []int{0, 1, 2, 7, len(raw) / 3, len(raw) - 1} {
+		if _, err := DecodeMetadataAtVersion(raw[:cut]); err == nil {
+			t.Errorf("V15 cut at %d decoded", cut)
+		}
+	}
+	if _, err := DecodeMetadataAtVersion([]byte{0}); !errors.Is(err, ErrMetadataVersion) {
+		t.Errorf("None: %v, want ErrMetadataVersion", err)
+	}
+	if _, err := DecodeMetadataAtVersion(append(append([]byte{}, raw...), 0)); err == nil {
+		t.Error("trailing byte accepted")
+	}
+}
+
+func BenchmarkDecodeMetadataV15(b *testing.B) {
+	raw := mainnetMetadataV15(b)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeMetadataAtVersion(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func FuzzDecodeMetadata(f *testing.F) {
 	_, raw := mainnetMetadata(f)
 	f.Add(raw[:2048])
 	f.Add([]byte("meta\x0e"))
+	v15 := mainnetMetadataV15(f)
+	f.Add(v15[:2048])
+	f.Add([]byte("\x01\x14meta\x0f"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = DecodeMetadata(data)
+		_, _ = DecodeMetadataAtVersion(data)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
@@ -33,6 +34,16 @@ func Endpoint(network string) (string, error) {
 // Client reads the chain through a substrate client.
 type Client struct {
 	rpc *substrate.Client
+
+	mu   sync.Mutex
+	apis *runtimeAPIs // of the last runtime seen; one runtime at a time
+}
+
+// runtimeAPIs is the set of runtime methods ("<API>_<method>") one runtime
+// version offers, from its V15 metadata.
+type runtimeAPIs struct {
+	spec    uint32
+	methods map[string]bool
 }
 
 // New wraps a connected substrate client.
@@ -134,7 +145,14 @@ func (c *Client) Metagraph(ctx context.Context, netuid uint16, hash string) (*Me
 	if err != nil {
 		return nil, err
 	}
-	b, err := c.StateCall(ctx, "SubnetInfoRuntimeApi_get_selective_mechagraph", selectiveArgs(netuid), blk.Hash)
+	has, known, err := c.HasRuntimeMethod(ctx, selectiveMechagraph, blk.Hash)
+	if err != nil {
+		return nil, err
+	}
+	if known && !has {
+		return c.legacyMetagraph(ctx, netuid, blk)
+	}
+	b, err := c.StateCall(ctx, selectiveMechagraph, selectiveArgs(netuid), blk.Hash)
 	var rpcErr *substrate.RPCError
 	switch {
 	case err == nil:
@@ -153,6 +171,60 @@ func (c *Client) Metagraph(ctx context.Context, netuid uint16, hash string) (*Me
 	default:
 		return nil, err
 	}
+}
+
+const selectiveMechagraph = "SubnetInfoRuntimeApi_get_selective_mechagraph"
+
+// HasRuntimeMethod reports whether the runtime at a block ("" for the head)
+// offers a runtime API method, named as state_call names it
+// ("SubnetInfoRuntimeApi_get_selective_mechagraph"), from the runtime's V15
+// metadata (Metadata_metadata_at_version(15)). known is false when the
+// runtime cannot tell: it serves no V15 metadata, or the metadata call fails
+// with an RPC error; callers then try the method and fall back on an error.
+// The method set is kept for the last runtime version seen, so that a
+// validator asking every epoch fetches the metadata once per runtime upgrade.
+// Connection errors and cancellation are returned as err.
+func (c *Client) HasRuntimeMethod(ctx context.Context, method, hash string) (has, known bool, err error) {
+	var rpcErr *substrate.RPCError
+	spec, verr := c.RuntimeVersion(ctx, hash)
+	switch {
+	case verr == nil:
+		c.mu.Lock()
+		apis := c.apis
+		c.mu.Unlock()
+		if apis != nil && apis.spec == spec.SpecVersion {
+			return apis.methods[method], true, nil
+		}
+	case errors.As(verr, &rpcErr):
+		// No version to key a cache on; still ask for the metadata.
+	default:
+		return false, false, verr
+	}
+	b, err := c.StateCall(ctx, "Metadata_metadata_at_version", binary.LittleEndian.AppendUint32(nil, 15), hash)
+	if errors.As(err, &rpcErr) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	md, err := substrate.DecodeMetadataAtVersion(b)
+	if err != nil {
+		// A runtime without V15 (None) or metadata this decoder cannot read:
+		// unknown, not fatal.
+		return false, false, nil
+	}
+	methods := make(map[string]bool)
+	for _, a := range md.APIs {
+		for _, m := range a.Methods {
+			methods[a.Name+"_"+m.Name] = true
+		}
+	}
+	if verr == nil {
+		c.mu.Lock()
+		c.apis = &runtimeAPIs{spec: spec.SpecVersion, methods: methods}
+		c.mu.Unlock()
+	}
+	return methods[method], true, nil
 }
 
 // selectiveArgs encodes (netuid u16, mechanism u8 = 0, every field index).

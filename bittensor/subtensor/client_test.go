@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -56,13 +57,23 @@ func TestMetagraphFromRecordedNode(t *testing.T) {
 func TestLegacyMetagraphFallback(t *testing.T) {
 	// Spec 208 had no selective call: the recorded node answers "method not
 	// found" for it, and the client must fall back to get_neurons_lite.
-	c := replay(t, "neurons_lite")
+	node := substratetest.RecordedNode(t, "neurons_lite")
+	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rpc.Close() })
+	c, _ := New(rpc)
 	m, err := c.Metagraph(context.Background(), 23, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Neurons) != 19 || m.Netuid != 23 || m.Block == 0 {
 		t.Errorf("legacy metagraph: netuid %d block %d, %d neurons", m.Netuid, m.Block, len(m.Neurons))
+	}
+	// Without V15 metadata the client could not tell, so it tried.
+	if a, s := node.Calls("state_call:Metadata_metadata_at_version"), node.Calls("state_call:"+selectiveMechagraph); a != 1 || s != 1 {
+		t.Errorf("metadata asked %d times, selective tried %d times; want 1 and 1", a, s)
 	}
 }
 
@@ -178,5 +189,95 @@ func TestSubnetParamsReadsValuesAndDefaults(t *testing.T) {
 		MaxWeightsLimit: 32767, WeightsVersionKey: 1000, RevealPeriodEpochs: 1}
 	if p != want {
 		t.Errorf("SubnetParams = %+v, want %+v", p, want)
+	}
+}
+
+// v15Node serves the recorded seeds plus the recorded V15 metadata answer
+// (Metadata_metadata_at_version(15)) and a runtime version at the head;
+// edit may change the metadata hex first.
+func v15Node(t *testing.T, edit func(hexMD string) string, seeds ...string) (*Client, *substratetest.Node) {
+	t.Helper()
+	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(substratetest.Fixture(t, "chain", "mainnet_metadata_v15_at_version.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := strings.TrimPrefix(strings.TrimSpace(string(b)), "0x")
+	if edit != nil {
+		md = edit(md)
+	}
+	rec["v15"] = map[string]map[string]json.RawMessage{
+		"state_call":              {`["Metadata_metadata_at_version", "0x0f000000"]`: json.RawMessage(`{"result":"0x` + md + `"}`)},
+		"state_getRuntimeVersion": {`[]`: json.RawMessage(`{"result":{"specName":"node-subtensor","specVersion":321,"transactionVersion":1}}`)},
+	}
+	node, err := substratetest.NewNode(rec, append([]string{"v15"}, seeds...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rpc.Close() })
+	c, _ := New(rpc)
+	return c, node
+}
+
+// With V15 metadata listing the selective call, the client calls it, and
+// fetches the metadata once per runtime version, not once per metagraph.
+func TestMetagraphChecksV15Metadata(t *testing.T) {
+	c, node := v15Node(t, nil, "metagraph")
+	for range 3 {
+		m, err := c.Metagraph(context.Background(), 1, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Name != "Apex" || len(m.Neurons) != 1024 {
+			t.Fatalf("metagraph %q, %d neurons", m.Name, len(m.Neurons))
+		}
+	}
+	if n := node.Calls("state_call:Metadata_metadata_at_version"); n != 1 {
+		t.Errorf("metadata fetched %d times for one runtime version, want 1", n)
+	}
+	if n := node.Calls("state_call:" + selectiveMechagraph); n != 3 {
+		t.Errorf("selective call made %d times, want 3", n)
+	}
+	has, known, err := c.HasRuntimeMethod(context.Background(), "NeuronInfoRuntimeApi_get_neurons_lite", "")
+	if err != nil || !known || !has {
+		t.Errorf("get_neurons_lite: has %v known %v, %v", has, known, err)
+	}
+	has, known, err = c.HasRuntimeMethod(context.Background(), "SubnetInfoRuntimeApi_get_nothing", "")
+	if err != nil || !known || has {
+		t.Errorf("get_nothing: has %v known %v, %v", has, known, err)
+	}
+}
+
+// When the runtime's V15 metadata does not list the selective call, the
+// client goes straight to get_neurons_lite without trying it.
+func TestMetagraphSkipsMethodsV15DoesNotList(t *testing.T) {
+	name := hex.EncodeToString([]byte("get_selective_mechagraph"))
+	renamed := hex.EncodeToString([]byte("get_selective_mechagrapX"))
+	c, node := v15Node(t, func(md string) string {
+		if !strings.Contains(md, "60"+name) {
+			t.Fatal("the V15 fixture does not list get_selective_mechagraph")
+		}
+		return strings.ReplaceAll(md, "60"+name, "60"+renamed)
+	}, "neurons_lite")
+	m, err := c.Metagraph(context.Background(), 23, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Neurons) != 19 || m.Netuid != 23 {
+		t.Errorf("legacy metagraph: netuid %d, %d neurons", m.Netuid, len(m.Neurons))
+	}
+	if n := node.Calls("state_call:" + selectiveMechagraph); n != 0 {
+		t.Errorf("selective call tried %d times though the metadata does not list it", n)
+	}
+	if n := node.Calls("state_call:NeuronInfoRuntimeApi_get_neurons_lite"); n != 1 {
+		t.Errorf("get_neurons_lite called %d times", n)
 	}
 }

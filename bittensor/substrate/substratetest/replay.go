@@ -163,7 +163,8 @@ func (n *Node) DropConnections() {
 	n.conns = nil
 }
 
-// Calls counts the calls of a method received so far.
+// Calls counts the calls of a method received so far. A state_call is also
+// counted as "state_call:<runtime method>".
 func (n *Node) Calls(method string) int64 {
 	if v, ok := n.calls.Load(method); ok {
 		return v.(*atomic.Int64).Load()
@@ -196,6 +197,14 @@ func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		v, _ := n.calls.LoadOrStore(req.Method, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
+		if req.Method == "state_call" {
+			var ps []json.RawMessage
+			var name string
+			if json.Unmarshal(req.Params, &ps) == nil && len(ps) > 0 && json.Unmarshal(ps[0], &name) == nil {
+				v, _ := n.calls.LoadOrStore("state_call:"+name, new(atomic.Int64))
+				v.(*atomic.Int64).Add(1)
+			}
+		}
 		if len(req.Params) == 0 {
 			req.Params = json.RawMessage("[]")
 		}
