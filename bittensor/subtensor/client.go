@@ -164,6 +164,21 @@ func (c *Client) Metagraph(ctx context.Context, netuid uint16, hash string) (*Me
 		if m.Block == 0 {
 			m.Block = blk.Number
 		}
+		// The selective metagraph has no validator trust; it is a storage
+		// vector of mechanism 0, keyed by the netuid.
+		vt, err := c.validatorTrust(ctx, netuid, blk.Hash)
+		switch {
+		case err == nil:
+			for i := range m.Neurons {
+				if i < len(vt) {
+					m.Neurons[i].ValidatorTrust = Proportion(vt[i])
+				}
+			}
+		case errors.As(err, &rpcErr):
+			// A node that cannot serve the read leaves validator trust at 0.
+		default:
+			return nil, fmt.Errorf("validator trust of netuid %d at %s: %w", netuid, blk.Hash, err)
+		}
 		return m, nil
 	case errors.As(err, &rpcErr):
 		// The runtime lacks the call: fall back to the older API.
@@ -253,6 +268,25 @@ func (c *Client) legacyMetagraph(ctx context.Context, netuid uint16, blk Block) 
 		m.Tempo = tempo
 	}
 	return m, nil
+}
+
+// validatorTrust reads SubtensorModule.ValidatorTrust(netuid): Vec<u16>,
+// indexed by uid; unset means empty.
+func (c *Client) validatorTrust(ctx context.Context, netuid uint16, hash string) ([]uint16, error) {
+	key, err := substrate.StorageKey("SubtensorModule", "ValidatorTrust", substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	if err != nil {
+		return nil, err
+	}
+	b, ok, err := c.Storage(ctx, key, hash)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var v []uint16
+	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+		v, err = scale.DecodeVec(r, 2, func(r *scale.Reader) (uint16, error) { return r.U16() })
+		return
+	})
+	return v, err
 }
 
 func (c *Client) storageU16(ctx context.Context, item string, netuid uint16, hash string) (uint16, bool, error) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
@@ -279,5 +280,51 @@ func TestMetagraphSkipsMethodsV15DoesNotList(t *testing.T) {
 	}
 	if n := node.Calls("state_call:NeuronInfoRuntimeApi_get_neurons_lite"); n != 1 {
 		t.Errorf("get_neurons_lite called %d times", n)
+	}
+}
+
+// The selective metagraph carries no validator trust: it comes from the
+// ValidatorTrust storage vector at the same block.
+func TestMetagraphReadsValidatorTrust(t *testing.T) {
+	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := substrate.StorageKey("SubtensorModule", "ValidatorTrust", substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := scale.NewEncoder(0)
+	e.VecLen(1000) // fewer than the 1024 neurons: the rest stay 0
+	for i := range 1000 {
+		e.U16(uint16(i * 65))
+	}
+	params, _ := json.Marshal([]any{substrate.HexKey(key), nil})
+	rec["vtrust"] = map[string]map[string]json.RawMessage{
+		"state_getStorageAt": {string(params): json.RawMessage(`{"result":"0x` + hex.EncodeToString(e.Bytes()) + `"}`)},
+	}
+	node, err := substratetest.NewNode(rec, "vtrust", "metagraph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rpc.Close() })
+	c, _ := New(rpc)
+	m, err := c.Metagraph(context.Background(), 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range m.Neurons {
+		want := Proportion(0)
+		if i < 1000 {
+			want = Proportion(i * 65)
+		}
+		if n.ValidatorTrust != want {
+			t.Fatalf("uid %d: validator trust %d, want %d", i, n.ValidatorTrust, want)
+		}
 	}
 }
