@@ -6,9 +6,9 @@
 #   e.g. scripts/test-deps.sh go test ./...      (this is what `make test` does)
 #
 # What it does:
-#   * scripts/npm-deps.sh installs the @polkadot cross-check oracle's pinned
-#     npm packages (once; later runs find them up to date) and
-#     VIGIL_KEYS_ORACLE is exported for CMD. Without Node.js the oracle tests
+#   * scripts/npm-deps.sh installs the cross-check oracle's pinned npm packages
+#     (tools/oracle; once, later runs find them up to date) and
+#     VIGIL_ORACLE_DIR is exported for CMD. Without Node.js the oracle tests
 #     skip, except with CI=true, where the script fails.
 #   * If VIGIL_TEST_POSTGRES_URL is already set and that server answers, it is
 #     reused and nothing is started.
@@ -60,7 +60,8 @@ fi
 # 0. The npm cross-check oracle (fails here under CI=true when unavailable).
 oracle="$("$(dirname "${BASH_SOURCE[0]}")/npm-deps.sh")" || die "npm-deps.sh failed"
 if [[ -n "$oracle" ]]; then
-	export VIGIL_KEYS_ORACLE="$oracle"
+	VIGIL_ORACLE_DIR="$(dirname "$oracle")"
+	export VIGIL_ORACLE_DIR
 fi
 
 # redact_url prints a URL with any password replaced by "***".

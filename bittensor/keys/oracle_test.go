@@ -1,18 +1,13 @@
 package keys
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
 )
 
 // The oracle is tools/oracle/oracle.mjs: @polkadot/keyring and
@@ -21,9 +16,6 @@ import (
 // implementation of sr25519, SS58 and substrate mnemonics we did not write,
 // so agreement with it is evidence of interoperability with polkadot.js and,
 // through it, with the Python SDK's substrate-interface.
-
-// oracleEnv names the oracle script; scripts/test-deps.sh sets it.
-const oracleEnv = "VIGIL_KEYS_ORACLE"
 
 type oracleReq map[string]any
 
@@ -38,55 +30,12 @@ type oracleResp struct {
 	Wrapped    *bool  `json:"wrapped"`
 }
 
-// oracleScript finds the oracle, skipping the test when Node.js or the npm
-// packages are missing, or failing under CI=true where they are required.
-func oracleScript(t *testing.T) string {
-	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		msg := fmt.Sprintf(format, args...) + "; run scripts/npm-deps.sh (make test does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("keys oracle required under CI=true: " + msg)
-		}
-		t.Skip("keys oracle unavailable: " + msg)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		unavailable("node not found in PATH")
-	}
-	script := os.Getenv(oracleEnv)
-	if script == "" {
-		script = filepath.Join("..", "..", "tools", "oracle", "oracle.mjs")
-	}
-	dir := filepath.Dir(script)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@polkadot", "keyring", "package.json")); err != nil {
-		unavailable("npm packages not installed in %s", dir)
-	}
-	return script
-}
-
 // askOracle sends all requests in one process run and returns the answers in
 // order.
 func askOracle(t *testing.T, reqs []oracleReq) []oracleResp {
 	t.Helper()
-	script := oracleScript(t)
-	in, err := json.Marshal(reqs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Base(script))
-	cmd.Dir = filepath.Dir(script)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("oracle: %v\n%s", err, stderr.String())
-	}
 	var out []oracleResp
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("oracle output: %v\n%s", err, stdout.String())
-	}
+	oracletest.Run(t, oracletest.Script(t, "oracle.mjs", "@polkadot/keyring"), reqs, &out)
 	if len(out) != len(reqs) {
 		t.Fatalf("oracle answered %d of %d requests", len(out), len(reqs))
 	}

@@ -1,0 +1,101 @@
+// Package oracletest runs the Node.js oracle scripts of tools/oracle from Go
+// tests. The scripts answer with implementations vigil did not write
+// (@polkadot, the tle timelock crate compiled to wasm), pinned by
+// tools/oracle/package-lock.json and installed by scripts/npm-deps.sh.
+package oracletest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// DirEnv names the oracle directory; scripts/test-deps.sh sets it.
+const DirEnv = "VIGIL_ORACLE_DIR"
+
+// Script returns the path of tools/oracle/<name>. When Node.js or the npm
+// package module (e.g. "@polkadot/api") is missing the test is skipped, or
+// failed under CI=true, where the cross-checks are required.
+func Script(t testing.TB, name, module string) string {
+	t.Helper()
+	unavailable := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...) + "; run scripts/npm-deps.sh (make test does)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal("oracle required under CI=true: " + msg)
+		}
+		t.Skip("oracle unavailable: " + msg)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		unavailable("node not found in PATH")
+	}
+	dir := os.Getenv(DirEnv)
+	if dir == "" {
+		dir = findDir()
+	}
+	if dir == "" {
+		unavailable("tools/oracle not found above %s", mustGetwd())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(module), "package.json")); err != nil {
+		unavailable("npm package %s not installed in %s", module, dir)
+	}
+	script := filepath.Join(dir, name)
+	if _, err := os.Stat(script); err != nil {
+		t.Fatalf("oracle script: %v", err)
+	}
+	return script
+}
+
+// findDir looks for tools/oracle in the working directory and its parents
+// (go test runs in the package directory).
+func findDir() string {
+	dir := mustGetwd()
+	for {
+		cand := filepath.Join(dir, "tools", "oracle")
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func mustGetwd() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	return wd
+}
+
+// Run runs the script with in as JSON on stdin and decodes its stdout into
+// out. The script's stderr is shown only when it fails.
+func Run(t testing.TB, script string, in, out any) {
+	t.Helper()
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Base(script))
+	cmd.Dir = filepath.Dir(script)
+	cmd.Stdin = bytes.NewReader(b)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("oracle %s: %v\n%s", filepath.Base(script), err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("oracle %s output: %v\n%.2000s", filepath.Base(script), err, stdout.String())
+	}
+}
