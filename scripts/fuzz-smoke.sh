@@ -14,6 +14,7 @@ targets=(
   "./bittensor/subtensor FuzzDecodeNeuronsLite"
   "./bittensor/subtensor FuzzDecodeHyperparameters"
   "./bittensor/substrate FuzzDecodeMetadata"
+  "./bittensor/substrate FuzzDecodeExtrinsic"
   "./bittensor/keys FuzzSS58Decode"
   "./bittensor/wallet FuzzKeyfile"
 )
