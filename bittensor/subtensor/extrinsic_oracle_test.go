@@ -269,3 +269,47 @@ func TestExtrinsicsAgreeWithPolkadot(t *testing.T) {
 		})
 	}
 }
+
+// The commit hash and the timelock plaintext are SCALE tuples and structs
+// that polkadot-js encodes from their type definitions.
+func TestCommitHashAndTimelockPayloadAgreeWithPolkadot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts node")
+	}
+	hk, _ := keys.FromURI("//Alice")
+	hotkey := AccountID(hk.PublicKey())
+	uids, values, salt := []uint16{0, 3, 700}, []uint16{65535, 12, 40000}, []uint16{9, 8, 7, 6, 5, 4, 3, 2}
+	hash := CommitHash(hotkey, 4097, uids, values, salt, 10002000)
+	payload, err := TimelockPayload(hotkey, uids, values, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []map[string]any{
+		{"op": "encode", "type": "(AccountId, u16, Vec<u16>, Vec<u16>, Vec<u16>, u64)",
+			"value": []any{hk.SS58(), 4097, uids, values, salt, 10002000}},
+		{"op": "encode", "type": `{"hotkey":"Vec<u8>","uids":"Vec<u16>","values":"Vec<u16>","version_key":"u64"}`,
+			"value": map[string]any{"hotkey": "0x" + hex.EncodeToString(hotkey[:]), "uids": uids, "values": values, "version_key": 7}},
+	}
+	var out []struct {
+		Error   string `json:"error"`
+		Encoded string `json:"encoded"`
+		Blake2  string `json:"blake2_256"`
+	}
+	oracletest.Run(t, oracletest.Script(t, "extrinsic.mjs", "@polkadot/api"),
+		map[string]any{"metadata": substratetest.Fixture(t, "chain", "mainnet_metadata_v14.hex"), "requests": reqs}, &out)
+	if len(out) != 2 || out[0].Error != "" || out[1].Error != "" {
+		t.Fatalf("oracle: %+v", out)
+	}
+	if out[0].Blake2 != "0x"+hex.EncodeToString(hash[:]) {
+		t.Errorf("commit hash: polkadot %s, ours %x", out[0].Blake2, hash)
+	}
+	if out[1].Encoded != "0x"+hex.EncodeToString(payload) {
+		t.Errorf("timelock payload:\npolkadot %s\n    ours %x", out[1].Encoded, payload)
+	}
+	// 1+32 (hotkey) + 2·(compact length + 2n) + 8: 43+4n bytes below 64
+	// uids, 45+4n from 64 on.
+	big := make([]uint16, 300)
+	if p, _ := TimelockPayload(hotkey, big, big, 1); len(payload) != 43+4*len(uids) || len(p) != 45+4*300 {
+		t.Errorf("payload sizes %d and %d", len(payload), len(p))
+	}
+}

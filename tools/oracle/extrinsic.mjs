@@ -17,6 +17,8 @@
 //        longer than 256 bytes).
 //   {"op":"sign","uri":S,"call":H,"tx":TX} -> {"extrinsic"}  (signed by polkadot-js)
 //   {"op":"call","section":S,"method":S,"args":{...}} -> {"call"}
+//   {"op":"encode","type":T,"value":V}     -> {"encoded","blake2_256"}  (any polkadot-js type
+//        definition, e.g. "(AccountId, u16, Vec<u16>)" or a JSON struct definition)
 import fs from 'node:fs';
 import { Keyring } from '@polkadot/keyring';
 import { Metadata, TypeRegistry } from '@polkadot/types';
@@ -87,6 +89,10 @@ function answer(registry, keyring, req) {
         signedExtensions: registry.signedExtensions,
       });
       return { extrinsic: ext.toHex() };
+    }
+    case 'encode': {
+      const v = registry.createType(req.type, req.value).toU8a();
+      return { encoded: u8aToHex(v), blake2_256: u8aToHex(blake2AsU8a(v, 256)) };
     }
     case 'call':
       return { call: registry.createType('Call', { callIndex: callIndex(registry, req), args: req.args }).toHex() };
