@@ -346,6 +346,7 @@ func (c *Client) readLoop(cn *conn) {
 	}
 	cn.pending = nil
 	cn.mu.Unlock()
+	c.endOnceSubscriptions(err)
 	close(cn.dead)
 	cn.ws.CloseNow()
 	if !closed {
@@ -428,6 +429,7 @@ func (c *Client) Close() error {
 // fills the gap by number.
 type Subscription struct {
 	c                  *Client
+	once               bool // ends when the socket drops instead of renewing
 	method, unsub      string
 	params             []any
 	ch                 chan json.RawMessage
@@ -457,7 +459,19 @@ func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 // Subscribe starts a subscription (chain_subscribeNewHeads and the like);
 // unsub names the method that ends it.
 func (c *Client) Subscribe(ctx context.Context, method, unsub string, params []any) (*Subscription, error) {
-	s := &Subscription{c: c, method: method, unsub: unsub, params: params,
+	return c.startSubscription(ctx, method, unsub, params, false)
+}
+
+// SubscribeOnce is Subscribe for subscriptions that must not be renewed on
+// another socket, such as author_submitAndWatchExtrinsic, where renewing
+// would submit the transaction again. When the socket drops it ends with an
+// error matching ErrConnectionLost.
+func (c *Client) SubscribeOnce(ctx context.Context, method, unsub string, params []any) (*Subscription, error) {
+	return c.startSubscription(ctx, method, unsub, params, true)
+}
+
+func (c *Client) startSubscription(ctx context.Context, method, unsub string, params []any, once bool) (*Subscription, error) {
+	s := &Subscription{c: c, once: once, method: method, unsub: unsub, params: params,
 		ch: make(chan json.RawMessage, c.opts.SubscriptionBuffer), done: make(chan struct{})}
 	c.mu.Lock()
 	if c.closed {
@@ -473,6 +487,20 @@ func (c *Client) Subscribe(ctx context.Context, method, unsub string, params []a
 		return nil, err
 	}
 	return s, nil
+}
+
+func (c *Client) endOnceSubscriptions(cause error) {
+	c.mu.Lock()
+	var once []*Subscription
+	for s := range c.subs {
+		if s.once {
+			once = append(once, s)
+		}
+	}
+	c.mu.Unlock()
+	for _, s := range once {
+		s.finish(fmt.Errorf("%s: %w: %v", s.method, ErrConnectionLost, cause))
+	}
 }
 
 func (s *Subscription) subscribe(ctx context.Context) error {
