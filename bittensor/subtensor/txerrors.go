@@ -1,0 +1,70 @@
+package subtensor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+)
+
+// customErrors names subtensor's transaction-pool rejections
+// (common/src/transaction_error.rs): "Invalid Transaction: Custom error: N".
+var customErrors = map[int]string{
+	0: "ColdkeyInSwapSchedule", 1: "StakeAmountTooLow", 2: "BalanceTooLow", 3: "SubnetNotExists",
+	4: "HotkeyAccountDoesntExist", 5: "NotEnoughStakeToWithdraw", 6: "RateLimitExceeded",
+	7: "InsufficientLiquidity", 8: "SlippageTooHigh", 9: "TransferDisallowed",
+	10: "HotKeyNotRegisteredInNetwork", 11: "InvalidIpAddress", 12: "ServingRateLimitExceeded",
+	13: "InvalidPort", 14: "ZeroMaxAmount", 15: "InvalidRevealRound", 16: "CommitNotFound",
+	17: "CommitBlockNotInRevealRange", 18: "InputLengthsUnequal", 19: "UidNotFound",
+	20: "EvmKeyAssociateRateLimitExceeded", 21: "ColdkeySwapDisputed", 22: "InvalidRealAccount",
+	23: "FailedShieldedTxParsing", 24: "InvalidShieldedTxPubKeyHash", 25: "NonAssociatedColdKey",
+	26: "DelegateTakeTooLow", 27: "DelegateTakeTooHigh", 255: "BadRequest",
+}
+
+// PoolError is a transaction the node refused before inclusion.
+type PoolError struct {
+	Code   int    // JSON-RPC code: 1010 invalid, 1012 banned, 1013 already imported, 1014 priority too low
+	Reason string // the node's message and data
+	Custom int    // subtensor's custom code, -1 when none
+	Name   string // subtensor's name for Custom, or "" when unknown
+	err    *substrate.RPCError
+}
+
+func (e *PoolError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("transaction refused by the pool: %s (custom error %d)", e.Name, e.Custom)
+	}
+	return "transaction refused by the pool: " + e.Reason
+}
+
+func (e *PoolError) Unwrap() error { return e.err }
+
+var customRe = regexp.MustCompile(`Custom error: (\d+)`)
+
+// ExplainTxError turns a pool rejection from SubmitAndWatch into a
+// *PoolError naming subtensor's custom code; other errors come back as
+// they are.
+func ExplainTxError(err error) error {
+	var rpcErr *substrate.RPCError
+	if !errors.As(err, &rpcErr) || rpcErr.Code < 1010 || rpcErr.Code > 1019 {
+		return err
+	}
+	pe := &PoolError{Code: rpcErr.Code, Reason: rpcErr.Message, Custom: -1, err: rpcErr}
+	var data string
+	if json.Unmarshal(rpcErr.Data, &data) != nil {
+		data = string(rpcErr.Data)
+	}
+	if data != "" && data != "null" {
+		pe.Reason += ": " + data
+	}
+	if m := customRe.FindStringSubmatch(data); m != nil {
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			pe.Custom = n
+			pe.Name = customErrors[n]
+		}
+	}
+	return pe
+}
