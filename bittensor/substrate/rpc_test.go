@@ -326,3 +326,37 @@ func TestCallIdempotentRidesOutADrop(t *testing.T) {
 		t.Errorf("fail: %v", err)
 	}
 }
+
+// A SubscribeOnce subscription ends on a dropped socket rather than being
+// made again on the next one (which, for a transaction watch, would submit
+// the transaction twice).
+func TestSubscribeOnceEndsOnDrop(t *testing.T) {
+	f := newFakeNode(t)
+	c := dial(t, f, 5*time.Second)
+	sub, err := c.SubscribeOnce(context.Background(), "chain_subscribeNewHeads", "chain_unsubscribeNewHeads", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sub.C():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notification")
+	}
+	f.dropAll()
+	select {
+	case <-sub.Done():
+		if !errors.Is(sub.Err(), ErrConnectionLost) || !strings.Contains(sub.Err().Error(), "chain_subscribeNewHeads") {
+			t.Errorf("Err = %v, want ErrConnectionLost naming the method", sub.Err())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscription did not end on the drop")
+	}
+	// The client reconnects, calls work, and nothing was subscribed again.
+	var out []any
+	if err := c.CallIdempotent(context.Background(), "echo", []any{1}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.subscribed.Load(); s != 1 {
+		t.Errorf("subscribed %d times, want 1", s)
+	}
+}
