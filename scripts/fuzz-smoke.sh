@@ -15,6 +15,7 @@ targets=(
   "./bittensor/subtensor FuzzDecodeHyperparameters"
   "./bittensor/substrate FuzzDecodeMetadata"
   "./bittensor/substrate FuzzDecodeExtrinsic"
+  "./bittensor/substrate FuzzDecodeEvents"
   "./bittensor/timelock FuzzDecrypt"
   "./bittensor/keys FuzzSS58Decode"
   "./bittensor/wallet FuzzKeyfile"

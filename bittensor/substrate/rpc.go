@@ -120,13 +120,18 @@ type Client struct {
 	opts   Options
 	nextID atomic.Uint64
 
-	mu        sync.Mutex
-	cur       *conn         // nil while reconnecting
-	ready     chan struct{} // closed when cur becomes non-nil
-	subs      map[*Subscription]struct{}
-	closed    bool
-	closeCh   chan struct{}
-	reconnect sync.WaitGroup
+	mu    sync.Mutex
+	cur   *conn         // nil while reconnecting
+	ready chan struct{} // closed when cur becomes non-nil
+	subs  map[*Subscription]struct{}
+	// early holds notifications that arrived before their subscription's
+	// id was known: a node may send the first one right after its answer
+	// to the subscribe call, and the reader gets there first.
+	early      map[string][]json.RawMessage
+	earlyOrder []string
+	closed     bool
+	closeCh    chan struct{}
+	reconnect  sync.WaitGroup
 }
 
 // Dial connects to the node. The first connection must succeed; later drops
@@ -335,6 +340,7 @@ func (c *Client) readLoop(cn *conn) {
 		c.cur = nil
 		c.ready = make(chan struct{})
 	}
+	c.early, c.earlyOrder = nil, nil // subscription ids are per socket
 	closed := c.closed
 	if !closed {
 		c.reconnect.Add(1)
@@ -508,10 +514,44 @@ func (s *Subscription) subscribe(ctx context.Context) error {
 	if err := s.c.Call(ctx, s.method, s.params, &id); err != nil {
 		return err
 	}
+	key := subscriptionKey(id)
+	// Under c.mu, so that notify (which looks up under c.mu and delivers
+	// after) cannot deliver a later notification before the early ones.
+	s.c.mu.Lock()
 	s.mu.Lock()
-	s.id = subscriptionKey(id)
+	s.id = key
 	s.mu.Unlock()
+	pending := s.c.early[key]
+	delete(s.c.early, key)
+	for _, p := range pending {
+		s.deliver(p)
+	}
+	s.c.mu.Unlock()
 	return nil
+}
+
+// Bounds of the early-notification buffer: a few subscriptions being set
+// up at once, a few notifications each.
+const (
+	maxEarlyIDs  = 32
+	maxEarlyEach = 16
+)
+
+// keepEarly stores a notification for an id not known yet; c.mu is held.
+func (c *Client) keepEarly(id string, payload json.RawMessage) {
+	if c.early == nil {
+		c.early = map[string][]json.RawMessage{}
+	}
+	if _, ok := c.early[id]; !ok {
+		if len(c.earlyOrder) >= maxEarlyIDs {
+			delete(c.early, c.earlyOrder[0])
+			c.earlyOrder = c.earlyOrder[1:]
+		}
+		c.earlyOrder = append(c.earlyOrder, id)
+	}
+	if len(c.early[id]) < maxEarlyEach {
+		c.early[id] = append(c.early[id], payload)
+	}
 }
 
 func (c *Client) resubscribe() {
@@ -551,24 +591,31 @@ func (c *Client) notify(id string, payload json.RawMessage) {
 			break
 		}
 	}
-	c.mu.Unlock()
 	if target == nil {
-		return
+		c.keepEarly(id, payload)
 	}
+	c.mu.Unlock()
+	if target != nil {
+		target.deliver(payload)
+	}
+}
+
+// deliver queues a notification, dropping the oldest when the consumer is
+// behind: for head subscriptions the newest matters.
+func (s *Subscription) deliver(payload json.RawMessage) {
 	select {
-	case target.ch <- payload:
-		target.delivered.Add(1)
+	case s.ch <- payload:
+		s.delivered.Add(1)
 	default:
-		// Drop the oldest: for head subscriptions the newest matters.
 		select {
-		case <-target.ch:
-			target.dropped.Add(1)
+		case <-s.ch:
+			s.dropped.Add(1)
 		default:
 		}
 		select {
-		case target.ch <- payload:
+		case s.ch <- payload:
 		default:
-			target.dropped.Add(1)
+			s.dropped.Add(1)
 		}
 	}
 }
