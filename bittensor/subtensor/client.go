@@ -37,6 +37,7 @@ type Client struct {
 
 	mu   sync.Mutex
 	apis *runtimeAPIs // of the last runtime seen; one runtime at a time
+	tx   *txContext   // signing context of the current runtime
 }
 
 // runtimeAPIs is the set of runtime methods ("<API>_<method>") one runtime

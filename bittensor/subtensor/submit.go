@@ -1,0 +1,139 @@
+package subtensor
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+)
+
+// SubmitOptions tune how a call is signed and followed.
+type SubmitOptions struct {
+	// EraPeriod is the transaction's validity in blocks from the finalized
+	// head (default 64).
+	EraPeriod uint64
+	// Wait is when Submit returns (default: in a block).
+	Wait substrate.WaitFor
+	// Tip in rao (default 0).
+	Tip uint64
+}
+
+// txContext is what signing needs from the chain, kept per runtime.
+type txContext struct {
+	spec    RuntimeVersion
+	genesis [32]byte
+	md      *substrate.Metadata
+	ext     *substrate.Extensions
+}
+
+// Metadata returns the runtime's metadata (V14 from state_getMetadata),
+// cached per runtime version.
+func (c *Client) Metadata(ctx context.Context) (*substrate.Metadata, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tc.md, nil
+}
+
+func (c *Client) txContext(ctx context.Context) (*txContext, error) {
+	rv, err := c.RuntimeVersion(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("runtime version: %w", err)
+	}
+	c.mu.Lock()
+	tc := c.tx
+	c.mu.Unlock()
+	if tc != nil && tc.spec == rv {
+		return tc, nil
+	}
+	var mdHex string
+	if err := c.rpc.CallIdempotent(ctx, "state_getMetadata", nil, &mdHex); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	md, err := substrate.DecodeMetadataHex(mdHex)
+	if err != nil {
+		return nil, err
+	}
+	x, err := md.TxExtensions()
+	if err != nil {
+		return nil, err
+	}
+	var gh string
+	if err := c.rpc.CallIdempotent(ctx, "chain_getBlockHash", []any{0}, &gh); err != nil {
+		return nil, fmt.Errorf("genesis hash: %w", err)
+	}
+	genesis, err := hash32(gh)
+	if err != nil {
+		return nil, fmt.Errorf("genesis hash: %w", err)
+	}
+	tc = &txContext{spec: rv, genesis: genesis, md: md, ext: x}
+	c.mu.Lock()
+	c.tx = tc
+	c.mu.Unlock()
+	return tc, nil
+}
+
+func hash32(s string) ([32]byte, error) {
+	var h [32]byte
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(b) != 32 {
+		return h, fmt.Errorf("%q is not a 32-byte hash", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+// Submit signs call with signer (nonce from system_accountNextIndex, a
+// mortal era from the finalized head) and submits it, following it as
+// opts say. Pool rejections come back as *PoolError, dispatch failures as
+// *substrate.DispatchError (with the result). Run one Submit per key at a
+// time: concurrent ones would take the same nonce.
+func (c *Client) Submit(ctx context.Context, signer substrate.Signer, call Call, opts SubmitOptions) (*substrate.SubmitResult, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	callBytes, err := tc.md.EncodeCall(Pallet, call.Name, call.Args)
+	if err != nil {
+		return nil, err
+	}
+	var fin string
+	if err := c.rpc.CallIdempotent(ctx, "chain_getFinalizedHead", nil, &fin); err != nil {
+		return nil, fmt.Errorf("finalized head: %w", err)
+	}
+	blk, err := c.Head(ctx, fin)
+	if err != nil {
+		return nil, fmt.Errorf("finalized head: %w", err)
+	}
+	birth, err := hash32(fin)
+	if err != nil {
+		return nil, err
+	}
+	pub := signer.PublicKey()
+	addr, err := keys.SS58Encode(pub[:], keys.SS58PrefixBittensor)
+	if err != nil {
+		return nil, err
+	}
+	var nonce uint32
+	if err := c.rpc.CallIdempotent(ctx, "system_accountNextIndex", []any{addr}, &nonce); err != nil {
+		return nil, fmt.Errorf("nonce of %s: %w", addr, err)
+	}
+	period := opts.EraPeriod
+	if period == 0 {
+		period = 64
+	}
+	p := substrate.TxParams{
+		SpecVersion: tc.spec.SpecVersion, TransactionVersion: tc.spec.TransactionVersion, GenesisHash: tc.genesis,
+		Era: substrate.MortalEra(blk.Number, period), BirthHash: birth, Nonce: nonce, Tip: opts.Tip,
+	}
+	ext, err := tc.ext.Sign(callBytes, p, signer)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.rpc.SubmitAndWatch(ctx, tc.md, ext, opts.Wait)
+	return res, ExplainTxError(err)
+}
