@@ -1,8 +1,6 @@
 package keys
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"testing"
@@ -34,33 +32,14 @@ type oracleResp struct {
 // order.
 func askOracle(t *testing.T, reqs []oracleReq) []oracleResp {
 	t.Helper()
-	var out []oracleResp
-	oracletest.Run(t, oracletest.Script(t, "oracle.mjs", "@polkadot/keyring"), reqs, &out)
-	if len(out) != len(reqs) {
-		t.Fatalf("oracle answered %d of %d requests", len(out), len(reqs))
-	}
-	return out
+	return oracletest.Ask[oracleResp](t, "oracle.mjs", "@polkadot/keyring", reqs)
 }
 
-func hex0x(b []byte) string { return "0x" + hex.EncodeToString(b) }
-
-func unhex0x(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("oracle hex %q: %v", s, err)
-	}
-	return b
-}
-
-func randBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var (
+	hex0x     = oracletest.Hex
+	unhex0x   = oracletest.Unhex
+	randBytes = oracletest.RandBytes
+)
 
 // TestOracleDerivation compares mnemonic validation, mini secrets, seeds and
 // secret URIs (hard, soft, numeric and long junctions, passwords) with the

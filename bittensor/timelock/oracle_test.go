@@ -2,11 +2,8 @@ package timelock
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
@@ -36,33 +33,14 @@ type oracleResp struct {
 // order.
 func askOracle(t *testing.T, reqs []oracleReq) []oracleResp {
 	t.Helper()
-	var out []oracleResp
-	oracletest.Run(t, oracletest.Script(t, "timelock.mjs", "@ideallabs/timelock_wasm_wrapper"), reqs, &out)
-	if len(out) != len(reqs) {
-		t.Fatalf("oracle answered %d of %d requests", len(out), len(reqs))
-	}
-	return out
+	return oracletest.Ask[oracleResp](t, "timelock.mjs", "@ideallabs/timelock_wasm_wrapper", reqs)
 }
 
-func hex0x(b []byte) string { return "0x" + hex.EncodeToString(b) }
-
-func unhex0x(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("oracle hex %q: %v", s, err)
-	}
-	return b
-}
-
-func randBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var (
+	hex0x     = oracletest.Hex
+	unhex0x   = oracletest.Unhex
+	randBytes = oracletest.RandBytes
+)
 
 // oraclePayloads are the payload sizes both directions are checked with:
 // empty, tiny, a block boundary, weight payloads, and the largest allowed.

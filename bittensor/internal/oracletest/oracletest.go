@@ -7,11 +7,14 @@ package oracletest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,4 +101,39 @@ func Run(t testing.TB, script string, in, out any) {
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		t.Fatalf("oracle %s output: %v\n%.2000s", filepath.Base(script), err, stdout.String())
 	}
+}
+
+// Ask runs the script (which needs npm package module) once with reqs, a
+// JSON array, and returns its answers, one per request in order.
+func Ask[Resp any, Req any](t testing.TB, script, module string, reqs []Req) []Resp {
+	t.Helper()
+	var out []Resp
+	Run(t, Script(t, script, module), reqs, &out)
+	if len(out) != len(reqs) {
+		t.Fatalf("oracle %s answered %d of %d requests", script, len(out), len(reqs))
+	}
+	return out
+}
+
+// Hex is 0x-prefixed hex, the form the oracle scripts use.
+func Hex(b []byte) string { return "0x" + hex.EncodeToString(b) }
+
+// Unhex decodes an oracle's 0x-prefixed hex.
+func Unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil {
+		t.Fatalf("oracle hex %q: %v", s, err)
+	}
+	return b
+}
+
+// RandBytes returns n random bytes.
+func RandBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
