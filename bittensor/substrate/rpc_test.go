@@ -5,111 +5,62 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 // fakeNode is a JSON-RPC server on loopback with scripted methods.
 type fakeNode struct {
-	srv        *httptest.Server
-	conns      atomic.Int32
+	*substratetest.Server
 	subscribed atomic.Int32
-	mu         sync.Mutex
-	live       []*websocket.Conn
 }
 
 func newFakeNode(t *testing.T) *fakeNode {
 	f := &fakeNode{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		n := f.conns.Add(1)
-		f.mu.Lock()
-		f.live = append(f.live, ws)
-		f.mu.Unlock()
-		ctx := context.Background()
-		var wmu sync.Mutex
-		send := func(v any) {
-			b, _ := json.Marshal(v)
-			wmu.Lock()
-			defer wmu.Unlock()
-			_ = ws.Write(ctx, websocket.MessageText, b)
-		}
-		for {
-			_, data, err := ws.Read(ctx)
-			if err != nil {
-				return
-			}
-			var req struct {
-				ID     uint64            `json:"id"`
-				Method string            `json:"method"`
-				Params []json.RawMessage `json:"params"`
-			}
-			if json.Unmarshal(data, &req) != nil {
-				continue
-			}
-			switch req.Method {
-			case "echo":
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": req.Params})
-			case "slow_echo":
-				go func() {
-					time.Sleep(20 * time.Millisecond)
-					send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": req.Params})
-				}()
-			case "never":
-			case "drop":
-				ws.CloseNow()
-				return
-			case "fail":
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: 6"}})
-			case "chain_subscribeNewHeads":
-				f.subscribed.Add(1)
-				id := fmt.Sprintf("sub-%d", n)
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": id})
-				go func() {
-					for i := 0; ; i++ {
-						time.Sleep(10 * time.Millisecond)
-						b, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "method": "chain_newHead",
-							"params": map[string]any{"subscription": id, "result": map[string]any{"number": fmt.Sprintf("0x%x", int(n)*1000+i)}}})
-						wmu.Lock()
-						err := ws.Write(ctx, websocket.MessageText, b)
-						wmu.Unlock()
-						if err != nil {
-							return
-						}
+	f.Server = substratetest.StartServer(t, func(c *substratetest.Conn, req substratetest.Request) {
+		switch req.Method {
+		case "echo":
+			_ = c.Reply(req, req.Args())
+		case "slow_echo":
+			go func() {
+				time.Sleep(20 * time.Millisecond)
+				_ = c.Reply(req, req.Args())
+			}()
+		case "never":
+		case "drop":
+			c.Close()
+		case "fail":
+			_ = c.Fail(req, 1010, "Invalid Transaction", "Custom error: 6")
+		case "chain_subscribeNewHeads":
+			f.subscribed.Add(1)
+			id := fmt.Sprintf("sub-%d", c.Index)
+			_ = c.Reply(req, id)
+			go func() {
+				for i := 0; ; i++ {
+					time.Sleep(10 * time.Millisecond)
+					if c.Notify("chain_newHead", id, map[string]any{"number": fmt.Sprintf("0x%x", c.Index*1000+i)}) != nil {
+						return
 					}
-				}()
-			case "chain_unsubscribeNewHeads":
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": true})
-			default:
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "Method not found"}})
-			}
+				}
+			}()
+		case "chain_unsubscribeNewHeads":
+			_ = c.Reply(req, true)
+		default:
+			_ = c.NotFound(req)
 		}
-	}))
-	t.Cleanup(f.srv.Close)
+	})
 	return f
 }
 
-func (f *fakeNode) url() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") }
+func (f *fakeNode) url() string { return f.URL() }
 
 // dropAll closes every socket from the server side.
-func (f *fakeNode) dropAll() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, ws := range f.live {
-		ws.CloseNow()
-	}
-	f.live = nil
-}
+func (f *fakeNode) dropAll() { f.DropConnections() }
 
 func dial(t *testing.T, f *fakeNode, timeout time.Duration) *Client {
 	t.Helper()
@@ -211,7 +162,7 @@ func TestDroppedSocketFailsInFlightAndReconnects(t *testing.T) {
 	if err := c.Call(context.Background(), "echo", []any{7}, &got); err != nil || len(got) != 1 || got[0] != 7 {
 		t.Fatalf("call after reconnect: %v %v", got, err)
 	}
-	if n := f.conns.Load(); n != 2 {
+	if n := f.Connections(); n != 2 {
 		t.Errorf("%d connections, want 2", n)
 	}
 	// The node closing the socket on a request is the same kind of drop.
@@ -286,7 +237,7 @@ func TestCloseWhileReconnecting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.srv.Close() // the node is gone for good
+	f.Close() // the node is gone for good
 	f.dropAll()
 	done := make(chan struct{})
 	go func() { c.Close(); close(done) }()

@@ -3,85 +3,55 @@ package substrate
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 // watchNode is a node that accepts one extrinsic and reports the scripted
 // statuses for it, then serves the block and its events.
 type watchNode struct {
-	srv       *httptest.Server
+	srv       *substratetest.Server
 	statuses  []any // notifications after the subscription id
 	reject    bool  // refuse at submission: 1010 Custom error 6
 	drop      bool  // close the socket after the statuses
 	blockExts []string
 	events    []byte
-	mu        sync.Mutex
-	submitted int
+	submitted atomic.Int32
 }
 
 func newWatchNode(t *testing.T, n *watchNode) *watchNode {
-	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		ctx := context.Background()
-		send := func(v any) { b, _ := json.Marshal(v); _ = ws.Write(ctx, websocket.MessageText, b) }
-		for {
-			_, data, err := ws.Read(ctx)
-			if err != nil {
+	n.srv = substratetest.StartServer(t, func(c *substratetest.Conn, req substratetest.Request) {
+		switch req.Method {
+		case "author_submitAndWatchExtrinsic":
+			n.submitted.Add(1)
+			if n.reject {
+				_ = c.Fail(req, 1010, "Invalid Transaction", "Custom error: 6")
 				return
 			}
-			var req struct {
-				ID     uint64            `json:"id"`
-				Method string            `json:"method"`
-				Params []json.RawMessage `json:"params"`
+			_ = c.Reply(req, "w1")
+			for _, st := range n.statuses {
+				_ = c.Notify("author_extrinsicUpdate", "w1", st)
 			}
-			if json.Unmarshal(data, &req) != nil {
-				continue
+			if n.drop {
+				c.Close()
 			}
-			reply := func(result any) { send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": result}) }
-			switch req.Method {
-			case "author_submitAndWatchExtrinsic":
-				n.mu.Lock()
-				n.submitted++
-				n.mu.Unlock()
-				if n.reject {
-					send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: 6"}})
-					continue
-				}
-				reply("w1")
-				for _, st := range n.statuses {
-					send(map[string]any{"jsonrpc": "2.0", "method": "author_extrinsicUpdate", "params": map[string]any{"subscription": "w1", "result": st}})
-				}
-				if n.drop {
-					ws.CloseNow()
-					return
-				}
-			case "author_unwatchExtrinsic":
-				reply(true)
-			case "chain_getBlock":
-				reply(map[string]any{"block": map[string]any{"extrinsics": n.blockExts}})
-			case "state_getStorageAt":
-				reply("0x" + hex.EncodeToString(n.events))
-			default:
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "Method not found"}})
-			}
+		case "author_unwatchExtrinsic":
+			_ = c.Reply(req, true)
+		case "chain_getBlock":
+			_ = c.Reply(req, map[string]any{"block": map[string]any{"extrinsics": n.blockExts}})
+		case "state_getStorageAt":
+			_ = c.Reply(req, "0x"+hex.EncodeToString(n.events))
+		default:
+			_ = c.NotFound(req)
 		}
-	}))
-	t.Cleanup(n.srv.Close)
+	})
 	return n
 }
 
@@ -169,7 +139,7 @@ func submitSetup(t *testing.T) (*Metadata, *Extensions, []byte, string) {
 
 func dialWatch(t *testing.T, n *watchNode) *Client {
 	t.Helper()
-	c, err := Dial(context.Background(), Options{URL: "ws" + strings.TrimPrefix(n.srv.URL, "http"), CallTimeout: 5 * time.Second,
+	c, err := Dial(context.Background(), Options{URL: n.srv.URL(), CallTimeout: 5 * time.Second,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -261,10 +231,8 @@ func TestSubmitAndWatch(t *testing.T) {
 		if !errors.Is(err, ErrConnectionLost) {
 			t.Fatalf("%v", err)
 		}
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.submitted != 1 {
-			t.Errorf("submitted %d times, want 1", n.submitted)
+		if s := n.submitted.Load(); s != 1 {
+			t.Errorf("submitted %d times, want 1", s)
 		}
 	})
 	t.Run("block without the extrinsic", func(t *testing.T) {

@@ -14,10 +14,10 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
-func replay(t testing.TB, seeds ...string) *Client {
+// dialClient connects a Client to a fake node for the length of the test.
+func dialClient(t testing.TB, url string) *Client {
 	t.Helper()
-	node := substratetest.RecordedNode(t, seeds...)
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
+	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: url, CallTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,6 +27,28 @@ func replay(t testing.TB, seeds ...string) *Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func replay(t testing.TB, seeds ...string) *Client {
+	t.Helper()
+	return dialClient(t, substratetest.RecordedNode(t, seeds...).URL())
+}
+
+// recordedPlus serves the mainnet recordings plus a test's own seed
+// "extra", which answers first.
+func recordedPlus(t *testing.T, extra map[string]map[string]json.RawMessage, seeds ...string) *substratetest.Node {
+	t.Helper()
+	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec["extra"] = extra
+	node, err := substratetest.NewNode(rec, append([]string{"extra"}, seeds...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Close)
+	return node
 }
 
 // The arguments must be the bytes the Python SDK sent for the same call.
@@ -59,12 +81,7 @@ func TestLegacyMetagraphFallback(t *testing.T) {
 	// Spec 208 had no selective call: the recorded node answers "method not
 	// found" for it, and the client must fall back to get_neurons_lite.
 	node := substratetest.RecordedNode(t, "neurons_lite")
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rpc.Close() })
-	c, _ := New(rpc)
+	c := dialClient(t, node.URL())
 	m, err := c.Metagraph(context.Background(), 23, "")
 	if err != nil {
 		t.Fatal(err)
@@ -176,12 +193,7 @@ func TestSubnetParamsReadsValuesAndDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
-	c, _ := New(rpc)
+	c := dialClient(t, node.URL())
 	p, err := c.SubnetParams(context.Background(), 5, at)
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +210,6 @@ func TestSubnetParamsReadsValuesAndDefaults(t *testing.T) {
 // edit may change the metadata hex first.
 func v15Node(t *testing.T, edit func(hexMD string) string, seeds ...string) (*Client, *substratetest.Node) {
 	t.Helper()
-	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	b, err := os.ReadFile(substratetest.Fixture(t, "chain", "mainnet_metadata_v15_at_version.hex"))
 	if err != nil {
 		t.Fatal(err)
@@ -210,22 +218,11 @@ func v15Node(t *testing.T, edit func(hexMD string) string, seeds ...string) (*Cl
 	if edit != nil {
 		md = edit(md)
 	}
-	rec["v15"] = map[string]map[string]json.RawMessage{
+	node := recordedPlus(t, map[string]map[string]json.RawMessage{
 		"state_call":              {`["Metadata_metadata_at_version", "0x0f000000"]`: json.RawMessage(`{"result":"0x` + md + `"}`)},
 		"state_getRuntimeVersion": {`[]`: json.RawMessage(`{"result":{"specName":"node-subtensor","specVersion":321,"transactionVersion":1}}`)},
-	}
-	node, err := substratetest.NewNode(rec, append([]string{"v15"}, seeds...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Close)
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rpc.Close() })
-	c, _ := New(rpc)
-	return c, node
+	}, seeds...)
+	return dialClient(t, node.URL()), node
 }
 
 // With V15 metadata listing the selective call, the client calls it, and
@@ -286,10 +283,6 @@ func TestMetagraphSkipsMethodsV15DoesNotList(t *testing.T) {
 // The selective metagraph carries no validator trust: it comes from the
 // ValidatorTrust storage vector at the same block.
 func TestMetagraphReadsValidatorTrust(t *testing.T) {
-	rec, err := substratetest.LoadRecordings(substratetest.Fixture(t, "chain", "mainnet_rpc_recordings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	key, err := substrate.StorageKey("SubtensorModule", "ValidatorTrust", substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(1)})
 	if err != nil {
 		t.Fatal(err)
@@ -300,21 +293,10 @@ func TestMetagraphReadsValidatorTrust(t *testing.T) {
 		e.U16(uint16(i * 65))
 	}
 	params, _ := json.Marshal([]any{substrate.HexKey(key), nil})
-	rec["vtrust"] = map[string]map[string]json.RawMessage{
+	node := recordedPlus(t, map[string]map[string]json.RawMessage{
 		"state_getStorageAt": {string(params): json.RawMessage(`{"result":"0x` + hex.EncodeToString(e.Bytes()) + `"}`)},
-	}
-	node, err := substratetest.NewNode(rec, "vtrust", "metagraph")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Close)
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: node.URL(), CallTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rpc.Close() })
-	c, _ := New(rpc)
-	m, err := c.Metagraph(context.Background(), 1, "")
+	}, "metagraph")
+	m, err := dialClient(t, node.URL()).Metagraph(context.Background(), 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}

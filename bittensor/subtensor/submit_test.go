@@ -5,15 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/scale"
@@ -21,13 +17,13 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
-// txNode answers the calls Submit makes; submitted receives each extrinsic,
+// txNode answers the calls Submit makes; got receives each extrinsic,
 // and onSubmit decides the answer: nil for "in block", or an RPC error.
 type txNode struct {
 	md       string
 	events   []byte
 	got      chan []byte
-	onSubmit func(ext []byte) map[string]any
+	onSubmit func(ext []byte) *rpcFailure
 }
 
 const (
@@ -37,67 +33,52 @@ const (
 )
 
 func (n *txNode) serve(t *testing.T) string {
-	var lastExt string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		ws.SetReadLimit(4 << 20)
-		ctx := context.Background()
-		send := func(v any) { b, _ := json.Marshal(v); _ = ws.Write(ctx, websocket.MessageText, b) }
-		for {
-			_, data, err := ws.Read(ctx)
-			if err != nil {
+	var lastExt atomic.Value // the extrinsic last submitted, as hex
+	srv := substratetest.StartServer(t, func(c *substratetest.Conn, req substratetest.Request) {
+		switch req.Method {
+		case "state_getRuntimeVersion":
+			_ = c.Reply(req, map[string]any{"specName": "node-subtensor", "specVersion": 329, "transactionVersion": 1})
+		case "state_getMetadata":
+			_ = c.Reply(req, n.md)
+		case "chain_getBlockHash":
+			_ = c.Reply(req, testGenesis)
+		case "chain_getFinalizedHead":
+			_ = c.Reply(req, testFinal)
+		case "chain_getHeader":
+			_ = c.Reply(req, map[string]any{"number": "0x689052"}) // 6852690
+		case "system_accountNextIndex":
+			_ = c.Reply(req, 7)
+		case "author_submitAndWatchExtrinsic":
+			var x string
+			if a := req.Args(); len(a) > 0 {
+				_ = json.Unmarshal(a[0], &x)
+			}
+			lastExt.Store(x)
+			b, _ := hex.DecodeString(strings.TrimPrefix(x, "0x"))
+			n.got <- b
+			if e := n.onSubmit(b); e != nil {
+				_ = c.Fail(req, e.code, e.message, e.data)
 				return
 			}
-			var req struct {
-				ID     uint64            `json:"id"`
-				Method string            `json:"method"`
-				Params []json.RawMessage `json:"params"`
-			}
-			if json.Unmarshal(data, &req) != nil {
-				continue
-			}
-			reply := func(v any) { send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": v}) }
-			switch req.Method {
-			case "state_getRuntimeVersion":
-				reply(map[string]any{"specName": "node-subtensor", "specVersion": 329, "transactionVersion": 1})
-			case "state_getMetadata":
-				reply(n.md)
-			case "chain_getBlockHash":
-				reply(testGenesis)
-			case "chain_getFinalizedHead":
-				reply(testFinal)
-			case "chain_getHeader":
-				reply(map[string]any{"number": "0x689052"}) // 6852690
-			case "system_accountNextIndex":
-				reply(7)
-			case "author_submitAndWatchExtrinsic":
-				var x string
-				_ = json.Unmarshal(req.Params[0], &x)
-				lastExt = x
-				b, _ := hex.DecodeString(strings.TrimPrefix(x, "0x"))
-				n.got <- b
-				if e := n.onSubmit(b); e != nil {
-					send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": e})
-					continue
-				}
-				reply("w")
-				send(map[string]any{"jsonrpc": "2.0", "method": "author_extrinsicUpdate", "params": map[string]any{"subscription": "w", "result": map[string]any{"inBlock": testBlock}}})
-			case "author_unwatchExtrinsic":
-				reply(true)
-			case "chain_getBlock":
-				reply(map[string]any{"block": map[string]any{"extrinsics": []string{"0x0400", lastExt}}})
-			case "state_getStorageAt":
-				reply("0x" + hex.EncodeToString(n.events))
-			default:
-				send(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32601, "message": "Method not found"}})
-			}
+			_ = c.Reply(req, "w")
+			_ = c.Notify("author_extrinsicUpdate", "w", map[string]any{"inBlock": testBlock})
+		case "author_unwatchExtrinsic":
+			_ = c.Reply(req, true)
+		case "chain_getBlock":
+			_ = c.Reply(req, map[string]any{"block": map[string]any{"extrinsics": []any{"0x0400", lastExt.Load()}}})
+		case "state_getStorageAt":
+			_ = c.Reply(req, "0x"+hex.EncodeToString(n.events))
+		default:
+			_ = c.NotFound(req)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
+	})
+	return srv.URL()
+}
+
+// rpcFailure is a JSON-RPC error a txNode answers a submission with.
+type rpcFailure struct {
+	code          int
+	message, data string
 }
 
 func TestSubmitSignsWithChainValues(t *testing.T) {
@@ -130,18 +111,13 @@ func TestSubmitSignsWithChainValues(t *testing.T) {
 	hotkey, _ := keys.FromURI("//Alice")
 	n := &txNode{md: strings.TrimSpace(string(raw)), events: e.Bytes(), got: make(chan []byte, 4)}
 	var rejectNext atomic.Bool
-	n.onSubmit = func([]byte) map[string]any {
+	n.onSubmit = func([]byte) *rpcFailure {
 		if rejectNext.Load() {
-			return map[string]any{"code": 1010, "message": "Invalid Transaction", "data": "Custom error: 6"}
+			return &rpcFailure{1010, "Invalid Transaction", "Custom error: 6"}
 		}
 		return nil
 	}
-	rpc, err := substrate.Dial(context.Background(), substrate.Options{URL: n.serve(t), CallTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
-	c, _ := New(rpc)
+	c := dialClient(t, n.serve(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	call, _ := SetWeights(1, []uint16{0, 5}, []uint16{65535, 32768}, 10002000)

@@ -1,20 +1,16 @@
-// Package substratetest provides a fake Substrate node for tests: a
-// WebSocket JSON-RPC server on loopback that answers from recordings.
+// Package substratetest provides fake Substrate nodes for tests: WebSocket
+// JSON-RPC servers on loopback that answer from recordings (Node) or as a
+// test scripts them (Server).
 package substratetest
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/coder/websocket"
 )
 
 // Recordings maps seed → method → params (as the recorder wrote them, JSON
@@ -77,12 +73,10 @@ type answer struct {
 
 // Node is a fake node answering from recordings.
 type Node struct {
-	srv     *httptest.Server
+	srv     *Server
 	answers map[string]*answer // method + " " + canonical params
 	head    string             // the recorded chain_getHead answer, normalised
 	calls   sync.Map           // method → *atomic.Int64
-	mu      sync.Mutex
-	conns   []*websocket.Conn
 }
 
 // NewNode serves the recordings of the given seeds; where two seeds answer
@@ -118,7 +112,7 @@ func NewNode(rec Recordings, seeds ...string) (*Node, error) {
 			n.head = normalizeHex(h)
 		}
 	}
-	n.srv = httptest.NewServer(http.HandlerFunc(n.serve))
+	n.srv = NewServer(n.answer)
 	return n, nil
 }
 
@@ -148,20 +142,13 @@ func parseAnswer(raw json.RawMessage) (*answer, error) {
 }
 
 // URL is the ws:// address of the node.
-func (n *Node) URL() string { return "ws" + strings.TrimPrefix(n.srv.URL, "http") }
+func (n *Node) URL() string { return n.srv.URL() }
 
 // Close stops the node.
-func (n *Node) Close() { n.DropConnections(); n.srv.Close() }
+func (n *Node) Close() { n.srv.Close() }
 
 // DropConnections closes every open socket, as a node restart would.
-func (n *Node) DropConnections() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, c := range n.conns {
-		c.CloseNow()
-	}
-	n.conns = nil
-}
+func (n *Node) DropConnections() { n.srv.DropConnections() }
 
 // Calls counts the calls of a method received so far. A state_call is also
 // counted as "state_call:<runtime method>".
@@ -172,59 +159,31 @@ func (n *Node) Calls(method string) int64 {
 	return 0
 }
 
-func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
-	ws, err := websocket.Accept(w, r, nil)
+func (n *Node) count(name string) {
+	v, _ := n.calls.LoadOrStore(name, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+func (n *Node) answer(c *Conn, req Request) {
+	n.count(req.Method)
+	if req.Method == "state_call" {
+		var name string
+		if a := req.Args(); len(a) > 0 && json.Unmarshal(a[0], &name) == nil {
+			n.count("state_call:" + name)
+		}
+	}
+	p, err := canonical(req.Params)
 	if err != nil {
+		_ = c.Fail(req, -32602, "Invalid params", nil)
 		return
 	}
-	ws.SetReadLimit(1 << 20)
-	n.mu.Lock()
-	n.conns = append(n.conns, ws)
-	n.mu.Unlock()
-	ctx := context.Background()
-	for {
-		_, data, err := ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
-			Params json.RawMessage `json:"params"`
-		}
-		if json.Unmarshal(data, &req) != nil {
-			continue
-		}
-		v, _ := n.calls.LoadOrStore(req.Method, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-		if req.Method == "state_call" {
-			var ps []json.RawMessage
-			var name string
-			if json.Unmarshal(req.Params, &ps) == nil && len(ps) > 0 && json.Unmarshal(ps[0], &name) == nil {
-				v, _ := n.calls.LoadOrStore("state_call:"+name, new(atomic.Int64))
-				v.(*atomic.Int64).Add(1)
-			}
-		}
-		if len(req.Params) == 0 {
-			req.Params = json.RawMessage("[]")
-		}
-		resp := map[string]any{"jsonrpc": "2.0", "id": req.ID}
-		p, err := canonical(req.Params)
-		a := n.lookup(req.Method, p)
-		switch {
-		case err != nil:
-			resp["error"] = map[string]any{"code": -32602, "message": "Invalid params"}
-		case a == nil:
-			resp["error"] = map[string]any{"code": -32601, "message": "Method not found (not in the recordings): " + req.Method + " " + p}
-		default:
-			i := a.next.Add(1) - 1
-			resp["result"] = a.results[int(i%uint64(len(a.results)))]
-		}
-		b, _ := json.Marshal(resp)
-		if ws.Write(ctx, websocket.MessageText, b) != nil {
-			return
-		}
+	a := n.lookup(req.Method, p)
+	if a == nil {
+		_ = c.Fail(req, -32601, "Method not found (not in the recordings): "+req.Method+" "+p, nil)
+		return
 	}
+	i := a.next.Add(1) - 1
+	_ = c.Reply(req, a.results[int(i%uint64(len(a.results)))])
 }
 
 // lookup finds the answer to a call. A call pinned to the recorded head
