@@ -38,7 +38,6 @@ func askOracle(t *testing.T, reqs []oracleReq) []oracleResp {
 
 var (
 	hex0x     = oracletest.Hex
-	unhex0x   = oracletest.Unhex
 	randBytes = oracletest.RandBytes
 )
 
@@ -91,7 +90,7 @@ func TestOracleLayout(t *testing.T) {
 		if answers[i].Error != "" {
 			t.Fatalf("oracle encrypt %d bytes: %s", len(m), answers[i].Error)
 		}
-		theirs := unhex0x(t, answers[i].Ciphertext)
+		theirs := unhex(t, answers[i].Ciphertext)
 		ours, err := Encrypt(Quicknet, pulseRound, m, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -133,7 +132,7 @@ func TestOracleWasmToGo(t *testing.T) {
 		if answers[i].Error != "" {
 			t.Fatalf("oracle encrypt %d bytes: %s", len(m), answers[i].Error)
 		}
-		ct := unhex0x(t, answers[i].Ciphertext)
+		ct := unhex(t, answers[i].Ciphertext)
 		got, err := Decrypt(Quicknet, ct, pulseRound, sig)
 		if err != nil {
 			t.Fatalf("wasm ciphertext (%d-byte payload): %v", len(m), err)
@@ -159,7 +158,7 @@ func TestOracleWasmToGo(t *testing.T) {
 	if last.Error != "" {
 		t.Fatalf("oracle encrypt to round 999: %s", last.Error)
 	}
-	if _, err := Decrypt(Quicknet, unhex0x(t, last.Ciphertext), pulseRound, sig); !errors.Is(err, ErrDecrypt) {
+	if _, err := Decrypt(Quicknet, unhex(t, last.Ciphertext), pulseRound, sig); !errors.Is(err, ErrDecrypt) {
 		t.Errorf("wasm ciphertext for round 999 opened with the round-1000 pulse: %v, want ErrDecrypt", err)
 	}
 	t.Logf("%d wasm ciphertexts decrypted here", len(msgs))
@@ -231,7 +230,7 @@ func TestOracleGoToWasm(t *testing.T) {
 			t.Errorf("%s: wasm accepted it, plaintext %s", w.what, r.Plaintext)
 		case w.msg != nil && r.Error != "":
 			t.Errorf("%s: wasm error %s", w.what, r.Error)
-		case w.msg != nil && !bytes.Equal(unhex0x(t, r.Plaintext), w.msg):
+		case w.msg != nil && !bytes.Equal(unhex(t, r.Plaintext), w.msg):
 			t.Errorf("%s: wasm plaintext differs", w.what)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+
+	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
 )
 
 // The quicknet pulse for round 1000, as drand publishes it.
@@ -20,14 +22,8 @@ const (
 	pulseRandomness = "fe290beca10872ef2fb164d2aa4442de4566183ec51c56ff3cd603d930e54fdd"
 )
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// unhex decodes hex with or without 0x, failing the test on bad input.
+var unhex = oracletest.Unhex
 
 // seeded is a deterministic rng for reproducible ciphertexts.
 func seeded(seed uint64) *rand.ChaCha8 {

@@ -37,18 +37,9 @@ type chainFlags struct {
 }
 
 func runChain(env Env, args []string) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet(env, "chain", "chain metagraph|hyperparams [flags]", chainHelp)
-		if code, ok := parse(env, fs, args); !ok {
-			return code
-		}
-		fmt.Fprintln(env.Stderr, "vigil chain: want 'metagraph' or 'hyperparams'; run 'vigil chain --help'")
-		return exitUsage
-	}
-	sub, args := args[0], args[1:]
-	if sub != "metagraph" && sub != "hyperparams" {
-		fmt.Fprintf(env.Stderr, "vigil chain: unknown command %q; run 'vigil chain --help'\n", sub)
-		return exitUsage
+	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams")
+	if !ok {
+		return code
 	}
 	network := config.DefaultValidator().Chain.Network
 	if v, ok := env.LookupEnv("VIGIL_CHAIN_NETWORK"); ok && v != "" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -124,6 +125,33 @@ func parse(env Env, fs *flag.FlagSet, args []string) (int, bool) {
 		return exitUsage, false
 	}
 	return exitOK, true
+}
+
+// subcommand takes "<sub> [flags]" off args for a command whose
+// subcommands are subs. Without one it prints the help (for --help) or a
+// usage error, and ok is false; so it is for an unknown one.
+func subcommand(env Env, name, help string, args []string, subs ...string) (sub string, rest []string, code int, ok bool) {
+	quoted := make([]string, len(subs))
+	for i, s := range subs {
+		quoted[i] = "'" + s + "'"
+	}
+	choice := quoted[len(quoted)-1]
+	if len(quoted) > 1 {
+		choice = strings.Join(quoted[:len(quoted)-1], ", ") + " or " + choice
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlagSet(env, name, name+" "+strings.Join(subs, "|")+" [flags]", help)
+		if code, ok := parse(env, fs, args); !ok {
+			return "", nil, code, false
+		}
+		fmt.Fprintf(env.Stderr, "vigil %s: want %s; run 'vigil %s --help'\n", name, choice, name)
+		return "", nil, exitUsage, false
+	}
+	if !slices.Contains(subs, args[0]) {
+		fmt.Fprintf(env.Stderr, "vigil %s: unknown command %q; run 'vigil %s --help'\n", name, args[0], name)
+		return "", nil, exitUsage, false
+	}
+	return args[0], args[1:], exitOK, true
 }
 
 func notBuilt(name, what string) func(Env, []string) int {

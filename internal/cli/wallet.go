@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
@@ -49,20 +48,11 @@ func runWallet(env Env, args []string) int {
 		"list":       walletList,
 		"show":       walletShow,
 	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet(env, "wallet", "wallet new-hotkey|list|show [flags]", walletHelp)
-		if code, ok := parse(env, fs, args); !ok {
-			return code
-		}
-		fmt.Fprintln(env.Stderr, "vigil wallet: want 'new-hotkey', 'list' or 'show'; run 'vigil wallet --help'")
-		return exitUsage
-	}
-	sub, args := args[0], args[1:]
-	run, ok := subs[sub]
+	sub, args, code, ok := subcommand(env, "wallet", walletHelp, args, "new-hotkey", "list", "show")
 	if !ok {
-		fmt.Fprintf(env.Stderr, "vigil wallet: unknown command %q; run 'vigil wallet --help'\n", sub)
-		return exitUsage
+		return code
 	}
+	run := subs[sub]
 	f := walletFlags{w: walletFromEnv(env)}
 	fs := newFlagSet(env, "wallet "+sub, "wallet "+sub+" [flags]", walletHelp)
 	fs.StringVar(&f.w.Path, "wallet-path", f.w.Path, "directory holding bittensor wallets [env VIGIL_WALLET_PATH, BT_WALLET_PATH]")
