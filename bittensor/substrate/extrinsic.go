@@ -131,32 +131,56 @@ type TxParams struct {
 	Tip       uint64
 }
 
-// extension fills in one transaction extension.
+// codec writes (and reads back) what one known extension carries.
+type codec struct {
+	extra, implicit func(e *scale.Encoder, p *TxParams)
+	// read decodes the explicit part from an extrinsic; set with extra.
+	read func(r *scale.Reader, x *Extrinsic) error
+}
+
+// extension is one transaction extension of the chain, in its order.
 type extension struct {
-	name             string
-	extra, implicit  func(e *scale.Encoder, p *TxParams)
+	name string
+	codec
 	hasExtra, hasImp bool // what the metadata declares
 }
 
-// knownExtensions encode the explicit and implicit parts this package knows.
-// Extensions whose types are both empty need no entry: they add no bytes,
-// whatever their name (CheckNonZeroSender, CheckWeight, subtensor's own).
-var knownExtensions = map[string]struct {
-	extra, implicit func(e *scale.Encoder, p *TxParams)
-}{
-	"CheckSpecVersion":         {implicit: func(e *scale.Encoder, p *TxParams) { e.U32(p.SpecVersion) }},
-	"CheckTxVersion":           {implicit: func(e *scale.Encoder, p *TxParams) { e.U32(p.TransactionVersion) }},
-	"CheckGenesis":             {implicit: func(e *scale.Encoder, p *TxParams) { e.Fixed(p.GenesisHash[:]) }},
-	"CheckMortality":           {extra: encodeEra, implicit: encodeBirth},
-	"CheckEra":                 {extra: encodeEra, implicit: encodeBirth},
-	"CheckNonce":               {extra: func(e *scale.Encoder, p *TxParams) { e.Compact(uint64(p.Nonce)) }},
-	"ChargeTransactionPayment": {extra: func(e *scale.Encoder, p *TxParams) { e.Compact(p.Tip) }},
+// knownExtensions are the extensions this package can fill in. Extensions
+// whose types are both empty need no entry: they add no bytes, whatever
+// their name (CheckNonZeroSender, CheckWeight, subtensor's own).
+var knownExtensions = map[string]codec{
+	"CheckSpecVersion": {implicit: func(e *scale.Encoder, p *TxParams) { e.U32(p.SpecVersion) }},
+	"CheckTxVersion":   {implicit: func(e *scale.Encoder, p *TxParams) { e.U32(p.TransactionVersion) }},
+	"CheckGenesis":     {implicit: func(e *scale.Encoder, p *TxParams) { e.Fixed(p.GenesisHash[:]) }},
+	"CheckMortality":   eraCodec,
+	"CheckEra":         eraCodec,
+	"CheckNonce": {
+		extra: func(e *scale.Encoder, p *TxParams) { e.Compact(uint64(p.Nonce)) },
+		read:  func(r *scale.Reader, x *Extrinsic) (err error) { x.Nonce, err = r.CompactU32(); return },
+	},
+	"ChargeTransactionPayment": {
+		extra: func(e *scale.Encoder, p *TxParams) { e.Compact(p.Tip) },
+		read:  func(r *scale.Reader, x *Extrinsic) (err error) { x.Tip, err = r.Compact(); return },
+	},
 	// Mode 0 (disabled) and no hash: the runtime does not check the
 	// metadata hash, so the signer need not compute it.
 	"CheckMetadataHash": {
 		extra:    func(e *scale.Encoder, _ *TxParams) { e.U8(0) },
 		implicit: func(e *scale.Encoder, _ *TxParams) { e.OptionNone() },
+		read: func(r *scale.Reader, _ *Extrinsic) error {
+			mode, err := r.U8()
+			if err == nil && mode > 1 {
+				err = fmt.Errorf("%w: metadata hash mode %d", scale.ErrInvalid, mode)
+			}
+			return err
+		},
 	},
+}
+
+var eraCodec = codec{
+	extra:    encodeEra,
+	implicit: encodeBirth,
+	read:     func(r *scale.Reader, x *Extrinsic) (err error) { x.Era, err = readEra(r); return },
 }
 
 func encodeEra(e *scale.Encoder, p *TxParams) { e.Fixed(p.Era.Encode()) }
@@ -202,7 +226,7 @@ func (m *Metadata) TxExtensions() (*Extensions, error) {
 		if ext.hasExtra != (known.extra != nil) || ext.hasImp != (known.implicit != nil) {
 			return nil, fmt.Errorf("%w %s: its types (%d/%d) differ from the known layout", ErrUnknownExtension, se.Identifier, se.Type, se.AdditionalSigned)
 		}
-		ext.extra, ext.implicit = known.extra, known.implicit
+		ext.codec = known
 		x.list = append(x.list, ext)
 	}
 	return x, nil
@@ -360,25 +384,10 @@ func (x *Extensions) DecodeExtrinsic(b []byte) (*Extrinsic, error) {
 	}
 	copy(out.Signature[:], sig)
 	for _, ext := range x.list {
-		if ext.extra == nil {
+		if ext.read == nil {
 			continue
 		}
-		switch ext.name {
-		case "CheckMortality", "CheckEra":
-			out.Era, err = readEra(r)
-		case "CheckNonce":
-			out.Nonce, err = r.CompactU32()
-		case "ChargeTransactionPayment":
-			out.Tip, err = r.Compact()
-		case "CheckMetadataHash":
-			var mode uint8
-			if mode, err = r.U8(); err == nil && mode > 1 {
-				err = fmt.Errorf("%w: metadata hash mode %d", scale.ErrInvalid, mode)
-			}
-		default:
-			err = fmt.Errorf("%w: extension %s", scale.ErrInvalid, ext.name)
-		}
-		if err != nil {
+		if err := ext.read(r, out); err != nil {
 			return fail(ext.name, err)
 		}
 	}

@@ -70,6 +70,13 @@ func testExtensions(t *testing.T) *Extensions {
 }
 
 func TestExtensionBytes(t *testing.T) {
+	// Whatever an extension writes into the extrinsic, DecodeExtrinsic
+	// must be able to read back.
+	for name, c := range knownExtensions {
+		if (c.extra != nil) != (c.read != nil) {
+			t.Errorf("%s: writes extra bytes %v, reads them %v", name, c.extra != nil, c.read != nil)
+		}
+	}
 	x := testExtensions(t)
 	var g, b [32]byte
 	g[0], b[0] = 0xaa, 0xbb

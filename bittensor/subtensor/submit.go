@@ -29,16 +29,6 @@ type txContext struct {
 	ext     *substrate.Extensions
 }
 
-// Metadata returns the runtime's metadata (V14 from state_getMetadata),
-// cached per runtime version.
-func (c *Client) Metadata(ctx context.Context) (*substrate.Metadata, error) {
-	tc, err := c.txContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return tc.md, nil
-}
-
 func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	rv, err := c.RuntimeVersion(ctx, "")
 	if err != nil {
