@@ -45,6 +45,7 @@ type extAnswer struct {
 	Section   string         `json:"section"`
 	Method    string         `json:"method"`
 	Args      map[string]any `json:"args"`
+	Hash      string         `json:"hash"`
 	Valid     bool           `json:"valid"`
 }
 
@@ -224,11 +225,13 @@ func TestExtrinsicsAgreeWithPolkadot(t *testing.T) {
 			if !bytes.Equal(x.SigningPayload(c.call, c.p), want) {
 				t.Error("SigningPayload is not the payload, or its hash when over 256 bytes")
 			}
-			// polkadot-js decodes our extrinsic and verifies its signature.
+			// polkadot-js decodes our extrinsic, verifies its signature and
+			// hashes it to our transaction hash.
 			d := answers[c.decReq]
+			ourHash := substrate.ExtrinsicHash(c.ours)
 			if d.Error != "" || !d.Valid || d.Signer != signer.SS58() || d.Call != hexCall || d.Nonce != c.p.Nonce ||
 				d.Tip != fmt.Sprint(c.p.Tip) || d.Era != "0x"+hex.EncodeToString(c.p.Era.Encode()) ||
-				!strings.EqualFold(d.Section, Pallet) {
+				!strings.EqualFold(d.Section, Pallet) || d.Hash != oracletest.Hex(ourHash[:]) {
 				t.Errorf("polkadot decoding of our extrinsic: %+v", d)
 			}
 			for k, v := range c.wantArgs {

@@ -11,7 +11,7 @@
 //
 //   {"op":"payload","call":H,"tx":TX}      -> {"payload"}  (call ‖ extra ‖ implicit, unhashed)
 //   {"op":"decode","extrinsic":H,"tx":TX}  -> {"signer","signature","era","nonce","tip",
-//                                              "section","method","args","call","valid"}
+//                                              "section","method","args","call","hash","valid"}
 //        valid: the signature verifies over the payload polkadot-js builds from the
 //        decoded fields and tx's versions and hashes (hashed with blake2b-256 when
 //        longer than 256 bytes).
@@ -72,6 +72,7 @@ function answer(registry, keyring, req) {
         method: ext.method.method,
         args: ext.method.toJSON().args,
         call: callHex,
+        hash: ext.hash.toHex(),
         valid: sig.length === 64 && sr25519Verify(msg, sig, decodeAddress(ext.signer.toString())),
       };
     }
