@@ -30,6 +30,7 @@
 import fs from 'node:fs';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { u8aConcat, u8aToHex } from '@polkadot/util';
+import { answerAll, readInput } from './io.mjs';
 
 function eventsType(registry) {
   const sys = registry.metadata.pallets.find((p) => p.name.toString() === 'System');
@@ -116,22 +117,10 @@ function answer(registry, req) {
   }
 }
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
-const input = JSON.parse(await readStdin());
+const input = await readInput();
 const registry = new TypeRegistry();
 // polkadot-js warns on stderr about subtensor's own transaction extensions;
 // that is expected and does not affect types.
 registry.setMetadata(new Metadata(registry, fs.readFileSync(input.metadata, 'utf8').trim()));
-const out = input.requests.map((req) => {
-  try {
-    return answer(registry, req);
-  } catch (err) {
-    return { error: String(err && err.message ? err.message : err) };
-  }
-});
-process.stdout.write(JSON.stringify(out));
+answerAll(input.requests, (req) => answer(registry, req));

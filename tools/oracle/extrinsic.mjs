@@ -24,6 +24,7 @@ import { Keyring } from '@polkadot/keyring';
 import { Metadata, TypeRegistry } from '@polkadot/types';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress, sr25519Verify } from '@polkadot/util-crypto';
+import { answerAll, readInput } from './io.mjs';
 
 function era(registry, tx) {
   if (tx.era === 'immortal') return registry.createType('ExtrinsicEra', '0x00');
@@ -114,24 +115,12 @@ function callIndex(registry, req) {
   throw new Error(`no call ${req.section}.${req.method}`);
 }
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 await cryptoWaitReady();
-const input = JSON.parse(await readStdin());
+const input = await readInput();
 const registry = new TypeRegistry();
 // polkadot-js warns on stderr about extensions it treats as no-effect
 // (subtensor's own, which carry no data); that is expected.
 registry.setMetadata(new Metadata(registry, fs.readFileSync(input.metadata, 'utf8').trim()));
 const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-const out = input.requests.map((req) => {
-  try {
-    return answer(registry, keyring, req);
-  } catch (err) {
-    return { error: String(err && err.message ? err.message : err) };
-  }
-});
-process.stdout.write(JSON.stringify(out));
+answerAll(input.requests, (req) => answer(registry, keyring, req));

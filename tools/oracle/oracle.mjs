@@ -29,6 +29,7 @@ import {
   sr25519PairFromSeed,
   sr25519Verify,
 } from '@polkadot/util-crypto';
+import { answerAll, readInput } from './io.mjs';
 
 const PREFIX = 42;
 
@@ -75,21 +76,7 @@ function answer(keyring, req) {
   }
 }
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 await cryptoWaitReady();
 const keyring = new Keyring({ type: 'sr25519', ss58Format: PREFIX });
-const requests = JSON.parse(await readStdin());
-if (!Array.isArray(requests)) throw new Error('input must be a JSON array');
-const out = requests.map((req) => {
-  try {
-    return answer(keyring, req);
-  } catch (err) {
-    return { error: String(err && err.message ? err.message : err) };
-  }
-});
-process.stdout.write(JSON.stringify(out));
+answerAll(await readInput(), (req) => answer(keyring, req));

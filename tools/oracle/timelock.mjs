@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { initSync, tle, tld, decrypt } from '@ideallabs/timelock_wasm_wrapper';
+import { answerAll, readInput } from './io.mjs';
 
 const CURVE = 'bls12_381'; // drand quicknet: signatures on G1, keys on G2
 
@@ -64,19 +65,5 @@ function answer(req) {
   }
 }
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
-const requests = JSON.parse(await readStdin());
-if (!Array.isArray(requests)) throw new Error('input must be a JSON array');
-const out = requests.map((req) => {
-  try {
-    return answer(req);
-  } catch (err) {
-    return { error: String(err && err.message ? err.message : err) };
-  }
-});
-process.stdout.write(JSON.stringify(out));
+answerAll(await readInput(), answer);
