@@ -117,7 +117,6 @@ function answer(registry, req) {
   }
 }
 
-
 const input = await readInput();
 const registry = new TypeRegistry();
 // polkadot-js warns on stderr about subtensor's own transaction extensions;

@@ -115,7 +115,6 @@ function callIndex(registry, req) {
   throw new Error(`no call ${req.section}.${req.method}`);
 }
 
-
 await cryptoWaitReady();
 const input = await readInput();
 const registry = new TypeRegistry();

@@ -76,7 +76,6 @@ function answer(keyring, req) {
   }
 }
 
-
 await cryptoWaitReady();
 const keyring = new Keyring({ type: 'sr25519', ss58Format: PREFIX });
 answerAll(await readInput(), (req) => answer(keyring, req));

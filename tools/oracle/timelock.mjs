@@ -65,5 +65,4 @@ function answer(req) {
   }
 }
 
-
 answerAll(await readInput(), answer);
