@@ -13,13 +13,16 @@ import (
 // SubmitOptions tune how a call is signed and followed.
 type SubmitOptions struct {
 	// EraPeriod is the transaction's validity in blocks from the finalized
-	// head (default 64).
+	// head (default 64, at most MaxEraPeriod).
 	EraPeriod uint64
 	// Wait is when Submit returns (default: in a block).
 	Wait substrate.WaitFor
 	// Tip in rao (default 0).
 	Tip uint64
 }
+
+// MaxEraPeriod is the longest validity Submit signs a transaction for.
+const MaxEraPeriod = 4096
 
 // txContext is what signing needs from the chain, kept per runtime.
 type txContext struct {
@@ -83,6 +86,9 @@ func hash32(s string) ([32]byte, error) {
 // *substrate.DispatchError (with the result). Run one Submit per key at a
 // time: concurrent ones would take the same nonce.
 func (c *Client) Submit(ctx context.Context, signer substrate.Signer, call Call, opts SubmitOptions) (*substrate.SubmitResult, error) {
+	if opts.EraPeriod > MaxEraPeriod {
+		return nil, fmt.Errorf("era period %d blocks is over the %d Submit allows", opts.EraPeriod, MaxEraPeriod)
+	}
 	tc, err := c.txContext(ctx)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,453 @@
+package subtensor
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/timelock"
+)
+
+// WeightMode is how weights reach the chain.
+type WeightMode int
+
+const (
+	// ModeSet is set_weights: the weights apply at once. Subnets with
+	// commit-reveal off.
+	ModeSet WeightMode = iota
+	// ModeTimelock is commit_timelocked_weights: the weights are encrypted
+	// to a drand round and the chain reveals them itself. Subnets with
+	// commit-reveal on; what the SDK does there.
+	ModeTimelock
+	// ModeHashCommit is commit_weights now and reveal_weights one reveal
+	// period later, with a salt the caller keeps (CommitStore).
+	ModeHashCommit
+)
+
+var modeNames = [...]string{"set", "timelock", "hash-commit"}
+
+func (m WeightMode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return fmt.Sprintf("WeightMode(%d)", int(m))
+}
+
+// ParseWeightMode reads "set", "timelock" or "hash-commit".
+func ParseWeightMode(s string) (WeightMode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return WeightMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown weight mode %q (want set, timelock or hash-commit)", s)
+}
+
+// Errors of the checks made before submitting weights.
+var (
+	ErrSubnetNotFound = errors.New("subnet does not exist")
+	ErrNotRegistered  = errors.New("hotkey is not registered on the subnet")
+)
+
+// RateLimitError says the uid set or committed weights too recently:
+// Blocks more blocks must pass (WeightsSetRateLimit since LastUpdate).
+type RateLimitError struct {
+	Blocks, LastUpdate, Limit uint64
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("weights rate limit: last set at block %d, limit %d blocks; wait %d more", e.LastUpdate, e.Limit, e.Blocks)
+}
+
+// WeightState is what the chain says about one hotkey's weight setting on
+// a subnet, read at one block.
+type WeightState struct {
+	Netuid    uint16
+	Hotkey    AccountID
+	Block     uint64
+	BlockHash string
+	// Timestamp is the block's Timestamp.Now; zero when the chain has none.
+	Timestamp  time.Time
+	Registered bool
+	UID        uint16
+	// N is the subnet's SubnetworkN, the number of uids.
+	N      uint16
+	Params SubnetParams
+	// LastUpdate is the block at which the uid last set or committed
+	// weights; 0 means never.
+	LastUpdate uint64
+	// CommitRevealVersion is the chain's CommitRevealWeightsVersion, which
+	// a timelocked commit must carry.
+	CommitRevealVersion uint16
+	// LastStoredRound is Drand.LastStoredRound, the latest pulse on chain.
+	LastStoredRound uint64
+}
+
+// Mode is the mode the chain requires: timelocked commits when commit-reveal
+// is on (set_weights then fails with CommitRevealEnabled), set_weights
+// otherwise.
+func (s *WeightState) Mode() WeightMode {
+	if s.Params.CommitRevealEnabled {
+		return ModeTimelock
+	}
+	return ModeSet
+}
+
+// BlocksUntilAllowed is how many blocks must pass before the rate limit
+// lets the uid set or commit weights; 0 means now.
+func (s *WeightState) BlocksUntilAllowed() uint64 {
+	limit := s.Params.WeightsSetRateLimit
+	if s.LastUpdate == 0 || s.Block < s.LastUpdate {
+		return 0
+	}
+	if since := s.Block - s.LastUpdate; since < limit {
+		return limit - since
+	}
+	return 0
+}
+
+// Ready reports whether the hotkey may submit weights now: it is
+// registered and the rate limit has passed.
+func (s *WeightState) Ready() error {
+	if !s.Registered {
+		return fmt.Errorf("%w: %s on netuid %d", ErrNotRegistered, s.Hotkey.Hex(), s.Netuid)
+	}
+	if b := s.BlocksUntilAllowed(); b > 0 {
+		return &RateLimitError{Blocks: b, LastUpdate: s.LastUpdate, Limit: s.Params.WeightsSetRateLimit}
+	}
+	return nil
+}
+
+// WeightState reads the weight-setting state of hotkey on netuid at the
+// best block.
+func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountID) (*WeightState, error) {
+	blk, err := c.Head(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("head: %w", err)
+	}
+	s := &WeightState{Netuid: netuid, Hotkey: hotkey, Block: blk.Number, BlockHash: blk.Hash, CommitRevealVersion: 4}
+	at := blk.Hash
+	nk := substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)}
+	var added bool
+	reads := []struct {
+		pallet, item string
+		keys         []substrate.MapKey
+		read         func(r *scale.Reader) error
+	}{
+		{Pallet, "NetworksAdded", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { added, err = r.Bool(); return }},
+		{Pallet, "Uids", []substrate.MapKey{nk, {Hasher: substrate.Blake2_128Concat, Key: hotkey[:]}}, func(r *scale.Reader) (err error) {
+			s.UID, err = r.U16()
+			s.Registered = err == nil
+			return
+		}},
+		{Pallet, "SubnetworkN", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { s.N, err = r.U16(); return }},
+		{Pallet, "CommitRevealWeightsVersion", nil, func(r *scale.Reader) (err error) { s.CommitRevealVersion, err = r.U16(); return }},
+		{"Drand", "LastStoredRound", nil, func(r *scale.Reader) (err error) { s.LastStoredRound, err = r.U64(); return }},
+		{"Timestamp", "Now", nil, func(r *scale.Reader) error {
+			ms, err := r.U64()
+			if err == nil && ms > 0 && ms <= math.MaxInt64 {
+				s.Timestamp = time.UnixMilli(int64(ms))
+			}
+			return err
+		}},
+	}
+	for _, rd := range reads {
+		key, err := substrate.StorageKey(rd.pallet, rd.item, rd.keys...)
+		if err != nil {
+			return nil, err
+		}
+		b, ok, err := c.Storage(ctx, key, at)
+		if err != nil {
+			return nil, fmt.Errorf("read %s.%s: %w", rd.pallet, rd.item, err)
+		}
+		if !ok {
+			continue
+		}
+		if err := scale.Decode(b, rd.read); err != nil {
+			return nil, fmt.Errorf("decode %s.%s: %w", rd.pallet, rd.item, err)
+		}
+	}
+	if !added {
+		return nil, fmt.Errorf("%w: netuid %d", ErrSubnetNotFound, netuid)
+	}
+	if s.Params, err = c.SubnetParams(ctx, netuid, at); err != nil {
+		return nil, err
+	}
+	if s.Registered {
+		// LastUpdate is keyed by the storage index, the netuid for
+		// mechanism 0.
+		lu, err := c.LastUpdate(ctx, netuid, at)
+		if err != nil {
+			return nil, err
+		}
+		if int(s.UID) < len(lu) {
+			s.LastUpdate = lu[s.UID]
+		}
+	}
+	return s, nil
+}
+
+// WeightPlan is a set of weights processed for the chain: the u16 vectors
+// a weights extrinsic carries, and the mode that will carry them.
+type WeightPlan struct {
+	Netuid     uint16
+	Mode       WeightMode
+	UIDs       []uint16
+	Values     []uint16
+	VersionKey uint64
+}
+
+// Plan processes scores (any non-negative scale, one per uid) as the SDK
+// does with the subnet's parameters — ProcessWeights with its
+// MinAllowedWeights and MaxWeightsLimit, then ConvertWeights — and picks the
+// mode the chain requires and the subnet's WeightsVersionKey. Set the
+// plan's fields to override either.
+func (s *WeightState) Plan(uids []uint16, scores []float64) (*WeightPlan, error) {
+	if s.N == 0 {
+		return nil, fmt.Errorf("%w: netuid %d has no neurons", ErrBadWeights, s.Netuid)
+	}
+	seen := make(map[uint16]bool, len(uids))
+	for _, u := range uids {
+		if u >= s.N {
+			return nil, fmt.Errorf("%w: uid %d is not on netuid %d (%d uids)", ErrBadWeights, u, s.Netuid, s.N)
+		}
+		if seen[u] {
+			return nil, fmt.Errorf("%w: uid %d given twice", ErrBadWeights, u)
+		}
+		seen[u] = true
+	}
+	pu, pw, err := ProcessWeights(uids, scores, int(s.N), int(s.Params.MinAllowedWeights), float64(s.Params.MaxWeightsLimit)/U16Max, 0)
+	if err != nil {
+		return nil, err
+	}
+	cu, cv, err := ConvertWeights(pu, pw)
+	if err != nil {
+		return nil, err
+	}
+	return &WeightPlan{Netuid: s.Netuid, Mode: s.Mode(), UIDs: cu, Values: cv, VersionKey: s.Params.WeightsVersionKey}, nil
+}
+
+// WeightOptions tune SubmitWeights.
+type WeightOptions struct {
+	Submit SubmitOptions
+	// Beacon is the drand network the chain stores pulses from (default
+	// Quicknet; a development chain names its own).
+	Beacon *timelock.Beacon
+	// BlockTime is the chain's block interval (default 12 s).
+	BlockTime time.Duration
+	// Rand supplies the encryption randomness and salts (default
+	// crypto/rand).
+	Rand io.Reader
+	// Commits keeps hash commits until they are revealed; required for
+	// ModeHashCommit.
+	Commits CommitStore
+}
+
+func (o WeightOptions) beacon() timelock.Beacon {
+	if o.Beacon != nil {
+		return *o.Beacon
+	}
+	return timelock.Quicknet
+}
+
+func (o WeightOptions) blockTime() time.Duration {
+	if o.BlockTime > 0 {
+		return o.BlockTime
+	}
+	return 12 * time.Second
+}
+
+func (o WeightOptions) rand() io.Reader {
+	if o.Rand != nil {
+		return o.Rand
+	}
+	return rand.Reader
+}
+
+// WeightResult is what SubmitWeights did.
+type WeightResult struct {
+	*substrate.SubmitResult
+	Mode WeightMode
+	// RevealRound is the drand round a timelocked commit opens at.
+	RevealRound uint64
+	// CommitHash is the hash committed in ModeHashCommit.
+	CommitHash [32]byte
+}
+
+// SubmitWeights submits a plan signed by the hotkey the state was read
+// for, after checking that the hotkey is registered and the rate limit has
+// passed. In ModeTimelock the payload is encrypted to RevealRound's round;
+// in ModeHashCommit the salt and vectors are saved in opts.Commits before
+// the commit is sent, so a reveal survives a restart (see RevealCommits).
+func (c *Client) SubmitWeights(ctx context.Context, signer substrate.Signer, s *WeightState, plan *WeightPlan, opts WeightOptions) (*WeightResult, error) {
+	if pk := signer.PublicKey(); AccountID(pk) != s.Hotkey {
+		return nil, fmt.Errorf("signer %x is not the hotkey %s the state was read for", pk, s.Hotkey.Hex())
+	}
+	if plan.Netuid != s.Netuid {
+		return nil, fmt.Errorf("plan for netuid %d, state of netuid %d", plan.Netuid, s.Netuid)
+	}
+	if err := s.Ready(); err != nil {
+		return nil, err
+	}
+	if len(plan.UIDs) == 0 {
+		return nil, fmt.Errorf("%w: no weights to submit", ErrBadWeights)
+	}
+	out := &WeightResult{Mode: plan.Mode}
+	var call Call
+	var err error
+	switch plan.Mode {
+	case ModeSet:
+		call, err = SetWeights(plan.Netuid, plan.UIDs, plan.Values, plan.VersionKey)
+	case ModeTimelock:
+		call, out.RevealRound, err = timelockCall(s, plan, opts)
+	case ModeHashCommit:
+		return c.commitHashed(ctx, signer, s, plan, opts)
+	default:
+		err = fmt.Errorf("unknown weight mode %d", plan.Mode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.SubmitResult, err = c.Submit(ctx, signer, call, opts.Submit)
+	return out, err
+}
+
+func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, uint64, error) {
+	payload, err := TimelockPayload(s.Hotkey, plan.UIDs, plan.Values, plan.VersionKey)
+	if err != nil {
+		return Call{}, 0, err
+	}
+	if len(payload) > timelock.MaxPayloadSize {
+		return Call{}, 0, fmt.Errorf("timelocked commit: %d uids make a %d-byte payload, over the chain's %d (at most %d uids)",
+			len(plan.UIDs), len(payload), timelock.MaxPayloadSize, (timelock.MaxPayloadSize-45)/4)
+	}
+	now := s.Timestamp
+	if now.IsZero() {
+		now = time.Now()
+	}
+	b := opts.beacon()
+	round, err := RevealRound(b, now, opts.blockTime(), s.Block, s.Netuid, s.Params.Tempo, s.Params.RevealPeriodEpochs, s.LastStoredRound)
+	if err != nil {
+		return Call{}, 0, err
+	}
+	ct, err := timelock.Encrypt(b, round, payload, opts.rand())
+	if err != nil {
+		return Call{}, 0, err
+	}
+	call, err := CommitTimelockedWeights(plan.Netuid, ct, round, s.CommitRevealVersion)
+	return call, round, err
+}
+
+// Epoch arithmetic of the legacy schedule, the one finney runs: the epoch
+// of block b on a subnet is (b + netuid + 1) / (tempo + 1). netuid is the
+// storage index (the netuid for mechanism 0).
+
+// EpochOf is the epoch index of a block.
+func EpochOf(block uint64, netuid, tempo uint16) uint64 {
+	return (block + uint64(netuid) + 1) / (uint64(tempo) + 1)
+}
+
+// EpochStart is the first block of an epoch (0 for epochs that began
+// before block 0).
+func EpochStart(epoch uint64, netuid, tempo uint16) uint64 {
+	first := epoch * (uint64(tempo) + 1)
+	if off := uint64(netuid) + 1; first > off {
+		return first - off
+	}
+	return 0
+}
+
+// revealMargin is how many blocks into the reveal epoch the chosen round
+// falls, so that the pulse is on chain when the reveal runs (the SDK's
+// margin).
+const revealMargin = 3
+
+// RevealRound chooses the drand round of a timelocked commit made at block
+// (whose time is now): the round published revealMargin blocks after the
+// first block of the reveal epoch (the commit's epoch plus revealPeriod),
+// as the SDK computes it, but never below the chain's LastStoredRound,
+// which the chain rejects.
+func RevealRound(b timelock.Beacon, now time.Time, blockTime time.Duration, block uint64, netuid, tempo uint16, revealPeriod, lastStored uint64) (uint64, error) {
+	if tempo == 0 {
+		return 0, fmt.Errorf("netuid %d has tempo 0: it runs no epochs, so nothing would reveal a commit", netuid)
+	}
+	if b.Period <= 0 {
+		return 0, errors.New("beacon period must be positive")
+	}
+	reveal := EpochStart(EpochOf(block, netuid, tempo)+revealPeriod, netuid, tempo) + revealMargin
+	ahead := time.Duration(0)
+	if reveal > block {
+		ahead = time.Duration(reveal-block) * blockTime
+	}
+	target := now.Add(ahead)
+	// The SDK floors (target − genesis)/period, one round earlier than the
+	// round published at target, for a little more margin.
+	round := uint64(1)
+	if since := target.Sub(time.Unix(b.GenesisTime, 0)); since >= b.Period {
+		round = uint64(since / b.Period)
+	}
+	return max(round, lastStored), nil
+}
+
+// saltLen is the number of u16 in a hash commit's salt.
+const saltLen = 8
+
+func newSalt(r io.Reader) ([]uint16, error) {
+	var b [2 * saltLen]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return nil, fmt.Errorf("salt: %w", err)
+	}
+	salt := make([]uint16, saltLen)
+	for i := range salt {
+		salt[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	return salt, nil
+}
+
+func (c *Client) commitHashed(ctx context.Context, signer substrate.Signer, s *WeightState, plan *WeightPlan, opts WeightOptions) (*WeightResult, error) {
+	if opts.Commits == nil {
+		return nil, errors.New("hash commit: no commit store to keep the salt for the reveal")
+	}
+	salt, err := newSalt(opts.rand())
+	if err != nil {
+		return nil, err
+	}
+	pc := PendingCommit{
+		Hotkey: s.Hotkey, Netuid: plan.Netuid, UIDs: slices.Clone(plan.UIDs), Values: slices.Clone(plan.Values),
+		Salt: salt, VersionKey: plan.VersionKey, SubmittedAt: s.Block,
+	}
+	pc.Hash = CommitHash(s.Hotkey, plan.Netuid, pc.UIDs, pc.Values, salt, plan.VersionKey)
+	// Saved before sending: a commit on chain whose salt is lost can never
+	// be revealed.
+	if err := opts.Commits.Put(ctx, pc); err != nil {
+		return nil, fmt.Errorf("hash commit: save salt: %w", err)
+	}
+	out := &WeightResult{Mode: ModeHashCommit, CommitHash: pc.Hash}
+	out.SubmitResult, err = c.Submit(ctx, signer, CommitWeights(plan.Netuid, pc.Hash), opts.Submit)
+	var pe *PoolError
+	var de *substrate.DispatchError
+	if errors.As(err, &pe) || errors.As(err, &de) {
+		// Definitely not on chain: forget it.
+		_ = opts.Commits.Delete(ctx, s.Hotkey, plan.Netuid, pc.Hash)
+		return out, err
+	}
+	if err != nil {
+		// Unknown outcome (a lost connection, a deadline): keep the salt;
+		// RevealCommits finds out.
+		return out, err
+	}
+	if blk, herr := c.Head(ctx, out.BlockHash); herr == nil {
+		pc.CommitBlock = blk.Number
+		if perr := opts.Commits.Put(ctx, pc); perr != nil {
+			return out, fmt.Errorf("hash commit: record commit block: %w", perr)
+		}
+	}
+	return out, nil
+}

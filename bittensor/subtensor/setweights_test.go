@@ -1,0 +1,404 @@
+package subtensor
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
+	"github.com/vigil-validator/vigil/bittensor/timelock"
+)
+
+// mainnetMetadata loads the recorded finney V14 metadata, as hex and
+// decoded.
+func mainnetMetadata(t *testing.T) (string, *substrate.Metadata) {
+	t.Helper()
+	raw, err := os.ReadFile(substratetest.Fixture(t, "chain", "mainnet_metadata_v14.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := substrate.DecodeMetadataHex(string(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(raw)), md
+}
+
+// successEvents is System.Events holding one ExtrinsicSuccess for
+// extrinsic 1, as the in-block answer of a substratetest.Chain needs.
+func successEvents(t *testing.T, md *substrate.Metadata) []byte {
+	t.Helper()
+	sys, ok := md.Pallet("System")
+	if !ok {
+		t.Fatal("no System pallet")
+	}
+	var success uint8
+	for _, v := range md.Types[*sys.Events].Variants {
+		if v.Name == "ExtrinsicSuccess" {
+			success = v.Index
+		}
+	}
+	e := scale.NewEncoder(0)
+	e.VecLen(1)
+	e.U8(0) // Phase::ApplyExtrinsic
+	e.U32(1)
+	e.U8(sys.Index)
+	e.U8(success)
+	e.Fixed([]byte{0, 0, 0, 0}) // DispatchInfo: weight (compact 0, 0), class, pays
+	e.VecLen(0)
+	return e.Bytes()
+}
+
+func u16le(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+func u64le(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
+
+func u16vec(v ...uint16) []byte {
+	e := scale.NewEncoder(0)
+	putU16s(e, v)
+	return e.Bytes()
+}
+
+func u64vec(v ...uint64) []byte {
+	e := scale.NewEncoder(0)
+	e.VecLen(len(v))
+	for _, x := range v {
+		e.U64(x)
+	}
+	return e.Bytes()
+}
+
+func skey(t *testing.T, pallet, item string, k ...substrate.MapKey) []byte {
+	t.Helper()
+	key, err := substrate.StorageKey(pallet, item, k...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+func byNetuid(netuid uint16) substrate.MapKey {
+	return substrate.MapKey{Hasher: substrate.Identity, Key: u16le(netuid)}
+}
+
+// weightsFixture is subnet 1 at block 1000 on a scripted chain: 8 uids,
+// //Alice registered as uid 3 and last updated at 950, a 100-block rate
+// limit, tempo 99, version key 7, commit-reveal off.
+type weightsFixture struct {
+	chain  *substratetest.Chain
+	md     *substrate.Metadata
+	client *Client
+	alice  *keys.KeyPair
+	stamp  time.Time
+}
+
+func newWeightsFixture(t *testing.T) *weightsFixture {
+	t.Helper()
+	mdHex, md := mainnetMetadata(t)
+	alice, _ := keys.FromURI("//Alice")
+	f := &weightsFixture{md: md, alice: alice, stamp: time.UnixMilli(1_763_800_000_000)}
+	f.chain = &substratetest.Chain{Metadata: mdHex, SpecVersion: 329, Number: 1000, Nonce: 5}
+	ch := f.chain
+	ch.Set(substrate.EventsKey(), successEvents(t, md))
+	ch.Set(skey(t, Pallet, "NetworksAdded", byNetuid(1)), []byte{1})
+	ch.Set(skey(t, Pallet, "Uids", byNetuid(1), substrate.MapKey{Hasher: substrate.Blake2_128Concat, Key: alice.PublicKey().Bytes()}), u16le(3))
+	ch.Set(skey(t, Pallet, "SubnetworkN", byNetuid(1)), u16le(8))
+	ch.Set(skey(t, Pallet, "Tempo", byNetuid(1)), u16le(99))
+	ch.Set(skey(t, Pallet, "WeightsSetRateLimit", byNetuid(1)), u64le(100))
+	ch.Set(skey(t, Pallet, "CommitRevealWeightsEnabled", byNetuid(1)), []byte{0})
+	ch.Set(skey(t, Pallet, "MinAllowedWeights", byNetuid(1)), u16le(1))
+	ch.Set(skey(t, Pallet, "WeightsVersionKey", byNetuid(1)), u64le(7))
+	ch.Set(skey(t, Pallet, "LastUpdate", byNetuid(1)), u64vec(0, 0, 0, 950, 0, 0, 0, 0))
+	ch.Set(skey(t, "Timestamp", "Now"), u64le(uint64(f.stamp.UnixMilli())))
+	ch.Set(skey(t, "Drand", "LastStoredRound"), u64le(100))
+	f.client = dialClient(t, ch.Start(t))
+	return f
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// submittedCall decodes the i-th submitted extrinsic, checks it is signed
+// by signer, and returns its call name and argument bytes.
+func (f *weightsFixture) submittedCall(t *testing.T, i int, signer *keys.KeyPair) (string, []byte) {
+	t.Helper()
+	sub := f.chain.Submitted()
+	if len(sub) <= i {
+		t.Fatalf("%d extrinsics submitted, want more than %d", len(sub), i)
+	}
+	x, err := f.md.TxExtensions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := x.DecodeExtrinsic(sub[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.Signer != signer.PublicKey() {
+		t.Fatalf("extrinsic signed by %x", ext.Signer)
+	}
+	p, ok := f.md.Pallet(Pallet)
+	if !ok || len(ext.Call) < 2 || ext.Call[0] != p.Index {
+		t.Fatalf("call %x is not a %s call", ext.Call, Pallet)
+	}
+	for _, v := range f.md.Types[*p.Calls].Variants {
+		if v.Index == ext.Call[1] {
+			return v.Name, ext.Call[2:]
+		}
+	}
+	t.Fatalf("call index %d unknown", ext.Call[1])
+	return "", nil
+}
+
+func TestWeightStateReadsTheChain(t *testing.T) {
+	f := newWeightsFixture(t)
+	s, err := f.client.WeightState(ctxT(t), 1, AccountID(f.alice.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Registered || s.UID != 3 || s.N != 8 || s.Block != 1000 || s.LastUpdate != 950 || s.LastStoredRound != 100 ||
+		s.CommitRevealVersion != 4 || !s.Timestamp.Equal(f.stamp) {
+		t.Fatalf("state %+v", s)
+	}
+	if s.Params.Tempo != 99 || s.Params.WeightsSetRateLimit != 100 || s.Params.WeightsVersionKey != 7 || s.Params.MaxWeightsLimit != 65535 {
+		t.Fatalf("params %+v", s.Params)
+	}
+	if s.Mode() != ModeSet {
+		t.Fatalf("mode %v with commit-reveal off", s.Mode())
+	}
+	// 50 blocks since the last update, 100 required.
+	var rl *RateLimitError
+	if err := s.Ready(); !errors.As(err, &rl) || rl.Blocks != 50 {
+		t.Fatalf("ready: %v", err)
+	}
+	plan, err := s.Plan([]uint16{0, 1, 2}, []float64{1, 2, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.SubmitWeights(ctxT(t), f.alice, s, plan, WeightOptions{}); !errors.As(err, &rl) {
+		t.Fatalf("submit inside the rate limit: %v", err)
+	}
+	if n := len(f.chain.Submitted()); n != 0 {
+		t.Fatalf("%d extrinsics submitted inside the rate limit", n)
+	}
+
+	// Another hotkey is not registered; another subnet does not exist.
+	bob, _ := keys.FromURI("//Bob")
+	s2, err := f.client.WeightState(ctxT(t), 1, AccountID(bob.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Ready(); !errors.Is(err, ErrNotRegistered) {
+		t.Fatalf("unregistered hotkey: %v", err)
+	}
+	if _, err := f.client.WeightState(ctxT(t), 2, AccountID(f.alice.PublicKey())); !errors.Is(err, ErrSubnetNotFound) {
+		t.Fatalf("missing subnet: %v", err)
+	}
+	// The signer must be the hotkey the state was read for.
+	if _, err := f.client.SubmitWeights(ctxT(t), bob, s, plan, WeightOptions{}); err == nil {
+		t.Fatal("a state read for Alice submitted with Bob's key")
+	}
+}
+
+func TestPlanValidatesAndProcesses(t *testing.T) {
+	s := &WeightState{Netuid: 1, N: 8, Params: defaultSubnetParams}
+	s.Params.MinAllowedWeights = 1
+	s.Params.WeightsVersionKey = 9
+	plan, err := s.Plan([]uint16{4, 1, 2}, []float64{1, 0, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Zero weights are dropped, the largest becomes 65535.
+	if !slices.Equal(plan.UIDs, []uint16{4, 2}) || !slices.Equal(plan.Values, []uint16{16384, 65535}) || plan.VersionKey != 9 || plan.Mode != ModeTimelock {
+		t.Fatalf("plan %+v", plan)
+	}
+	for _, bad := range []struct {
+		uids    []uint16
+		weights []float64
+	}{
+		{[]uint16{8}, []float64{1}},           // uid outside the subnet
+		{[]uint16{1, 1}, []float64{1, 2}},     // duplicate
+		{[]uint16{1}, []float64{-1}},          // negative
+		{[]uint16{1, 2}, []float64{1}},        // lengths
+		{[]uint16{1}, []float64{nan()}},       // NaN
+		{[]uint16{1, 2}, []float64{inf(), 1}}, // infinite
+	} {
+		if _, err := s.Plan(bad.uids, bad.weights); !errors.Is(err, ErrBadWeights) {
+			t.Errorf("Plan(%v, %v): %v", bad.uids, bad.weights, err)
+		}
+	}
+	if _, err := (&WeightState{Netuid: 1}).Plan([]uint16{0}, []float64{1}); !errors.Is(err, ErrBadWeights) {
+		t.Errorf("empty subnet: %v", err)
+	}
+}
+
+func TestSubmitWeightsSetMode(t *testing.T) {
+	f := newWeightsFixture(t)
+	f.chain.Set(skey(t, Pallet, "LastUpdate", byNetuid(1)), u64vec(0, 0, 0, 900, 0, 0, 0, 0)) // 100 blocks ago
+	s, err := f.client.WeightState(ctxT(t), 1, AccountID(f.alice.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := s.Plan([]uint16{0, 5}, []float64{2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.client.SubmitWeights(ctxT(t), f.alice, s, plan, WeightOptions{})
+	if err != nil || !res.Succeeded() || res.Mode != ModeSet {
+		t.Fatalf("submit: %+v %v", res, err)
+	}
+	name, args := f.submittedCall(t, 0, f.alice)
+	want, _ := SetWeights(1, []uint16{0, 5}, []uint16{65535, 32768}, 7)
+	if name != "set_weights" || string(args) != string(want.Args) {
+		t.Fatalf("%s(%x), want set_weights(%x)", name, args, want.Args)
+	}
+}
+
+func TestSubmitWeightsTimelockMode(t *testing.T) {
+	f := newWeightsFixture(t)
+	f.chain.Set(skey(t, Pallet, "CommitRevealWeightsEnabled", byNetuid(1)), []byte{1})
+	f.chain.Set(skey(t, Pallet, "LastUpdate", byNetuid(1)), u64vec()) // never set
+	dev, err := timelock.NewDevKey([]byte("test beacon"), time.Unix(1_700_000_000, 0), 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon := dev.Beacon()
+	s, err := f.client.WeightState(ctxT(t), 1, AccountID(f.alice.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Mode() != ModeTimelock || s.Ready() != nil {
+		t.Fatalf("mode %v, ready %v", s.Mode(), s.Ready())
+	}
+	plan, _ := s.Plan([]uint16{0, 5, 6}, []float64{3, 1, 2})
+	res, err := f.client.SubmitWeights(ctxT(t), f.alice, s, plan, WeightOptions{Beacon: &beacon})
+	if err != nil || !res.Succeeded() {
+		t.Fatalf("submit: %+v %v", res, err)
+	}
+	// Block 1000 of netuid 1 with tempo 99 is in epoch 10; the reveal
+	// epoch 11 starts at block 1098; three blocks later is 101 blocks
+	// (1212 s) after the chain's timestamp.
+	wantRound := uint64((f.stamp.Unix() + 1212 - 1_700_000_000) / 3) // the SDK's floor
+	if res.RevealRound != wantRound {
+		t.Fatalf("reveal round %d, want %d", res.RevealRound, wantRound)
+	}
+	name, args := f.submittedCall(t, 0, f.alice)
+	if name != "commit_timelocked_weights" {
+		t.Fatalf("call %s", name)
+	}
+	var netuid, version uint16
+	var ct []byte
+	var round uint64
+	err = scale.Decode(args, func(r *scale.Reader) (err error) {
+		if netuid, err = r.U16(); err != nil {
+			return
+		}
+		if ct, err = r.ByteSlice(); err != nil {
+			return
+		}
+		if round, err = r.U64(); err != nil {
+			return
+		}
+		version, err = r.U16()
+		return
+	})
+	if err != nil || netuid != 1 || round != wantRound || version != 4 {
+		t.Fatalf("args netuid %d round %d version %d: %v", netuid, round, version, err)
+	}
+	// What the chain does at the reveal: decrypt with the round's pulse
+	// and decode the payload.
+	sig, _ := dev.Sign(round)
+	pt, err := timelock.Decrypt(beacon, ct, round, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := TimelockPayload(AccountID(f.alice.PublicKey()), plan.UIDs, plan.Values, 7)
+	if string(pt) != string(want) {
+		t.Fatalf("payload %x, want %x", pt, want)
+	}
+	if !slices.Equal(plan.Values, []uint16{65535, 21845, 43690}) {
+		t.Fatalf("values %v", plan.Values)
+	}
+	other, _ := dev.Sign(round + 1)
+	if _, err := timelock.Decrypt(beacon, ct, round+1, other); err == nil {
+		t.Fatal("decrypted with the next round's pulse")
+	}
+}
+
+func TestTimelockPayloadOverTheLimitIsRefused(t *testing.T) {
+	f := newWeightsFixture(t)
+	f.chain.Set(skey(t, Pallet, "CommitRevealWeightsEnabled", byNetuid(1)), []byte{1})
+	f.chain.Set(skey(t, Pallet, "SubnetworkN", byNetuid(1)), u16le(2000))
+	f.chain.Set(skey(t, Pallet, "LastUpdate", byNetuid(1)), u64vec())
+	s, err := f.client.WeightState(ctxT(t), 1, AccountID(f.alice.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fits := (timelock.MaxPayloadSize - 45) / 4
+	for _, n := range []int{fits, fits + 1} {
+		uids := make([]uint16, n)
+		w := make([]float64, n)
+		for i := range uids {
+			uids[i], w[i] = uint16(i), 1
+		}
+		plan, err := s.Plan(uids, w)
+		if err != nil || len(plan.UIDs) != n {
+			t.Fatalf("plan of %d: %v", n, err)
+		}
+		before := len(f.chain.Submitted())
+		_, err = f.client.SubmitWeights(ctxT(t), f.alice, s, plan, WeightOptions{})
+		sent := len(f.chain.Submitted()) - before
+		if n == fits && (err != nil || sent != 1) {
+			t.Fatalf("%d uids (fits): %v, %d sent", n, err, sent)
+		}
+		if n > fits && (err == nil || sent != 0 || !strings.Contains(err.Error(), "over the chain's")) {
+			t.Fatalf("%d uids (too many): %v, %d sent", n, err, sent)
+		}
+	}
+}
+
+func TestRevealRound(t *testing.T) {
+	b := timelock.Quicknet
+	now := time.Unix(1_763_800_000, 0)
+	// netuid 1, tempo 360, block 6_000_000: epoch 16620; reveal epoch
+	// 16621 starts at 16621·361 − 2 = 6_000_179; +3 → 182 blocks ahead.
+	got, err := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 1, 0)
+	want := uint64((1_763_800_000 + 182*12 - 1692803367) / 3)
+	if err != nil || got != want {
+		t.Fatalf("round %d (%v), want %d", got, err, want)
+	}
+	// Two reveal epochs later.
+	got, _ = RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 3, 0)
+	want = uint64((1_763_800_000 + (182+2*361)*12 - 1692803367) / 3)
+	if got != want {
+		t.Fatalf("reveal period 3: round %d, want %d", got, want)
+	}
+	// Never below the chain's last stored round.
+	if got, _ := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 1, 1<<40); got != 1<<40 {
+		t.Fatalf("under LastStoredRound: %d", got)
+	}
+	// Before the beacon's genesis: round 1.
+	if got, _ := RevealRound(b, time.Unix(0, 0), time.Second, 0, 1, 10, 1, 0); got != 1 {
+		t.Fatalf("before genesis: %d", got)
+	}
+	if _, err := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 0, 1, 0); err == nil {
+		t.Fatal("tempo 0 accepted")
+	}
+	if EpochOf(6_000_000, 1, 360) != 16620 || EpochStart(16621, 1, 360) != 6_000_179 || EpochStart(0, 5, 10) != 0 {
+		t.Fatal("epoch arithmetic")
+	}
+}
+
+func nan() float64  { return zero() / zero() }
+func inf() float64  { return 1 / zero() }
+func zero() float64 { return 0 }
