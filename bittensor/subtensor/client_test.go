@@ -148,7 +148,7 @@ func TestSubnetParamsFailsOnUnansweredItems(t *testing.T) {
 	// invent values.
 	c := replay(t, "tempo")
 	_, err := c.SubnetParams(context.Background(), 23, "0x03a008636efbe7706f79f2c7d7d4e85ff26a3e67922e5fefab71e7f6d9dab43d")
-	if err == nil || !strings.Contains(err.Error(), "WeightsSetRateLimit(23)") {
+	if err == nil || !strings.Contains(err.Error(), "netuid 23") || !strings.Contains(err.Error(), "WeightsSetRateLimit") {
 		t.Errorf("SubnetParams on a node missing items: %v", err)
 	}
 }

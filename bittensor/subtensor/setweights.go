@@ -142,11 +142,6 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		read         func(r *scale.Reader) error
 	}{
 		{Pallet, "NetworksAdded", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { added, err = r.Bool(); return }},
-		{Pallet, "Uids", []substrate.MapKey{nk, {Hasher: substrate.Blake2_128Concat, Key: hotkey[:]}}, func(r *scale.Reader) (err error) {
-			s.UID, err = r.U16()
-			s.Registered = err == nil
-			return
-		}},
 		{Pallet, "SubnetworkN", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { s.N, err = r.U16(); return }},
 		{Pallet, "CommitRevealWeightsVersion", nil, func(r *scale.Reader) (err error) { s.CommitRevealVersion, err = r.U16(); return }},
 		{"Drand", "LastStoredRound", nil, func(r *scale.Reader) (err error) { s.LastStoredRound, err = r.U64(); return }},
@@ -159,23 +154,15 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		}},
 	}
 	for _, rd := range reads {
-		key, err := substrate.StorageKey(rd.pallet, rd.item, rd.keys...)
-		if err != nil {
+		if _, err := c.readValue(ctx, rd.pallet, rd.item, at, rd.read, rd.keys...); err != nil {
 			return nil, err
-		}
-		b, ok, err := c.Storage(ctx, key, at)
-		if err != nil {
-			return nil, fmt.Errorf("read %s.%s: %w", rd.pallet, rd.item, err)
-		}
-		if !ok {
-			continue
-		}
-		if err := scale.Decode(b, rd.read); err != nil {
-			return nil, fmt.Errorf("decode %s.%s: %w", rd.pallet, rd.item, err)
 		}
 	}
 	if !added {
 		return nil, fmt.Errorf("%w: netuid %d", ErrSubnetNotFound, netuid)
+	}
+	if s.UID, s.Registered, err = c.UID(ctx, netuid, hotkey, at); err != nil {
+		return nil, err
 	}
 	if s.Params, err = c.SubnetParams(ctx, netuid, at); err != nil {
 		return nil, err

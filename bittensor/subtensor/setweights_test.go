@@ -2,9 +2,7 @@ package subtensor
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,66 +12,13 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
+	"github.com/vigil-validator/vigil/bittensor/subtensor/subtensortest"
 	"github.com/vigil-validator/vigil/bittensor/timelock"
 )
 
-// mainnetMetadata loads the recorded finney V14 metadata, as hex and
-// decoded.
-func mainnetMetadata(t *testing.T) (string, *substrate.Metadata) {
-	t.Helper()
-	raw, err := os.ReadFile(substratetest.Fixture(t, "chain", "mainnet_metadata_v14.hex"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := substrate.DecodeMetadataHex(string(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(raw)), md
-}
-
-// successEvents is System.Events holding one ExtrinsicSuccess for
-// extrinsic 1, as the in-block answer of a substratetest.Chain needs.
-func successEvents(t *testing.T, md *substrate.Metadata) []byte {
-	t.Helper()
-	sys, ok := md.Pallet("System")
-	if !ok {
-		t.Fatal("no System pallet")
-	}
-	var success uint8
-	for _, v := range md.Types[*sys.Events].Variants {
-		if v.Name == "ExtrinsicSuccess" {
-			success = v.Index
-		}
-	}
-	e := scale.NewEncoder(0)
-	e.VecLen(1)
-	e.U8(0) // Phase::ApplyExtrinsic
-	e.U32(1)
-	e.U8(sys.Index)
-	e.U8(success)
-	e.Fixed([]byte{0, 0, 0, 0}) // DispatchInfo: weight (compact 0, 0), class, pays
-	e.VecLen(0)
-	return e.Bytes()
-}
-
-func u16le(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
-func u64le(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
-
-func u16vec(v ...uint16) []byte {
-	e := scale.NewEncoder(0)
-	putU16s(e, v)
-	return e.Bytes()
-}
-
-func u64vec(v ...uint64) []byte {
-	e := scale.NewEncoder(0)
-	e.VecLen(len(v))
-	for _, x := range v {
-		e.U64(x)
-	}
-	return e.Bytes()
-}
+func u16le(v uint16) []byte                   { return subtensortest.U16(v) }
+func u64vec(v ...uint64) []byte               { return subtensortest.VecU64(v...) }
+func byNetuid(netuid uint16) substrate.MapKey { return subtensortest.ByNetuid(netuid) }
 
 func skey(t *testing.T, pallet, item string, k ...substrate.MapKey) []byte {
 	t.Helper()
@@ -82,10 +27,6 @@ func skey(t *testing.T, pallet, item string, k ...substrate.MapKey) []byte {
 		t.Fatal(err)
 	}
 	return key
-}
-
-func byNetuid(netuid uint16) substrate.MapKey {
-	return substrate.MapKey{Hasher: substrate.Identity, Key: u16le(netuid)}
 }
 
 // weightsFixture is subnet 1 at block 1000 on a scripted chain: 8 uids,
@@ -101,24 +42,15 @@ type weightsFixture struct {
 
 func newWeightsFixture(t *testing.T) *weightsFixture {
 	t.Helper()
-	mdHex, md := mainnetMetadata(t)
 	alice, _ := keys.FromURI("//Alice")
-	f := &weightsFixture{md: md, alice: alice, stamp: time.UnixMilli(1_763_800_000_000)}
-	f.chain = &substratetest.Chain{Metadata: mdHex, SpecVersion: 329, Number: 1000, Nonce: 5}
-	ch := f.chain
-	ch.Set(substrate.EventsKey(), successEvents(t, md))
-	ch.Set(skey(t, Pallet, "NetworksAdded", byNetuid(1)), []byte{1})
-	ch.Set(skey(t, Pallet, "Uids", byNetuid(1), substrate.MapKey{Hasher: substrate.Blake2_128Concat, Key: alice.PublicKey().Bytes()}), u16le(3))
-	ch.Set(skey(t, Pallet, "SubnetworkN", byNetuid(1)), u16le(8))
-	ch.Set(skey(t, Pallet, "Tempo", byNetuid(1)), u16le(99))
-	ch.Set(skey(t, Pallet, "WeightsSetRateLimit", byNetuid(1)), u64le(100))
-	ch.Set(skey(t, Pallet, "CommitRevealWeightsEnabled", byNetuid(1)), []byte{0})
-	ch.Set(skey(t, Pallet, "MinAllowedWeights", byNetuid(1)), u16le(1))
-	ch.Set(skey(t, Pallet, "WeightsVersionKey", byNetuid(1)), u64le(7))
-	ch.Set(skey(t, Pallet, "LastUpdate", byNetuid(1)), u64vec(0, 0, 0, 950, 0, 0, 0, 0))
-	ch.Set(skey(t, "Timestamp", "Now"), u64le(uint64(f.stamp.UnixMilli())))
-	ch.Set(skey(t, "Drand", "LastStoredRound"), u64le(100))
-	f.client = dialClient(t, ch.Start(t))
+	f := &weightsFixture{alice: alice, stamp: time.UnixMilli(1_763_800_000_000)}
+	f.chain, f.md = subtensortest.NewChain(t, 1000)
+	subtensortest.Subnet{
+		Netuid: 1, N: 8, Tempo: 99, RateLimit: 100, MinAllowedWeights: 1, VersionKey: 7,
+		Hotkeys: map[[32]byte]uint16{alice.PublicKey(): 3}, LastUpdate: []uint64{0, 0, 0, 950, 0, 0, 0, 0},
+		Timestamp: f.stamp, LastStoredRound: 100,
+	}.Install(t, f.chain)
+	f.client = dialClient(t, f.chain.Start(t))
 	return f
 }
 

@@ -52,19 +52,9 @@ var subnetParamItems = []storageItem{
 func (c *Client) SubnetParams(ctx context.Context, netuid uint16, hash string) (SubnetParams, error) {
 	p := defaultSubnetParams
 	for _, it := range subnetParamItems {
-		key, err := substrate.StorageKey("SubtensorModule", it.item, substrate.MapKey{Hasher: it.hasher, Key: netuidKey(netuid)})
-		if err != nil {
-			return p, err
-		}
-		b, ok, err := c.Storage(ctx, key, hash)
-		if err != nil {
-			return p, fmt.Errorf("read %s(%d): %w", it.item, netuid, err)
-		}
-		if !ok {
-			continue
-		}
-		if err := scale.Decode(b, func(r *scale.Reader) error { return it.read(r, &p) }); err != nil {
-			return p, fmt.Errorf("decode %s(%d): %w", it.item, netuid, err)
+		if _, err := c.readValue(ctx, Pallet, it.item, hash, func(r *scale.Reader) error { return it.read(r, &p) },
+			substrate.MapKey{Hasher: it.hasher, Key: netuidKey(netuid)}); err != nil {
+			return p, fmt.Errorf("netuid %d: %w", netuid, err)
 		}
 	}
 	return p, nil
@@ -89,4 +79,39 @@ func (c *Client) LastUpdate(ctx context.Context, netuid uint16, hash string) ([]
 		return nil, fmt.Errorf("decode LastUpdate(%d): %w", netuid, err)
 	}
 	return out, nil
+}
+
+func (c *Client) readValue(ctx context.Context, pallet, item, hash string, read func(r *scale.Reader) error, keys ...substrate.MapKey) (bool, error) {
+	key, err := substrate.StorageKey(pallet, item, keys...)
+	if err != nil {
+		return false, err
+	}
+	b, ok, err := c.Storage(ctx, key, hash)
+	if err != nil {
+		return false, fmt.Errorf("read %s.%s: %w", pallet, item, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	if err := scale.Decode(b, read); err != nil {
+		return false, fmt.Errorf("decode %s.%s: %w", pallet, item, err)
+	}
+	return true, nil
+}
+
+// UID reads the uid of hotkey on netuid at a block ("" for the head); ok
+// is false when the hotkey is not registered there.
+func (c *Client) UID(ctx context.Context, netuid uint16, hotkey AccountID, hash string) (uid uint16, ok bool, err error) {
+	ok, err = c.readValue(ctx, Pallet, "Uids", hash, func(r *scale.Reader) (err error) { uid, err = r.U16(); return },
+		substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)},
+		substrate.MapKey{Hasher: substrate.Blake2_128Concat, Key: hotkey[:]})
+	return uid, ok, err
+}
+
+// Burn reads the rao burned_register currently costs on netuid.
+func (c *Client) Burn(ctx context.Context, netuid uint16, hash string) (uint64, error) {
+	burn := uint64(100_000_000) // the runtime's default
+	_, err := c.readValue(ctx, Pallet, "Burn", hash, func(r *scale.Reader) (err error) { burn, err = r.U64(); return },
+		substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	return burn, err
 }

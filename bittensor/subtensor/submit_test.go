@@ -9,14 +9,14 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
+	"github.com/vigil-validator/vigil/bittensor/subtensor/subtensortest"
 )
 
 func TestSubmitSignsWithChainValues(t *testing.T) {
-	mdHex, md := mainnetMetadata(t)
+	n, md := subtensortest.NewChain(t, 6852690)
+	n.Nonce = 7
 	x, _ := md.TxExtensions()
 	hotkey, _ := keys.FromURI("//Alice")
-	n := &substratetest.Chain{Metadata: mdHex, SpecVersion: 329, Number: 6852690, Nonce: 7}
-	n.Set(substrate.EventsKey(), successEvents(t, md))
 	var rejectNext atomic.Bool
 	n.OnSubmit = func([]byte) *substratetest.Failure {
 		if rejectNext.Load() {

@@ -53,3 +53,21 @@ func TestDevKeySignsPulsesDecryptAccepts(t *testing.T) {
 		t.Fatal("zero period accepted")
 	}
 }
+
+func TestParseBeacon(t *testing.T) {
+	q, err := ParseBeacon("quicknet")
+	if err != nil || !bytes.Equal(q.PublicKey, Quicknet.PublicKey) || q.GenesisTime != Quicknet.GenesisTime || q.Period != Quicknet.Period {
+		t.Fatalf("quicknet: %+v %v", q, err)
+	}
+	k, _ := NewDevKey([]byte("x"), time.Unix(1_700_000_000, 0), 250*time.Millisecond)
+	b, err := ParseBeacon(k.Beacon().String())
+	if err != nil || !bytes.Equal(b.PublicKey, k.Beacon().PublicKey) || b.GenesisTime != 1_700_000_000 || b.Period != 250*time.Millisecond {
+		t.Fatalf("round trip: %+v %v", b, err)
+	}
+	pk := k.Beacon().String()[:192]
+	for _, bad := range []string{"drand", "ab:1:3s", pk + ":x:3s", pk + ":1:0s", pk + ":-5:3s", pk + ":1:3s:4", "00" + pk[2:] + ":1:3s"} {
+		if _, err := ParseBeacon(bad); err == nil {
+			t.Errorf("ParseBeacon(%q) accepted", bad)
+		}
+	}
+}

@@ -24,6 +24,9 @@ package timelock
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -112,3 +115,40 @@ var (
 	// ErrPublicKey means the beacon's public key is not a valid G2 point.
 	ErrPublicKey = errors.New("timelock: invalid beacon public key")
 )
+
+// ParseBeacon reads a beacon as operators write it: "quicknet", or
+// "<public key hex>:<genesis unix seconds>:<period>" (period as Go
+// durations are written, "3s"), for a development chain's beacon.
+func ParseBeacon(s string) (Beacon, error) {
+	if s == "quicknet" || s == "" {
+		b := Quicknet
+		b.PublicKey = append([]byte(nil), Quicknet.PublicKey...)
+		return b, nil
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return Beacon{}, fmt.Errorf("beacon %q: want quicknet or <public key hex>:<genesis unix seconds>:<period>", s)
+	}
+	pk, err := hex.DecodeString(strings.TrimPrefix(parts[0], "0x"))
+	if err != nil {
+		return Beacon{}, fmt.Errorf("beacon public key: %w", err)
+	}
+	genesis, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || genesis <= 0 {
+		return Beacon{}, fmt.Errorf("beacon genesis %q: want Unix seconds", parts[1])
+	}
+	period, err := time.ParseDuration(parts[2])
+	if err != nil || period <= 0 {
+		return Beacon{}, fmt.Errorf("beacon period %q: want a positive duration such as 3s", parts[2])
+	}
+	b := Beacon{PublicKey: pk, GenesisTime: genesis, Period: period}
+	if _, err := publicKey(b); err != nil {
+		return Beacon{}, err
+	}
+	return b, nil
+}
+
+// String writes b in the form ParseBeacon reads.
+func (b Beacon) String() string {
+	return fmt.Sprintf("%x:%d:%s", b.PublicKey, b.GenesisTime, b.Period)
+}

@@ -16,17 +16,38 @@ import (
 )
 
 const chainHelp = `
-Reads the chain.
+Reads the chain, and sends a validator's transactions to it.
 
-  metagraph --netuid N [--network NET] [--block HASH] [--json]
+  metagraph --netuid N [--block HASH] [--json]
       the subnet's neurons: uid, hotkey, stake, validator permit, incentive,
       dividends, validator trust, axon and last update
-  hyperparams --netuid N [--network NET] [--block HASH] [--json]
+  hyperparams --netuid N [--block HASH] [--json]
       the subnet's hyperparameters
+  set-weights --netuid N --uids 0,1,5 --weights 0.2,0.5,0.3 [--dry-run]
+      processes the weights as the Python SDK does and submits them, signed by
+      the hotkey, the way the subnet requires: set_weights, or a drand
+      timelocked commit when commit-reveal is on (--mode hash-commit for a
+      salted hash commit, revealed later by reveal-weights). Checks first that
+      the hotkey is registered and the rate limit has passed. --dry-run prints
+      the u16 vector and the mode and submits nothing.
+  reveal-weights --netuid N
+      reveals the hotkey's hash commits whose reveal epoch has come
+  serve-axon --netuid N --ip IP --port PORT
+      publishes the hotkey's axon address
+  register --netuid N [--yes]
+      registers the hotkey by burning TAO from the coldkey; without --yes it
+      prints the cost and stops
 
-NET is finney, test, local or a ws:// / wss:// endpoint (default: chain.network,
-from VIGIL_CHAIN_NETWORK or the built-in "local"). --block pins every read to
-one block hash; without it the best block is used.`
+Every command takes --network NET: finney, test, local or a ws:// / wss://
+endpoint (default: chain.network, from VIGIL_CHAIN_NETWORK or the built-in
+"local"). --block pins every read to one block hash; without it the best
+block is used.
+
+Transactions are signed by the wallet's hotkey (coldkey for register), chosen
+by --wallet-path, --wallet-name and --wallet-hotkey as in 'vigil wallet', or
+by --uri (//Alice on a development chain). An encrypted coldkey is decrypted
+with VIGIL_COLDKEY_PASSWORD, an encrypted hotkey with VIGIL_HOTKEY_PASSWORD;
+keys and passwords are never printed.`
 
 type chainFlags struct {
 	netuid  int
@@ -37,18 +58,17 @@ type chainFlags struct {
 }
 
 func runChain(env Env, args []string) int {
-	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams")
+	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams", "set-weights", "reveal-weights", "serve-axon", "register")
 	if !ok {
 		return code
 	}
-	network := config.DefaultValidator().Chain.Network
-	if v, ok := env.LookupEnv("VIGIL_CHAIN_NETWORK"); ok && v != "" {
-		network = v
+	if tx, ok := chainTxCommands[sub]; ok {
+		return runChainTx(env, sub, tx, args)
 	}
 	var f chainFlags
 	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" --netuid N [--network NET] [--block HASH] [--json]", chainHelp)
 	fs.IntVar(&f.netuid, "netuid", -1, "subnet to read (required)")
-	fs.StringVar(&f.network, "network", network, "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
+	fs.StringVar(&f.network, "network", defaultNetwork(env), "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
 	fs.StringVar(&f.block, "block", "", "block hash to read at (default: the best block)")
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up after this long")
@@ -59,24 +79,14 @@ func runChain(env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
 		return exitUsage
 	}
-	endpoint, err := subtensor.Endpoint(f.network)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil chain %s: --network: %v\n", sub, err)
-		return exitUsage
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	rpc, err := substrate.Dial(ctx, substrate.Options{URL: endpoint, CallTimeout: f.timeout})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
-		return exitFailure
+	client, closeRPC, code, ok := dialChain(ctx, env, sub, f.network, f.timeout)
+	if !ok {
+		return code
 	}
-	defer rpc.Close()
-	client, err := subtensor.New(rpc)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
-		return exitFailure
-	}
+	defer closeRPC()
+	var err error
 	if sub == "metagraph" {
 		err = chainMetagraph(ctx, env, client, f)
 	} else {
@@ -87,6 +97,35 @@ func runChain(env Env, args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+func defaultNetwork(env Env) string {
+	if v, ok := env.LookupEnv("VIGIL_CHAIN_NETWORK"); ok && v != "" {
+		return v
+	}
+	return config.DefaultValidator().Chain.Network
+}
+
+// dialChain connects to a network for 'vigil chain <sub>'; on failure it
+// has printed the error and returns the exit code.
+func dialChain(ctx context.Context, env Env, sub, network string, timeout time.Duration) (*subtensor.Client, func(), int, bool) {
+	endpoint, err := subtensor.Endpoint(network)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: --network: %v\n", sub, err)
+		return nil, nil, exitUsage, false
+	}
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: endpoint, CallTimeout: timeout})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return nil, nil, exitFailure, false
+	}
+	client, err := subtensor.New(rpc)
+	if err != nil {
+		rpc.Close()
+		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
+		return nil, nil, exitFailure, false
+	}
+	return client, func() { rpc.Close() }, exitOK, true
 }
 
 func (f chainFlags) validate(fs *flag.FlagSet) error {
