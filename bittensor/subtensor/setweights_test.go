@@ -64,32 +64,11 @@ func ctxT(t *testing.T) context.Context {
 // by signer, and returns its call name and argument bytes.
 func (f *weightsFixture) submittedCall(t *testing.T, i int, signer *keys.KeyPair) (string, []byte) {
 	t.Helper()
-	sub := f.chain.Submitted()
-	if len(sub) <= i {
-		t.Fatalf("%d extrinsics submitted, want more than %d", len(sub), i)
+	c := subtensortest.Submitted(t, f.chain, f.md, i)
+	if c.Signer != signer.PublicKey() {
+		t.Fatalf("extrinsic signed by %x", c.Signer)
 	}
-	x, err := f.md.TxExtensions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ext, err := x.DecodeExtrinsic(sub[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ext.Signer != signer.PublicKey() {
-		t.Fatalf("extrinsic signed by %x", ext.Signer)
-	}
-	p, ok := f.md.Pallet(Pallet)
-	if !ok || len(ext.Call) < 2 || ext.Call[0] != p.Index {
-		t.Fatalf("call %x is not a %s call", ext.Call, Pallet)
-	}
-	for _, v := range f.md.Types[*p.Calls].Variants {
-		if v.Index == ext.Call[1] {
-			return v.Name, ext.Call[2:]
-		}
-	}
-	t.Fatalf("call index %d unknown", ext.Call[1])
-	return "", nil
+	return c.Name, c.Args
 }
 
 func TestWeightStateReadsTheChain(t *testing.T) {

@@ -47,7 +47,7 @@ func commands() []command {
 		{"demo", "run the whole system locally on the embedded defaults", notBuilt("demo", "the demo (it needs the validator core, localnet and a mechanism)")},
 		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", notBuilt("kaspa-sim", "the Kaspa bridge exporter simulator")},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
-		{"chain", "read the chain: metagraph, hyperparameters", runChain},
+		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
 		{"version", "print the version", runVersion},
 	}

@@ -138,3 +138,39 @@ func (s Subnet) Install(t testing.TB, ch *substratetest.Chain) {
 	}
 	Put(t, ch, "Drand", "LastStoredRound", U64(s.LastStoredRound))
 }
+
+// Call is a submitted extrinsic's signer and SubtensorModule call.
+type Call struct {
+	Signer [32]byte
+	Name   string
+	Args   []byte
+}
+
+// Submitted decodes the i-th extrinsic the chain received, which must be a
+// signed SubtensorModule call.
+func Submitted(t testing.TB, ch *substratetest.Chain, md *substrate.Metadata, i int) Call {
+	t.Helper()
+	sub := ch.Submitted()
+	if len(sub) <= i {
+		t.Fatalf("%d extrinsics submitted, want more than %d", len(sub), i)
+	}
+	x, err := md.TxExtensions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := x.DecodeExtrinsic(sub[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := md.Pallet("SubtensorModule")
+	if !ok || len(ext.Call) < 2 || ext.Call[0] != p.Index {
+		t.Fatalf("call %x is not a SubtensorModule call", ext.Call)
+	}
+	for _, v := range md.Types[*p.Calls].Variants {
+		if v.Index == ext.Call[1] {
+			return Call{Signer: ext.Signer, Name: v.Name, Args: ext.Call[2:]}
+		}
+	}
+	t.Fatalf("call index %d unknown", ext.Call[1])
+	return Call{}
+}
