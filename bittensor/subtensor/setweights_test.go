@@ -313,3 +313,26 @@ func TestRevealRound(t *testing.T) {
 func nan() float64  { return zero() / zero() }
 func inf() float64  { return 1 / zero() }
 func zero() float64 { return 0 }
+
+// BenchmarkPlanAndTimelockedCommit is a validator's weight pass for 1024
+// uids in commit-reveal mode: SDK processing, payload, encryption, call.
+func BenchmarkPlanAndTimelockedCommit(b *testing.B) {
+	s := &WeightState{Netuid: 1, N: 1024, Block: 6_000_000, Timestamp: time.Unix(1_763_800_000, 0), CommitRevealVersion: 4, Params: defaultSubnetParams}
+	s.Params.MinAllowedWeights = 8
+	s.Params.MaxWeightsLimit = 65535
+	uids := make([]uint16, 1024)
+	scores := make([]float64, 1024)
+	for i := range uids {
+		uids[i], scores[i] = uint16(i), float64(i%97)+0.5
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		plan, err := s.Plan(uids, scores)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := timelockCall(s, plan, WeightOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 )
@@ -30,6 +31,7 @@ type PoolError struct {
 	Reason string // the node's message and data
 	Custom int    // subtensor's custom code, -1 when none
 	Name   string // subtensor's name for Custom, or "" when unknown
+	Hint   string // a likely cause, for the pool's generic rejections
 	err    *substrate.RPCError
 }
 
@@ -37,7 +39,21 @@ func (e *PoolError) Error() string {
 	if e.Name != "" {
 		return fmt.Sprintf("transaction refused by the pool: %s (custom error %d)", e.Name, e.Custom)
 	}
+	if e.Hint != "" {
+		return "transaction refused by the pool: " + e.Reason + " (" + e.Hint + ")"
+	}
 	return "transaction refused by the pool: " + e.Reason
+}
+
+// poolHints explain the standard pool rejections a validator meets. A
+// mortal transaction whose era has passed fails the signature check (its
+// birth block is no longer the one the era names) or, once the birth block
+// is pruned, as an ancient birth block.
+var poolHints = []struct{ match, hint string }{
+	{"bad signature", "signed for another chain or runtime, or its mortal era has expired"},
+	{"ancient birth block", "its mortal era has expired"},
+	{"outdated", "the nonce was already used; another transaction from this key landed first"},
+	{"will be valid in the future", "the nonce is ahead of the account's; an earlier transaction is missing"},
 }
 
 func (e *PoolError) Unwrap() error { return e.err }
@@ -59,6 +75,12 @@ func ExplainTxError(err error) error {
 	}
 	if data != "" && data != "null" {
 		pe.Reason += ": " + data
+	}
+	for _, h := range poolHints {
+		if strings.Contains(strings.ToLower(data), h.match) {
+			pe.Hint = h.hint
+			break
+		}
 	}
 	if m := customRe.FindStringSubmatch(data); m != nil {
 		if n, err := strconv.Atoi(m[1]); err == nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vigil-validator/vigil/bittensor/substrate"
@@ -26,8 +27,16 @@ func TestExplainTxError(t *testing.T) {
 		}
 	}
 	stale := ExplainTxError(&substrate.RPCError{Code: 1010, Message: "Invalid Transaction", Data: json.RawMessage(`"Transaction is outdated"`)})
-	if !errors.As(stale, &pe) || pe.Custom != -1 || pe.Error() != "transaction refused by the pool: Invalid Transaction: Transaction is outdated" {
+	if !errors.As(stale, &pe) || pe.Custom != -1 || !strings.HasPrefix(pe.Error(), "transaction refused by the pool: Invalid Transaction: Transaction is outdated (the nonce was already used") {
 		t.Errorf("outdated: %v", stale)
+	}
+	// An expired era shows as a bad signature or an ancient birth block;
+	// the error says so.
+	for _, data := range []string{`"Transaction has a bad signature"`, `"Transaction has an ancient birth block"`} {
+		err := ExplainTxError(&substrate.RPCError{Code: 1010, Message: "Invalid Transaction", Data: json.RawMessage(data)})
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), "era has expired") {
+			t.Errorf("%s: %v", data, err)
+		}
 	}
 	other := errors.New("boom")
 	if ExplainTxError(other) != other {
