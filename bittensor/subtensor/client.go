@@ -274,34 +274,19 @@ func (c *Client) legacyMetagraph(ctx context.Context, netuid uint16, blk Block) 
 // validatorTrust reads SubtensorModule.ValidatorTrust(netuid): Vec<u16>,
 // indexed by uid; unset means empty.
 func (c *Client) validatorTrust(ctx context.Context, netuid uint16, hash string) ([]uint16, error) {
-	key, err := substrate.StorageKey("SubtensorModule", "ValidatorTrust", substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
-	if err != nil {
-		return nil, err
-	}
-	b, ok, err := c.Storage(ctx, key, hash)
-	if err != nil || !ok {
-		return nil, err
-	}
 	var v []uint16
-	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+	_, err := c.readValue(ctx, Pallet, "ValidatorTrust", hash, func(r *scale.Reader) (err error) {
 		v, err = scale.DecodeVec(r, 2, func(r *scale.Reader) (uint16, error) { return r.U16() })
 		return
-	})
+	}, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
 	return v, err
 }
 
 func (c *Client) storageU16(ctx context.Context, item string, netuid uint16, hash string) (uint16, bool, error) {
-	key, err := substrate.StorageKey("SubtensorModule", item, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
-	if err != nil {
-		return 0, false, err
-	}
-	b, ok, err := c.Storage(ctx, key, hash)
-	if err != nil || !ok {
-		return 0, ok, err
-	}
 	var v uint16
-	err = scale.Decode(b, func(r *scale.Reader) (err error) { v, err = r.U16(); return })
-	return v, true, err
+	ok, err := c.readValue(ctx, Pallet, item, hash, func(r *scale.Reader) (err error) { v, err = r.U16(); return },
+		substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	return v, ok, err
 }
 
 // Hyperparameters reads a subnet's hyperparameters through the v2 runtime

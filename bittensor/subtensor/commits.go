@@ -213,18 +213,8 @@ type OnChainCommit struct {
 // commit_block, 0); older ones (hash, commit_block, first_reveal_block,
 // last_reveal_block), whose epoch is computed from the block and tempo.
 func (c *Client) WeightCommits(ctx context.Context, netuid uint16, hotkey AccountID, tempo uint16, hash string) ([]OnChainCommit, error) {
-	key, err := substrate.StorageKey(Pallet, "WeightCommits",
-		substrate.MapKey{Hasher: substrate.Twox64Concat, Key: netuidKey(netuid)},
-		substrate.MapKey{Hasher: substrate.Twox64Concat, Key: hotkey[:]})
-	if err != nil {
-		return nil, err
-	}
-	b, ok, err := c.Storage(ctx, key, hash)
-	if err != nil || !ok {
-		return nil, err
-	}
 	var out []OnChainCommit
-	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+	_, err := c.readValue(ctx, Pallet, "WeightCommits", hash, func(r *scale.Reader) (err error) {
 		out, err = scale.DecodeVec(r, 56, func(r *scale.Reader) (OnChainCommit, error) {
 			var oc OnChainCommit
 			h, err := r.Fixed(32)
@@ -246,11 +236,8 @@ func (c *Client) WeightCommits(ctx context.Context, netuid uint16, hotkey Accoun
 			return oc, nil
 		})
 		return
-	})
-	if err != nil {
-		return nil, fmt.Errorf("decode WeightCommits(%d, %s): %w", netuid, hotkey.Hex(), err)
-	}
-	return out, nil
+	}, substrate.MapKey{Hasher: substrate.Twox64Concat, Key: netuidKey(netuid)}, substrate.MapKey{Hasher: substrate.Twox64Concat, Key: hotkey[:]})
+	return out, err
 }
 
 // maxUnseenBlocks bounds how long a sent commit may take to appear: the

@@ -62,23 +62,12 @@ func (c *Client) SubnetParams(ctx context.Context, netuid uint16, hash string) (
 
 // LastUpdate reads the block at which each uid last set weights.
 func (c *Client) LastUpdate(ctx context.Context, netuid uint16, hash string) ([]uint64, error) {
-	key, err := substrate.StorageKey("SubtensorModule", "LastUpdate", substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
-	if err != nil {
-		return nil, err
-	}
-	b, ok, err := c.Storage(ctx, key, hash)
-	if err != nil || !ok {
-		return nil, err
-	}
 	var out []uint64
-	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+	_, err := c.readValue(ctx, Pallet, "LastUpdate", hash, func(r *scale.Reader) (err error) {
 		out, err = scale.DecodeVec(r, 8, func(r *scale.Reader) (uint64, error) { return r.U64() })
 		return
-	})
-	if err != nil {
-		return nil, fmt.Errorf("decode LastUpdate(%d): %w", netuid, err)
-	}
-	return out, nil
+	}, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	return out, err
 }
 
 func (c *Client) readValue(ctx context.Context, pallet, item, hash string, read func(r *scale.Reader) error, keys ...substrate.MapKey) (bool, error) {

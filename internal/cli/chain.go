@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -49,54 +47,12 @@ by --uri (//Alice on a development chain). An encrypted coldkey is decrypted
 with VIGIL_COLDKEY_PASSWORD, an encrypted hotkey with VIGIL_HOTKEY_PASSWORD;
 keys and passwords are never printed.`
 
-type chainFlags struct {
-	netuid  int
-	network string
-	block   string
-	asJSON  bool
-	timeout time.Duration
-}
-
 func runChain(env Env, args []string) int {
 	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams", "set-weights", "reveal-weights", "serve-axon", "register")
 	if !ok {
 		return code
 	}
-	if tx, ok := chainTxCommands[sub]; ok {
-		return runChainTx(env, sub, tx, args)
-	}
-	var f chainFlags
-	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" --netuid N [--network NET] [--block HASH] [--json]", chainHelp)
-	fs.IntVar(&f.netuid, "netuid", -1, "subnet to read (required)")
-	fs.StringVar(&f.network, "network", defaultNetwork(env), "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
-	fs.StringVar(&f.block, "block", "", "block hash to read at (default: the best block)")
-	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up after this long")
-	if code, ok := parse(env, fs, args); !ok {
-		return code
-	}
-	if err := f.validate(fs); err != nil {
-		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
-		return exitUsage
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-	defer cancel()
-	client, closeRPC, code, ok := dialChain(ctx, env, sub, f.network, f.timeout)
-	if !ok {
-		return code
-	}
-	defer closeRPC()
-	var err error
-	if sub == "metagraph" {
-		err = chainMetagraph(ctx, env, client, f)
-	} else {
-		err = chainHyperparams(ctx, env, client, f)
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil chain %s: %v\n", sub, err)
-		return exitFailure
-	}
-	return exitOK
+	return runChainCommand(env, sub, chainCommands[sub], args)
 }
 
 func defaultNetwork(env Env) string {
@@ -128,19 +84,6 @@ func dialChain(ctx context.Context, env Env, sub, network string, timeout time.D
 	return client, func() { rpc.Close() }, exitOK, true
 }
 
-func (f chainFlags) validate(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if f.netuid < 0 || f.netuid > 65535 {
-		return fmt.Errorf("--netuid: required, 0-65535")
-	}
-	if f.block != "" && (!strings.HasPrefix(f.block, "0x") || len(f.block) != 66) {
-		return fmt.Errorf("--block: %q is not a 0x-prefixed 32-byte hash", f.block)
-	}
-	return nil
-}
-
 // neuronJSON is the stable JSON shape of one neuron.
 type neuronJSON struct {
 	UID             uint16  `json:"uid"`
@@ -167,7 +110,7 @@ func ss58(a subtensor.AccountID) string {
 	return s
 }
 
-func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f chainFlags) error {
+func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	m, err := c.Metagraph(ctx, uint16(f.netuid), f.block)
 	if err != nil {
 		return err
@@ -211,7 +154,7 @@ func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f chainFl
 // rao renders an amount of rao in whole units with nine decimals.
 func rao(v uint64) string { return fmt.Sprintf("%d.%09d", v/1e9, v%1e9) }
 
-func chainHyperparams(ctx context.Context, env Env, c *subtensor.Client, f chainFlags) error {
+func chainHyperparams(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	h, err := c.Hyperparameters(ctx, uint16(f.netuid), f.block)
 	if err != nil {
 		return err

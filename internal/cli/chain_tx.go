@@ -21,15 +21,20 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/wallet"
 )
 
-// txFlags are the flags of the chain commands that sign.
-type txFlags struct {
-	netuid   int
-	network  string
-	timeout  time.Duration
+// chainFlags are the flags of the chain commands.
+type chainFlags struct {
+	netuid  int
+	network string
+	timeout time.Duration
+	asJSON  bool
+
+	// metagraph and hyperparams
+	block string
+
+	// the commands that sign
 	w        wallet.Wallet
 	uri      string
 	finalize bool
-	asJSON   bool
 
 	// set-weights and reveal-weights
 	uids, weights string
@@ -50,16 +55,24 @@ type txFlags struct {
 	yes bool
 }
 
-type chainTxCommand struct {
+type chainCommand struct {
 	synopsis string
-	flags    func(fs *flag.FlagSet, f *txFlags)
-	run      func(ctx context.Context, env Env, c *subtensor.Client, f *txFlags) error
+	signs    bool
+	flags    func(fs *flag.FlagSet, f *chainFlags)
+	run      func(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error
 }
 
-var chainTxCommands = map[string]chainTxCommand{
+func readFlags(fs *flag.FlagSet, f *chainFlags) {
+	fs.StringVar(&f.block, "block", "", "block hash to read at (default: the best block)")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of a table")
+}
+
+var chainCommands = map[string]chainCommand{
+	"metagraph":   {"--netuid N [--block HASH] [--json]", false, readFlags, chainMetagraph},
+	"hyperparams": {"--netuid N [--block HASH] [--json]", false, readFlags, chainHyperparams},
 	"set-weights": {
-		"--netuid N --uids LIST --weights LIST [--dry-run] [--mode auto|set|timelock|hash-commit]",
-		func(fs *flag.FlagSet, f *txFlags) {
+		"--netuid N --uids LIST --weights LIST [--dry-run] [--mode auto|set|timelock|hash-commit]", true,
+		func(fs *flag.FlagSet, f *chainFlags) {
 			fs.StringVar(&f.uids, "uids", "", "comma-separated uids (required)")
 			fs.StringVar(&f.weights, "weights", "", "comma-separated non-negative weights, one per uid, any scale (required)")
 			fs.Int64Var(&f.versionKey, "version-key", -1, "weights version key (default: the subnet's WeightsVersionKey)")
@@ -71,13 +84,13 @@ var chainTxCommands = map[string]chainTxCommand{
 		chainSetWeights,
 	},
 	"reveal-weights": {
-		"--netuid N [--commit-dir DIR]",
-		func(fs *flag.FlagSet, f *txFlags) { commitFlags(fs, f) },
+		"--netuid N [--commit-dir DIR]", true,
+		func(fs *flag.FlagSet, f *chainFlags) { commitFlags(fs, f) },
 		chainRevealWeights,
 	},
 	"serve-axon": {
-		"--netuid N --ip IP --port PORT [--protocol 4]",
-		func(fs *flag.FlagSet, f *txFlags) {
+		"--netuid N --ip IP --port PORT [--protocol 4]", true,
+		func(fs *flag.FlagSet, f *chainFlags) {
 			fs.StringVar(&f.ip, "ip", "", "the axon's public IPv4 or IPv6 address (required)")
 			fs.IntVar(&f.port, "port", 0, "the axon's port (required)")
 			fs.IntVar(&f.protocol, "protocol", 4, "protocol number published with the address (4: HTTP, as the SDK's axons)")
@@ -86,32 +99,34 @@ var chainTxCommands = map[string]chainTxCommand{
 		chainServeAxon,
 	},
 	"register": {
-		"--netuid N [--yes]",
-		func(fs *flag.FlagSet, f *txFlags) {
+		"--netuid N [--yes]", true,
+		func(fs *flag.FlagSet, f *chainFlags) {
 			fs.BoolVar(&f.yes, "yes", false, "register, burning the current cost; without it the cost is printed and nothing is sent")
 		},
 		chainRegister,
 	},
 }
 
-func commitFlags(fs *flag.FlagSet, f *txFlags) {
+func commitFlags(fs *flag.FlagSet, f *chainFlags) {
 	home, _ := os.UserHomeDir()
 	fs.StringVar(&f.commitDir, "commit-dir", filepath.Join(home, ".vigil", "commits"), "where hash commits' salts are kept until revealed")
 	fs.StringVar(&f.beacon, "beacon", "quicknet", "drand beacon of timelocked commits: quicknet, or <public key hex>:<genesis unix>:<period> of a dev chain's")
 	fs.DurationVar(&f.blockTime, "block-time", 12*time.Second, "the chain's block interval, to time the reveal")
 }
 
-func runChainTx(env Env, sub string, cmd chainTxCommand, args []string) int {
-	f := &txFlags{w: walletFromEnv(env)}
-	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" "+cmd.synopsis, chainHelp)
+func runChainCommand(env Env, sub string, cmd chainCommand, args []string) int {
+	f := &chainFlags{w: walletFromEnv(env)}
+	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" "+cmd.synopsis+" [--network NET]", chainHelp)
 	fs.IntVar(&f.netuid, "netuid", -1, "subnet (required)")
 	fs.StringVar(&f.network, "network", defaultNetwork(env), "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
-	fs.StringVar(&f.w.Path, "wallet-path", f.w.Path, "directory holding bittensor wallets [env VIGIL_WALLET_PATH, BT_WALLET_PATH]")
-	fs.StringVar(&f.w.Name, "wallet-name", f.w.Name, "wallet (coldkey) name [env VIGIL_WALLET_NAME, BT_WALLET_NAME]")
-	fs.StringVar(&f.w.Hotkey, "wallet-hotkey", f.w.Hotkey, "hotkey name inside the wallet [env VIGIL_WALLET_HOTKEY, BT_WALLET_HOTKEY]")
-	fs.StringVar(&f.uri, "uri", "", "sign with this key URI instead of the wallet (//Alice on a development chain)")
-	fs.BoolVar(&f.finalize, "wait-finalized", false, "wait for finalization, not just inclusion")
+	if cmd.signs {
+		fs.StringVar(&f.w.Path, "wallet-path", f.w.Path, "directory holding bittensor wallets [env VIGIL_WALLET_PATH, BT_WALLET_PATH]")
+		fs.StringVar(&f.w.Name, "wallet-name", f.w.Name, "wallet (coldkey) name [env VIGIL_WALLET_NAME, BT_WALLET_NAME]")
+		fs.StringVar(&f.w.Hotkey, "wallet-hotkey", f.w.Hotkey, "hotkey name inside the wallet [env VIGIL_WALLET_HOTKEY, BT_WALLET_HOTKEY]")
+		fs.StringVar(&f.uri, "uri", "", "sign with this key URI instead of the wallet (//Alice on a development chain)")
+		fs.BoolVar(&f.finalize, "wait-finalized", false, "wait for finalization, not just inclusion")
+	}
 	cmd.flags(fs, f)
 	if code, ok := parse(env, fs, args); !ok {
 		return code
@@ -134,12 +149,15 @@ func runChainTx(env Env, sub string, cmd chainTxCommand, args []string) int {
 	return exitOK
 }
 
-func (f *txFlags) validate(fs *flag.FlagSet, sub string) error {
+func (f *chainFlags) validate(fs *flag.FlagSet, sub string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if f.netuid < 0 || f.netuid > 65535 {
 		return errors.New("--netuid: required, 0-65535")
+	}
+	if f.block != "" && (!strings.HasPrefix(f.block, "0x") || len(f.block) != 66) {
+		return fmt.Errorf("--block: %q is not a 0x-prefixed 32-byte hash", f.block)
 	}
 	switch sub {
 	case "set-weights":
@@ -171,7 +189,7 @@ func (f *txFlags) validate(fs *flag.FlagSet, sub string) error {
 	return nil
 }
 
-func (f *txFlags) wait() substrate.WaitFor {
+func (f *chainFlags) wait() substrate.WaitFor {
 	if f.finalize {
 		return substrate.WaitFinalized
 	}
@@ -180,7 +198,7 @@ func (f *txFlags) wait() substrate.WaitFor {
 
 // hotkeyPub is the public key of the signing hotkey, read without
 // decrypting anything.
-func (f *txFlags) hotkeyPub() (subtensor.AccountID, error) {
+func (f *chainFlags) hotkeyPub() (subtensor.AccountID, error) {
 	if f.uri != "" {
 		kp, err := keys.FromURI(f.uri)
 		if err != nil {
@@ -194,7 +212,7 @@ func (f *txFlags) hotkeyPub() (subtensor.AccountID, error) {
 
 // hotkey loads the signing hotkey, decrypting it with VIGIL_HOTKEY_PASSWORD
 // when it is encrypted.
-func (f *txFlags) hotkey(env Env) (*keys.KeyPair, error) {
+func (f *chainFlags) hotkey(env Env) (*keys.KeyPair, error) {
 	if f.uri != "" {
 		return keys.FromURI(f.uri)
 	}
@@ -211,7 +229,7 @@ func (f *txFlags) hotkey(env Env) (*keys.KeyPair, error) {
 
 // coldkey loads the signing coldkey, decrypting it with
 // VIGIL_COLDKEY_PASSWORD when it is encrypted.
-func (f *txFlags) coldkey(env Env) (*keys.KeyPair, error) {
+func (f *chainFlags) coldkey(env Env) (*keys.KeyPair, error) {
 	if f.uri != "" {
 		return keys.FromURI(f.uri)
 	}
@@ -261,7 +279,7 @@ type weightsJSON struct {
 	CommitHash         string   `json:"commit_hash,omitempty"`
 }
 
-func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *txFlags) error {
+func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	uids, err := parseList(f.uids, "uids", func(s string) (uint16, error) {
 		v, err := strconv.ParseUint(s, 10, 16)
 		return uint16(v), err
@@ -370,7 +388,7 @@ func printWeights(env Env, st *subtensor.WeightState, plan *subtensor.WeightPlan
 	}
 }
 
-func (f *txFlags) weightOptions() (subtensor.WeightOptions, error) {
+func (f *chainFlags) weightOptions() (subtensor.WeightOptions, error) {
 	b, err := timelock.ParseBeacon(f.beacon)
 	if err != nil {
 		return subtensor.WeightOptions{}, fmt.Errorf("--beacon: %w", err)
@@ -383,7 +401,7 @@ func (f *txFlags) weightOptions() (subtensor.WeightOptions, error) {
 	}, nil
 }
 
-func chainRevealWeights(ctx context.Context, env Env, c *subtensor.Client, f *txFlags) error {
+func chainRevealWeights(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	opts, err := f.weightOptions()
 	if err != nil {
 		return err
@@ -421,7 +439,7 @@ func chainRevealWeights(ctx context.Context, env Env, c *subtensor.Client, f *tx
 	return nil
 }
 
-func chainServeAxon(ctx context.Context, env Env, c *subtensor.Client, f *txFlags) error {
+func chainServeAxon(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	ip, err := netip.ParseAddr(f.ip)
 	if err != nil {
 		return fmt.Errorf("--ip: %w", err)
@@ -448,7 +466,7 @@ func chainServeAxon(ctx context.Context, env Env, c *subtensor.Client, f *txFlag
 	return nil
 }
 
-func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *txFlags) error {
+func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	hk, err := f.hotkeyPub()
 	if err != nil {
 		return err
