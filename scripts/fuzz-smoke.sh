@@ -13,6 +13,7 @@ targets=(
   "./bittensor/subtensor FuzzDecodeSelectiveMetagraph"
   "./bittensor/subtensor FuzzDecodeNeuronsLite"
   "./bittensor/subtensor FuzzDecodeHyperparameters"
+  "./bittensor/subtensor FuzzEncodeRoundTrip"
   "./bittensor/substrate FuzzDecodeMetadata"
   "./bittensor/substrate FuzzDecodeExtrinsic"
   "./bittensor/substrate FuzzDecodeEvents"

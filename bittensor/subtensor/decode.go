@@ -3,6 +3,7 @@ package subtensor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"unicode/utf8"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
@@ -13,7 +14,7 @@ const (
 	axonInfoSize       = 34
 	prometheusInfoSize = 31
 	accountSize        = 32
-	minNeuronLiteSize  = 32 + 32 + 1 + 1 + 1 + axonInfoSize + prometheusInfoSize + 1 + 9 + 1 + 1
+	minNeuronLiteSize  = 32 + 32 + 1 + 1 + 1 + axonInfoSize + prometheusInfoSize + 1 + 8 + 1 + 1
 )
 
 func readAccount(r *scale.Reader) (AccountID, error) {
@@ -80,7 +81,7 @@ func compactU16(r *scale.Reader) (uint16, error) { return r.CompactU16() }
 func compactU64(r *scale.Reader) (uint64, error) { return r.Compact() }
 func readBool(r *scale.Reader) (bool, error)     { return r.Bool() }
 
-// DecodeNeuronInfoLite reads one NeuronInfoLite.
+// decodeNeuronLite reads one NeuronInfoLite.
 func decodeNeuronLite(r *scale.Reader) (Neuron, error) {
 	var n Neuron
 	var err error
@@ -116,6 +117,9 @@ func decodeNeuronLite(r *scale.Reader) (Neuron, error) {
 		return fail("stake", err)
 	}
 	for _, s := range stakes {
+		if n.Stake > math.MaxUint64-s {
+			return fail("stake", errors.New("sum overflows u64"))
+		}
 		n.Stake += s
 	}
 	n.AlphaStake = n.Stake

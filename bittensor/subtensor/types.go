@@ -4,6 +4,7 @@ package subtensor
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
@@ -14,6 +15,20 @@ type AccountID [32]byte
 
 // Hex renders the account as 0x-prefixed hex.
 func (a AccountID) Hex() string { return "0x" + hex.EncodeToString(a[:]) }
+
+// MarshalText writes the account as 0x-prefixed hex, so that JSON holds
+// accounts (and maps keyed by them) readably.
+func (a AccountID) MarshalText() ([]byte, error) { return []byte(a.Hex()), nil }
+
+// UnmarshalText reads 0x-prefixed hex of 32 bytes.
+func (a *AccountID) UnmarshalText(b []byte) error {
+	s := string(b)
+	if len(s) != 66 || s[:2] != "0x" {
+		return fmt.Errorf("account %q: want 0x and 64 hex digits", s)
+	}
+	_, err := hex.Decode(a[:], b[2:])
+	return err
+}
 
 // AxonInfo is where a neuron serves, as stored on chain.
 type AxonInfo struct {
