@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 // The oracle is tools/oracle/oracle.mjs: @polkadot/keyring and

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 // The oracle is tools/oracle/timelock.mjs over @ideallabs/timelock_wasm_wrapper

@@ -12,7 +12,7 @@ import (
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
 
-	"github.com/vigil-validator/vigil/bittensor/internal/oracletest"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 // The quicknet pulse for round 1000, as drand publishes it.

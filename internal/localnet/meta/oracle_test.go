@@ -2,18 +2,15 @@ package meta
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 )
 
@@ -21,49 +18,6 @@ import (
 // tools/oracle, tools/oracle/localnet-metadata.mjs), the library most
 // Substrate clients build on, and check that it reads the localnet as vigil
 // does.
-
-// oracleScript finds tools/oracle/localnet-metadata.mjs as
-// bittensor/internal/oracletest.Script does (that package is internal to
-// bittensor/): skipped when Node.js or @polkadot/api is missing, failed
-// under CI=true.
-func oracleScript(t *testing.T) string {
-	t.Helper()
-	unavailable := func(msg string) {
-		t.Helper()
-		msg += "; run scripts/npm-deps.sh (make test does)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("oracle required under CI=true: " + msg)
-		}
-		t.Skip("oracle unavailable: " + msg)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		unavailable("node not found in PATH")
-	}
-	dir := os.Getenv("VIGIL_ORACLE_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if st, err := os.Stat(filepath.Join(d, "tools", "oracle")); err == nil && st.IsDir() {
-				dir = filepath.Join(d, "tools", "oracle")
-				break
-			}
-			if filepath.Dir(d) == d {
-				unavailable("tools/oracle not found above " + wd)
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@polkadot", "api", "package.json")); err != nil {
-		unavailable("npm package @polkadot/api not installed in " + dir)
-	}
-	script := filepath.Join(dir, "localnet-metadata.mjs")
-	if _, err := os.Stat(script); err != nil {
-		t.Fatalf("oracle script: %v", err)
-	}
-	return script
-}
 
 type oracleAnswer struct {
 	Error string `json:"error"`
@@ -98,29 +52,13 @@ type oracleAnswer struct {
 
 func askOracle(t *testing.T, reqs []map[string]any) []oracleAnswer {
 	t.Helper()
-	script := oracleScript(t)
+	script := oracletest.Script(t, "localnet-metadata.mjs", "@polkadot/api")
 	mdPath := filepath.Join(t.TempDir(), "localnet_metadata.hex")
 	if err := os.WriteFile(mdPath, []byte(Hex()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	in, err := json.Marshal(map[string]any{"metadata": mdPath, "requests": reqs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Base(script))
-	cmd.Dir = filepath.Dir(script)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("oracle: %v\n%s", err, stderr.String())
-	}
 	var out []oracleAnswer
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("oracle output: %v\n%.2000s", err, stdout.String())
-	}
+	oracletest.Run(t, script, map[string]any{"metadata": mdPath, "requests": reqs}, &out)
 	if len(out) != len(reqs) {
 		t.Fatalf("oracle answered %d of %d requests", len(out), len(reqs))
 	}
@@ -130,15 +68,6 @@ func askOracle(t *testing.T, reqs []map[string]any) []oracleAnswer {
 		}
 	}
 	return out
-}
-
-func unhex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatalf("hex %q: %v", s, err)
-	}
-	return b
 }
 
 func TestPolkadotJS(t *testing.T) {
@@ -241,10 +170,10 @@ func TestPolkadotJS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := unhex(t, a.Call); !bytes.Equal(got, call) {
+			if got := oracletest.Unhex(t, a.Call); !bytes.Equal(got, call) {
 				t.Fatalf("polkadot-js call %x\nours %x", got, call)
 			}
-			ext, err := x.DecodeExtrinsic(unhex(t, a.Extrinsic))
+			ext, err := x.DecodeExtrinsic(oracletest.Unhex(t, a.Extrinsic))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +213,7 @@ func TestPolkadotJS(t *testing.T) {
 				phase = "Initialization"
 			}
 			if o.Section != r.Pallet || o.Method != r.Name || o.PalletIndex != r.PalletIndex || o.EventIndex != r.EventIndex ||
-				o.Phase.Kind != phase || o.Phase.Index != r.Phase.Index || !bytes.Equal(unhex(t, o.Data), r.Data) {
+				o.Phase.Kind != phase || o.Phase.Index != r.Phase.Index || !bytes.Equal(oracletest.Unhex(t, o.Data), r.Data) {
 				t.Errorf("record %d: polkadot-js %+v, ours %+v", i, o, r)
 			}
 		}
@@ -304,7 +233,7 @@ func TestPolkadotJS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := unhex(t, ans[2+len(signs)+i].Key); !bytes.Equal(got, ours) {
+			if got := oracletest.Unhex(t, ans[2+len(signs)+i].Key); !bytes.Equal(got, ours) {
 				t.Errorf("%s: polkadot-js %x, ours %x", item, got, ours)
 			}
 		}
