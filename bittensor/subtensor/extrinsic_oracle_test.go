@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
-	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )

@@ -43,7 +43,7 @@ func commands() []command {
 		{"validator", "run a subnet validator", runValidator},
 		{"miner", "run a compute-subnet miner", notBuilt("miner", "the compute miner (validator sessions, heartbeats, task relay, worker hub)")},
 		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
-		{"localnet", "run a subtensor-compatible development chain", notBuilt("localnet", "the development chain")},
+		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
 		{"demo", "run the whole system locally on the embedded defaults", notBuilt("demo", "the demo (it needs the validator core, localnet and a mechanism)")},
 		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", notBuilt("kaspa-sim", "the Kaspa bridge exporter simulator")},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},

@@ -148,7 +148,7 @@ func TestHelpAndCommands(t *testing.T) {
 	if r := run(t, nil, "validator", "--help"); !strings.Contains(r.stdout, "-database-url") || !strings.Contains(r.stdout, "VIGIL_SHUTDOWN_DRAIN_TIMEOUT") {
 		t.Errorf("validator --help does not list every flag: %s", r.stdout)
 	}
-	for _, name := range []string{"miner", "worker", "localnet", "demo", "kaspa-sim"} {
+	for _, name := range []string{"miner", "worker", "demo", "kaspa-sim"} {
 		r := run(t, nil, name)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "not built yet") || !strings.Contains(r.stderr, "nothing was started") {
 			t.Errorf("%s: %+v, want exit 2 saying it is not built", name, r)

@@ -1,0 +1,89 @@
+package localnet
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// extraParams are the subnet settings outside subtensor.Hyperparameters
+// that SetHyperparameter also changes.
+var extraParams = map[string]func(s *Subnet, v json.RawMessage) error{
+	"burn":               func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.Burn) },
+	"max_allowed_uids":   func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.MaxAllowedUids) },
+	"stake_threshold":    func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.StakeThreshold) },
+	"emission_per_block": func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.EmissionPerBlock) },
+	"bonds_penalty":      func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BondsPenalty) },
+}
+
+// HyperparameterNames lists what SetHyperparameter accepts: the JSON names
+// of subtensor.Hyperparameters and the extras.
+func HyperparameterNames() []string {
+	var hp map[string]json.RawMessage
+	b, _ := json.Marshal(defaultParams())
+	_ = json.Unmarshal(b, &hp)
+	names := make([]string, 0, len(hp)+len(extraParams))
+	for k := range hp {
+		names = append(names, k)
+	}
+	for k := range extraParams {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// setParam sets one named parameter of a subnet from its JSON value,
+// refusing unknown names and values of the wrong type.
+func setParam(s *Subnet, name string, value json.RawMessage) error {
+	if f, ok := extraParams[name]; ok {
+		if err := f(s, value); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	b, err := json.Marshal(s.Params)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	if _, ok := fields[name]; !ok || name == "Version" {
+		return fmt.Errorf("unknown hyperparameter %q", name)
+	}
+	fields[name] = value
+	b, _ = json.Marshal(fields)
+	p := s.Params
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	s.Params = p
+	return nil
+}
+
+// SetHyperparameter changes a subnet's parameter from the next block on, as
+// the subnet owner or sudo would on subtensor.
+func (c *Chain) SetHyperparameter(netuid uint16, name string, value json.RawMessage) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	head := c.blocks[len(c.blocks)-1]
+	s, ok := head.State.Subnets[netuid]
+	if !ok {
+		return fmt.Errorf("no subnet %d", netuid)
+	}
+	// Validate on a copy now, so the caller hears of a bad value.
+	if err := setParam(s.clone(), name, value); err != nil {
+		return err
+	}
+	c.admin = append(c.admin, func(st *State) {
+		if s, ok := st.Subnets[netuid]; ok {
+			_ = setParam(s, name, value)
+		}
+	})
+	return nil
+}

@@ -1,0 +1,590 @@
+package localnet
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/crypto/blake2b"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+)
+
+// JSON-RPC error codes a substrate node uses.
+const (
+	codeMethodNotFound = -32601
+	codeInvalidParams  = -32602
+	codeParseError     = -32700
+	codeUnknownBlock   = 4003
+)
+
+// Server serves a Chain over WebSocket JSON-RPC, the methods of a
+// subtensor node that clients use.
+type Server struct {
+	chain *Chain
+	subID atomic.Uint64
+	// ReadLimit caps one request (default 16 MiB: a 5 MiB extrinsic in hex).
+	ReadLimit int64
+}
+
+// NewServer serves c.
+func NewServer(c *Chain) *Server { return &Server{chain: c, ReadLimit: 16 << 20} }
+
+type rpcRequest struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+}
+
+type rpcConn struct {
+	ws   *websocket.Conn
+	wmu  sync.Mutex
+	mu   sync.Mutex
+	subs map[string]func() // subscription id → cancel
+	ctx  context.Context
+}
+
+func (c *rpcConn) write(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	_ = c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+func (c *rpcConn) reply(id json.RawMessage, result any) {
+	c.write(map[string]any{"jsonrpc": "2.0", "id": id, "result": result})
+}
+
+func (c *rpcConn) fail(id json.RawMessage, e *substrate.RPCError) {
+	m := map[string]any{"code": e.Code, "message": e.Message}
+	if len(e.Data) > 0 {
+		m["data"] = e.Data
+	}
+	c.write(map[string]any{"jsonrpc": "2.0", "id": id, "error": m})
+}
+
+func (c *rpcConn) notify(method, sub string, result any) {
+	c.write(map[string]any{"jsonrpc": "2.0", "method": method, "params": map[string]any{"subscription": sub, "result": result}})
+}
+
+// ServeHTTP upgrades to WebSocket and serves requests until the client
+// leaves.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(s.ReadLimit)
+	ctx, cancel := context.WithCancel(r.Context())
+	c := &rpcConn{ws: ws, subs: make(map[string]func()), ctx: ctx}
+	defer func() {
+		cancel()
+		c.mu.Lock()
+		for _, stop := range c.subs {
+			stop()
+		}
+		c.mu.Unlock()
+		ws.CloseNow()
+	}()
+	for {
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		var req rpcRequest
+		if err := json.Unmarshal(data, &req); err != nil || req.Method == "" {
+			c.fail(req.ID, &substrate.RPCError{Code: codeParseError, Message: "Parse error"})
+			continue
+		}
+		s.handle(c, req)
+	}
+}
+
+func (s *Server) params(req rpcRequest) []json.RawMessage {
+	var p []json.RawMessage
+	if len(req.Params) > 0 && string(req.Params) != "null" {
+		_ = json.Unmarshal(req.Params, &p)
+	}
+	return p
+}
+
+func invalidParams(msg string) *substrate.RPCError {
+	return &substrate.RPCError{Code: codeInvalidParams, Message: "Invalid params", Data: mustJSON(msg)}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func hexOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
+
+func parseHex(s string) ([]byte, error) {
+	return hex.DecodeString(strings.TrimPrefix(s, "0x"))
+}
+
+// block resolves an optional block-hash parameter; absent or null means
+// the best block.
+func (s *Server) block(p []json.RawMessage, i int) (*Block, *substrate.RPCError) {
+	if i >= len(p) || string(p[i]) == "null" {
+		return s.chain.Head(), nil
+	}
+	var h string
+	if json.Unmarshal(p[i], &h) != nil {
+		return nil, invalidParams("block hash must be a hex string")
+	}
+	b, err := parseHex(h)
+	if err != nil || len(b) != 32 {
+		return nil, invalidParams("block hash must be 32 bytes of hex")
+	}
+	blk, ok := s.chain.BlockByHash([32]byte(b))
+	if !ok {
+		return nil, &substrate.RPCError{Code: codeUnknownBlock, Message: "Client error: UnknownBlock: State already discarded for " + h}
+	}
+	return blk, nil
+}
+
+func (b *Block) headerJSON() map[string]any {
+	return map[string]any{
+		"parentHash": hexOf(b.Parent[:]), "number": "0x" + strconv.FormatUint(b.Number, 16),
+		"stateRoot": hexOf(b.StateRoot[:]), "extrinsicsRoot": hexOf(b.ExtRoot[:]),
+		"digest": map[string]any{"logs": []string{}},
+	}
+}
+
+// runtimeAPIs are the runtime APIs the chain reports in its runtime
+// version, as (blake2-64 of the trait name, version).
+var runtimeAPIs = func() [][2]any {
+	var out [][2]any
+	for _, a := range []struct {
+		name    string
+		version int
+	}{
+		{"Core", 5}, {"Metadata", 1}, {"BlockBuilder", 6}, {"TaggedTransactionQueue", 3},
+		{"AccountNonceApi", 1}, {"TransactionPaymentApi", 4},
+		{"NeuronInfoRuntimeApi", 1}, {"SubnetInfoRuntimeApi", 1},
+	} {
+		h, _ := blake2b.New(8, nil)
+		h.Write([]byte(a.name))
+		out = append(out, [2]any{hexOf(h.Sum(nil)), a.version})
+	}
+	return out
+}()
+
+func runtimeVersion() map[string]any {
+	return map[string]any{
+		"specName": SpecName, "implName": SpecName, "authoringVersion": 1, "specVersion": SpecVersion,
+		"implVersion": 1, "apis": runtimeAPIs, "transactionVersion": TransactionVersion, "stateVersion": 1,
+	}
+}
+
+// Methods are the JSON-RPC methods served; anything else is "method not
+// found".
+var Methods = []string{
+	"author_pendingExtrinsics", "author_submitAndWatchExtrinsic", "author_submitExtrinsic", "author_unwatchExtrinsic",
+	"chain_getBlock", "chain_getBlockHash", "chain_getFinalisedHead", "chain_getFinalizedHead", "chain_getHead", "chain_getHeader",
+	"chain_subscribeAllHeads", "chain_subscribeFinalisedHeads", "chain_subscribeFinalizedHeads", "chain_subscribeNewHead", "chain_subscribeNewHeads",
+	"chain_unsubscribeAllHeads", "chain_unsubscribeFinalisedHeads", "chain_unsubscribeFinalizedHeads", "chain_unsubscribeNewHead", "chain_unsubscribeNewHeads",
+	"localnet_beacon", "localnet_setHyperparameter", "rpc_methods",
+	"state_call", "state_getKeysPaged", "state_getMetadata", "state_getRuntimeVersion", "state_getStorage", "state_getStorageAt",
+	"state_queryStorageAt", "state_subscribeRuntimeVersion", "state_subscribeStorage", "state_unsubscribeRuntimeVersion", "state_unsubscribeStorage",
+	"system_accountNextIndex", "system_chain", "system_health", "system_name", "system_properties", "system_version",
+}
+
+func (s *Server) handle(c *rpcConn, req rpcRequest) {
+	p := s.params(req)
+	str := func(i int) (string, bool) {
+		var v string
+		if i >= len(p) || json.Unmarshal(p[i], &v) != nil {
+			return "", false
+		}
+		return v, true
+	}
+	ch := s.chain
+	switch req.Method {
+	case "rpc_methods":
+		c.reply(req.ID, map[string]any{"version": 1, "methods": Methods})
+	case "system_chain":
+		c.reply(req.ID, "Vigil Localnet")
+	case "system_name":
+		c.reply(req.ID, "vigil-localnet")
+	case "system_version":
+		c.reply(req.ID, "1.0.0")
+	case "system_health":
+		c.reply(req.ID, map[string]any{"peers": 0, "isSyncing": false, "shouldHavePeers": false})
+	case "system_properties":
+		c.reply(req.ID, map[string]any{"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"})
+	case "chain_getBlockHash":
+		if len(p) == 0 || string(p[0]) == "null" {
+			h := ch.Head().Hash
+			c.reply(req.ID, hexOf(h[:]))
+			return
+		}
+		var n uint64
+		if err := json.Unmarshal(p[0], &n); err != nil {
+			sv, ok := str(0)
+			if !ok {
+				c.fail(req.ID, invalidParams("block number expected"))
+				return
+			}
+			if n, err = substrate.HexNumber(sv); err != nil {
+				c.fail(req.ID, invalidParams("block number expected"))
+				return
+			}
+		}
+		if h, ok := ch.BlockHash(n); ok {
+			c.reply(req.ID, hexOf(h[:]))
+		} else {
+			c.reply(req.ID, nil)
+		}
+	case "chain_getHead":
+		h := ch.Head().Hash
+		c.reply(req.ID, hexOf(h[:]))
+	case "chain_getFinalizedHead", "chain_getFinalisedHead":
+		h := ch.Finalized().Hash
+		c.reply(req.ID, hexOf(h[:]))
+	case "chain_getHeader", "chain_getBlock":
+		b, err := s.block(p, 0)
+		if err != nil {
+			if err.Code == codeUnknownBlock {
+				c.reply(req.ID, nil)
+			} else {
+				c.fail(req.ID, err)
+			}
+			return
+		}
+		if req.Method == "chain_getHeader" {
+			c.reply(req.ID, b.headerJSON())
+			return
+		}
+		exts := make([]string, len(b.Extrinsics))
+		for i, x := range b.Extrinsics {
+			exts[i] = hexOf(x)
+		}
+		c.reply(req.ID, map[string]any{"block": map[string]any{"header": b.headerJSON(), "extrinsics": exts}, "justifications": nil})
+	case "chain_subscribeNewHeads", "chain_subscribeNewHead", "chain_subscribeAllHeads", "chain_subscribeFinalizedHeads", "chain_subscribeFinalisedHeads":
+		finalized := strings.Contains(req.Method, "Finali")
+		note := map[bool]string{false: "chain_newHead", true: "chain_finalizedHead"}[finalized]
+		if req.Method == "chain_subscribeAllHeads" {
+			note = "chain_allHead"
+		}
+		heads, stop := ch.SubscribeHeads(finalized)
+		id := s.subscribe(c, req.ID, stop)
+		first := ch.Head()
+		if finalized {
+			first = ch.Finalized()
+		}
+		go func() {
+			c.notify(note, id, first.headerJSON())
+			for b := range recvUntil(c.ctx, heads) {
+				c.notify(note, id, b.headerJSON())
+			}
+		}()
+	case "chain_unsubscribeNewHeads", "chain_unsubscribeNewHead", "chain_unsubscribeAllHeads", "chain_unsubscribeFinalizedHeads", "chain_unsubscribeFinalisedHeads",
+		"state_unsubscribeRuntimeVersion", "state_unsubscribeStorage", "author_unwatchExtrinsic":
+		id, _ := str(0)
+		c.reply(req.ID, s.unsubscribe(c, id))
+	case "state_getRuntimeVersion":
+		if _, err := s.block(p, 0); err != nil {
+			c.fail(req.ID, err)
+			return
+		}
+		c.reply(req.ID, runtimeVersion())
+	case "state_subscribeRuntimeVersion":
+		id := s.subscribe(c, req.ID, func() {})
+		go c.notify("state_runtimeVersion", id, runtimeVersion())
+	case "state_getMetadata":
+		if _, err := s.block(p, 0); err != nil {
+			c.fail(req.ID, err)
+			return
+		}
+		c.reply(req.ID, hexOf(ch.Metadata()))
+	case "state_getStorage", "state_getStorageAt":
+		key, ok := str(0)
+		kb, err := parseHex(key)
+		if !ok || err != nil {
+			c.fail(req.ID, invalidParams("storage key must be hex"))
+			return
+		}
+		b, rerr := s.block(p, 1)
+		if rerr != nil {
+			c.fail(req.ID, rerr)
+			return
+		}
+		if v, ok := b.Storage[string(kb)]; ok {
+			c.reply(req.ID, hexOf(v))
+		} else {
+			c.reply(req.ID, nil)
+		}
+	case "state_subscribeStorage":
+		var keysHex []string
+		if len(p) == 0 || json.Unmarshal(p[0], &keysHex) != nil || len(keysHex) == 0 || len(keysHex) > 1000 {
+			c.fail(req.ID, invalidParams("a list of 1 to 1000 hex keys expected"))
+			return
+		}
+		keys := make([]string, len(keysHex))
+		for i, k := range keysHex {
+			kb, err := parseHex(k)
+			if err != nil {
+				c.fail(req.ID, invalidParams("storage key must be hex"))
+				return
+			}
+			keys[i] = string(kb)
+		}
+		heads, stop := ch.SubscribeHeads(false)
+		id := s.subscribe(c, req.ID, stop)
+		go func() {
+			// The first notification holds every key; later ones what changed.
+			last := make(map[string]*string, len(keys))
+			send := func(b *Block, all bool) {
+				var changes [][2]any
+				for _, k := range keys {
+					var v *string
+					if val, ok := b.Storage[k]; ok {
+						h := hexOf(val)
+						v = &h
+					}
+					prev, seen := last[k]
+					if all || !seen || (prev == nil) != (v == nil) || (prev != nil && *prev != *v) {
+						changes = append(changes, [2]any{hexOf([]byte(k)), v})
+					}
+					last[k] = v
+				}
+				if len(changes) > 0 {
+					c.notify("state_storage", id, map[string]any{"block": hexOf(b.Hash[:]), "changes": changes})
+				}
+			}
+			send(ch.Head(), true)
+			for b := range recvUntil(c.ctx, heads) {
+				send(b, false)
+			}
+		}()
+	case "state_getKeysPaged":
+		s.keysPaged(c, req, p)
+	case "state_queryStorageAt":
+		var keysHex []string
+		if len(p) == 0 || json.Unmarshal(p[0], &keysHex) != nil || len(keysHex) > 1000 {
+			c.fail(req.ID, invalidParams("a list of at most 1000 hex keys expected"))
+			return
+		}
+		b, rerr := s.block(p, 1)
+		if rerr != nil {
+			c.fail(req.ID, rerr)
+			return
+		}
+		changes := make([][2]any, 0, len(keysHex))
+		for _, k := range keysHex {
+			kb, err := parseHex(k)
+			if err != nil {
+				c.fail(req.ID, invalidParams("storage key must be hex"))
+				return
+			}
+			var v any
+			if val, ok := b.Storage[string(kb)]; ok {
+				v = hexOf(val)
+			}
+			changes = append(changes, [2]any{k, v})
+		}
+		c.reply(req.ID, []any{map[string]any{"block": hexOf(b.Hash[:]), "changes": changes}})
+	case "state_call":
+		method, ok1 := str(0)
+		data, ok2 := str(1)
+		args, err := parseHex(data)
+		if !ok1 || !ok2 || err != nil {
+			c.fail(req.ID, invalidParams("state_call(method, hex data[, block])"))
+			return
+		}
+		b, rerr := s.block(p, 2)
+		if rerr != nil {
+			c.fail(req.ID, rerr)
+			return
+		}
+		out, rerr := s.chain.runtimeCall(b, method, args)
+		if rerr != nil {
+			c.fail(req.ID, rerr)
+			return
+		}
+		c.reply(req.ID, hexOf(out))
+	case "system_accountNextIndex":
+		addr, ok := str(0)
+		pub, _, err := keys.SS58Decode(addr)
+		if !ok || err != nil {
+			c.fail(req.ID, invalidParams("an SS58 account expected"))
+			return
+		}
+		c.reply(req.ID, ch.NextIndex(AccountID(pub)))
+	case "author_pendingExtrinsics":
+		c.reply(req.ID, ch.pending())
+	case "author_submitExtrinsic", "author_submitAndWatchExtrinsic":
+		x, ok := str(0)
+		raw, err := parseHex(x)
+		if !ok || err != nil {
+			c.fail(req.ID, invalidParams("extrinsic must be hex"))
+			return
+		}
+		watch := req.Method == "author_submitAndWatchExtrinsic"
+		h, updates, serr := ch.Submit(raw, watch)
+		var rerr *substrate.RPCError
+		if errors.As(serr, &rerr) {
+			c.fail(req.ID, rerr)
+			return
+		}
+		if !watch {
+			c.reply(req.ID, hexOf(h[:]))
+			return
+		}
+		id := s.subscribe(c, req.ID, func() {})
+		go func() {
+			for u := range recvUntil(c.ctx, updates) {
+				switch u.Kind {
+				case "inBlock", "finalized":
+					c.notify("author_extrinsicUpdate", id, map[string]string{u.Kind: hexOf(u.Block[:])})
+				default:
+					c.notify("author_extrinsicUpdate", id, u.Kind)
+				}
+			}
+		}()
+	case "localnet_beacon":
+		c.reply(req.ID, ch.Beacon().String())
+	case "localnet_setHyperparameter":
+		var netuid uint16
+		var name string
+		var value json.RawMessage
+		if len(p) != 3 || json.Unmarshal(p[0], &netuid) != nil || json.Unmarshal(p[1], &name) != nil {
+			c.fail(req.ID, invalidParams("localnet_setHyperparameter(netuid, name, value)"))
+			return
+		}
+		value = p[2]
+		if err := ch.SetHyperparameter(netuid, name, value); err != nil {
+			c.fail(req.ID, invalidParams(err.Error()))
+			return
+		}
+		c.reply(req.ID, true)
+	default:
+		ch.cfg.Log.Debug("method not found", "method", req.Method)
+		c.fail(req.ID, &substrate.RPCError{Code: codeMethodNotFound, Message: "Method not found"})
+	}
+}
+
+// recvUntil forwards from ch until it closes or ctx ends.
+func recvUntil[T any](ctx context.Context, ch <-chan T) <-chan T {
+	out := make(chan T)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case v, ok := <-ch:
+				if !ok {
+					return
+				}
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+func (s *Server) subscribe(c *rpcConn, reqID json.RawMessage, stop func()) string {
+	id := strconv.FormatUint(s.subID.Add(1), 10)
+	c.mu.Lock()
+	c.subs[id] = stop
+	c.mu.Unlock()
+	c.reply(reqID, id)
+	return id
+}
+
+func (s *Server) unsubscribe(c *rpcConn, id string) bool {
+	c.mu.Lock()
+	stop, ok := c.subs[id]
+	delete(c.subs, id)
+	c.mu.Unlock()
+	if ok {
+		stop()
+	}
+	return ok
+}
+
+func (s *Server) keysPaged(c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	var prefix, start string
+	var count int
+	if len(p) < 2 || json.Unmarshal(p[0], &prefix) != nil || json.Unmarshal(p[1], &count) != nil || count < 0 || count > 1000 {
+		c.fail(req.ID, invalidParams("state_getKeysPaged(prefix, count ≤ 1000[, start key][, block])"))
+		return
+	}
+	if len(p) > 2 && string(p[2]) != "null" {
+		_ = json.Unmarshal(p[2], &start)
+	}
+	pb, err1 := parseHex(prefix)
+	sb, err2 := parseHex(start)
+	if err1 != nil || err2 != nil {
+		c.fail(req.ID, invalidParams("keys must be hex"))
+		return
+	}
+	b, rerr := s.block(p, 3)
+	if rerr != nil {
+		c.fail(req.ID, rerr)
+		return
+	}
+	var keys []string
+	for k := range b.Storage {
+		if strings.HasPrefix(k, string(pb)) && k > string(sb) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) > count {
+		keys = keys[:count]
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = hexOf([]byte(k))
+	}
+	c.reply(req.ID, out)
+}
+
+// NextIndex is the account's next nonce, counting queued transactions.
+func (c *Chain) NextIndex(who AccountID) uint32 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := uint32(0)
+	if a, ok := c.blocks[len(c.blocks)-1].State.Accounts[who]; ok {
+		n = a.Nonce
+	}
+	for _, tx := range c.pool {
+		if AccountID(tx.ext.Signer) == who {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *Chain) pending() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]string, len(c.pool))
+	for i, tx := range c.pool {
+		out[i] = hexOf(tx.raw)
+	}
+	return out
+}

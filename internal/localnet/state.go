@@ -1,0 +1,160 @@
+// Package localnet is a development chain that speaks subtensor's JSON-RPC:
+// blocks, a transaction pool that checks what subtensor checks, the
+// weight-setting calls dispatched with subtensor's rules, a drand-like
+// beacon revealing timelocked commits, and Yuma epochs. It is for trying a
+// validator and for end-to-end tests, not a consensus node.
+package localnet
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+)
+
+// AccountID is a 32-byte account (an sr25519 public key).
+type AccountID = subtensor.AccountID
+
+// Account is a balance holder.
+type Account struct {
+	Nonce uint32 `json:"nonce"`
+	Free  uint64 `json:"free"` // rao
+}
+
+// WeightEntry is one sparse entry of a weight or bond row.
+type WeightEntry struct {
+	UID   uint16 `json:"uid"`
+	Value uint16 `json:"value"`
+}
+
+// Neuron is a uid of a subnet, with the state the chain keeps for it.
+type Neuron struct {
+	subtensor.Neuron
+	Weights []WeightEntry `json:"weights,omitempty"`
+	Bonds   []WeightEntry `json:"bonds,omitempty"`
+}
+
+// HashCommit is an entry of WeightCommits: (hash, commit epoch, commit
+// block), in the current runtime's layout.
+type HashCommit struct {
+	Hash  [32]byte `json:"hash"`
+	Epoch uint64   `json:"epoch"`
+	Block uint64   `json:"block"`
+}
+
+// TimelockCommit is an entry of TimelockedWeightCommits.
+type TimelockCommit struct {
+	Who        AccountID `json:"who"`
+	Block      uint64    `json:"block"`
+	Ciphertext []byte    `json:"ciphertext"`
+	Round      uint64    `json:"round"`
+}
+
+// Subnet is one subnet's state.
+type Subnet struct {
+	Netuid       uint16                    `json:"netuid"`
+	Owner        AccountID                 `json:"owner"` // coldkey
+	OwnerHotkey  AccountID                 `json:"owner_hotkey"`
+	RegisteredAt uint64                    `json:"registered_at"`
+	Params       subtensor.Hyperparameters `json:"params"`
+	// RevealPeriodEpochs, MaxAllowedUids and the commit-reveal version
+	// complete Params.
+	MaxAllowedUids      uint16                      `json:"max_allowed_uids"`
+	Burn                uint64                      `json:"burn"`
+	StakeThreshold      uint64                      `json:"stake_threshold"`
+	BondsPenalty        uint16                      `json:"bonds_penalty"`
+	Neurons             []*Neuron                   `json:"neurons"`
+	HashCommits         map[AccountID][]HashCommit  `json:"hash_commits,omitempty"`
+	Timelocked          map[uint64][]TimelockCommit `json:"timelocked,omitempty"` // by commit epoch
+	LastMechanismStep   uint64                      `json:"last_mechanism_step"`
+	BlocksSinceLastStep uint64                      `json:"blocks_since_last_step"`
+	// EmissionPerBlock is the rao of alpha the subnet accrues each block
+	// and distributes at its epoch.
+	EmissionPerBlock uint64 `json:"emission_per_block"`
+	PendingEmission  uint64 `json:"pending_emission"`
+}
+
+// uid returns the uid of hotkey, or false.
+func (s *Subnet) uid(hotkey AccountID) (uint16, bool) {
+	for i, n := range s.Neurons {
+		if n.Hotkey == hotkey {
+			return uint16(i), true
+		}
+	}
+	return 0, false
+}
+
+// epoch is the epoch index of block on the legacy schedule subtensor's
+// finney runtime uses.
+func (s *Subnet) epoch(block uint64) uint64 {
+	return subtensor.EpochOf(block, s.Netuid, s.Params.Tempo)
+}
+
+// State is the whole chain state at one block. Blocks keep their own copy
+// (Clone), so reads at an older block see that block's state.
+type State struct {
+	Number          uint64                 `json:"number"`
+	TimestampMs     uint64                 `json:"timestamp_ms"`
+	Accounts        map[AccountID]*Account `json:"accounts"`
+	Subnets         map[uint16]*Subnet     `json:"subnets"`
+	LastStoredRound uint64                 `json:"last_stored_round"`
+	// Pulses are the beacon signatures stored on chain, by round; old ones
+	// are pruned once no commit can need them.
+	Pulses                     map[uint64][]byte `json:"pulses"`
+	CommitRevealWeightsVersion uint16            `json:"commit_reveal_weights_version"`
+}
+
+func newState() *State {
+	return &State{
+		Accounts:                   make(map[AccountID]*Account),
+		Subnets:                    make(map[uint16]*Subnet),
+		Pulses:                     make(map[uint64][]byte),
+		CommitRevealWeightsVersion: 4,
+	}
+}
+
+// account returns the account, creating it empty.
+func (st *State) account(id AccountID) *Account {
+	a, ok := st.Accounts[id]
+	if !ok {
+		a = &Account{}
+		st.Accounts[id] = a
+	}
+	return a
+}
+
+// Clone is a deep copy.
+func (st *State) Clone() *State {
+	c := *st
+	c.Accounts = make(map[AccountID]*Account, len(st.Accounts))
+	for k, v := range st.Accounts {
+		a := *v
+		c.Accounts[k] = &a
+	}
+	c.Subnets = make(map[uint16]*Subnet, len(st.Subnets))
+	for k, v := range st.Subnets {
+		c.Subnets[k] = v.clone()
+	}
+	c.Pulses = maps.Clone(st.Pulses)
+	return &c
+}
+
+func (s *Subnet) clone() *Subnet {
+	c := *s
+	c.Neurons = make([]*Neuron, len(s.Neurons))
+	for i, n := range s.Neurons {
+		nn := *n
+		nn.Weights = slices.Clone(n.Weights)
+		nn.Bonds = slices.Clone(n.Bonds)
+		c.Neurons[i] = &nn
+	}
+	c.HashCommits = make(map[AccountID][]HashCommit, len(s.HashCommits))
+	for k, v := range s.HashCommits {
+		c.HashCommits[k] = slices.Clone(v)
+	}
+	c.Timelocked = make(map[uint64][]TimelockCommit, len(s.Timelocked))
+	for k, v := range s.Timelocked {
+		c.Timelocked[k] = slices.Clone(v)
+	}
+	return &c
+}

@@ -1,0 +1,132 @@
+package localnet
+
+import (
+	"errors"
+	"sort"
+
+	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/bittensor/timelock"
+)
+
+// blockStep is what subtensor does at the start of every block, per
+// subnet in netuid order: reveal the timelocked commits whose epoch has
+// come (before the epoch, so revealed weights count in it), accrue
+// emission, and run the epoch when the subnet's tempo says so.
+func (c *Chain) blockStep(st *State, ev *eventLog) {
+	netuids := make([]uint16, 0, len(st.Subnets))
+	for n := range st.Subnets {
+		netuids = append(netuids, n)
+	}
+	sort.Slice(netuids, func(i, j int) bool { return netuids[i] < netuids[j] })
+	for _, netuid := range netuids {
+		s := st.Subnets[netuid]
+		if s.Params.Tempo == 0 {
+			continue
+		}
+		c.revealTimelocked(st, s, ev)
+		s.BlocksSinceLastStep++
+		s.PendingEmission += s.EmissionPerBlock
+		if (st.Number+uint64(netuid)+1)%(uint64(s.Params.Tempo)+1) == 0 {
+			c.runEpoch(st, s, ev)
+			s.LastMechanismStep = st.Number
+			s.BlocksSinceLastStep = 0
+			s.PendingEmission = 0
+		}
+	}
+}
+
+// revealTimelocked applies the commits made RevealPeriodEpochs epochs
+// ago whose pulse is on chain; a commit whose pulse has not arrived waits
+// for a later block of the epoch, and older epochs are dropped.
+func (c *Chain) revealTimelocked(st *State, s *Subnet, ev *eventLog) {
+	epoch := s.epoch(st.Number)
+	rp := s.Params.CommitRevealPeriod
+	for e := range s.Timelocked {
+		if e+rp < epoch {
+			for _, tc := range s.Timelocked[e] {
+				c.cfg.Log.Info("timelocked commit expired unrevealed", "netuid", s.Netuid, "who", tc.Who.Hex(), "round", tc.Round)
+			}
+			delete(s.Timelocked, e)
+		}
+	}
+	if epoch < rp {
+		return
+	}
+	queue := s.Timelocked[epoch-rp]
+	var left []TimelockCommit
+	for _, tc := range queue {
+		sig, ok := st.Pulses[tc.Round]
+		if !ok {
+			left = append(left, tc)
+			continue
+		}
+		if err := c.revealOne(st, s, tc, sig, ev); err != nil {
+			// As on subtensor, a commit that does not decrypt or decode is
+			// dropped without an on-chain error.
+			c.cfg.Log.Info("timelocked commit dropped", "netuid", s.Netuid, "who", tc.Who.Hex(), "round", tc.Round, "err", err)
+		}
+	}
+	if len(left) == 0 {
+		delete(s.Timelocked, epoch-rp)
+	} else {
+		s.Timelocked[epoch-rp] = left
+	}
+}
+
+var errWrongHotkey = errors.New("payload names another hotkey")
+
+func (c *Chain) revealOne(st *State, s *Subnet, tc TimelockCommit, sig []byte, ev *eventLog) error {
+	pt, err := timelock.Decrypt(c.beacon.Beacon(), tc.Ciphertext, tc.Round, sig)
+	if err != nil {
+		return err
+	}
+	hotkey, uids, values, vk, err := decodePayload(pt)
+	if err != nil {
+		return err
+	}
+	if hotkey != nil && AccountID(hotkey) != tc.Who {
+		return errWrongHotkey
+	}
+	if e := setWeights(st, s, tc.Who, uids, values, vk, true, ev); e != "" {
+		return errors.New(e)
+	}
+	ev.emit(subtensor.Pallet, "TimelockedWeightsRevealed", concat(u16b(s.Netuid), tc.Who[:]))
+	return nil
+}
+
+// decodePayload reads WeightsTlockPayload {hotkey, uids, values,
+// version_key}, or the legacy payload without the hotkey.
+func decodePayload(b []byte) (hotkey []byte, uids, values []uint16, vk uint64, err error) {
+	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+		if hotkey, err = r.ByteSlice(); err != nil {
+			return
+		}
+		if len(hotkey) != 32 {
+			return errors.New("hotkey is not 32 bytes")
+		}
+		if uids, err = u16s(r); err != nil {
+			return
+		}
+		if values, err = u16s(r); err != nil {
+			return
+		}
+		vk, err = r.U64()
+		return
+	})
+	if err == nil {
+		return
+	}
+	hotkey = nil
+	err = scale.Decode(b, func(r *scale.Reader) (err error) {
+		if uids, err = u16s(r); err != nil {
+			return
+		}
+		if values, err = u16s(r); err != nil {
+			return
+		}
+		vk, err = r.U64()
+		return
+	})
+	return
+}
