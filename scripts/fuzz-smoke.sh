@@ -20,6 +20,7 @@ targets=(
   "./bittensor/timelock FuzzDecrypt"
   "./bittensor/keys FuzzSS58Decode"
   "./bittensor/wallet FuzzKeyfile"
+  "./internal/localnet FuzzSubmit"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

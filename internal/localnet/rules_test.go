@@ -1,0 +1,198 @@
+package localnet
+
+import (
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+)
+
+// outcome names how a submission ended: "ok", the pool's subtensor name
+// ("pool:RateLimitExceeded") or the dispatch error ("SettingWeightsTooFast").
+func (n *testNet) outcome(t *testing.T, uri string, call subtensor.Call) string {
+	t.Helper()
+	_, err := n.submit(t, dev(t, uri), call)
+	var pe *subtensor.PoolError
+	var de *substrate.DispatchError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &pe):
+		return "pool:" + pe.Name
+	case errors.As(err, &de):
+		return de.Name
+	}
+	t.Fatalf("submit: %v", err)
+	return ""
+}
+
+// rulesGenesis: subnet 1 (commit-reveal off) with //Alice validating and
+// //Bob, //Charlie, //Dave mining; subnet 2 with commit-reveal on.
+func rulesGenesis() Genesis {
+	g := DefaultGenesis()
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 0}
+	g.Subnets = append(g.Subnets, GenesisSubnet{
+		Netuid: 2, Owner: "//Eve",
+		Hyperparameters: map[string]any{"commit_reveal_weights_enabled": true, "weights_rate_limit": 0},
+		Validators:      []GenesisNeuron{{Hotkey: "//Alice", Stake: 1e12}},
+		Miners:          []GenesisNeuron{{Hotkey: "//Bob"}},
+	})
+	return g
+}
+
+func must(c subtensor.Call, err error) subtensor.Call {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func setHP(t *testing.T, n *testNet, netuid uint16, name string, v any) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	if err := n.chain.SetHyperparameter(netuid, name, b); err != nil {
+		t.Fatal(err)
+	}
+	n.blocks(t, 1)
+}
+
+func TestLocalnetWeightRules(t *testing.T) {
+	n := startNet(t, rulesGenesis())
+	sw := func(netuid uint16, uids, vals []uint16, vk uint64) subtensor.Call {
+		return must(subtensor.SetWeights(netuid, uids, vals, vk))
+	}
+	steps := []struct {
+		name  string
+		setup func()
+		uri   string
+		call  subtensor.Call
+		want  string
+	}{
+		{"unknown subnet", nil, "//Alice", sw(9, []uint16{1}, []uint16{1}, 0), "SubnetNotExists"},
+		{"commit-reveal on", nil, "//Alice", sw(2, []uint16{1}, []uint16{1}, 0), "CommitRevealEnabled"},
+		{"lengths differ", nil, "//Alice", subtensor.Call{Name: "set_weights", Args: append(append(append(u16b(1), vecU16([]uint16{1, 2})...), vecU16([]uint16{1})...), u64b(0)...)}, "WeightVecNotEqualSize"},
+		{"more uids than the subnet", nil, "//Alice", sw(1, []uint16{0, 1, 2, 3, 4}, []uint16{1, 1, 1, 1, 1}, 0), "UidsLengthExceedUidsInSubNet"},
+		{"unregistered hotkey", nil, "//Ferdie", sw(1, []uint16{1}, []uint16{1}, 0), "HotKeyNotRegisteredInSubNet"},
+		{"no validator permit", nil, "//Bob", sw(1, []uint16{2}, []uint16{1}, 0), "NeuronNoValidatorPermit"},
+		{"duplicate uids", nil, "//Alice", sw(1, []uint16{1, 1}, []uint16{1, 2}, 0), "DuplicateUids"},
+		{"uid outside the subnet", nil, "//Alice", sw(1, []uint16{1, 7}, []uint16{1, 2}, 0), "UidVecContainInvalidOne"},
+		{"fewer than min allowed", func() { setHP(t, n, 1, "min_allowed_weights", 3) }, "//Alice", sw(1, []uint16{1, 2}, []uint16{1, 2}, 0), "WeightVecLengthIsLow"},
+		{"over the max weight", func() { setHP(t, n, 1, "max_weights_limit", 40000) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 65535}, 0), "MaxWeightExceeded"},
+		{"old version key", func() { setHP(t, n, 1, "weights_version", 5) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 4), "IncorrectWeightVersionKey"},
+		{"accepted", nil, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 5), "ok"},
+		{"self-weight without permit", nil, "//Bob", sw(1, []uint16{1}, []uint16{1}, 5), "ok"},
+		{"commit with commit-reveal off", nil, "//Alice", subtensor.CommitWeights(1, [32]byte{1}), "CommitRevealDisabled"},
+		{"rate limit (pool)", func() { setHP(t, n, 1, "weights_rate_limit", 100) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 5), "pool:RateLimitExceeded"},
+		{"stake threshold (pool)", func() { setHP(t, n, 1, "stake_threshold", uint64(1e15)) }, "//Charlie", sw(1, []uint16{2}, []uint16{1}, 5), "pool:StakeAmountTooLow"},
+		{"timelocked with the wrong version", nil, "//Alice", must(subtensor.CommitTimelockedWeights(2, []byte{1}, n.chain.Head().State.LastStoredRound+100, 3)), "IncorrectCommitRevealVersion"},
+		{"timelocked for a past round (pool)", nil, "//Alice", must(subtensor.CommitTimelockedWeights(2, []byte{1}, 1, 4)), "pool:InvalidRevealRound"},
+		{"reveal without a commit (pool)", nil, "//Alice", must(subtensor.RevealWeights(2, []uint16{1}, []uint16{1}, []uint16{1}, 0)), "pool:CommitNotFound"},
+	}
+	for _, s := range steps {
+		if s.setup != nil {
+			s.setup()
+		}
+		if got := n.outcome(t, s.uri, s.call); got != s.want {
+			t.Errorf("%s: %s, want %s", s.name, got, s.want)
+		}
+	}
+}
+
+func TestLocalnetHashCommitReveal(t *testing.T) {
+	n := startNet(t, rulesGenesis())
+	alice := dev(t, "//Alice")
+	hk := AccountID(alice.PublicKey())
+	uids, vals, salt := []uint16{1}, []uint16{65535}, []uint16{7, 8, 9}
+	hash := subtensor.CommitHash(hk, 2, uids, vals, salt, 0)
+	if got := n.outcome(t, "//Alice", subtensor.CommitWeights(2, hash)); got != "ok" {
+		t.Fatalf("commit: %s", got)
+	}
+	// Too early: still the commit's epoch.
+	if got := n.outcome(t, "//Alice", must(subtensor.RevealWeights(2, uids, vals, salt, 0))); got != "pool:CommitBlockNotInRevealRange" {
+		t.Fatalf("early reveal: %s", got)
+	}
+	// Into the reveal epoch (tempo 10).
+	s := n.chain.Head().State.Subnets[2]
+	commitEpoch := s.HashCommits[hk][0].Epoch
+	for s.epoch(n.chain.Head().Number+1) <= commitEpoch {
+		n.blocks(t, 1)
+	}
+	if got := n.outcome(t, "//Alice", must(subtensor.RevealWeights(2, uids, vals, []uint16{7, 8, 10}, 0))); got != "pool:CommitNotFound" {
+		t.Fatalf("wrong salt: %s", got)
+	}
+	if got := n.outcome(t, "//Alice", must(subtensor.RevealWeights(2, uids, vals, salt, 0))); got != "ok" {
+		t.Fatalf("reveal: %s", got)
+	}
+	if w := n.chain.Head().State.Subnets[2].Neurons[0].Weights; len(w) != 1 || w[0] != (WeightEntry{1, 65535}) {
+		t.Fatalf("revealed weights %v", w)
+	}
+	if len(n.chain.Head().State.Subnets[2].HashCommits[hk]) != 0 {
+		t.Fatal("the revealed commit is still pending")
+	}
+}
+
+func TestLocalnetAxonAndRegistrationRules(t *testing.T) {
+	n := startNet(t, rulesGenesis())
+	axon := func(ip string, port uint16) subtensor.Call {
+		return must(subtensor.ServeAxon(1, 1, netip.AddrPortFrom(netip.MustParseAddr(ip), port), 4))
+	}
+	steps := []struct {
+		name, uri string
+		call      subtensor.Call
+		want      string
+	}{
+		{"axon of an unregistered hotkey (pool)", "//Ferdie", axon("10.0.0.1", 8091), "pool:HotKeyNotRegisteredInNetwork"},
+		{"axon with a bad ip type", "//Bob", subtensor.Call{Name: "serve_axon", Args: concat(u16b(1), u32b(1), make([]byte, 15), []byte{1}, u16b(80), []byte{5, 4, 0, 0})}, "pool:InvalidIpAddress"},
+		{"axon served", "//Bob", axon("10.0.0.1", 8091), "ok"},
+		{"register twice", "//Alice", subtensor.BurnedRegister(1, AccountID(dev(t, "//Bob").PublicKey())), "HotKeyAlreadyRegisteredInSubNet"},
+		{"register on a missing subnet", "//Alice", subtensor.BurnedRegister(9, AccountID(dev(t, "//Ferdie").PublicKey())), "SubnetNotExists"},
+		{"register without funds", "//Ferdie//poor", subtensor.BurnedRegister(1, AccountID(dev(t, "//Ferdie").PublicKey())), "NotEnoughBalanceToStake"},
+		{"registered", "//Ferdie", subtensor.BurnedRegister(1, AccountID(dev(t, "//Ferdie").PublicKey())), "ok"},
+	}
+	for _, s := range steps {
+		if got := n.outcome(t, s.uri, s.call); got != s.want {
+			t.Errorf("%s: %s, want %s", s.name, got, s.want)
+		}
+	}
+	s := n.chain.Head().State.Subnets[1]
+	if ap, ok := s.Neurons[1].Axon.Addr(); !ok || ap.String() != "10.0.0.1:8091" {
+		t.Fatalf("axon %v", s.Neurons[1].Axon)
+	}
+	if uid, ok := s.uid(AccountID(dev(t, "//Ferdie").PublicKey())); !ok || uid != 4 {
+		t.Fatalf("Ferdie's uid %d %v", uid, ok)
+	}
+}
+
+func TestLocalnetAdminRPCs(t *testing.T) {
+	n := startNet(t, DefaultGenesis())
+	ctx := t.Context()
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: n.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpc.Close()
+	var ok bool
+	if err := rpc.Call(ctx, "localnet_setHyperparameter", []any{1, "tempo", 20}, &ok); err != nil || !ok {
+		t.Fatalf("set tempo: %v", err)
+	}
+	var re *substrate.RPCError
+	for _, bad := range [][]any{{1, "no_such_param", 1}, {1, "tempo", "fast"}, {9, "tempo", 20}, {1, "tempo"}} {
+		if err := rpc.Call(ctx, "localnet_setHyperparameter", bad, &ok); !errors.As(err, &re) || re.Code != -32602 {
+			t.Errorf("setHyperparameter%v: %v", bad, err)
+		}
+	}
+	n.blocks(t, 1)
+	if tempo := n.chain.Head().State.Subnets[1].Params.Tempo; tempo != 20 {
+		t.Fatalf("tempo %d after the change", tempo)
+	}
+	var beacon string
+	if err := rpc.Call(ctx, "localnet_beacon", nil, &beacon); err != nil || beacon != n.chain.Beacon().String() {
+		t.Fatalf("beacon %q %v", beacon, err)
+	}
+	if err := rpc.Call(ctx, "author_rotateKeys", nil, &beacon); !errors.As(err, &re) || re.Code != -32601 {
+		t.Fatalf("unknown method: %v", err)
+	}
+}
