@@ -196,3 +196,30 @@ func TestLocalnetAdminRPCs(t *testing.T) {
 		t.Fatalf("unknown method: %v", err)
 	}
 }
+
+func TestLocalnetDropsUndecryptableTimelockedCommits(t *testing.T) {
+	n := startNet(t, crGenesis())
+	round := n.chain.Head().State.LastStoredRound + 5
+	call := must(subtensor.CommitTimelockedWeights(1, []byte("not a ciphertext"), round, 4))
+	if got := n.outcome(t, "//Alice", call); got != "ok" {
+		t.Fatalf("commit: %s", got)
+	}
+	md := n.chain.md
+	key, _ := md.StorageKey("System", "Events")
+	for range 40 {
+		n.blocks(t, 1)
+		recs, err := md.DecodeEvents(n.chain.Head().Storage[string(key)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Name == "TimelockedWeightsDropped" {
+				if len(n.chain.Head().State.Subnets[1].Timelocked) != 0 {
+					t.Fatal("dropped commit still queued")
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no TimelockedWeightsDropped event within 40 blocks")
+}

@@ -62,9 +62,10 @@ func (c *Chain) revealTimelocked(st *State, s *Subnet, ev *eventLog) {
 			continue
 		}
 		if err := c.revealOne(st, s, tc, sig, ev); err != nil {
-			// As on subtensor, a commit that does not decrypt or decode is
-			// dropped without an on-chain error.
+			// Subtensor drops such a commit in silence; the localnet says
+			// so with its own event, and in its log.
 			c.cfg.Log.Info("timelocked commit dropped", "netuid", s.Netuid, "who", tc.Who.Hex(), "round", tc.Round, "err", err)
+			ev.emit(subtensor.Pallet, "TimelockedWeightsDropped", concat(u16b(s.Netuid), tc.Who[:], u64b(tc.Round)))
 		}
 	}
 	if len(left) == 0 {

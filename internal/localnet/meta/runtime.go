@@ -577,3 +577,7 @@ func boolByte(x bool) []byte {
 	}
 	return []byte{0}
 }
+
+// LocalOnlyEventIndex is the SubtensorModule event index of the one event
+// finney does not have, TimelockedWeightsDropped.
+const LocalOnlyEventIndex = 255

@@ -74,6 +74,11 @@ func (b *builder) subtensor() palletDef {
 		v(102, "TimelockedWeightsRevealed", docs("Timelocked Weights have been successfully revealed."), p(b.u16, "NetUidStorageIndex"), acct),
 		v(104, "IncentiveAlphaEmittedToMiners", docs("End-of-epoch miner incentive alpha by UID"),
 			f("netuid", b.u16, "NetUidStorageIndex"), f("emissions", b.vecU64, "Vec<AlphaCurrency>")),
+		// Localnet only, at an index finney leaves free: subtensor drops a
+		// timelocked commit that does not decrypt or decode in silence; a
+		// development chain says so.
+		v(LocalOnlyEventIndex, "TimelockedWeightsDropped", docs("Localnet only: a timelocked commit could not be decrypted, decoded or applied at its reveal, and was dropped."),
+			p(b.u16, "NetUidStorageIndex"), acct, p(b.u64, "u64")),
 	)
 
 	errs := make([]Variant, len(subtensorErrors))
