@@ -439,17 +439,27 @@ func dropExpired(s *Subnet, who AccountID, epoch uint64) {
 	}
 }
 
-func commitWeights(st *State, s *Subnet, who AccountID, hash [32]byte, ev *eventLog) string {
+// commitChecks are what both kinds of commit check first: commit-reveal
+// on, the hotkey registered, the rate limit passed.
+func commitChecks(st *State, s *Subnet, who AccountID) (*Neuron, string) {
 	if !s.Params.CommitRevealWeightsEnable {
-		return "CommitRevealDisabled"
+		return nil, "CommitRevealDisabled"
 	}
 	uid, ok := s.uid(who)
 	if !ok {
-		return "HotKeyNotRegisteredInSubNet"
+		return nil, "HotKeyNotRegisteredInSubNet"
 	}
 	nr := s.Neurons[uid]
 	if nr.LastUpdate > 0 && st.Number-nr.LastUpdate < s.Params.WeightsRateLimit {
-		return "CommittingWeightsTooFast"
+		return nil, "CommittingWeightsTooFast"
+	}
+	return nr, ""
+}
+
+func commitWeights(st *State, s *Subnet, who AccountID, hash [32]byte, ev *eventLog) string {
+	nr, e := commitChecks(st, s, who)
+	if e != "" {
+		return e
 	}
 	epoch := s.epoch(st.Number)
 	if s.HashCommits == nil {
@@ -500,16 +510,9 @@ func commitTimelocked(st *State, s *Subnet, who AccountID, a weightsArgs, ev *ev
 	if a.crVersion != st.CommitRevealWeightsVersion {
 		return "IncorrectCommitRevealVersion"
 	}
-	if !s.Params.CommitRevealWeightsEnable {
-		return "CommitRevealDisabled"
-	}
-	uid, ok := s.uid(who)
-	if !ok {
-		return "HotKeyNotRegisteredInSubNet"
-	}
-	nr := s.Neurons[uid]
-	if nr.LastUpdate > 0 && st.Number-nr.LastUpdate < s.Params.WeightsRateLimit {
-		return "CommittingWeightsTooFast"
+	nr, e := commitChecks(st, s, who)
+	if e != "" {
+		return e
 	}
 	if len(a.commit) > timelock.MaxCommitSize {
 		return "InvalidValue"

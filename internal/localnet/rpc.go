@@ -332,19 +332,10 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			c.reply(req.ID, nil)
 		}
 	case "state_subscribeStorage":
-		var keysHex []string
-		if len(p) == 0 || json.Unmarshal(p[0], &keysHex) != nil || len(keysHex) == 0 || len(keysHex) > 1000 {
-			c.fail(req.ID, invalidParams("a list of 1 to 1000 hex keys expected"))
+		keys, kerr := storageKeys(p)
+		if kerr != nil {
+			c.fail(req.ID, kerr)
 			return
-		}
-		keys := make([]string, len(keysHex))
-		for i, k := range keysHex {
-			kb, err := parseHex(k)
-			if err != nil {
-				c.fail(req.ID, invalidParams("storage key must be hex"))
-				return
-			}
-			keys[i] = string(kb)
 		}
 		heads, stop := ch.SubscribeHeads(false)
 		id := s.subscribe(c, req.ID, stop)
@@ -377,9 +368,9 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 	case "state_getKeysPaged":
 		s.keysPaged(c, req, p)
 	case "state_queryStorageAt":
-		var keysHex []string
-		if len(p) == 0 || json.Unmarshal(p[0], &keysHex) != nil || len(keysHex) > 1000 {
-			c.fail(req.ID, invalidParams("a list of at most 1000 hex keys expected"))
+		keys, kerr := storageKeys(p)
+		if kerr != nil {
+			c.fail(req.ID, kerr)
 			return
 		}
 		b, rerr := s.block(p, 1)
@@ -387,18 +378,13 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			c.fail(req.ID, rerr)
 			return
 		}
-		changes := make([][2]any, 0, len(keysHex))
-		for _, k := range keysHex {
-			kb, err := parseHex(k)
-			if err != nil {
-				c.fail(req.ID, invalidParams("storage key must be hex"))
-				return
-			}
+		changes := make([][2]any, 0, len(keys))
+		for _, k := range keys {
 			var v any
-			if val, ok := b.Storage[string(kb)]; ok {
+			if val, ok := b.Storage[k]; ok {
 				v = hexOf(val)
 			}
-			changes = append(changes, [2]any{k, v})
+			changes = append(changes, [2]any{hexOf([]byte(k)), v})
 		}
 		c.reply(req.ID, []any{map[string]any{"block": hexOf(b.Hash[:]), "changes": changes}})
 	case "state_call":
@@ -479,6 +465,24 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 		ch.cfg.Log.Debug("method not found", "method", req.Method)
 		c.fail(req.ID, &substrate.RPCError{Code: codeMethodNotFound, Message: "Method not found"})
 	}
+}
+
+// storageKeys reads the first parameter, a list of 1 to 1000 hex storage
+// keys, as raw keys.
+func storageKeys(p []json.RawMessage) ([]string, *substrate.RPCError) {
+	var keysHex []string
+	if len(p) == 0 || json.Unmarshal(p[0], &keysHex) != nil || len(keysHex) == 0 || len(keysHex) > 1000 {
+		return nil, invalidParams("a list of 1 to 1000 hex storage keys expected")
+	}
+	keys := make([]string, len(keysHex))
+	for i, k := range keysHex {
+		kb, err := parseHex(k)
+		if err != nil {
+			return nil, invalidParams("storage key must be hex")
+		}
+		keys[i] = string(kb)
+	}
+	return keys, nil
 }
 
 // recvUntil forwards from ch until it closes or ctx ends.

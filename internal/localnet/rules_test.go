@@ -223,3 +223,41 @@ func TestLocalnetDropsUndecryptableTimelockedCommits(t *testing.T) {
 	}
 	t.Fatal("no TimelockedWeightsDropped event within 40 blocks")
 }
+
+func TestLocalnetStorageQueries(t *testing.T) {
+	n := startNet(t, DefaultGenesis())
+	ctx := t.Context()
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: n.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpc.Close()
+	prefix, err := substrate.StorageKey("SubtensorModule", "Uids")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	if err := rpc.Call(ctx, "state_getKeysPaged", []any{hexOf(prefix), 3, nil}, &keys); err != nil || len(keys) != 3 {
+		t.Fatalf("first page: %v %v", keys, err)
+	}
+	var more []string
+	if err := rpc.Call(ctx, "state_getKeysPaged", []any{hexOf(prefix), 10, keys[2]}, &more); err != nil || len(more) != 1 || more[0] <= keys[2] {
+		t.Fatalf("second page: %v %v", more, err)
+	}
+	var sets []struct {
+		Block   string      `json:"block"`
+		Changes [][2]*string `json:"changes"`
+	}
+	missing := hexOf(append(prefix, 0xff))
+	if err := rpc.Call(ctx, "state_queryStorageAt", []any{[]string{keys[0], missing}}, &sets); err != nil || len(sets) != 1 || len(sets[0].Changes) != 2 {
+		t.Fatalf("query: %+v %v", sets, err)
+	}
+	var one string
+	if err := rpc.Call(ctx, "state_getStorage", []any{keys[0]}, &one); err != nil || sets[0].Changes[0][1] == nil || *sets[0].Changes[0][1] != one || sets[0].Changes[1][1] != nil {
+		t.Fatalf("query answers %v, getStorage %q (%v)", sets[0].Changes, one, err)
+	}
+	var re *substrate.RPCError
+	if err := rpc.Call(ctx, "state_queryStorageAt", []any{[]string{"0xzz"}}, &sets); !errors.As(err, &re) || re.Code != -32602 {
+		t.Fatalf("bad key: %v", err)
+	}
+}

@@ -99,6 +99,16 @@ func (c *Chain) revealOne(st *State, s *Subnet, tc TimelockCommit, sig []byte, e
 // decodePayload reads WeightsTlockPayload {hotkey, uids, values,
 // version_key}, or the legacy payload without the hotkey.
 func decodePayload(b []byte) (hotkey []byte, uids, values []uint16, vk uint64, err error) {
+	rest := func(r *scale.Reader) (err error) {
+		if uids, err = u16s(r); err != nil {
+			return
+		}
+		if values, err = u16s(r); err != nil {
+			return
+		}
+		vk, err = r.U64()
+		return
+	}
 	err = scale.Decode(b, func(r *scale.Reader) (err error) {
 		if hotkey, err = r.ByteSlice(); err != nil {
 			return
@@ -106,28 +116,12 @@ func decodePayload(b []byte) (hotkey []byte, uids, values []uint16, vk uint64, e
 		if len(hotkey) != 32 {
 			return errors.New("hotkey is not 32 bytes")
 		}
-		if uids, err = u16s(r); err != nil {
-			return
-		}
-		if values, err = u16s(r); err != nil {
-			return
-		}
-		vk, err = r.U64()
-		return
+		return rest(r)
 	})
 	if err == nil {
 		return
 	}
 	hotkey = nil
-	err = scale.Decode(b, func(r *scale.Reader) (err error) {
-		if uids, err = u16s(r); err != nil {
-			return
-		}
-		if values, err = u16s(r); err != nil {
-			return
-		}
-		vk, err = r.U64()
-		return
-	})
+	err = scale.Decode(b, rest)
 	return
 }
