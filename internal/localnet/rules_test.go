@@ -245,7 +245,7 @@ func TestLocalnetStorageQueries(t *testing.T) {
 		t.Fatalf("second page: %v %v", more, err)
 	}
 	var sets []struct {
-		Block   string      `json:"block"`
+		Block   string       `json:"block"`
 		Changes [][2]*string `json:"changes"`
 	}
 	missing := hexOf(append(prefix, 0xff))
