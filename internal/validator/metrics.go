@@ -1,0 +1,107 @@
+package validator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	blocksSince prometheus.Gauge
+	submissions *prometheus.CounterVec
+	scorePass   prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer, mechanism string, v *Validator) *metrics {
+	m := &metrics{
+		blocksSince: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigil_validator_blocks_since_weights",
+			Help: "Blocks since this validator's weights last landed on chain.",
+		}),
+		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_validator_weight_submissions_total",
+			Help: "Weight submissions by outcome (included, finalized, failed, pending when the outcome is unknown).",
+		}, []string{"outcome"}),
+		scorePass: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:        "vigil_validator_score_pass_seconds",
+			Help:        "Time the mechanism took to score the metagraph.",
+			ConstLabels: prometheus.Labels{"mechanism": mechanism},
+			Buckets:     prometheus.ExponentialBuckets(0.001, 4, 10),
+		}),
+	}
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "vigil_validator_metagraph_age_seconds",
+		Help: "Age of the metagraph the validator holds (-1 before the first).",
+	}, func() float64 {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if v.mg == nil {
+			return -1
+		}
+		return v.cfg.Clock.Since(v.mgAt).Seconds()
+	})
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.blocksSince, m.submissions, m.scorePass, age} {
+			reg.MustRegister(c)
+		}
+	}
+	return m
+}
+
+// Health checks for /health, by name: the chain answered lately, the
+// metagraph is fresh, and weights landed within two tempos.
+func (v *Validator) HealthChecks() map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"chain": func(context.Context) error {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			if v.chainErr != nil {
+				return fmt.Errorf("chain unreachable: %w", v.chainErr)
+			}
+			if v.chainAt.IsZero() {
+				return errors.New("chain not read yet")
+			}
+			return nil
+		},
+		"metagraph": func(context.Context) error {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			if v.mg == nil {
+				return errors.New("no metagraph yet")
+			}
+			if age := v.cfg.Clock.Since(v.mgAt); age > v.cfg.MetagraphMaxAge {
+				return fmt.Errorf("metagraph is %s old (block %d)", age.Round(1e9), v.mg.Block)
+			}
+			return nil
+		},
+		"weights": func(ctx context.Context) error {
+			v.mu.Lock()
+			st := v.lastState
+			v.mu.Unlock()
+			if st == nil {
+				return errors.New("chain state not read yet")
+			}
+			last, err := v.lastSubmissionBlock(ctx, st)
+			if err != nil {
+				return err
+			}
+			limit := 2*uint64(max(st.Params.Tempo, 1)) + st.Params.WeightsSetRateLimit
+			// A validator gets two tempos from its start before this fails.
+			since := st.Block - min(st.Block, last)
+			if last == 0 {
+				// One tick is about a block.
+				if v.cfg.Clock.Since(v.started) < v.cfg.Tick*time.Duration(limit) {
+					return nil
+				}
+				return fmt.Errorf("no weights set since start (%d blocks allowed)", limit)
+			}
+			if since > limit {
+				return fmt.Errorf("no weights for %d blocks (two tempos and the rate limit are %d)", since, limit)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,344 @@
+// Package validator is the host every mechanism plugs into: it keeps a
+// fresh metagraph, asks the mechanism for scores at the subnet's cadence,
+// and puts weights on chain the way the chain requires (set_weights or a
+// timelocked commit), recording every attempt so that a restart never
+// submits twice inside the rate limit.
+package validator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/store"
+)
+
+// Mechanism scores a subnet's miners. It is all a subnet mechanism must
+// provide to the host.
+type Mechanism interface {
+	// Name identifies the mechanism in logs and metrics.
+	Name() string
+	// Scores rates hotkeys of the metagraph on any non-negative scale;
+	// hotkeys left out score 0. An empty or all-zero result means "nothing
+	// to say yet": no weights are submitted.
+	Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error)
+}
+
+// Config wires a Validator.
+type Config struct {
+	Netuid    uint16
+	Hotkey    *keys.KeyPair
+	Client    *subtensor.Client
+	Store     *store.Store
+	Mechanism Mechanism
+	// Tick is how often the loop looks at the chain (default 12 s, a
+	// block).
+	Tick time.Duration
+	// EveryBlocks is the weight cadence in blocks (default: the subnet's
+	// tempo); the chain's rate limit is never beaten whatever it is.
+	EveryBlocks uint64
+	// VersionKey overrides the subnet's WeightsVersionKey when set.
+	VersionKey *uint64
+	// Weights tunes submission (beacon, block time, era).
+	Weights subtensor.WeightOptions
+	// Attempts bounds tries per window on transient failures (default 3),
+	// Backoff the first pause between them (default 2 s, doubling).
+	Attempts int
+	Backoff  time.Duration
+	// MetagraphMaxAge is when /health calls the metagraph stale (default
+	// 5 min).
+	MetagraphMaxAge time.Duration
+	Clock           clock.Clock
+	Log             *slog.Logger
+	Registerer      prometheus.Registerer
+}
+
+// Validator runs the weight loop of one subnet.
+type Validator struct {
+	cfg Config
+	m   *metrics
+
+	mu        sync.Mutex
+	mg        *subtensor.Metagraph
+	mgAt      time.Time
+	chainErr  error
+	chainAt   time.Time
+	lastState *subtensor.WeightState
+	started   time.Time
+}
+
+// ErrNotRegistered is wrapped by Check when the hotkey has no uid.
+var ErrNotRegistered = errors.New("hotkey not registered")
+
+// New checks the configuration and builds a Validator.
+func New(cfg Config) (*Validator, error) {
+	switch {
+	case cfg.Hotkey == nil || !cfg.Hotkey.CanSign():
+		return nil, errors.New("validator: a hotkey that can sign is required")
+	case cfg.Client == nil:
+		return nil, errors.New("validator: no chain client")
+	case cfg.Store == nil:
+		return nil, errors.New("validator: no store")
+	case cfg.Mechanism == nil:
+		return nil, errors.New("validator: no mechanism")
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 12 * time.Second
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 2 * time.Second
+	}
+	if cfg.MetagraphMaxAge <= 0 {
+		cfg.MetagraphMaxAge = 5 * time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	v := &Validator{cfg: cfg}
+	v.m = newMetrics(cfg.Registerer, cfg.Mechanism.Name(), v)
+	v.started = cfg.Clock.Now()
+	return v, nil
+}
+
+func (v *Validator) hotkey() subtensor.AccountID { return subtensor.AccountID(v.cfg.Hotkey.PublicKey()) }
+
+// Check refuses to start a validator whose hotkey is not registered on the
+// subnet, with the command that fixes it.
+func (v *Validator) Check(ctx context.Context) error {
+	st, err := v.cfg.Client.WeightState(ctx, v.cfg.Netuid, v.hotkey())
+	if err != nil {
+		return fmt.Errorf("read the chain: %w", err)
+	}
+	if !st.Registered {
+		return fmt.Errorf("%w: %s has no uid on netuid %d; register it with 'vigil chain register --netuid %d' (it burns TAO from the coldkey)",
+			ErrNotRegistered, v.cfg.Hotkey.SS58(), v.cfg.Netuid, v.cfg.Netuid)
+	}
+	return nil
+}
+
+// Metagraph is the latest metagraph read, nil before the first.
+func (v *Validator) Metagraph() *subtensor.Metagraph {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.mg
+}
+
+// Run loops every Tick until ctx ends: refresh the metagraph, then submit
+// weights when due. Errors are logged and counted; the loop goes on.
+func (v *Validator) Run(ctx context.Context) error {
+	t := v.cfg.Clock.NewTicker(v.cfg.Tick)
+	defer t.Stop()
+	for {
+		if _, err := v.Step(ctx); err != nil && ctx.Err() == nil {
+			v.cfg.Log.Warn("weight loop", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C():
+		}
+	}
+}
+
+// StepResult says what one Step did.
+type StepResult struct {
+	Block     uint64
+	Submitted bool
+	// Reason is why nothing was submitted ("" when something was).
+	Reason string
+	Result *subtensor.WeightResult
+}
+
+// Step runs one pass of the loop.
+func (v *Validator) Step(ctx context.Context) (StepResult, error) {
+	st, err := v.cfg.Client.WeightState(ctx, v.cfg.Netuid, v.hotkey())
+	v.chainSeen(err)
+	if err != nil {
+		return StepResult{}, fmt.Errorf("weight state: %w", err)
+	}
+	v.mu.Lock()
+	v.lastState = st
+	v.mu.Unlock()
+	res := StepResult{Block: st.Block}
+	mg, err := v.cfg.Client.Metagraph(ctx, v.cfg.Netuid, st.BlockHash)
+	v.chainSeen(err)
+	if err != nil {
+		return res, fmt.Errorf("metagraph: %w", err)
+	}
+	v.mu.Lock()
+	v.mg, v.mgAt = mg, v.cfg.Clock.Now()
+	v.mu.Unlock()
+	if !st.Registered {
+		res.Reason = "hotkey not registered"
+		return res, fmt.Errorf("%w on netuid %d", ErrNotRegistered, v.cfg.Netuid)
+	}
+	last, err := v.lastSubmissionBlock(ctx, st)
+	if err != nil {
+		return res, err
+	}
+	v.m.blocksSince.Set(float64(st.Block - min(st.Block, last)))
+	if due := last + v.cadence(st); last > 0 && st.Block < due {
+		res.Reason = fmt.Sprintf("next weights at block %d", due)
+		return res, nil
+	}
+	if b := st.BlocksUntilAllowed(); b > 0 {
+		res.Reason = fmt.Sprintf("rate limit: %d more blocks", b)
+		return res, nil
+	}
+	started := v.cfg.Clock.Now()
+	scores, err := v.cfg.Mechanism.Scores(ctx, mg)
+	v.m.scorePass.Observe(v.cfg.Clock.Since(started).Seconds())
+	if err != nil {
+		return res, fmt.Errorf("%s scores: %w", v.cfg.Mechanism.Name(), err)
+	}
+	uids := make([]uint16, len(mg.Neurons))
+	weights := make([]float64, len(mg.Neurons))
+	var any bool
+	for i, n := range mg.Neurons {
+		uids[i], weights[i] = n.UID, scores[n.Hotkey]
+		any = any || weights[i] > 0
+	}
+	if !any {
+		res.Reason = "no scores yet"
+		return res, nil
+	}
+	plan, err := st.Plan(uids, weights)
+	if err != nil {
+		return res, err
+	}
+	if v.cfg.VersionKey != nil {
+		plan.VersionKey = *v.cfg.VersionKey
+	}
+	out, err := v.submit(ctx, st, plan)
+	res.Result = out
+	if err != nil {
+		return res, err
+	}
+	res.Submitted = true
+	return res, nil
+}
+
+// cadence is the number of blocks between submissions.
+func (v *Validator) cadence(st *subtensor.WeightState) uint64 {
+	every := v.cfg.EveryBlocks
+	if every == 0 {
+		every = uint64(st.Params.Tempo)
+	}
+	return max(every, st.Params.WeightsSetRateLimit, 1)
+}
+
+// lastSubmissionBlock is the latest of the chain's LastUpdate for our uid
+// and the journal's last attempt that may have landed (pending or
+// included), so that a restart during an unfinished submission waits.
+func (v *Validator) lastSubmissionBlock(ctx context.Context, st *subtensor.WeightState) (uint64, error) {
+	last := st.LastUpdate
+	ws, err := v.cfg.Store.LastWeightSubmission(ctx, v.cfg.Netuid, store.OutcomePending, store.OutcomeIncluded, store.OutcomeFinalized)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return 0, fmt.Errorf("weight journal: %w", err)
+	default:
+		b := ws.Block
+		if ws.IncludedBlock != nil {
+			b = *ws.IncludedBlock
+		}
+		last = max(last, b)
+	}
+	return last, nil
+}
+
+func storeMode(m subtensor.WeightMode) store.SubmissionMode {
+	switch m {
+	case subtensor.ModeSet:
+		return store.ModeSet
+	default:
+		return store.ModeCommit
+	}
+}
+
+// submit records the attempt, submits with retries on transient failures
+// inside the window, and records the outcome.
+func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan *subtensor.WeightPlan) (*subtensor.WeightResult, error) {
+	rec := &store.WeightSubmission{Netuid: plan.Netuid, Block: st.Block, Mode: storeMode(plan.Mode),
+		UIDs: plan.UIDs, Weights: plan.Values, VersionKey: plan.VersionKey}
+	if err := v.cfg.Store.RecordWeightSubmission(ctx, rec); err != nil {
+		return nil, fmt.Errorf("weight journal: %w", err)
+	}
+	backoff := v.cfg.Backoff
+	var out *subtensor.WeightResult
+	var err error
+	for attempt := 1; ; attempt++ {
+		out, err = v.cfg.Client.SubmitWeights(ctx, v.cfg.Hotkey, st, plan, v.cfg.Weights)
+		if err == nil || !substrate.IsRetriable(err) || attempt >= v.cfg.Attempts || ctx.Err() != nil {
+			break
+		}
+		v.cfg.Log.Warn("weights submission failed; retrying", "attempt", attempt, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+		case <-v.cfg.Clock.After(backoff):
+		}
+		backoff *= 2
+		// The chain may have moved on; sign against a fresh state.
+		if fresh, serr := v.cfg.Client.WeightState(ctx, v.cfg.Netuid, v.hotkey()); serr == nil {
+			st = fresh
+		}
+	}
+	result := store.SubmissionResult{Outcome: store.OutcomeIncluded}
+	if out != nil && out.SubmitResult != nil {
+		result.TxHash = fmt.Sprintf("0x%x", out.TxHash)
+		if blk, herr := v.cfg.Client.Head(ctx, out.BlockHash); herr == nil {
+			result.IncludedBlock = &blk.Number
+		}
+		if out.Finalized {
+			result.Outcome = store.OutcomeFinalized
+		}
+	}
+	switch {
+	case err == nil:
+	case substrate.IsRetriable(err):
+		// Unknown: it may still land. Left pending, which keeps the next
+		// attempt after the cadence.
+		result.Outcome = store.OutcomePending
+		result.Error = err.Error()
+	default:
+		result.Outcome = store.OutcomeFailed
+		result.Error = err.Error()
+	}
+	// The journal outlives a cancelled loop.
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if uerr := v.cfg.Store.UpdateWeightSubmission(uctx, rec.ID, result); uerr != nil {
+		v.cfg.Log.Error("weight journal", "err", uerr)
+	}
+	v.m.submissions.WithLabelValues(string(result.Outcome)).Inc()
+	if err != nil {
+		return out, fmt.Errorf("submit weights (%s): %w", plan.Mode, err)
+	}
+	v.cfg.Log.Info("weights submitted", "mode", plan.Mode.String(), "uids", len(plan.UIDs), "block", st.Block, "reveal_round", out.RevealRound)
+	v.m.blocksSince.Set(0)
+	return out, nil
+}
+
+func (v *Validator) chainSeen(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.chainErr = err
+	if err == nil {
+		v.chainAt = v.cfg.Clock.Now()
+	}
+}

@@ -1,0 +1,232 @@
+package validator
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/store/storetest"
+)
+
+// fixedScores is a mechanism that rates hotkeys from a table, counting its
+// calls.
+type fixedScores struct {
+	mu     sync.Mutex
+	scores map[subtensor.AccountID]float64
+	calls  int
+}
+
+func (f *fixedScores) Name() string { return "fixed" }
+
+func (f *fixedScores) Scores(context.Context, *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	return f.scores, nil
+}
+
+type net struct {
+	chain  *localnet.Chain
+	client *subtensor.Client
+	rpc    *substrate.Client
+	clk    *clock.Fake // the chain's clock: 12 s a block
+}
+
+// startChain runs a localnet (blocks produced by the test) with the given
+// subnet-1 hyperparameters on loopback.
+func startChain(t *testing.T, hp map[string]any) *net {
+	t.Helper()
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Hyperparameters = hp
+	st, err := g.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Unix(1_763_800_000, 0))
+	ch, err := localnet.New(localnet.Config{Now: clk.Now}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(localnet.NewServer(ch))
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: "ws" + strings.TrimPrefix(srv.URL, "http"), CallTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rpc.Close() })
+	c, _ := subtensor.New(rpc)
+	n := &net{chain: ch, client: c, rpc: rpc, clk: clk}
+	n.blocks(t, 2)
+	return n
+}
+
+func (n *net) blocks(t *testing.T, k int) {
+	t.Helper()
+	for range k {
+		n.clk.Advance(12 * time.Second)
+		if _, err := n.chain.Produce(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func dev(t *testing.T, uri string) *keys.KeyPair {
+	kp, err := keys.FromURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+func miners(t *testing.T) map[subtensor.AccountID]float64 {
+	return map[subtensor.AccountID]float64{
+		subtensor.AccountID(dev(t, "//Bob").PublicKey()):     1,
+		subtensor.AccountID(dev(t, "//Charlie").PublicKey()): 2,
+		subtensor.AccountID(dev(t, "//Dave").PublicKey()):    3,
+	}
+}
+
+// step runs one Step while the chain produces blocks, so that a submission
+// waiting for inclusion gets it.
+func (n *net) step(t *testing.T, v *Validator) (StepResult, error) {
+	t.Helper()
+	type out struct {
+		r   StepResult
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		r, err := v.Step(ctx)
+		done <- out{r, err}
+	}()
+	for {
+		select {
+		case o := <-done:
+			return o.r, o.err
+		case <-time.After(20 * time.Millisecond):
+			n.blocks(t, 1)
+		}
+	}
+}
+
+func newValidator(t *testing.T, n *net, st *store.Store, uri string, mech Mechanism, reg prometheus.Registerer) *Validator {
+	t.Helper()
+	beacon := n.chain.Beacon()
+	v, err := New(Config{Netuid: 1, Hotkey: dev(t, uri), Client: n.client, Store: st, Mechanism: mech, Backoff: time.Millisecond,
+		Weights: subtensor.WeightOptions{Beacon: &beacon}, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestValidatorRefusesAnUnregisteredHotkey(t *testing.T) {
+	n := startChain(t, nil)
+	st := storetest.Open(t, "sqlite", clock.Real())
+	v := newValidator(t, n, st, "//Ferdie", &fixedScores{}, nil)
+	err := v.Check(context.Background())
+	if !errors.Is(err, ErrNotRegistered) || !strings.Contains(err.Error(), "vigil chain register --netuid 1") {
+		t.Fatalf("check: %v", err)
+	}
+	if err := newValidator(t, n, st, "//Alice", &fixedScores{}, nil).Check(context.Background()); err != nil {
+		t.Fatalf("registered hotkey: %v", err)
+	}
+}
+
+func TestValidatorSetsWeightsOncePerTempo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		n := startChain(t, map[string]any{"weights_rate_limit": 3})
+		st := storetest.Open(t, engine, clock.Real())
+		mech := &fixedScores{scores: miners(t)}
+		reg := prometheus.NewRegistry()
+		v := newValidator(t, n, st, "//Alice", mech, reg)
+		r, err := n.step(t, v)
+		if err != nil || !r.Submitted {
+			t.Fatalf("first step: %+v %v", r, err)
+		}
+		w := n.chain.Head().State.Subnets[1].Neurons[0].Weights
+		if len(w) != 3 || w[2].Value != 65535 || w[0].Value != 21845 {
+			t.Fatalf("weights on chain %v", w)
+		}
+		// Not again inside the tempo (10 blocks).
+		r, err = n.step(t, v)
+		if err != nil || r.Submitted || !strings.Contains(r.Reason, "next weights at block") {
+			t.Fatalf("second step: %+v %v", r, err)
+		}
+		// A restarted validator on the same journal does not submit either.
+		v2 := newValidator(t, n, st, "//Alice", mech, nil)
+		if r, err := n.step(t, v2); err != nil || r.Submitted {
+			t.Fatalf("after restart: %+v %v", r, err)
+		}
+		n.blocks(t, 11)
+		if r, err := n.step(t, v); err != nil || !r.Submitted {
+			t.Fatalf("after a tempo: %+v %v", r, err)
+		}
+		rows, err := st.WeightSubmissions(context.Background(), 1, 10)
+		if err != nil || len(rows) != 2 || rows[0].Outcome != store.OutcomeIncluded || rows[0].IncludedBlock == nil || rows[0].Mode != store.ModeSet {
+			t.Fatalf("journal %+v %v", rows, err)
+		}
+		var mv dto.Metric
+		if err := v.m.submissions.WithLabelValues("included").Write(&mv); err != nil || mv.GetCounter().GetValue() != 2 {
+			got := mv.GetCounter().GetValue()
+			t.Fatalf("included submissions metric %v", got)
+		}
+		for name, check := range v.HealthChecks() {
+			if err := check(context.Background()); err != nil {
+				t.Errorf("health %s: %v", name, err)
+			}
+		}
+	})
+}
+
+func TestValidatorCommitsTimelockedWhenCommitRevealIsOn(t *testing.T) {
+	n := startChain(t, map[string]any{"commit_reveal_weights_enabled": true, "weights_rate_limit": 0})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	v := newValidator(t, n, st, "//Alice", &fixedScores{scores: miners(t)}, nil)
+	r, err := n.step(t, v)
+	if err != nil || !r.Submitted || r.Result.Mode != subtensor.ModeTimelock || r.Result.RevealRound == 0 {
+		t.Fatalf("step: %+v %v", r, err)
+	}
+	for range 40 {
+		if len(n.chain.Head().State.Subnets[1].Neurons[0].Weights) == 3 {
+			rows, _ := st.WeightSubmissions(context.Background(), 1, 1)
+			if len(rows) != 1 || rows[0].Mode != store.ModeCommit {
+				t.Fatalf("journal %+v", rows)
+			}
+			return
+		}
+		n.blocks(t, 1)
+	}
+	t.Fatal("the timelocked commit was not revealed")
+}
+
+func TestValidatorWaitsForScores(t *testing.T) {
+	n := startChain(t, nil)
+	st := storetest.Open(t, "sqlite", clock.Real())
+	mech := &fixedScores{}
+	v := newValidator(t, n, st, "//Alice", mech, nil)
+	r, err := n.step(t, v)
+	if err != nil || r.Submitted || r.Reason != "no scores yet" || mech.calls != 1 {
+		t.Fatalf("step without scores: %+v %v", r, err)
+	}
+	if err := v.HealthChecks()["metagraph"](context.Background()); err != nil {
+		t.Fatalf("metagraph health: %v", err)
+	}
+}
