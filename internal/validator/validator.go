@@ -115,7 +115,9 @@ func New(cfg Config) (*Validator, error) {
 	return v, nil
 }
 
-func (v *Validator) hotkey() subtensor.AccountID { return subtensor.AccountID(v.cfg.Hotkey.PublicKey()) }
+func (v *Validator) hotkey() subtensor.AccountID {
+	return subtensor.AccountID(v.cfg.Hotkey.PublicKey())
+}
 
 // Check refuses to start a validator whose hotkey is not registered on the
 // subnet, with the command that fixes it.
