@@ -10,6 +10,9 @@
 #     (tools/oracle; once, later runs find them up to date) and
 #     VIGIL_ORACLE_DIR is exported for CMD. Without Node.js the oracle tests
 #     skip, except with CI=true, where the script fails.
+#   * scripts/prometheus-deps.sh finds (or, as root under CI=true or
+#     VIGIL_INSTALL_DEPS=1, installs) Debian's prometheus binary and
+#     VIGIL_PROMETHEUS_BIN is exported for the share-metrics tests.
 #   * If VIGIL_TEST_POSTGRES_URL is already set and that server answers, it is
 #     reused and nothing is started.
 #   * Otherwise a throwaway PostgreSQL server is started: fresh data directory
@@ -62,6 +65,15 @@ oracle="$("$(dirname "${BASH_SOURCE[0]}")/npm-deps.sh")" || die "npm-deps.sh fai
 if [[ -n "$oracle" ]]; then
 	VIGIL_ORACLE_DIR="$(dirname "$oracle")"
 	export VIGIL_ORACLE_DIR
+fi
+
+# 0b. The Prometheus server binary that the share-metrics tests start
+# (scripts/prometheus-deps.sh finds or installs it; it fails here under
+# CI=true when unavailable, and without it those tests skip).
+prometheus_bin="$("$(dirname "${BASH_SOURCE[0]}")/prometheus-deps.sh")" || die "prometheus-deps.sh failed"
+if [[ -n "$prometheus_bin" ]]; then
+	VIGIL_PROMETHEUS_BIN="$prometheus_bin"
+	export VIGIL_PROMETHEUS_BIN
 fi
 
 # redact_url prints a URL with any password replaced by "***".

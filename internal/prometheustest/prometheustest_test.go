@@ -1,0 +1,169 @@
+package prometheustest
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+)
+
+func TestStartScrapesAndStops(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_test_gauge", Help: "test"})
+	reg.MustRegister(g)
+	g.Set(42)
+	exporter := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	t.Cleanup(exporter.Close)
+	// A second target on another path, given as a URL.
+	mux := http.NewServeMux()
+	reg2 := prometheus.NewRegistry()
+	g2 := prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_test_other", Help: "test"})
+	reg2.MustRegister(g2)
+	g2.Set(7)
+	mux.Handle("/custom/metrics", promhttp.HandlerFor(reg2, promhttp.HandlerOpts{}))
+	exporter2 := httptest.NewServer(mux)
+	t.Cleanup(exporter2.Close)
+
+	var p *Prometheus
+	t.Run("run", func(t *testing.T) {
+		start := time.Now()
+		p = Start(t, exporter.Listener.Addr().String(), exporter2.URL+"/custom/metrics")
+		if !strings.HasPrefix(p.URL(), "http://127.0.0.1:") {
+			t.Errorf("URL %q is not on loopback", p.URL())
+		}
+		v := p.WaitForSamples(t, "vigil_test_gauge == 42")
+		if vec, ok := v.(model.Vector); !ok || len(vec) != 1 || vec[0].Metric["job"] != "target0" {
+			t.Errorf("result %v, want one sample from job target0", v)
+		}
+		p.WaitForSamples(t, "vigil_test_other == 7")
+		t.Logf("first samples of both targets after %s", time.Since(start).Round(time.Millisecond))
+		if v := p.Query(t, "vigil_test_missing"); hasSamples(v) {
+			t.Errorf("samples for a metric nobody exports: %v", v)
+		}
+		if !hasSamples(p.Query(t, "1+1")) {
+			t.Error("a scalar result counts as samples")
+		}
+	})
+	if p == nil {
+		return // skipped
+	}
+	select {
+	case <-p.exited:
+	default:
+		t.Error("the server is still running after its test ended")
+	}
+	if _, err := http.Get(p.URL() + "/-/ready"); err == nil {
+		t.Error("the server still answers after its test ended")
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	for _, tt := range []struct {
+		in, hostPort, path string
+		ok                 bool
+	}{
+		{"127.0.0.1:9100", "127.0.0.1:9100", "/metrics", true},
+		{"localhost:9100", "localhost:9100", "/metrics", true},
+		{"[::1]:9100", "[::1]:9100", "/metrics", true},
+		{"http://127.0.0.1:8080/custom", "127.0.0.1:8080", "/custom", true},
+		{"http://127.0.0.1:8080", "127.0.0.1:8080", "/metrics", true},
+		{"10.0.0.1:9100", "", "", false},
+		{"pool.hashtensor.com:9090", "", "", false},
+		{"https://127.0.0.1:8080/metrics", "", "", false},
+		{"http://127.0.0.1:8080/metrics?x=1", "", "", false},
+		{"127.0.0.1", "", "", false},
+		{"127.0.0.1:99999", "", "", false},
+	} {
+		hp, path, err := parseTarget(tt.in)
+		if (err == nil) != tt.ok || hp != tt.hostPort || path != tt.path {
+			t.Errorf("parseTarget(%q) = %q, %q, %v; want %q, %q, ok=%v", tt.in, hp, path, err, tt.hostPort, tt.path, tt.ok)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	b, err := config([]string{"127.0.0.1:1234", "http://localhost:5678/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"scrape_interval: 1s", "scrape_timeout: 1s",
+		`job_name: "target0"`, `targets: ["127.0.0.1:1234"]`, `metrics_path: "/metrics"`,
+		`job_name: "target1"`, `targets: ["localhost:5678"]`, `metrics_path: "/x"`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("config lacks %q:\n%s", want, b)
+		}
+	}
+	if _, err := config([]string{"192.168.1.1:80"}); err == nil {
+		t.Error("a non-loopback target was accepted")
+	}
+}
+
+func TestBinary(t *testing.T) {
+	t.Setenv(BinEnv, filepath.Join(t.TempDir(), "missing"))
+	if _, err := Binary(); err == nil || errors.Is(err, ErrNoBinary) {
+		t.Errorf("a missing %s gave %v, want an error naming it", BinEnv, err)
+	}
+	t.Setenv(BinEnv, t.TempDir())
+	if _, err := Binary(); err == nil {
+		t.Errorf("a directory in %s was accepted", BinEnv)
+	}
+	exe := filepath.Join(t.TempDir(), "prometheus")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(BinEnv, exe)
+	if got, err := Binary(); err != nil || got != exe {
+		t.Errorf("Binary() = %q, %v; want %q", got, err, exe)
+	}
+}
+
+// fakeTB records Skip and Fatal, which end the calling goroutine.
+type fakeTB struct {
+	testing.TB
+	skipped, fatal string
+}
+
+func (f *fakeTB) Helper()                      {}
+func (f *fakeTB) Skip(args ...any)             { f.skipped = fmt.Sprint(args...); runtime.Goexit() }
+func (f *fakeTB) Fatal(args ...any)            { f.fatal = fmt.Sprint(args...); runtime.Goexit() }
+func (f *fakeTB) Fatalf(s string, args ...any) { f.fatal = fmt.Sprintf(s, args...); runtime.Goexit() }
+
+func TestWithoutBinary(t *testing.T) {
+	t.Setenv(BinEnv, "")
+	t.Setenv("PATH", t.TempDir())
+	saved := defaultBin
+	defaultBin = filepath.Join(t.TempDir(), "none")
+	t.Cleanup(func() { defaultBin = saved })
+
+	run := func() *fakeTB {
+		f := &fakeTB{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Start(f)
+		}()
+		<-done
+		return f
+	}
+	t.Setenv("CI", "")
+	if f := run(); f.skipped == "" || f.fatal != "" || !strings.Contains(f.skipped, BinEnv) {
+		t.Errorf("without CI: skipped %q, fatal %q; want a skip naming %s", f.skipped, f.fatal, BinEnv)
+	}
+	t.Setenv("CI", "true")
+	if f := run(); f.fatal == "" || f.skipped != "" {
+		t.Errorf("with CI=true: skipped %q, fatal %q; want a failure", f.skipped, f.fatal)
+	}
+}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# prometheus-deps.sh - find (or install) the Prometheus server binary that the
+# share-metrics tests run (internal/prometheustest).
+#
+# Usage: scripts/prometheus-deps.sh            (scripts/test-deps.sh runs it)
+#
+# On success it prints the binary's absolute path on stdout;
+# scripts/test-deps.sh exports it as VIGIL_PROMETHEUS_BIN. Messages go to
+# stderr.
+#
+# The binary is taken from, in order: $VIGIL_PROMETHEUS_BIN, `prometheus` on
+# PATH, /usr/bin/prometheus. A candidate counts only if `--version` runs.
+# When none is found:
+#   * as root with CI=true or VIGIL_INSTALL_DEPS=1, Debian's `prometheus`
+#     package is installed with apt-get (--no-install-recommends). The package's
+#     service is NOT started: a policy-rc.d that forbids service starts is put in
+#     place for the install when none exists, any prometheus process that
+#     appears during the install is stopped again, and on systemd hosts the
+#     unit the package enables is disabled (tests run the binary themselves,
+#     and a server listening on :9090 at every boot is not wanted);
+#   * with CI=true the script fails (exit 1): the tests against a real
+#     Prometheus are required there;
+#   * otherwise it prints a notice and exits 0 with nothing on stdout; those
+#     tests then skip.
+#
+# The script is idempotent (a found binary means nothing is installed) and
+# safe to run concurrently: installs are serialised with flock when available.
+
+set -euo pipefail
+
+readonly PROG="prometheus-deps"
+readonly LOCK_FILE="/run/lock/vigil-prometheus-deps.lock"
+readonly APT_LOCK_TIMEOUT=300 # seconds to wait for another dpkg run
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+is_ci() { [[ "${CI:-}" == "true" ]]; }
+is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# unavailable reports why there is no binary: fatal under CI only.
+unavailable() {
+	if is_ci; then
+		log "ERROR: $* (CI=true: the tests against a real Prometheus are required)"
+		exit 1
+	fi
+	log "$*: the tests against a real Prometheus will skip (install Debian's prometheus package, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PROMETHEUS_BIN)"
+	exit 0
+}
+
+# usable BIN succeeds when BIN is an executable Prometheus server.
+usable() {
+	[[ -n "$1" && -f "$1" && -x "$1" ]] && "$1" --version >/dev/null 2>&1
+}
+
+# find_prometheus prints the absolute path of a usable binary, or fails.
+find_prometheus() {
+	local c candidates=()
+	[[ -n "${VIGIL_PROMETHEUS_BIN:-}" ]] && candidates+=("$VIGIL_PROMETHEUS_BIN")
+	if c="$(command -v prometheus 2>/dev/null)"; then
+		candidates+=("$c")
+	fi
+	candidates+=(/usr/bin/prometheus)
+	for c in "${candidates[@]}"; do
+		if usable "$c"; then
+			readlink -f -- "$c"
+			return 0
+		fi
+	done
+	if [[ -n "${VIGIL_PROMETHEUS_BIN:-}" ]]; then
+		log "VIGIL_PROMETHEUS_BIN=$VIGIL_PROMETHEUS_BIN is not a working prometheus binary"
+	fi
+	return 1
+}
+
+# server_pids prints the pids of running prometheus processes, sorted.
+server_pids() {
+	if command -v pgrep >/dev/null 2>&1; then
+		pgrep -x prometheus 2>/dev/null | sort || true
+	else
+		local p
+		for p in /proc/[0-9]*; do
+			[[ "$(cat "$p/comm" 2>/dev/null)" == "prometheus" ]] && printf '%s\n' "${p#/proc/}"
+		done | sort
+	fi
+}
+
+POLICY_RC="/usr/sbin/policy-rc.d"
+POLICY_CREATED=""
+
+# shellcheck disable=SC2317 # invoked via trap
+remove_policy() {
+	if [[ -n "$POLICY_CREATED" ]]; then
+		rm -f -- "$POLICY_RC"
+		POLICY_CREATED=""
+	fi
+}
+
+# install_prometheus installs Debian's prometheus package without starting
+# its service (root only).
+install_prometheus() {
+	command -v apt-get >/dev/null 2>&1 || {
+		log "apt-get not available; cannot install Prometheus"
+		return 1
+	}
+	if [[ ! -e "$POLICY_RC" ]]; then
+		# 101 = "action forbidden": invoke-rc.d and deb-systemd-invoke then
+		# skip starting the package's service.
+		printf '#!/bin/sh\n# temporary, from vigil scripts/prometheus-deps.sh\nexit 101\n' >"$POLICY_RC"
+		chmod 0755 "$POLICY_RC"
+		POLICY_CREATED=1
+		trap remove_policy EXIT
+	fi
+	local before after started pid rc=0
+	before="$(server_pids)"
+	log "Prometheus not found; installing it: apt-get update && apt-get install -y --no-install-recommends prometheus"
+	export DEBIAN_FRONTEND=noninteractive
+	{
+		apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" update >&2 &&
+			apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y --no-install-recommends prometheus >&2
+	} || rc=$?
+	remove_policy
+
+	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+		if systemctl disable --now prometheus.service >/dev/null 2>&1; then
+			log "disabled and stopped the prometheus.service unit the package enabled"
+		fi
+	fi
+	after="$(server_pids)"
+	started="$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed '/^$/d')"
+	if [[ -n "$started" ]]; then
+		log "the install started a Prometheus service (pids: $(echo "$started" | tr '\n' ' ')); stopping it"
+		if command -v invoke-rc.d >/dev/null 2>&1; then
+			invoke-rc.d --force prometheus stop >/dev/null 2>&1 || true
+		fi
+		for pid in $started; do
+			kill -TERM "$pid" 2>/dev/null || true
+		done
+	fi
+	return "$rc"
+}
+
+if bin="$(find_prometheus)"; then
+	log "using $bin ($("$bin" --version 2>&1 | head -n 1))"
+	printf '%s\n' "$bin"
+	exit 0
+fi
+
+if ! is_root || ! { is_ci || [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]]; }; then
+	unavailable "prometheus not found"
+fi
+
+# Serialise installs between concurrent runs; the second one then finds the
+# binary the first installed.
+if command -v flock >/dev/null 2>&1 && mkdir -p "$(dirname "$LOCK_FILE")" 2>/dev/null; then
+	exec 9>"$LOCK_FILE"
+	flock 9
+fi
+if ! bin="$(find_prometheus)"; then
+	install_prometheus || log "installing Prometheus failed"
+	bin="$(find_prometheus)" || unavailable "prometheus not found after trying to install it"
+fi
+log "using $bin ($("$bin" --version 2>&1 | head -n 1))"
+printf '%s\n' "$bin"
