@@ -1,6 +1,8 @@
-# Regenerates golden.json: random scenarios scored by a line-for-line
-# transcription of HashTensor v1.4.2's RatingCalculator (src/rating.py), so
-# the Go port can be checked bit for bit, including floating-point order.
+# Regenerates golden.json: random scenarios scored in Python, with CPython's
+# own float, exp and round, by the rating formula as the SN16 validator
+# computes it (per-worker share-rate and difficulty penalties, per-hotkey
+# mean uptime, 8-digit rounding), so that the Go implementation is checked
+# bit for bit against another runtime, operation order included.
 #
 #   python3 testdata/golden.py > testdata/golden.json
 import json
