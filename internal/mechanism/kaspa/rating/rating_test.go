@@ -308,8 +308,8 @@ func TestRound(t *testing.T) {
 	}
 }
 
-// TestGolden compares with random scenarios scored by a transcription of the
-// reference (testdata/golden.py), bit for bit.
+// TestGolden compares with random scenarios scored by the same formula in
+// Python (testdata/golden.py), bit for bit.
 func TestGolden(t *testing.T) {
 	raw, err := os.ReadFile("testdata/golden.json")
 	if err != nil {
