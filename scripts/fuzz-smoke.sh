@@ -21,6 +21,8 @@ targets=(
   "./bittensor/keys FuzzSS58Decode"
   "./bittensor/wallet FuzzKeyfile"
   "./internal/localnet FuzzSubmit"
+  "./internal/mechanism/kaspa/registry FuzzRegisterRequest"
+  "./internal/mechanism/kaspa/registry FuzzPeerRow"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
