@@ -23,6 +23,7 @@ targets=(
   "./internal/localnet FuzzSubmit"
   "./internal/mechanism/kaspa/registry FuzzRegisterRequest"
   "./internal/mechanism/kaspa/registry FuzzPeerRow"
+  "./internal/kaspasim FuzzDecodeAddress"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -45,7 +45,7 @@ func commands() []command {
 		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
 		{"demo", "run the whole system locally on the embedded defaults", notBuilt("demo", "the demo (it needs the validator core, localnet and a mechanism)")},
-		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", notBuilt("kaspa-sim", "the Kaspa bridge exporter simulator")},
+		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", runKaspaSim},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
