@@ -489,8 +489,10 @@ func (s *Sim) disconnect(w *worker, t int64) {
 func (s *Sim) newStats(w *worker, t int64) *stats {
 	w.st = &stats{start: t, lastShare: t}
 	// The bridge's InitWorkerCounters: the series exist, at 0, from here;
-	// work-seconds, violations and the mined-block gauge appear only when
-	// they happen.
+	// violations and the mined-block gauge appear only when they happen.
+	// Work-seconds starts at 0 here too, unlike the bridge, whose first
+	// increment Prometheus's increase() therefore misses: the simulator's
+	// totals and what Prometheus computes from them then agree.
 	w.counter(&w.c.valid, s.m.valid).Add(0)
 	w.counter(&w.c.diff, s.m.diff).Add(0)
 	for i, typ := range invalidTypes {
@@ -499,6 +501,7 @@ func (s *Sim) newStats(w *worker, t int64) *stats {
 	w.counter(&w.c.blocks, s.m.blocks).Add(0)
 	w.counter(&w.c.disconnects, s.m.disconnects).Add(0)
 	w.counter(&w.c.jobs, s.m.jobs).Add(0)
+	w.counter(&w.c.work, s.m.workSeconds).Add(0)
 	return w.st
 }
 

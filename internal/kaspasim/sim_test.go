@@ -367,8 +367,8 @@ func TestProfileSignatures(t *testing.T) {
 			if valid[name] != 0 || last.byWorker(MetricValidShares)[name] != 0 {
 				t.Errorf("idle %s: %v shares", name, last.byWorker(MetricValidShares)[name])
 			}
-			if _, ok := last.byWorker(MetricWorkSeconds)[name]; ok {
-				t.Errorf("idle %s has work-seconds", name)
+			if ws := last.byWorker(MetricWorkSeconds)[name]; ws != 0 {
+				t.Errorf("idle %s has %v work-seconds", name, ws)
 			}
 			if !always {
 				t.Errorf("idle %s disconnected", name)

@@ -1,0 +1,316 @@
+// Package kaspa is the Kaspa-mining mechanism (SN16-compatible): miners'
+// workers mine to the pool owner's wallet through a stratum bridge, the
+// bridge's share metrics are read from Prometheus, and each hotkey is rated
+// on the work and uptime of the workers it registered. It serves the
+// reference validator's public API, so miners' scripts and peer validators
+// talk to it unchanged.
+package kaspa
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/store"
+)
+
+// Config is the mechanism's settings.
+type Config struct {
+	// PrometheusURL is the Prometheus that scrapes the pool's bridges.
+	PrometheusURL string
+	// PoolWallet is the pool owner's Kaspa address; only its series count.
+	PoolWallet string
+	// Window is the metrics and rating window (default 1 h).
+	Window time.Duration
+	// RatingAlpha is the uptime exponent (default 1.0, the reference's
+	// production setting).
+	RatingAlpha float64
+	// MaxDifficulty caps credited difficulty per share (default 16384).
+	MaxDifficulty float64
+	// MaxWorkersPerHotkey caps a hotkey's active workers (default 30).
+	MaxWorkersPerHotkey int
+	// TimeTolerance bounds a registration's clock skew (default 1 min).
+	TimeTolerance time.Duration
+	// MinPeerStake is the stake (alpha + 0.18·TAO, in TAO) a validator
+	// needs to be synced from (default 1000).
+	MinPeerStake float64
+	// SyncInterval is the pause between peer syncs (default 5 min).
+	SyncInterval time.Duration
+	// RatingsTTL is how long /ratings and /metrics answers are reused
+	// (default 15 s).
+	RatingsTTL time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Window <= 0 {
+		c.Window = time.Hour
+	}
+	if c.RatingAlpha == 0 {
+		c.RatingAlpha = rating.DefaultParams().UptimeAlpha
+	}
+	if c.MaxDifficulty == 0 {
+		c.MaxDifficulty = rating.DefaultParams().MaxDifficulty
+	}
+	if c.MinPeerStake == 0 {
+		c.MinPeerStake = registry.DefaultMinPeerStake
+	}
+	if c.RatingsTTL <= 0 {
+		c.RatingsTTL = 15 * time.Second
+	}
+}
+
+// Deps are what the mechanism needs from the validator host.
+type Deps struct {
+	Store *store.Store
+	// Metagraph is the host's latest metagraph (nil before the first).
+	Metagraph func() *subtensor.Metagraph
+	// Self is this validator's hotkey, skipped when syncing.
+	Self       subtensor.AccountID
+	Clock      clock.Clock
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Mechanism rates Kaspa miners and serves the registry API.
+type Mechanism struct {
+	cfg     Config
+	deps    Deps
+	metrics *metrics.Client
+	calc    *rating.Calculator
+	reg     *registry.Handler
+	syncer  *registry.Syncer
+
+	mu     sync.Mutex
+	cached *scoreSet
+}
+
+// scoreSet is one scoring pass, kept for the API.
+type scoreSet struct {
+	at      time.Time
+	ratings map[string]float64
+	byHK    map[string][]rating.WorkerMetrics
+}
+
+// New builds the mechanism.
+func New(cfg Config, deps Deps) (*Mechanism, error) {
+	cfg.defaults()
+	if deps.Store == nil || deps.Metagraph == nil {
+		return nil, errors.New("kaspa: store and metagraph source are required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real()
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	mc, err := metrics.New(metrics.Options{URL: cfg.PrometheusURL, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("kaspa metrics: %w", err)
+	}
+	p := rating.DefaultParams()
+	p.UptimeAlpha, p.Window, p.MaxDifficulty = cfg.RatingAlpha, cfg.Window, cfg.MaxDifficulty
+	calc, err := rating.New(p)
+	if err != nil {
+		return nil, fmt.Errorf("kaspa rating: %w", err)
+	}
+	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc}
+	m.reg, err = registry.NewHandler(registry.HandlerOpts{
+		Store: deps.Store, Workers: m, Hotkeys: m, PoolWallet: cfg.PoolWallet,
+		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.TimeTolerance,
+		Clock: deps.Clock, Logger: deps.Log, Registerer: deps.Registerer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	self, err := keys.SS58Encode(deps.Self[:], keys.SS58PrefixBittensor)
+	if err != nil {
+		return nil, err
+	}
+	m.syncer, err = registry.NewSyncer(registry.SyncerOpts{
+		Store: deps.Store, Peers: m, Self: self, Interval: cfg.SyncInterval,
+		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, Clock: deps.Clock, Logger: deps.Log, Registerer: deps.Registerer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Name is the mechanism's name.
+func (m *Mechanism) Name() string { return "kaspa" }
+
+// Scores rates every hotkey with registered workers from the window's
+// share metrics, evaluated at one instant.
+func (m *Mechanism) Scores(ctx context.Context, _ *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
+	set, err := m.score(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[subtensor.AccountID]float64, len(set.ratings))
+	for hk, r := range set.ratings {
+		pub, _, err := keys.SS58Decode(hk)
+		if err != nil {
+			continue // the registry stores only valid SS58; skip defensively
+		}
+		out[subtensor.AccountID(pub)] = r
+	}
+	return out, nil
+}
+
+func (m *Mechanism) score(ctx context.Context) (*scoreSet, error) {
+	mapping, err := m.deps.Store.ActiveKaspaMappings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("worker mapping: %w", err)
+	}
+	byHK, err := m.metrics.HotkeyMetrics(ctx, time.Time{}, mapping)
+	if err != nil {
+		return nil, err
+	}
+	set := &scoreSet{at: m.deps.Clock.Now(), ratings: m.calc.RateAll(byHK), byHK: byHK}
+	m.mu.Lock()
+	m.cached = set
+	m.mu.Unlock()
+	return set, nil
+}
+
+// recent is the latest scoring pass if younger than RatingsTTL, else a
+// new one.
+func (m *Mechanism) recent(ctx context.Context) (*scoreSet, error) {
+	m.mu.Lock()
+	set := m.cached
+	m.mu.Unlock()
+	if set != nil && m.deps.Clock.Since(set.at) < m.cfg.RatingsTTL {
+		return set, nil
+	}
+	return m.score(ctx)
+}
+
+// WorkerExists implements registry.WorkerChecker: the worker authorized
+// on the pool's bridge with the owner's wallet within the window.
+func (m *Mechanism) WorkerExists(ctx context.Context, worker string) (bool, error) {
+	return m.metrics.WorkerExists(ctx, m.cfg.PoolWallet, worker)
+}
+
+// HotkeyRegistered implements registry.HotkeyChecker from the metagraph.
+func (m *Mechanism) HotkeyRegistered(_ context.Context, hotkey string) (bool, error) {
+	mg := m.deps.Metagraph()
+	if mg == nil {
+		return false, errors.New("metagraph not read yet")
+	}
+	pub, _, err := keys.SS58Decode(hotkey)
+	if err != nil {
+		return false, nil
+	}
+	for _, n := range mg.Neurons {
+		if n.Hotkey == subtensor.AccountID(pub) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Peers implements registry.PeerSource: validators serving an IPv4 axon
+// with at least MinPeerStake of alpha + 0.18·TAO, as the reference
+// discovers them (fixing its filter that lets unserved axons through).
+func (m *Mechanism) Peers() []registry.Peer {
+	mg := m.deps.Metagraph()
+	if mg == nil {
+		return nil
+	}
+	var out []registry.Peer
+	for _, n := range mg.Neurons {
+		ap, ok := n.Axon.Addr()
+		if !ok || !ap.Addr().Is4() || ap.Port() == 0 {
+			continue
+		}
+		stake := (float64(n.AlphaStake) + 0.18*float64(n.TaoStake)) / 1e9
+		if stake < m.cfg.MinPeerStake {
+			continue
+		}
+		hk, err := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
+		if err != nil {
+			continue
+		}
+		out = append(out, registry.Peer{Hotkey: hk, URL: "http://" + ap.String()})
+	}
+	return out
+}
+
+// Run syncs the registry from peer validators until ctx ends.
+func (m *Mechanism) Run(ctx context.Context) error { return m.syncer.Run(ctx) }
+
+// Handler serves the public API at the root: the registry's routes,
+// GET /health, GET /metrics (the reference's JSON) and GET /ratings.
+func (m *Mechanism) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, r := range m.reg.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+	})
+	mux.HandleFunc("GET /ratings", func(w http.ResponseWriter, r *http.Request) {
+		set, err := m.recent(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, set.ratings)
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		set, err := m.recent(r.Context())
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, metricsResponse(set.byHK))
+	})
+	return mux
+}
+
+// hotkeyMetrics is the reference's MetricsResponse.
+type hotkeyMetrics struct {
+	Hotkey        string                 `json:"hotkey"`
+	ActiveWorkers int                    `json:"active_workers"`
+	TotalWorkers  int                    `json:"total_workers"`
+	Metrics       []rating.WorkerMetrics `json:"metrics"`
+	IsActive      bool                   `json:"is_active"`
+}
+
+func metricsResponse(byHK map[string][]rating.WorkerMetrics) []hotkeyMetrics {
+	out := make([]hotkeyMetrics, 0, len(byHK))
+	for hk, ms := range byHK {
+		active := 0
+		for _, m := range ms {
+			if m.Uptime > 0 {
+				active++
+			}
+		}
+		if ms == nil {
+			ms = []rating.WorkerMetrics{}
+		}
+		out = append(out, hotkeyMetrics{Hotkey: hk, ActiveWorkers: active, TotalWorkers: len(ms), Metrics: ms, IsActive: active > 0})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Hotkey < out[j].Hotkey })
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

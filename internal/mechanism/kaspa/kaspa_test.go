@@ -1,0 +1,109 @@
+package kaspa
+
+import (
+	"context"
+	"math"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/prometheustest"
+)
+
+// TestRatingsThroughPrometheusMatchTheSimulator runs the real path — a
+// real Prometheus scraping kaspa-sim, the five PromQL queries, record
+// assembly, rating — and compares its ratings with ratings computed from
+// the simulator's own totals.
+func TestRatingsThroughPrometheusMatchTheSimulator(t *testing.T) {
+	hotkeys, err := kaspasim.DevHotkeys(6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Unix(1_763_800_000, 0))
+	sim, err := kaspasim.New(kaspasim.Config{
+		Wallet:   kaspasim.DefaultWallet,
+		Hotkeys:  hotkeys,
+		Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest, kaspasim.Idle, kaspasim.Inflated, kaspasim.Flooding, kaspasim.Invalid},
+		Foreign:  1, Seed: 7, Speed: 1, Clock: clk,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	prom := prometheustest.Start(t, srv.URL+"/metrics")
+	prom.WaitForSamples(t, kaspasim.MetricValidShares)
+
+	// Ten simulated minutes, one a scrape or so.
+	const simulated = 600
+	for range 10 {
+		clk.Advance(simulated / 10 * time.Second)
+		sim.Advance()
+		time.Sleep(1200 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond) // at least two scrapes of the final totals
+	last := prom.Query(t, "max(timestamp("+kaspasim.MetricValidShares+"))")
+	vec, ok := last.(model.Vector)
+	if !ok || len(vec) != 1 {
+		t.Fatalf("last scrape time: %v", last)
+	}
+	at := time.UnixMilli(int64(float64(vec[0].Value) * 1000))
+
+	mc, err := metrics.New(metrics.Options{URL: prom.URL(), OwnerWallet: kaspasim.DefaultWallet, Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := mc.Fetch(context.Background(), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapping := map[string]string{}
+	truth := map[string][]rating.WorkerMetrics{}
+	for _, w := range sim.Snapshot().Workers {
+		if !w.OwnerWallet {
+			continue
+		}
+		mapping[w.Name] = w.Hotkey
+		m := rating.WorkerMetrics{Worker: w.Name, ValidShares: int64(w.ValidShares), InvalidShares: int64(w.InvalidShares),
+			TotalDifficulty: w.ShareDiff, UptimeSeconds: w.WorkSeconds}
+		if n := w.ValidShares + w.InvalidShares; n > 0 {
+			m.Difficulty = w.ShareDiff / float64(n)
+		}
+		truth[w.Hotkey] = append(truth[w.Hotkey], m)
+	}
+	if len(mapping) != 6 {
+		t.Fatalf("%d owner-wallet workers", len(mapping))
+	}
+	p := rating.DefaultParams()
+	p.Window = simulated * time.Second
+	calc, err := rating.New(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := calc.RateAll(snap.ByHotkey(mapping))
+	want := calc.RateAll(truth)
+	for hk, w := range want {
+		g := got[hk]
+		if math.Abs(g-w) > 0.01*math.Max(w, 1e-9) && math.Abs(g-w) > 1e-6 {
+			t.Errorf("%s: rating %.6f through Prometheus, %.6f from the simulator", hk, g, w)
+		}
+	}
+	// And the profiles rank as the rating intends.
+	byProfile := map[kaspasim.Profile]float64{}
+	for _, w := range sim.Snapshot().Workers {
+		if w.OwnerWallet {
+			byProfile[w.Profile] = max(byProfile[w.Profile], got[w.Hotkey])
+		}
+	}
+	if byProfile[kaspasim.Honest] <= 0 || byProfile[kaspasim.Idle] != 0 ||
+		byProfile[kaspasim.Inflated] >= byProfile[kaspasim.Honest] || byProfile[kaspasim.Flooding] >= byProfile[kaspasim.Honest] {
+		t.Fatalf("ratings by profile %v", byProfile)
+	}
+	t.Logf("ratings: %v", got)
+}
