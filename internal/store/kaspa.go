@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -115,48 +116,126 @@ func (m *KaspaMapping) validate() error {
 // (maxActive <= 0 means no limit). A mapping carrying an UnbindSignature is
 // stored as a tombstone and counts against no limit.
 func (s *Store) AddKaspaMapping(ctx context.Context, m *KaspaMapping, maxActive int) error {
-	if err := m.validate(); err != nil {
-		return fmt.Errorf("add worker %q: %w", m.Worker, err)
-	}
+	return s.AddKaspaMappings(ctx, []*KaspaMapping{m}, maxActive, "")[0]
+}
+
+// AddKaspaMappings adds several mappings in one transaction, as
+// AddKaspaMapping adds one, and returns an error per mapping: a mapping
+// refused (ErrKaspaWorkerExists, ErrKaspaWorkerLimit, invalid) does not
+// stop the others. When eventKind is set, an audit event of that kind is
+// written for each mapping added, in the same transaction. Committing
+// many registrations together is what lets a busy validator take
+// thousands a second on SQLite.
+func (s *Store) AddKaspaMappings(ctx context.Context, ms []*KaspaMapping, maxActive int, eventKind string) []error {
+	errs := make([]error, len(ms))
 	now := s.now()
-	err := s.kaspaTx(ctx, func(tx *sql.Tx, seq int64) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, s.Rebind("SELECT COUNT(*) FROM kaspa_worker_mappings WHERE worker = ?"), m.Worker).Scan(&n); err != nil {
+	var added []int
+	err := func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
-			return ErrKaspaWorkerExists
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		// Lock the registry first (a no-op write takes the row lock on
+		// PostgreSQL and the write lock on SQLite), so that the checks
+		// below and the inserts are one step for concurrent writers.
+		if _, err := tx.ExecContext(ctx, "UPDATE kaspa_registry_state SET last_seq = last_seq WHERE id = 1"); err != nil {
+			return fmt.Errorf("lock the registry: %w", err)
 		}
-		if m.Active() && maxActive > 0 {
-			if err := tx.QueryRowContext(ctx, s.Rebind(
-				"SELECT COUNT(*) FROM kaspa_worker_mappings WHERE hotkey = ? AND unbind_signature IS NULL"), m.Hotkey).Scan(&n); err != nil {
+		seen := make(map[string]bool, len(ms))
+		active := make(map[string]int)
+		for i, m := range ms {
+			if err := m.validate(); err != nil {
+				errs[i] = err
+				continue
+			}
+			if seen[m.Worker] {
+				errs[i] = ErrKaspaWorkerExists
+				continue
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.Rebind("SELECT COUNT(*) FROM kaspa_worker_mappings WHERE worker = ?"), m.Worker).Scan(&n); err != nil {
 				return err
 			}
-			if n >= maxActive {
-				return ErrKaspaWorkerLimit
+			if n > 0 {
+				errs[i] = ErrKaspaWorkerExists
+				continue
+			}
+			if m.Active() && maxActive > 0 {
+				c, ok := active[m.Hotkey]
+				if !ok {
+					if err := tx.QueryRowContext(ctx, s.Rebind(
+						"SELECT COUNT(*) FROM kaspa_worker_mappings WHERE hotkey = ? AND unbind_signature IS NULL"), m.Hotkey).Scan(&c); err != nil {
+						return err
+					}
+				}
+				if c >= maxActive {
+					errs[i] = ErrKaspaWorkerLimit
+					active[m.Hotkey] = c
+					continue
+				}
+				active[m.Hotkey] = c + 1
+			}
+			seen[m.Worker] = true
+			added = append(added, i)
+		}
+		if len(added) == 0 {
+			return nil
+		}
+		// Sequence numbers only for what is inserted, so the feed has no
+		// gaps.
+		var last int64
+		if err := tx.QueryRowContext(ctx, s.Rebind("UPDATE kaspa_registry_state SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq"),
+			int64(len(added))).Scan(&last); err != nil {
+			return fmt.Errorf("take registry sequence numbers: %w", err)
+		}
+		for k, i := range added {
+			m := ms[i]
+			seq := last - int64(len(added)) + int64(k) + 1
+			var unbindSig, unboundAt, unbindSource any
+			if !m.Active() {
+				unbindSig, unboundAt, unbindSource = m.UnbindSignature, now, m.UnbindSource
+			}
+			if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO kaspa_worker_mappings (`+kaspaMappingColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				m.Worker, m.Hotkey, m.RegistrationTime, m.RegistrationTimeInt, m.Signature, m.Source, now,
+				unbindSig, unboundAt, unbindSource, seq); err != nil {
+				return err
+			}
+			if eventKind != "" {
+				d, _ := json.Marshal(map[string]string{"worker": m.Worker})
+				if _, err := tx.ExecContext(ctx, s.Rebind("INSERT INTO events (at, kind, subject, detail) VALUES (?, ?, ?, ?)"),
+					now.UTC(), eventKind, m.Hotkey, string(d)); err != nil {
+					return err
+				}
+			}
+			m.Seq = seq
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		for _, i := range added {
+			errs[i] = err
+		}
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
 			}
 		}
-		var unbindSig, unboundAt, unbindSource any
-		if !m.Active() {
-			unbindSig, unboundAt, unbindSource = m.UnbindSignature, now, m.UnbindSource
-		}
-		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO kaspa_worker_mappings (`+kaspaMappingColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			m.Worker, m.Hotkey, m.RegistrationTime, m.RegistrationTimeInt, m.Signature, m.Source, now,
-			unbindSig, unboundAt, unbindSource, seq); err != nil {
-			return err
-		}
-		m.Seq = seq
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("add worker %q: %w", m.Worker, err)
+		added = nil
 	}
-	m.CreatedAt = now
-	if !m.Active() {
-		m.UnboundAt = now
+	for _, i := range added {
+		ms[i].CreatedAt = now
+		if !ms[i].Active() {
+			ms[i].UnboundAt = now
+		}
 	}
-	return nil
+	for i, e := range errs {
+		if e != nil {
+			errs[i] = fmt.Errorf("add worker %q: %w", ms[i].Worker, e)
+		}
+	}
+	return errs
 }
 
 // UnbindKaspaWorker turns the binding of worker to hotkey into a tombstone

@@ -358,3 +358,21 @@ func BenchmarkRateAll(b *testing.B) {
 		_ = c.RateAll(in)
 	}
 }
+
+// BenchmarkRatePass256x30 is a rating pass at the size the validator
+// budgets for: 256 hotkeys with 30 workers each.
+func BenchmarkRatePass256x30(b *testing.B) {
+	c := calculator(b, 1)
+	in := make(map[string][]rating.WorkerMetrics, 256)
+	for h := range 256 {
+		ms := make([]rating.WorkerMetrics, 30)
+		for i := range ms {
+			ms[i] = w(float64((h*7+i*13)%3601), int64(500+(h*31+i)%2000), float64(1000+(h*97+i*89)%30000))
+		}
+		in[fmt.Sprintf("5Hotkey%04d", h)] = ms
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = c.RateAll(in)
+	}
+}

@@ -61,6 +61,7 @@ type HotkeyChecker interface {
 // Store is the part of *store.Store the registry uses.
 type Store interface {
 	AddKaspaMapping(ctx context.Context, m *store.KaspaMapping, maxActive int) error
+	AddKaspaMappings(ctx context.Context, ms []*store.KaspaMapping, maxActive int, eventKind string) []error
 	UnbindKaspaWorker(ctx context.Context, hotkey, worker, signature, source string) error
 	KaspaMapping(ctx context.Context, worker string) (store.KaspaMapping, error)
 	ActiveKaspaMappings(ctx context.Context) (map[string]string, error)
@@ -108,6 +109,8 @@ type Handler struct {
 	log     *slog.Logger
 	results *prometheus.CounterVec
 
+	adds *batcher
+
 	instanceMu sync.Mutex
 	instance   string // the store's registry name, once read
 }
@@ -151,6 +154,7 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 		opts.Clock = clock.Real()
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux(), log: opts.Logger}
+	h.adds = &batcher{store: opts.Store, maxActive: func() int { return h.opts.MaxWorkersPerHotkey }, eventKind: "kaspa.registry.bound"}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -300,7 +304,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		Signature:           sig,
 		Source:              store.KaspaSourceLocal,
 	}
-	switch err := h.opts.Store.AddKaspaMapping(ctx, m, h.opts.MaxWorkersPerHotkey); {
+	switch err := h.adds.add(ctx, m); {
 	case errors.Is(err, store.ErrKaspaWorkerExists):
 		h.fail(w, route, "exists", http.StatusBadRequest, MsgAlreadyRegistered)
 		return
@@ -311,7 +315,6 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, route, err)
 		return
 	}
-	h.event(ctx, "kaspa.registry.bound", req.Hotkey, req.Worker)
 	h.results.WithLabelValues(route, "ok").Inc()
 	writeJSON(w, http.StatusOK, message{MsgRegistered})
 }
