@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vigil-validator/vigil/internal/localnet"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
@@ -28,11 +31,32 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// startLocalnet runs a development chain on loopback for the test.
+func startLocalnet(t *testing.T) string {
+	t.Helper()
+	st, err := localnet.DefaultGenesis().State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := localnet.New(localnet.Config{BlockTime: 100 * time.Millisecond}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go ch.Run(ctx)
+	srv := httptest.NewServer(localnet.NewServer(ch))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
 func TestValidatorStopsCleanlyOnSIGTERM(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		const drain = 5 * time.Second
-		cmd := exec.Command(os.Args[0], "validator", "--chain-netuid", "3", "--ops-listen", "127.0.0.1:0",
-			"--log-format", "json", "--shutdown-drain-timeout", drain.String())
+		chain := startLocalnet(t)
+		cmd := exec.Command(os.Args[0], "validator", "--chain-network", chain, "--chain-netuid", "1", "--wallet-uri", "//Alice",
+			"--ops-listen", "127.0.0.1:0", "--kaspa-listen", "127.0.0.1:0", "--kaspa-prometheus-endpoint", "http://127.0.0.1:9",
+			"--weights-block-time", "100ms", "--log-format", "json", "--shutdown-drain-timeout", drain.String())
 		cmd.Env = append(os.Environ(), "VIGIL_TEST_AS_MAIN=1", "VIGIL_DATABASE_URL="+storetest.URL(t, engine))
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
@@ -56,18 +80,32 @@ func TestValidatorStopsCleanlyOnSIGTERM(t *testing.T) {
 				lines <- rec
 			}
 		}()
-		addr := waitFor(t, lines, "ops listener serving /health and /metrics")["addr"].(string)
+		addr := waitFor(t, lines, "serving")["ops"].(string)
 
-		resp, err := http.Get("http://" + addr + "/health")
-		if err != nil {
-			t.Fatal(err)
+		// The first pass of the weight loop reads the chain and the
+		// metagraph; no Prometheus is reachable here, so no weights follow.
+		var body []byte
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + "/health")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ok := true
+			for _, c := range []string{"database", "chain", "metagraph"} {
+				ok = ok && strings.Contains(string(body), `{"name":"`+c+`","ok":true}`)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/health = %s", body)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || !strings.Contains(string(body), `{"name":"database","ok":true}`) {
-			t.Fatalf("/health = %d %s", resp.StatusCode, body)
-		}
-		resp, err = http.Get("http://" + addr + "/metrics")
+		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

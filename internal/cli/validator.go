@@ -3,29 +3,46 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"syscall"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/bittensor/timelock"
+	"github.com/vigil-validator/vigil/bittensor/wallet"
 	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/buildinfo"
 	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/validator"
 )
 
 const validatorHelp = `
-Runs a subnet validator until SIGINT or SIGTERM: loads the configuration,
-opens and migrates the database, and serves /health and /metrics on the
-operations listener. On a signal, in-flight work drains for at most
-shutdown.drain_timeout and the process exits 0.
+Runs a subnet validator until SIGINT or SIGTERM: opens and migrates the
+database, checks that the hotkey is registered on the subnet, keeps a fresh
+metagraph, scores miners with the subnet's mechanism and puts weights on chain
+at the subnet's cadence (set_weights, or a drand-timelocked commit when
+commit-reveal is on), journaling every attempt. It serves /health and /metrics
+on the operations listener and the mechanism's public API on its own (kaspa:
+/register, /unbind, /mappings, /hotkey_workers, /metrics, /ratings). On a
+signal, in-flight work drains for at most shutdown.drain_timeout and the
+process exits 0.
 
 Configuration comes from the defaults, then --config FILE (see
-config/validator.yaml), then VIGIL_* environment variables, then the flags
-below. VIGIL_CONFIG names the file when --config is not given.`
+config/validator.yaml), then VIGIL_* environment variables (the SN16
+validator's WALLET_NAME, PROMETHEUS_ENDPOINT, KASPA_POOL_OWNER_WALLET,
+SUBTENSOR_NETWORK, … are read too), then the flags below. VIGIL_CONFIG names
+the file when --config is not given.`
 
 // configFlag registers --config, defaulting to $VIGIL_CONFIG.
 func configFlag(env Env, fs *flag.FlagSet) *string {
@@ -45,22 +62,23 @@ func runValidator(env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil validator: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: env.LookupEnv, Flags: flags})
+	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: config.SN16Env(env.LookupEnv), Flags: flags})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil validator: %v\n", err)
 		return exitUsage
 	}
 	logger := newLogger(env.Stderr, cfg.Log)
-	if err := validatorMain(cfg, logger); err != nil {
+	if err := validatorMain(env, cfg, logger); err != nil {
 		logger.Error("validator stopped with an error", "err", err)
 		return exitFailure
 	}
 	return exitOK
 }
 
-func validatorMain(cfg config.Validator, logger *slog.Logger) error {
+func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	ctx := context.Background()
-	logger.Info("starting", "build", buildinfo.String(), "network", cfg.Chain.Network, "netuid", *cfg.Chain.Netuid)
+	netuid := *cfg.Chain.Netuid
+	logger.Info("starting", "build", buildinfo.String(), "network", cfg.Chain.Network, "netuid", netuid, "mechanism", cfg.Mechanism)
 
 	reg := api.NewRegistry(buildinfo.Version, buildinfo.Commit)
 	health := api.NewHealth(5 * time.Second)
@@ -89,17 +107,76 @@ func validatorMain(cfg config.Validator, logger *slog.Logger) error {
 	logger.Info("database ready", "database", st.String(), "schema_version", status.Version)
 	health.Register("database", st.Ping)
 
+	hotkey, err := validatorHotkey(env, cfg.Wallet)
+	if err != nil {
+		return err
+	}
+	endpoint, err := subtensor.Endpoint(cfg.Chain.Network)
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	rpc, err := substrate.Dial(dctx, substrate.Options{URL: endpoint, Logger: logger})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", endpoint, err)
+	}
+	defer rpc.Close()
+	client, _ := subtensor.New(rpc)
+	beacon, err := validatorBeacon(ctx, rpc, cfg.Weights.Beacon, logger)
+	if err != nil {
+		return err
+	}
+	// The mechanism reads the validator's metagraph; the validator is
+	// built right after it.
+	var v *validator.Validator
+	metagraph := func() *subtensor.Metagraph { return v.Metagraph() }
+	k := cfg.Kaspa
+	mech, err := kaspa.New(kaspa.Config{
+		PrometheusURL: k.PrometheusEndpoint, PoolWallet: k.PoolWallet, Window: k.Window, RatingAlpha: k.RatingAlpha,
+		MaxDifficulty: k.MaxDifficulty, MaxWorkersPerHotkey: k.MaxWorkersPerHotkey, TimeTolerance: k.RegistrationSkew,
+		MinPeerStake: k.MinPeerStake, SyncInterval: k.SyncInterval,
+	}, kaspa.Deps{Store: st, Metagraph: metagraph, Self: subtensor.AccountID(hotkey.PublicKey()), Log: logger, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	v, err = validator.New(validator.Config{
+		Netuid: netuid, Hotkey: hotkey, Client: client, Store: st, Mechanism: mech, Tick: cfg.Weights.BlockTime,
+		EveryBlocks: cfg.Weights.EveryBlocks, Weights: subtensor.WeightOptions{Beacon: &beacon, BlockTime: cfg.Weights.BlockTime},
+		Log: logger, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = v.Check(cctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	for name, check := range v.HealthChecks() {
+		health.Register(name, check)
+	}
+
 	ops, err := api.New(api.Opts{Listen: cfg.Ops.Listen, Registry: reg, Health: health, Logger: logger})
 	if err != nil {
 		return err
 	}
-	logger.Info("ops listener serving /health and /metrics", "addr", ops.Addr().String())
-	logger.Warn("the chain connection, metagraph and weight loop are not built yet: this validator sets no weights")
+	publicLn, err := net.Listen("tcp", k.Listen)
+	if err != nil {
+		return fmt.Errorf("kaspa.listen: %w", err)
+	}
+	public := &http.Server{Handler: http.MaxBytesHandler(mech.Handler(), 1<<20), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	logger.Info("serving", "ops", ops.Addr().String(), "api", publicLn.Addr().String(), "hotkey", hotkey.SS58())
 
-	recordEvent(ctx, st, logger, "validator.started", map[string]any{"version": buildinfo.Version, "netuid": *cfg.Chain.Netuid})
+	recordEvent(ctx, st, logger, "validator.started", map[string]any{"version": buildinfo.Version, "netuid": netuid})
 	g := lifecycle.Group{DrainTimeout: cfg.Shutdown.DrainTimeout, Logger: logger}
 	g.Add("signals", lifecycle.Signals(os.Interrupt, syscall.SIGTERM))
+	g.Add("weight loop", lifecycle.Context(ctx, v.Run))
+	g.Add("registry sync", lifecycle.Context(ctx, mech.Run))
 	g.Add("ops listener", lifecycle.HTTPServer(ops.HTTPServer(), ops.Listener(), cfg.Shutdown.DrainTimeout))
+	g.Add("public api", lifecycle.HTTPServer(public, publicLn, cfg.Shutdown.DrainTimeout))
 	err = g.Run()
 	if err != nil && !lifecycle.IsSignal(err) {
 		return err
@@ -107,6 +184,44 @@ func validatorMain(cfg config.Validator, logger *slog.Logger) error {
 	recordEvent(ctx, st, logger, "validator.stopped", map[string]any{"reason": fmt.Sprint(err)})
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// validatorHotkey loads the signing hotkey: a dev URI, or the wallet's
+// hotkey (decrypted with VIGIL_HOTKEY_PASSWORD when encrypted).
+func validatorHotkey(env Env, w config.Wallet) (*keys.KeyPair, error) {
+	if w.URI != "" {
+		return keys.FromURI(w.URI)
+	}
+	wl := wallet.Wallet{Path: w.Path, Name: w.Name, Hotkey: w.Hotkey}
+	kp, err := wallet.LoadHotkey(wl)
+	if errors.Is(err, wallet.ErrEncrypted) {
+		pw, ok := env.LookupEnv("VIGIL_HOTKEY_PASSWORD")
+		if !ok {
+			return nil, fmt.Errorf("%w: set VIGIL_HOTKEY_PASSWORD", err)
+		}
+		return wallet.DecryptHotkey(wl, pw)
+	}
+	return kp, err
+}
+
+// validatorBeacon resolves weights.beacon: auto asks the chain for a
+// localnet beacon and falls back to drand quicknet.
+func validatorBeacon(ctx context.Context, rpc *substrate.Client, spec string, logger *slog.Logger) (timelock.Beacon, error) {
+	if spec != "auto" {
+		return timelock.ParseBeacon(spec)
+	}
+	var s string
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := rpc.Call(cctx, "localnet_beacon", nil, &s); err == nil {
+		b, err := timelock.ParseBeacon(s)
+		if err != nil {
+			return b, fmt.Errorf("the localnet's beacon: %w", err)
+		}
+		logger.Info("timelocked commits use the localnet's beacon")
+		return b, nil
+	}
+	return timelock.ParseBeacon("quicknet")
 }
 
 // recordEvent writes to the audit trail; a failure is logged, not fatal,

@@ -51,6 +51,28 @@ type Wallet struct {
 	Path   string `yaml:"path" help:"directory holding bittensor wallets"`
 	Name   string `yaml:"name" help:"wallet (coldkey) name"`
 	Hotkey string `yaml:"hotkey" help:"hotkey name inside the wallet"`
+	URI    string `yaml:"uri" help:"sign with this dev key URI (//Alice) instead of the wallet, on a development chain"`
+}
+
+// Weights tunes how the validator puts weights on chain.
+type Weights struct {
+	EveryBlocks uint64        `yaml:"every_blocks" help:"blocks between weight submissions; 0 means the subnet's tempo (the chain's rate limit is never beaten)"`
+	Beacon      string        `yaml:"beacon" help:"drand beacon of timelocked commits: auto (the localnet's own on a localnet, else quicknet), quicknet, or <public key hex>:<genesis unix>:<period>"`
+	BlockTime   time.Duration `yaml:"block_time" help:"the chain's block interval, to time reveals and the weight loop"`
+}
+
+// Kaspa configures the Kaspa-mining mechanism (SN16-compatible).
+type Kaspa struct {
+	PrometheusEndpoint  string        `yaml:"prometheus_endpoint" help:"the Prometheus scraping the pool's stratum bridges"`
+	PoolWallet          string        `yaml:"pool_wallet" help:"the pool owner's kaspa: address; only its workers count"`
+	Window              time.Duration `yaml:"window" help:"metrics and rating window"`
+	RatingAlpha         float64       `yaml:"rating_alpha" help:"uptime exponent of the rating (the reference's production setting is 1)"`
+	MaxDifficulty       float64       `yaml:"max_difficulty" help:"credited difficulty per share is capped here (hash-value units)"`
+	MaxWorkersPerHotkey int           `yaml:"max_workers_per_hotkey" help:"active workers a hotkey may register"`
+	RegistrationSkew    time.Duration `yaml:"registration_time_tolerance" help:"how far a registration's time may be from this validator's clock"`
+	MinPeerStake        float64       `yaml:"min_peer_stake" help:"stake (alpha + 0.18 TAO) a validator needs to be synced from, in TAO"`
+	SyncInterval        time.Duration `yaml:"sync_interval" help:"pause between syncs of the worker registry from peer validators"`
+	Listen              string        `yaml:"listen" help:"address of the public API: /register, /unbind, /mappings, /hotkey_workers, /metrics, /ratings"`
 }
 
 // Shutdown bounds how long a stopping process may drain in-flight work.
@@ -77,12 +99,15 @@ type MinerLink struct {
 
 // Validator is the configuration of `vigil validator`.
 type Validator struct {
-	Log      Log      `yaml:"log"`
-	Ops      Ops      `yaml:"ops"`
-	Database Database `yaml:"database"`
-	Chain    Chain    `yaml:"chain"`
-	Wallet   Wallet   `yaml:"wallet"`
-	Shutdown Shutdown `yaml:"shutdown"`
+	Log       Log      `yaml:"log"`
+	Ops       Ops      `yaml:"ops"`
+	Database  Database `yaml:"database"`
+	Chain     Chain    `yaml:"chain"`
+	Wallet    Wallet   `yaml:"wallet"`
+	Weights   Weights  `yaml:"weights"`
+	Mechanism string   `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
+	Kaspa     Kaspa    `yaml:"kaspa"`
+	Shutdown  Shutdown `yaml:"shutdown"`
 }
 
 // Miner is the configuration of `vigil miner`.
@@ -119,11 +144,19 @@ func DefaultDatabase() Database {
 // DefaultValidator returns the validator defaults.
 func DefaultValidator() Validator {
 	return Validator{
-		Log:      defaultLog(),
-		Ops:      Ops{Listen: "127.0.0.1:9100"},
-		Database: DefaultDatabase(),
-		Chain:    Chain{Network: "local"},
-		Wallet:   defaultWallet(),
+		Log:       defaultLog(),
+		Ops:       Ops{Listen: "127.0.0.1:9100"},
+		Database:  DefaultDatabase(),
+		Chain:     Chain{Network: "local"},
+		Wallet:    defaultWallet(),
+		Weights:   Weights{Beacon: "auto", BlockTime: 12 * time.Second},
+		Mechanism: "kaspa",
+		Kaspa: Kaspa{
+			PrometheusEndpoint: "http://127.0.0.1:9090",
+			PoolWallet:         "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp",
+			Window:             time.Hour, RatingAlpha: 1, MaxDifficulty: 16384, MaxWorkersPerHotkey: 30,
+			RegistrationSkew: time.Minute, MinPeerStake: 1000, SyncInterval: 5 * time.Minute, Listen: "0.0.0.0:8000",
+		},
 		Shutdown: defaultShutdown(),
 	}
 }
@@ -329,7 +362,51 @@ func firstError(errs ...error) error {
 // Validate checks every key of the validator configuration.
 func (v Validator) Validate() error {
 	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Database.Validate(),
-		v.Chain.Validate(), v.Wallet.Validate(), v.Shutdown.Validate())
+		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateMechanism(), v.Shutdown.Validate())
+}
+
+// Validate checks the weights keys.
+func (w Weights) Validate() error {
+	switch w.Beacon {
+	case "auto", "quicknet":
+	default:
+		if strings.Count(w.Beacon, ":") != 2 {
+			return invalid("weights.beacon", "%q: want auto, quicknet or <public key hex>:<genesis unix>:<period>", w.Beacon)
+		}
+	}
+	if w.BlockTime < 10*time.Millisecond || w.BlockTime > time.Hour {
+		return invalid("weights.block_time", "%s out of range 10ms-1h", w.BlockTime)
+	}
+	return nil
+}
+
+func (v Validator) validateMechanism() error {
+	if v.Mechanism != "kaspa" {
+		return invalid("mechanism", "unknown mechanism %q (want kaspa)", v.Mechanism)
+	}
+	k := v.Kaspa
+	u, err := url.Parse(k.PrometheusEndpoint)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return invalid("kaspa.prometheus_endpoint", "%q is not an http(s) URL", k.PrometheusEndpoint)
+	case !strings.HasPrefix(k.PoolWallet, "kaspa:"):
+		return invalid("kaspa.pool_wallet", "%q is not a kaspa: address", k.PoolWallet)
+	case k.Window < time.Minute || k.Window > 24*time.Hour || k.Window%time.Second != 0:
+		return invalid("kaspa.window", "%s: whole seconds from 1m to 24h", k.Window)
+	case k.RatingAlpha < 0 || k.RatingAlpha > 10:
+		return invalid("kaspa.rating_alpha", "%v out of range 0-10", k.RatingAlpha)
+	case k.MaxDifficulty <= 0:
+		return invalid("kaspa.max_difficulty", "must be positive")
+	case k.MaxWorkersPerHotkey < 1 || k.MaxWorkersPerHotkey > 10000:
+		return invalid("kaspa.max_workers_per_hotkey", "%d out of range 1-10000", k.MaxWorkersPerHotkey)
+	case k.RegistrationSkew <= 0 || k.RegistrationSkew > time.Hour:
+		return invalid("kaspa.registration_time_tolerance", "%s out of range (0, 1h]", k.RegistrationSkew)
+	case k.MinPeerStake < 0:
+		return invalid("kaspa.min_peer_stake", "must not be negative")
+	case k.SyncInterval < time.Second:
+		return invalid("kaspa.sync_interval", "%s: at least 1s", k.SyncInterval)
+	}
+	return validateListen("kaspa.listen", k.Listen)
 }
 
 // Validate checks every key of the miner configuration.

@@ -203,10 +203,11 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		return res, nil
 	}
 	started := v.cfg.Clock.Now()
-	scores, err := v.cfg.Mechanism.Scores(ctx, mg)
+	mech := v.cfg.Mechanism
+	scores, err := mech.Scores(ctx, mg)
 	v.m.scorePass.Observe(v.cfg.Clock.Since(started).Seconds())
 	if err != nil {
-		return res, fmt.Errorf("%s scores: %w", v.cfg.Mechanism.Name(), err)
+		return res, fmt.Errorf("%s scores: %w", mech.Name(), err)
 	}
 	uids := make([]uint16, len(mg.Neurons))
 	weights := make([]float64, len(mg.Neurons))
