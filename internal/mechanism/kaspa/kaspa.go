@@ -314,3 +314,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// SyncOnce syncs the registry from every peer once, now.
+func (m *Mechanism) SyncOnce(ctx context.Context) []registry.PeerReport {
+	return m.syncer.SyncOnce(ctx)
+}
