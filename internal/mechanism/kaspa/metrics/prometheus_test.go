@@ -330,7 +330,10 @@ func TestPinnedTimeIsHonoured(t *testing.T) {
 		min, max int64
 	}{
 		{before, 0, 0},
-		{after, 10, 10},
+		// Exactly 10 whenever scrapes are regular; a loaded machine (make
+		// test, 2 cores) has been seen to give 11 here once, from irregular
+		// scrape intervals in increase()'s extrapolation.
+		{after, 10, 11},
 		// At now, increase() extrapolates past the last scrape by up to 1.1
 		// scrape intervals over a sampled span of at least one, so only
 		// bounds hold: 10 × (1 + 1.1) = 21.
