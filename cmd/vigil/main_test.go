@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
@@ -31,29 +30,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startLocalnet runs a development chain on loopback for the test.
-func startLocalnet(t *testing.T) string {
-	t.Helper()
-	st, err := localnet.DefaultGenesis().State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := localnet.New(localnet.Config{BlockTime: 100 * time.Millisecond}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go ch.Run(ctx)
-	srv := httptest.NewServer(localnet.NewServer(ch))
-	t.Cleanup(srv.Close)
-	return "ws" + strings.TrimPrefix(srv.URL, "http")
-}
-
 func TestValidatorStopsCleanlyOnSIGTERM(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		const drain = 5 * time.Second
-		chain := startLocalnet(t)
+		_, chain := localnettest.Start(t, localnet.DefaultGenesis(), 100*time.Millisecond)
 		cmd := exec.Command(os.Args[0], "validator", "--chain-network", chain, "--chain-netuid", "1", "--wallet-uri", "//Alice",
 			"--ops-listen", "127.0.0.1:0", "--kaspa-listen", "127.0.0.1:0", "--kaspa-prometheus-endpoint", "http://127.0.0.1:9",
 			"--weights-block-time", "100ms", "--log-format", "json", "--shutdown-drain-timeout", drain.String())

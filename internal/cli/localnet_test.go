@@ -1,35 +1,21 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
 )
 
 // TestLocalnetEndToEnd drives a running localnet with the operator
 // commands: register, serve an axon, set weights, and after an epoch the
 // incentive, dividends and trust show in 'vigil chain metagraph'.
 func TestLocalnetEndToEnd(t *testing.T) {
-	st, err := localnet.DefaultGenesis().State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := localnet.New(localnet.Config{BlockTime: 50 * time.Millisecond}, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go ch.Run(ctx)
-	srv := httptest.NewServer(localnet.NewServer(ch))
-	defer srv.Close()
-	net := "ws" + strings.TrimPrefix(srv.URL, "http")
+	_, net := localnettest.Start(t, localnet.DefaultGenesis(), 50*time.Millisecond)
 
 	steps := [][]string{
 		{"chain", "register", "--network", net, "--netuid", "1", "--uri", "//Eve", "--yes"},

@@ -10,17 +10,16 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
-	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/bittensor/timelock"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
@@ -67,25 +66,9 @@ func TestKaspaSubnetEndToEnd(t *testing.T) {
 	g := localnet.DefaultGenesis()
 	g.Subnets[0].Miners = []localnet.GenesisNeuron{{Hotkey: "//Bob"}, {Hotkey: "//Charlie"}, {Hotkey: "//Dave"}, {Hotkey: "//Eve"}, {Hotkey: "//Ferdie"}}
 	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 5}
-	st0, err := g.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := localnet.New(localnet.Config{BlockTime: 100 * time.Millisecond}, st0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go chain.Run(ctx)
-	chainSrv := httptest.NewServer(localnet.NewServer(chain))
-	defer chainSrv.Close()
-	rpc, err := substrate.Dial(ctx, substrate.Options{URL: "ws" + strings.TrimPrefix(chainSrv.URL, "http")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
-	client, _ := subtensor.New(rpc)
+	chain, url := localnettest.Start(t, g, 100*time.Millisecond)
+	client := localnettest.Client(t, url)
+	ctx := context.Background()
 	b := chain.Beacon()
 	beacon := &b
 

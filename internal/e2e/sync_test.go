@@ -6,15 +6,14 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
-	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -28,25 +27,10 @@ import (
 func TestTwoValidatorsSyncTheirRegistries(t *testing.T) {
 	g := localnet.DefaultGenesis()
 	g.Subnets[0].Validators = append(g.Subnets[0].Validators, localnet.GenesisNeuron{Hotkey: "//Eve", Stake: 2000e9})
-	st0, err := g.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := localnet.New(localnet.Config{BlockTime: 50 * time.Millisecond}, st0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go chain.Run(ctx)
-	chainSrv := httptest.NewServer(localnet.NewServer(chain))
-	defer chainSrv.Close()
-	rpc, err := substrate.Dial(ctx, substrate.Options{URL: "ws" + strings.TrimPrefix(chainSrv.URL, "http")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
-	client, _ := subtensor.New(rpc)
+	_, chainURL := localnettest.Start(t, g, 50*time.Millisecond)
+	client := localnettest.Client(t, chainURL)
+	ctx := context.Background()
+	var err error
 
 	type node struct {
 		kp   *keys.KeyPair
