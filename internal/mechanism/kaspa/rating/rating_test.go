@@ -343,16 +343,23 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func BenchmarkRateAll(b *testing.B) {
-	c := calculator(b, 1)
-	in := make(map[string][]rating.WorkerMetrics, 1000)
-	for h := range 1000 {
-		ms := make([]rating.WorkerMetrics, 3)
+// benchInput is hotkeys × workers of varied uptime, shares and
+// difficulty.
+func benchInput(hotkeys, workers int) map[string][]rating.WorkerMetrics {
+	in := make(map[string][]rating.WorkerMetrics, hotkeys)
+	for h := range hotkeys {
+		ms := make([]rating.WorkerMetrics, workers)
 		for i := range ms {
 			ms[i] = w(float64((h*7+i*13)%3601), int64(500+(h*31+i)%2000), float64(1000+(h*97+i*89)%30000))
 		}
 		in[fmt.Sprintf("5Hotkey%04d", h)] = ms
 	}
+	return in
+}
+
+func BenchmarkRateAll(b *testing.B) {
+	c := calculator(b, 1)
+	in := benchInput(1000, 3)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = c.RateAll(in)
@@ -363,14 +370,7 @@ func BenchmarkRateAll(b *testing.B) {
 // budgets for: 256 hotkeys with 30 workers each.
 func BenchmarkRatePass256x30(b *testing.B) {
 	c := calculator(b, 1)
-	in := make(map[string][]rating.WorkerMetrics, 256)
-	for h := range 256 {
-		ms := make([]rating.WorkerMetrics, 30)
-		for i := range ms {
-			ms[i] = w(float64((h*7+i*13)%3601), int64(500+(h*31+i)%2000), float64(1000+(h*97+i*89)%30000))
-		}
-		in[fmt.Sprintf("5Hotkey%04d", h)] = ms
-	}
+	in := benchInput(256, 30)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = c.RateAll(in)
