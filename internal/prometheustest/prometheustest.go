@@ -218,6 +218,10 @@ func (p *Prometheus) waitReady() error {
 	}
 }
 
+// Stop stops the server now, for tests of a Prometheus that goes away; it
+// is also stopped when the test ends.
+func (p *Prometheus) Stop() { p.stop() }
+
 // stop sends SIGTERM, then SIGKILL if the server has not exited in time.
 func (p *Prometheus) stop() {
 	select {

@@ -188,15 +188,38 @@ func (m *Mechanism) score(ctx context.Context) (*scoreSet, error) {
 }
 
 // recent is the latest scoring pass if younger than RatingsTTL, else a
-// new one.
-func (m *Mechanism) recent(ctx context.Context) (*scoreSet, error) {
+// new one. When a new pass fails (Prometheus down, a malformed answer),
+// the last good one is kept and served, marked stale.
+func (m *Mechanism) recent(ctx context.Context) (set *scoreSet, stale bool, err error) {
 	m.mu.Lock()
-	set := m.cached
+	set = m.cached
 	m.mu.Unlock()
 	if set != nil && m.deps.Clock.Since(set.at) < m.cfg.RatingsTTL {
-		return set, nil
+		return set, false, nil
 	}
-	return m.score(ctx)
+	fresh, err := m.score(ctx)
+	if err == nil {
+		return fresh, false, nil
+	}
+	if set == nil {
+		return nil, false, err
+	}
+	m.deps.Log.Warn("kaspa: scoring failed; serving the last good ratings", "from", set.at, "err", err)
+	return set, true, nil
+}
+
+// serveScores answers with what the latest scoring pass gives, marking
+// stale answers with a Warning header and their age.
+func (m *Mechanism) serveScores(w http.ResponseWriter, r *http.Request, body func(*scoreSet) any) {
+	set, stale, err := m.recent(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
+		return
+	}
+	if stale {
+		w.Header().Set("Warning", fmt.Sprintf(`110 - "stale: scoring failed; ratings from %s"`, set.at.UTC().Format(time.RFC3339)))
+	}
+	writeJSON(w, http.StatusOK, body(set))
 }
 
 // WorkerExists implements registry.WorkerChecker: the worker authorized
@@ -264,20 +287,10 @@ func (m *Mechanism) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 	})
 	mux.HandleFunc("GET /ratings", func(w http.ResponseWriter, r *http.Request) {
-		set, err := m.recent(r.Context())
-		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
-			return
-		}
-		writeJSON(w, http.StatusOK, set.ratings)
+		m.serveScores(w, r, func(s *scoreSet) any { return s.ratings })
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		set, err := m.recent(r.Context())
-		if err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
-			return
-		}
-		writeJSON(w, http.StatusOK, metricsResponse(set.byHK))
+		m.serveScores(w, r, func(s *scoreSet) any { return metricsResponse(s.byHK) })
 	})
 	return mux
 }

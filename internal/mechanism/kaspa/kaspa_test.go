@@ -2,18 +2,25 @@ package kaspa
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
 
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
+	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
 // TestRatingsThroughPrometheusMatchTheSimulator runs the real path — a
@@ -106,4 +113,68 @@ func TestRatingsThroughPrometheusMatchTheSimulator(t *testing.T) {
 		t.Fatalf("ratings by profile %v", byProfile)
 	}
 	t.Logf("ratings: %v", got)
+}
+
+// TestLastGoodRatingsSurviveAPrometheusOutage: when Prometheus goes away,
+// the API keeps serving the last good ratings (marked stale) and the weight
+// loop's Scores fails rather than inventing new ones.
+func TestLastGoodRatingsSurviveAPrometheusOutage(t *testing.T) {
+	hotkeys, err := kaspasim.DevHotkeys(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simClk := clock.NewFake(time.Unix(1_763_800_000, 0))
+	sim, err := kaspasim.New(kaspasim.Config{Wallet: kaspasim.DefaultWallet, Hotkeys: hotkeys, Seed: 5, Speed: 1, Clock: simClk,
+		Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	prom := prometheustest.Start(t, srv.URL+"/metrics")
+	prom.WaitForSamples(t, kaspasim.MetricValidShares)
+	for range 3 {
+		simClk.Advance(time.Minute)
+		sim.Advance()
+		time.Sleep(1100 * time.Millisecond)
+	}
+
+	st := storetest.Open(t, "sqlite", clock.Real())
+	for _, w := range sim.Workers() {
+		if err := st.AddKaspaMapping(context.Background(), &store.KaspaMapping{Worker: w.Name, Hotkey: w.Hotkey, RegistrationTime: 1,
+			RegistrationTimeInt: 1_000_000, Signature: "00", Source: store.KaspaSourceLocal}, 30); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk := clock.NewFake(time.Now())
+	m, err := New(Config{PrometheusURL: prom.URL(), PoolWallet: kaspasim.DefaultWallet, Window: 5 * time.Minute},
+		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return nil }, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(m.Handler())
+	defer api.Close()
+	get := func() (int, string, map[string]float64) {
+		resp, err := http.Get(api.URL + "/ratings")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]float64
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, resp.Header.Get("Warning"), out
+	}
+	code, warn, good := get()
+	if code != http.StatusOK || warn != "" || len(good) != 2 || good[hotkeys[0].SS58] == 0 {
+		t.Fatalf("ratings with Prometheus up: %d %q %v", code, warn, good)
+	}
+	prom.Stop()
+	clk.Advance(time.Minute) // past the ratings' reuse period
+	code, warn, stale := get()
+	if code != http.StatusOK || !strings.Contains(warn, "stale") || !reflect.DeepEqual(stale, good) {
+		t.Fatalf("ratings with Prometheus down: %d %q %v", code, warn, stale)
+	}
+	if _, err := m.Scores(context.Background(), nil); err == nil {
+		t.Fatal("Scores succeeded with Prometheus down")
+	}
 }
