@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/wallet"
 )
 
 // PendingCommit is a hash commit awaiting its reveal: what reveal_weights
@@ -83,28 +84,7 @@ func (s FileCommitStore) Put(_ context.Context, c PendingCommit) error {
 	if err != nil {
 		return err
 	}
-	path := s.name(c.Hotkey, c.Netuid, c.Hash)
-	tmp, err := os.CreateTemp(s.Dir, ".commit-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return wallet.WriteFileAtomic(s.name(c.Hotkey, c.Netuid, c.Hash), append(b, '\n'), true)
 }
 
 // maxCommitFile caps what List reads of one file.

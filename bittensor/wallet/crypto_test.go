@@ -234,7 +234,7 @@ func TestRealKDF(t *testing.T) {
 				t.Fatal(err)
 			}
 			path, _ := w.ColdkeyPath()
-			if err := writeFileAtomic(path, enc, false); err != nil {
+			if err := WriteFileAtomic(path, enc, false); err != nil {
 				t.Fatal(err)
 			}
 			kp, err := DecryptColdkey(w, pw)
@@ -273,7 +273,7 @@ func TestDecryptColdkeyCheapPaths(t *testing.T) {
 	plain, _ := EncodeKeyfile(alice, "")
 	path, _ := w.ColdkeyPath()
 	// An unencrypted coldkey is read as is.
-	if err := writeFileAtomic(path, plain, false); err != nil {
+	if err := WriteFileAtomic(path, plain, false); err != nil {
 		t.Fatal(err)
 	}
 	kp, err := DecryptColdkey(w, "ignored")
@@ -286,7 +286,7 @@ func TestDecryptColdkeyCheapPaths(t *testing.T) {
 		"gAAAAABhZGVm":                    ErrLegacyFormat,
 		"$NACLshort":                      ErrTruncated,
 	} {
-		if err := writeFileAtomic(path, []byte(content), true); err != nil {
+		if err := WriteFileAtomic(path, []byte(content), true); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := DecryptColdkey(w, "pw"); !errors.Is(err, want) {
@@ -294,7 +294,7 @@ func TestDecryptColdkeyCheapPaths(t *testing.T) {
 		}
 	}
 	// Public-only data where a secret is needed.
-	if err := writeFileAtomic(path, EncodePublicKeyfile(alice.PublicKey()), true); err != nil {
+	if err := WriteFileAtomic(path, EncodePublicKeyfile(alice.PublicKey()), true); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := DecryptColdkey(w, "pw"); !errors.Is(err, ErrNoSecret) {

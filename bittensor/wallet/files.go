@@ -16,8 +16,8 @@ const (
 	dirMode  = 0o700
 )
 
-// tmpPattern names the temporary files of writeFileAtomic.
-const tmpPattern = ".keyfile-*.tmp"
+// tmpPattern names the temporary files of WriteFileAtomic.
+const tmpPattern = ".vigil-*.tmp"
 
 // ErrExists is returned (wrapped) when a keyfile would be overwritten
 // without permission.
@@ -79,11 +79,11 @@ func mkdirPrivate(dir string) error {
 	return os.Chmod(dir, dirMode)
 }
 
-// writeFileAtomic writes data to path with mode 0600 through a temporary
+// WriteFileAtomic writes data to path with mode 0600 through a temporary
 // file in the same directory, so that readers see the old or the new file,
 // never a partial one. Without overwrite an existing path is left alone and
 // the error wraps ErrExists.
-func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
+func WriteFileAtomic(path string, data []byte, overwrite bool) (err error) {
 	dir := filepath.Dir(path)
 	// A fixed short pattern: "<name>.tmp" could exceed NAME_MAX for long
 	// names. The leading dot keeps it out of List.

@@ -174,10 +174,10 @@ func WriteHotkey(w Wallet, kp *keys.KeyPair, mnemonic string, overwrite bool) er
 	if err := mkdirPrivate(filepath.Dir(path)); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data, overwrite); err != nil {
+	if err := WriteFileAtomic(path, data, overwrite); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(pubPath, EncodePublicKeyfile(kp.PublicKey()), overwrite); err != nil {
+	if err := WriteFileAtomic(pubPath, EncodePublicKeyfile(kp.PublicKey()), overwrite); err != nil {
 		if !overwrite {
 			_ = os.Remove(path) // we created it just now
 		}

@@ -110,7 +110,7 @@ func noTempFiles(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".keyfile-") || strings.Contains(e.Name(), ".tmp") {
+		if strings.HasPrefix(e.Name(), ".vigil-") || strings.Contains(e.Name(), ".tmp") {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
 	}
@@ -356,7 +356,7 @@ func TestList(t *testing.T) {
 	}
 	mustWrite(filepath.Join(hk, "enc"), []byte("$NACL"+strings.Repeat("x", 60)))
 	mustWrite(filepath.Join(hk, "orphanpub.txt"), EncodePublicKeyfile(bob.kp.PublicKey()))
-	mustWrite(filepath.Join(hk, ".keyfile-123.tmp"), []byte("{}"))
+	mustWrite(filepath.Join(hk, ".vigil-123.tmp"), []byte("{}"))
 	cp, _ := wa.ColdkeyPubPath()
 	mustWrite(cp, EncodePublicKeyfile(bob.kp.PublicKey()))
 	ck, _ := wa.ColdkeyPath()
