@@ -76,6 +76,8 @@ type Chain struct {
 	finals    map[chan *Block]bool // finalized-head subscribers
 	// admin are parameter changes for the next block.
 	admin []func(*State)
+	// pulseCache holds rendered pulse entries between blocks.
+	pulseCache map[uint64][2]string
 }
 
 type poolTx struct {
@@ -130,6 +132,7 @@ func New(cfg Config, st *State) (*Chain, error) {
 		byHash: make(map[[32]byte]*Block), hashes: make(map[uint64][32]byte),
 		watchers: make(map[[32]byte][]chan TxStatus),
 		heads:    make(map[chan *Block]bool), finals: make(map[chan *Block]bool),
+		pulseCache: make(map[uint64][2]string),
 	}
 	if st == nil {
 		st = newState()
@@ -381,15 +384,20 @@ func (c *Chain) seal(parent *Block, st *State, exts [][]byte, events []byte) (*B
 	if parent != nil {
 		b.Parent = parent.Hash
 	}
-	hashes := make(map[uint64][32]byte, len(c.hashes))
-	for n, h := range c.hashes {
-		if n+4096 > st.Number || n == 0 {
+	// System.BlockHash keeps the genesis and the last blockHashCount
+	// blocks, as a pruned subtensor node does.
+	hashes := make(map[uint64][32]byte, blockHashCount+1)
+	for n := st.Number - min(st.Number, blockHashCount); n < st.Number; n++ {
+		if h, ok := c.hashes[n]; ok {
 			hashes[n] = h
 		}
 	}
+	if h, ok := c.hashes[0]; ok {
+		hashes[0] = h
+	}
 	// System.BlockHash(n) holds the parent's hash during block n, as the
 	// mortality check reads it.
-	stor, err := render(c.md, st, hashes, events)
+	stor, err := render(c.md, st, hashes, events, c.pulseCache)
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +477,10 @@ func (c *Chain) storePulses(st *State, now time.Time) {
 // pulseKeep is how many rounds of pulses stay on chain (50 minutes of
 // quicknet's): reveals look up their round as soon as it is stored.
 const pulseKeep = 1000
+
+// blockHashCount is how many recent block hashes System.BlockHash keeps
+// (finney's BlockHashCount): a mortal era's birth must be among them.
+const blockHashCount = 4096
 
 // maxPool caps the transaction pool.
 const maxPool = 4096

@@ -163,7 +163,7 @@ const (
 func (c *Chain) checkTx(st *State, x *substrate.Extrinsic, current uint64, pending uint32) *substrate.RPCError {
 	birthN := x.Era.Birth(current)
 	birth, ok := c.hashes[birthN]
-	if !ok || birthN >= current || (birthN+4096 < current && birthN != 0) {
+	if !ok || birthN >= current || (birthN+blockHashCount < current && birthN != 0) {
 		return invalid("Transaction has an ancient birth block")
 	}
 	p := substrate.TxParams{SpecVersion: SpecVersion, TransactionVersion: TransactionVersion, GenesisHash: c.genesis, BirthHash: birth}

@@ -21,6 +21,9 @@ type renderer struct {
 	md  *substrate.Metadata
 	out storage
 	err error
+	// pulses caches the rendered Drand.Pulses entries: a pulse never
+	// changes once stored, and there are a thousand of them.
+	pulses map[uint64][2]string
 }
 
 func (r *renderer) put(pallet, item string, value []byte, keys ...[]byte) {
@@ -58,8 +61,8 @@ var balancesFlags = scale.Uint128{Hi: 1 << 63}
 
 // render writes the state of a block; blockHashes are the hashes the chain
 // still knows (System.BlockHash), events the block's System.Events.
-func render(md *substrate.Metadata, st *State, blockHashes map[uint64][32]byte, events []byte) (storage, error) {
-	r := &renderer{md: md, out: make(storage, 64+16*len(st.Accounts))}
+func render(md *substrate.Metadata, st *State, blockHashes map[uint64][32]byte, events []byte, pulses map[uint64][2]string) (storage, error) {
+	r := &renderer{md: md, out: make(storage, 64+16*len(st.Accounts)+len(st.Pulses)), pulses: pulses}
 	r.put("System", "Number", u32b(uint32(st.Number)))
 	r.put("System", "Events", events)
 	for n, h := range blockHashes {
@@ -80,12 +83,29 @@ func render(md *substrate.Metadata, st *State, blockHashes map[uint64][32]byte, 
 	r.put("Timestamp", "Now", u64b(st.TimestampMs))
 	r.put("Drand", "LastStoredRound", u64b(st.LastStoredRound))
 	for round, sig := range st.Pulses {
+		if kv, ok := r.pulses[round]; ok {
+			r.out[kv[0]] = []byte(kv[1])
+			continue
+		}
 		rnd := sha256.Sum256(sig)
-		r.put("Drand", "Pulses", enc(func(e *scale.Encoder) {
+		v := enc(func(e *scale.Encoder) {
 			e.U64(round)
 			e.ByteSlice(rnd[:])
 			e.ByteSlice(sig)
-		}), u64b(round))
+		})
+		k, err := r.md.StorageKey("Drand", "Pulses", u64b(round))
+		if err != nil {
+			return nil, fmt.Errorf("render Drand.Pulses: %w", err)
+		}
+		r.out[string(k)] = v
+		if r.pulses != nil {
+			r.pulses[round] = [2]string{string(k), string(v)}
+		}
+	}
+	for round := range r.pulses {
+		if _, ok := st.Pulses[round]; !ok {
+			delete(r.pulses, round)
+		}
 	}
 	const p = "SubtensorModule"
 	r.put(p, "CommitRevealWeightsVersion", u16b(st.CommitRevealWeightsVersion))
