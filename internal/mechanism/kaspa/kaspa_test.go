@@ -23,37 +23,44 @@ import (
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
+// simulatePool runs kaspa-sim (owner wallet, one dev hotkey per profile,
+// on a fake clock) scraped by a real Prometheus, and advances it steps
+// times by step of simulated time, about one scrape apart.
+func simulatePool(t *testing.T, cfg kaspasim.Config, steps int, step time.Duration) (*kaspasim.Sim, *prometheustest.Prometheus) {
+	t.Helper()
+	hotkeys, err := kaspasim.DevHotkeys(len(cfg.Profiles))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Unix(1_763_800_000, 0))
+	cfg.Wallet, cfg.Hotkeys, cfg.Speed, cfg.Clock = kaspasim.DefaultWallet, hotkeys, 1, clk
+	sim, err := kaspasim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	prom := prometheustest.Start(t, srv.URL+"/metrics")
+	prom.WaitForSamples(t, kaspasim.MetricValidShares)
+	for range steps {
+		clk.Advance(step)
+		sim.Advance()
+		time.Sleep(1200 * time.Millisecond)
+	}
+	return sim, prom
+}
+
 // TestRatingsThroughPrometheusMatchTheSimulator runs the real path — a
 // real Prometheus scraping kaspa-sim, the five PromQL queries, record
 // assembly, rating — and compares its ratings with ratings computed from
 // the simulator's own totals.
 func TestRatingsThroughPrometheusMatchTheSimulator(t *testing.T) {
-	hotkeys, err := kaspasim.DevHotkeys(6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Unix(1_763_800_000, 0))
-	sim, err := kaspasim.New(kaspasim.Config{
-		Wallet:   kaspasim.DefaultWallet,
-		Hotkeys:  hotkeys,
-		Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest, kaspasim.Idle, kaspasim.Inflated, kaspasim.Flooding, kaspasim.Invalid},
-		Foreign:  1, Seed: 7, Speed: 1, Clock: clk,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	prom := prometheustest.Start(t, srv.URL+"/metrics")
-	prom.WaitForSamples(t, kaspasim.MetricValidShares)
-
 	// Ten simulated minutes, one a scrape or so.
 	const simulated = 600
-	for range 10 {
-		clk.Advance(simulated / 10 * time.Second)
-		sim.Advance()
-		time.Sleep(1200 * time.Millisecond)
-	}
+	sim, prom := simulatePool(t, kaspasim.Config{
+		Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest, kaspasim.Idle, kaspasim.Inflated, kaspasim.Flooding, kaspasim.Invalid},
+		Foreign:  1, Seed: 7,
+	}, 10, simulated/10*time.Second)
 	time.Sleep(2500 * time.Millisecond) // at least two scrapes of the final totals
 	last := prom.Query(t, "max(timestamp("+kaspasim.MetricValidShares+"))")
 	vec, ok := last.(model.Vector)
@@ -119,25 +126,8 @@ func TestRatingsThroughPrometheusMatchTheSimulator(t *testing.T) {
 // the API keeps serving the last good ratings (marked stale) and the weight
 // loop's Scores fails rather than inventing new ones.
 func TestLastGoodRatingsSurviveAPrometheusOutage(t *testing.T) {
-	hotkeys, err := kaspasim.DevHotkeys(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	simClk := clock.NewFake(time.Unix(1_763_800_000, 0))
-	sim, err := kaspasim.New(kaspasim.Config{Wallet: kaspasim.DefaultWallet, Hotkeys: hotkeys, Seed: 5, Speed: 1, Clock: simClk,
-		Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	defer srv.Close()
-	prom := prometheustest.Start(t, srv.URL+"/metrics")
-	prom.WaitForSamples(t, kaspasim.MetricValidShares)
-	for range 3 {
-		simClk.Advance(time.Minute)
-		sim.Advance()
-		time.Sleep(1100 * time.Millisecond)
-	}
+	sim, prom := simulatePool(t, kaspasim.Config{Profiles: []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest}, Seed: 5}, 3, time.Minute)
+	hotkeys := sim.Workers()
 
 	st := storetest.Open(t, "sqlite", clock.Real())
 	for _, w := range sim.Workers() {
@@ -165,7 +155,7 @@ func TestLastGoodRatingsSurviveAPrometheusOutage(t *testing.T) {
 		return resp.StatusCode, resp.Header.Get("Warning"), out
 	}
 	code, warn, good := get()
-	if code != http.StatusOK || warn != "" || len(good) != 2 || good[hotkeys[0].SS58] == 0 {
+	if code != http.StatusOK || warn != "" || len(good) != 2 || good[hotkeys[0].Hotkey] == 0 {
 		t.Fatalf("ratings with Prometheus up: %d %q %v", code, warn, good)
 	}
 	prom.Stop()
