@@ -40,7 +40,9 @@ const (
 // keep it, and validators do not read it.
 var zeroPrometheus [prometheusInfoSize]byte
 
-func writeAxon(e *scale.Encoder, a *AxonInfo) {
+// Encode writes the axon as the chain stores it (pallet_subtensor's
+// AxonInfo, with its two zero placeholder bytes).
+func (a *AxonInfo) Encode(e *scale.Encoder) {
 	e.U64(a.Block)
 	e.U32(a.Version)
 	e.U128(a.IP)
@@ -214,7 +216,7 @@ func EncodeSelectiveMetagraph(m *Metagraph) []byte {
 	e.OptionSome()
 	e.VecLen(len(ns))
 	for i := range ns {
-		writeAxon(e, &ns[i].Axon)
+		ns[i].Axon.Encode(e)
 	}
 	boolCol(func(n *Neuron) bool { return n.Active })
 	boolCol(func(n *Neuron) bool { return n.ValidatorPermit })
@@ -261,7 +263,7 @@ func EncodeNeuronsLiteFor(netuid uint16, ns []Neuron) []byte {
 		e.Compact(uint64(n.UID))
 		e.Compact(uint64(netuid))
 		e.Bool(n.Active)
-		writeAxon(e, &n.Axon)
+		n.Axon.Encode(e)
 		e.Fixed(zeroPrometheus[:])
 		e.VecLen(1)
 		e.Fixed(n.Coldkey[:])

@@ -157,17 +157,7 @@ func (r *renderer) subnet(s *Subnet) {
 		r.put(p, "BlockAtRegistration", u64b(nr.BlockAtRegistration), nk, uid)
 		r.put(p, "TotalHotkeyAlpha", u64b(nr.Stake), nr.Hotkey[:], nk)
 		if nr.Axon.Serving() {
-			a := nr.Axon
-			r.put(p, "Axons", enc(func(e *scale.Encoder) {
-				e.U64(a.Block)
-				e.U32(a.Version)
-				e.U128(a.IP)
-				e.U16(a.Port)
-				e.U8(a.IPType)
-				e.U8(a.Protocol)
-				e.U8(0)
-				e.U8(0)
-			}), nk, nr.Hotkey[:])
+			r.put(p, "Axons", enc(nr.Axon.Encode), nk, nr.Hotkey[:])
 		}
 		if len(nr.Weights) > 0 {
 			r.put(p, "Weights", sparseRow(nr.Weights), nk, uid)
