@@ -89,17 +89,11 @@ func activityCutoff(tempo uint16) uint64 {
 // which differ from the runtime's: MaxAllowedValidators 100 and a legacy
 // ActivityCutoff replaced by the factor-of-tempo rule.
 func mockParams(tempo uint16) Params {
-	return Params{
-		Kappa:                 32767,
-		BondsPenalty:          65535,
-		BondsMovingAverage:    900_000,
-		AlphaLow:              45875,
-		AlphaHigh:             58982,
-		AlphaSigmoidSteepness: 1000,
-		MaxAllowedValidators:  100,
-		ActivityCutoff:        activityCutoff(tempo),
-		Tempo:                 tempo,
-	}
+	p := DefaultParams()
+	p.MaxAllowedValidators = 100
+	p.ActivityCutoff = activityCutoff(tempo)
+	p.Tempo = tempo
+	return p
 }
 
 func assertClose(t *testing.T, what string, got, want []float64, tol float64) {

@@ -23,6 +23,7 @@ type testNet struct {
 	chain  *Chain
 	url    string
 	client *subtensor.Client
+	rpc    *substrate.Client
 	now    time.Time
 	mu     sync.Mutex
 }
@@ -49,6 +50,7 @@ func startNet(t *testing.T, g Genesis) *testNet {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rpc.Close() })
+	n.rpc = rpc
 	n.client, _ = subtensor.New(rpc)
 	n.blocks(t, 3)
 	return n

@@ -168,12 +168,7 @@ func TestLocalnetAxonAndRegistrationRules(t *testing.T) {
 
 func TestLocalnetAdminRPCs(t *testing.T) {
 	n := startNet(t, DefaultGenesis())
-	ctx := t.Context()
-	rpc, err := substrate.Dial(ctx, substrate.Options{URL: n.url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
+	ctx, rpc := t.Context(), n.rpc
 	var ok bool
 	if err := rpc.Call(ctx, "localnet_setHyperparameter", []any{1, "tempo", 20}, &ok); err != nil || !ok {
 		t.Fatalf("set tempo: %v", err)
@@ -226,12 +221,7 @@ func TestLocalnetDropsUndecryptableTimelockedCommits(t *testing.T) {
 
 func TestLocalnetStorageQueries(t *testing.T) {
 	n := startNet(t, DefaultGenesis())
-	ctx := t.Context()
-	rpc, err := substrate.Dial(ctx, substrate.Options{URL: n.url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rpc.Close()
+	ctx, rpc := t.Context(), n.rpc
 	prefix, err := substrate.StorageKey("SubtensorModule", "Uids")
 	if err != nil {
 		t.Fatal(err)
