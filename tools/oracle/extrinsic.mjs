@@ -25,11 +25,7 @@ import { Metadata, TypeRegistry } from '@polkadot/types';
 import { u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress, sr25519Verify } from '@polkadot/util-crypto';
 import { answerAll, readInput } from './io.mjs';
-
-function era(registry, tx) {
-  if (tx.era === 'immortal') return registry.createType('ExtrinsicEra', '0x00');
-  return registry.createType('ExtrinsicEra', { current: tx.era.current, period: tx.era.period });
-}
+import { era, signed } from './tx.mjs';
 
 function payload(registry, callHex, tx, eraValue) {
   return registry.createType(
@@ -79,17 +75,7 @@ function answer(registry, keyring, req) {
     }
     case 'sign': {
       const pair = keyring.addFromUri(req.uri);
-      const ext = registry.createType('Extrinsic', { method: registry.createType('Call', req.call) }, { version: 4 });
-      ext.sign(pair, {
-        blockHash: req.tx.blockHash,
-        era: era(registry, req.tx),
-        genesisHash: req.tx.genesisHash,
-        nonce: req.tx.nonce,
-        tip: req.tx.tip,
-        mode: 0,
-        runtimeVersion: { specVersion: req.tx.specVersion, transactionVersion: req.tx.transactionVersion },
-        signedExtensions: registry.signedExtensions,
-      });
+      const ext = signed(registry, pair, registry.createType('Call', req.call), req.tx);
       return { extrinsic: ext.toHex() };
     }
     case 'encode': {

@@ -30,11 +30,7 @@ import { expandMetadata, Metadata, TypeRegistry } from '@polkadot/types';
 import { compactStripLength, stringCamelCase, u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { answerAll, readInput } from './io.mjs';
-
-function era(registry, tx) {
-  if (tx.era === 'immortal') return registry.createType('ExtrinsicEra', '0x00');
-  return registry.createType('ExtrinsicEra', { current: tx.era.current, period: tx.era.period });
-}
+import { signed } from './tx.mjs';
 
 function palletName(registry, index) {
   const p = registry.metadata.pallets.find((x) => x.index.toNumber() === index);
@@ -78,17 +74,7 @@ function answer(ctx, req) {
       if (!fn) throw new Error(`no call ${req.section}.${req.method}`);
       const call = fn(...req.args);
       const pair = keyring.addFromUri(req.uri);
-      const ext = registry.createType('Extrinsic', { method: call }, { version: 4 });
-      ext.sign(pair, {
-        blockHash: req.tx.blockHash,
-        era: era(registry, req.tx),
-        genesisHash: req.tx.genesisHash,
-        nonce: req.tx.nonce,
-        tip: req.tx.tip,
-        mode: 0,
-        runtimeVersion: { specVersion: req.tx.specVersion, transactionVersion: req.tx.transactionVersion },
-        signedExtensions: registry.signedExtensions,
-      });
+      const ext = signed(registry, pair, call, req.tx);
       return { call: call.toHex(), extrinsic: ext.toHex(), signer: u8aToHex(pair.publicKey) };
     }
     case 'events': {
