@@ -278,26 +278,28 @@ func (v *vectors) assemble(m *Metagraph) error {
 		nr := &m.Neurons[i]
 		nr.UID = uint16(i)
 		nr.Hotkey = v.hotkeys[i]
-		if v.coldkeys != nil {
+		// A column is absent (None) or empty (Some of no entries) when it
+		// has no entry for this uid; check allowed only those or n.
+		if len(v.coldkeys) > 0 {
 			nr.Coldkey = v.coldkeys[i]
 		}
-		if v.axons != nil {
+		if len(v.axons) > 0 {
 			nr.Axon = v.axons[i]
 		}
-		if v.active != nil {
+		if len(v.active) > 0 {
 			nr.Active = v.active[i]
 		}
-		if v.permit != nil {
+		if len(v.permit) > 0 {
 			nr.ValidatorPermit = v.permit[i]
 		}
 		at := func(s []uint16) Proportion {
-			if s == nil {
+			if len(s) == 0 {
 				return 0
 			}
 			return Proportion(s[i])
 		}
 		at64 := func(s []uint64) uint64 {
-			if s == nil {
+			if len(s) == 0 {
 				return 0
 			}
 			return s[i]
