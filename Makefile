@@ -39,8 +39,11 @@ lint: bin/staticcheck
 bench:
 	scripts/test-deps.sh $(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
+# The demo runs a real Prometheus: prometheus-deps.sh finds it, or installs
+# Debian's package when it is missing (saying so). DEMO_FLAGS go to
+# 'vigil demo' (e.g. DEMO_FLAGS="--for 2m").
 demo: build
-	bin/vigil demo
+	@bin="$$(VIGIL_INSTALL_DEPS=1 scripts/prometheus-deps.sh)" && VIGIL_PROMETHEUS_BIN="$$bin" bin/vigil demo $(DEMO_FLAGS)
 
 clean:
 	rm -rf bin

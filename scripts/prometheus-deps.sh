@@ -2,7 +2,7 @@
 # prometheus-deps.sh - find (or install) the Prometheus server binary that the
 # share-metrics tests run (internal/prometheustest).
 #
-# Usage: scripts/prometheus-deps.sh            (scripts/test-deps.sh runs it)
+# Usage: scripts/prometheus-deps.sh   (scripts/test-deps.sh and make demo run it)
 #
 # On success it prints the binary's absolute path on stdout;
 # scripts/test-deps.sh exports it as VIGIL_PROMETHEUS_BIN. Messages go to
@@ -11,7 +11,8 @@
 # The binary is taken from, in order: $VIGIL_PROMETHEUS_BIN, `prometheus` on
 # PATH, /usr/bin/prometheus. A candidate counts only if `--version` runs.
 # When none is found:
-#   * as root with CI=true or VIGIL_INSTALL_DEPS=1, Debian's `prometheus`
+#   * as root with CI=true or VIGIL_INSTALL_DEPS=1 (not root: through sudo,
+#     with VIGIL_INSTALL_DEPS=1, as `make demo` sets), Debian's `prometheus`
 #     package is installed with apt-get (--no-install-recommends). The package's
 #     service is NOT started: a policy-rc.d that forbids service starts is put in
 #     place for the install when none exists, any prometheus process that
@@ -142,6 +143,17 @@ if bin="$(find_prometheus)"; then
 	log "using $bin ($("$bin" --version 2>&1 | head -n 1))"
 	printf '%s\n' "$bin"
 	exit 0
+fi
+
+# Not root, but asked to install (make demo does): apt-get needs root, so
+# this script is run again through sudo, which may ask for a password.
+if ! is_root && [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]] && command -v sudo >/dev/null 2>&1; then
+	log "Prometheus not found; installing Debian's prometheus package with sudo"
+	if bin="$(sudo VIGIL_INSTALL_DEPS=1 CI="${CI:-}" "$0")" && [[ -n "$bin" ]]; then
+		printf '%s\n' "$bin"
+		exit 0
+	fi
+	unavailable "prometheus not found, and installing it with sudo failed"
 fi
 
 if ! is_root || ! { is_ci || [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]]; }; then

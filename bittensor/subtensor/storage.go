@@ -2,6 +2,7 @@ package subtensor
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
@@ -67,6 +68,34 @@ func (c *Client) LastUpdate(ctx context.Context, netuid uint16, hash string) ([]
 		out, err = scale.DecodeVec(r, 8, func(r *scale.Reader) (uint64, error) { return r.U64() })
 		return
 	}, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)})
+	return out, err
+}
+
+// WeightEntry is one weight a neuron has set: the target uid and its
+// u16-normalised value.
+type WeightEntry struct {
+	UID   uint16
+	Value uint16
+}
+
+// Weights reads the weights the neuron at uid has set on a subnet
+// (mechanism 0), as stored: the largest value upscaled to 65535. A neuron
+// that has set none reads as an empty row.
+func (c *Client) Weights(ctx context.Context, netuid, uid uint16, hash string) ([]WeightEntry, error) {
+	var out []WeightEntry
+	_, err := c.readValue(ctx, Pallet, "Weights", hash, func(r *scale.Reader) (err error) {
+		out, err = scale.DecodeVec(r, 4, func(r *scale.Reader) (WeightEntry, error) {
+			var w WeightEntry
+			var err error
+			if w.UID, err = r.U16(); err != nil {
+				return w, err
+			}
+			w.Value, err = r.U16()
+			return w, err
+		})
+		return
+	}, substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)},
+		substrate.MapKey{Hasher: substrate.Identity, Key: binary.LittleEndian.AppendUint16(nil, uid)})
 	return out, err
 }
 

@@ -44,7 +44,7 @@ func commands() []command {
 		{"miner", "run a compute-subnet miner", notBuilt("miner", "the compute miner (validator sessions, heartbeats, task relay, worker hub)")},
 		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
-		{"demo", "run the whole system locally on the embedded defaults", notBuilt("demo", "the demo (it needs the validator core, localnet and a mechanism)")},
+		{"demo", "run the whole Kaspa subnet locally: chain, pool, Prometheus, validator, miners", runDemo},
 		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", runKaspaSim},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},

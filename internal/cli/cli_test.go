@@ -154,10 +154,17 @@ func TestHelpAndCommands(t *testing.T) {
 	if r := run(t, nil, "validator", "--help"); !strings.Contains(r.stdout, "-database-url") || !strings.Contains(r.stdout, "VIGIL_SHUTDOWN_DRAIN_TIMEOUT") {
 		t.Errorf("validator --help does not list every flag: %s", r.stdout)
 	}
-	for _, name := range []string{"miner", "worker", "demo"} {
+	for _, name := range []string{"miner", "worker"} {
 		r := run(t, nil, name)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "not built yet") || !strings.Contains(r.stderr, "nothing was started") {
 			t.Errorf("%s: %+v, want exit 2 saying it is not built", name, r)
+		}
+	}
+	// The demo itself runs in internal/demo's tests; here, its flags.
+	for _, args := range [][]string{{"demo", "extra"}, {"demo", "--for", "-1s"}, {"demo", "--block-time", "1ms"},
+		{"demo", "--window", "10s"}, {"demo", "--refresh", "1ms"}} {
+		if r := run(t, nil, args...); r.code != exitUsage || !strings.Contains(r.stderr, "vigil demo:") {
+			t.Errorf("%v: %+v, want a usage error", args, r)
 		}
 	}
 	if r := run(t, nil, "db", "migrate", "sideways"); r.code != exitUsage || !strings.Contains(r.stderr, `got "migrate sideways"`) {

@@ -109,8 +109,8 @@ func TestKaspaSubnetEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code, body := register(t, node.api.URL, kp, w.Name); code != http.StatusOK {
-			t.Fatalf("register %s (%s): %d %s", w.Name, w.Profile, code, body)
+		if err := (&registry.Client{BaseURL: node.api.URL}).Register(ctx, kp, w.Name); err != nil {
+			t.Fatalf("register %s (%s): %v", w.Name, w.Profile, err)
 		}
 	}
 	// A forged registration (signed by another key) is refused.
@@ -173,11 +173,8 @@ func ss58(a subtensor.AccountID) string {
 	return s
 }
 
-func register(t *testing.T, api string, kp *keys.KeyPair, worker string) (int, string) {
-	return registerAs(t, api, kp, kp.SS58(), worker)
-}
-
-// registerAs posts /register for hotkey, signed by kp.
+// registerAs posts /register for hotkey, signed by kp: a forgery when kp
+// is not hotkey's key, which registry.Client cannot send.
 func registerAs(t *testing.T, api string, kp *keys.KeyPair, hotkey, worker string) (int, string) {
 	t.Helper()
 	ts := float64(time.Now().UnixNano()/1e3) / 1e6

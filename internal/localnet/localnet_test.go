@@ -147,6 +147,15 @@ func TestLocalnetSetWeightsAndErrors(t *testing.T) {
 	if !sawWeightsSet {
 		t.Fatalf("events %+v", res.Events)
 	}
+	// Read back through the client, as stored: upscaled so the largest is
+	// 65535 (the layout @polkadot/api reads in TestPolkadotClientSetsWeights).
+	got, err := n.client.Weights(context.Background(), 1, 0, res.BlockHash)
+	if want := []subtensor.WeightEntry{{UID: 1, Value: 65535}, {UID: 2, Value: 32768}}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Weights = %v, %v; want %v", got, err, want)
+	}
+	if got, err := n.client.Weights(context.Background(), 1, 1, ""); err != nil || len(got) != 0 {
+		t.Fatalf("a miner's weights = %v, %v; want none", got, err)
+	}
 	// Again at once: the pool refuses it under the rate limit.
 	_, err = n.submit(t, alice, call)
 	var pe *subtensor.PoolError

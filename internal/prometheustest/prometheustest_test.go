@@ -1,11 +1,9 @@
 package prometheustest
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
+
+	"github.com/vigil-validator/vigil/internal/promserver"
 )
 
 func TestStartScrapesAndStops(t *testing.T) {
@@ -48,10 +48,10 @@ func TestStartScrapesAndStops(t *testing.T) {
 		}
 		p.WaitForSamples(t, "vigil_test_other == 7")
 		t.Logf("first samples of both targets after %s", time.Since(start).Round(time.Millisecond))
-		if v := p.Query(t, "vigil_test_missing"); hasSamples(v) {
+		if v := p.Query(t, "vigil_test_missing"); promserver.HasSamples(v) {
 			t.Errorf("samples for a metric nobody exports: %v", v)
 		}
-		if !hasSamples(p.Query(t, "1+1")) {
+		if !promserver.HasSamples(p.Query(t, "1+1")) {
 			t.Error("a scalar result counts as samples")
 		}
 	})
@@ -59,74 +59,12 @@ func TestStartScrapesAndStops(t *testing.T) {
 		return // skipped
 	}
 	select {
-	case <-p.exited:
+	case <-p.Done():
 	default:
 		t.Error("the server is still running after its test ended")
 	}
 	if _, err := http.Get(p.URL() + "/-/ready"); err == nil {
 		t.Error("the server still answers after its test ended")
-	}
-}
-
-func TestParseTarget(t *testing.T) {
-	for _, tt := range []struct {
-		in, hostPort, path string
-		ok                 bool
-	}{
-		{"127.0.0.1:9100", "127.0.0.1:9100", "/metrics", true},
-		{"localhost:9100", "localhost:9100", "/metrics", true},
-		{"[::1]:9100", "[::1]:9100", "/metrics", true},
-		{"http://127.0.0.1:8080/custom", "127.0.0.1:8080", "/custom", true},
-		{"http://127.0.0.1:8080", "127.0.0.1:8080", "/metrics", true},
-		{"10.0.0.1:9100", "", "", false},
-		{"pool.hashtensor.com:9090", "", "", false},
-		{"https://127.0.0.1:8080/metrics", "", "", false},
-		{"http://127.0.0.1:8080/metrics?x=1", "", "", false},
-		{"127.0.0.1", "", "", false},
-		{"127.0.0.1:99999", "", "", false},
-	} {
-		hp, path, err := parseTarget(tt.in)
-		if (err == nil) != tt.ok || hp != tt.hostPort || path != tt.path {
-			t.Errorf("parseTarget(%q) = %q, %q, %v; want %q, %q, ok=%v", tt.in, hp, path, err, tt.hostPort, tt.path, tt.ok)
-		}
-	}
-}
-
-func TestConfig(t *testing.T) {
-	b, err := config([]string{"127.0.0.1:1234", "http://localhost:5678/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"scrape_interval: 1s", "scrape_timeout: 1s",
-		`job_name: "target0"`, `targets: ["127.0.0.1:1234"]`, `metrics_path: "/metrics"`,
-		`job_name: "target1"`, `targets: ["localhost:5678"]`, `metrics_path: "/x"`,
-	} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("config lacks %q:\n%s", want, b)
-		}
-	}
-	if _, err := config([]string{"192.168.1.1:80"}); err == nil {
-		t.Error("a non-loopback target was accepted")
-	}
-}
-
-func TestBinary(t *testing.T) {
-	t.Setenv(BinEnv, filepath.Join(t.TempDir(), "missing"))
-	if _, err := Binary(); err == nil || errors.Is(err, ErrNoBinary) {
-		t.Errorf("a missing %s gave %v, want an error naming it", BinEnv, err)
-	}
-	t.Setenv(BinEnv, t.TempDir())
-	if _, err := Binary(); err == nil {
-		t.Errorf("a directory in %s was accepted", BinEnv)
-	}
-	exe := filepath.Join(t.TempDir(), "prometheus")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(BinEnv, exe)
-	if got, err := Binary(); err != nil || got != exe {
-		t.Errorf("Binary() = %q, %v; want %q", got, err, exe)
 	}
 }
 
@@ -144,9 +82,9 @@ func (f *fakeTB) Fatalf(s string, args ...any) { f.fatal = fmt.Sprintf(s, args..
 func TestWithoutBinary(t *testing.T) {
 	t.Setenv(BinEnv, "")
 	t.Setenv("PATH", t.TempDir())
-	saved := defaultBin
-	defaultBin = filepath.Join(t.TempDir(), "none")
-	t.Cleanup(func() { defaultBin = saved })
+	saved := promserver.DefaultBinPath
+	promserver.DefaultBinPath = filepath.Join(t.TempDir(), "none")
+	t.Cleanup(func() { promserver.DefaultBinPath = saved })
 
 	run := func() *fakeTB {
 		f := &fakeTB{TB: t}

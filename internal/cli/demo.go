@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vigil-validator/vigil/internal/demo"
+)
+
+const demoHelp = `
+Runs the Kaspa subnet end to end on this machine, every part on loopback: a
+development chain (a block every 250ms; //Alice validates subnet 1), the
+stratum-bridge simulator with five miners' workers (//Bob with two honest
+rigs, //Charlie honest, //Dave idle, //Eve at an inflated difficulty, //Ferdie
+flooding shares), a real Prometheus scraping it, the validator with the Kaspa
+mechanism, and the miners registering their workers through the validator's
+/register. Every few seconds it prints each miner's rating, the weight the
+validator set on chain and the incentive the last epoch paid: within a minute
+or two the honest miners take the incentive.
+
+Prometheus is run from $VIGIL_PROMETHEUS_BIN, PATH or /usr/bin/prometheus;
+'make demo' installs Debian's package first when it is missing. Ctrl-C (or
+--for) stops every part and removes the demo's files unless --dir was given.`
+
+func runDemo(env Env, args []string) int {
+	fs := newFlagSet(env, "demo", "demo [--for D] [--dir DIR] [flags]", demoHelp)
+	var cfg demo.Config
+	runFor := fs.Duration("for", 0, "stop after this long (0: run until Ctrl-C)")
+	fs.StringVar(&cfg.Dir, "dir", "", "keep the database, Prometheus data and demo.log here (an empty or new directory; default: a temporary one, removed at the end)")
+	fs.DurationVar(&cfg.BlockTime, "block-time", 250*time.Millisecond, "the chain's block interval")
+	fs.DurationVar(&cfg.Window, "window", 5*time.Minute, "the rating window")
+	fs.DurationVar(&cfg.Refresh, "refresh", 2*time.Second, "how often the table is printed")
+	fs.StringVar(&cfg.APIListen, "api-listen", "127.0.0.1:0", "address of the validator's public API")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the simulated pool")
+	if code, ok := parse(env, fs, args); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(env.Stderr, "vigil demo: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	case *runFor < 0:
+		fmt.Fprintln(env.Stderr, "vigil demo: --for: must not be negative")
+		return exitUsage
+	case cfg.BlockTime < 50*time.Millisecond || cfg.BlockTime > time.Minute:
+		fmt.Fprintln(env.Stderr, "vigil demo: --block-time: want 50ms to 1m")
+		return exitUsage
+	case cfg.Window < time.Minute:
+		fmt.Fprintln(env.Stderr, "vigil demo: --window: at least 1m")
+		return exitUsage
+	case cfg.Refresh < 100*time.Millisecond:
+		fmt.Fprintln(env.Stderr, "vigil demo: --refresh: at least 100ms")
+		return exitUsage
+	}
+	if p, ok := env.LookupEnv("VIGIL_PROMETHEUS_BIN"); ok {
+		cfg.PrometheusBin = p
+	}
+	cfg.Out = env.Stdout
+	if f, ok := env.Stdout.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			cfg.Redraw = true
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *runFor > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *runFor)
+		defer cancel()
+	}
+	if err := demo.Run(ctx, cfg); err != nil {
+		fmt.Fprintf(env.Stderr, "vigil demo: %v\n", err)
+		if errors.Is(err, demo.ErrNoPrometheus) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	return exitOK
+}

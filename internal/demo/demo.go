@@ -1,0 +1,681 @@
+// Package demo runs the whole Kaspa subnet on one machine, on loopback: a
+// development chain, a simulated stratum bridge, a real Prometheus scraping
+// it, the validator with the Kaspa mechanism, and miners registering their
+// workers over the validator's public API. It prints, and refreshes, a table
+// of each miner's rating, the weight the validator put on chain, and the
+// incentive the chain's epoch paid.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/substrate"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/promserver"
+	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/validator"
+)
+
+// Netuid is the demo's subnet.
+const Netuid = 1
+
+// ValidatorURI is the demo validator's hotkey (and the subnet owner).
+const ValidatorURI = "//Alice"
+
+// Miner is one demo miner: a dev hotkey and the profile of each of its
+// workers.
+type Miner struct {
+	URI      string
+	Profiles []kaspasim.Profile
+}
+
+// Miners are the demo's miners: two honest ones (the first with two rigs)
+// and one of each misbehaviour the rating must punish.
+var Miners = []Miner{
+	{"//Bob", []kaspasim.Profile{kaspasim.Honest, kaspasim.Honest}},
+	{"//Charlie", []kaspasim.Profile{kaspasim.Honest}},
+	{"//Dave", []kaspasim.Profile{kaspasim.Idle}},
+	{"//Eve", []kaspasim.Profile{kaspasim.Inflated}},
+	{"//Ferdie", []kaspasim.Profile{kaspasim.Flooding}},
+}
+
+// Config tunes a demo run; the zero value is the default demo.
+type Config struct {
+	// Dir holds the database, Prometheus's data and the log. Empty means a
+	// temporary directory removed at the end; a given one must be empty or
+	// absent, since a fresh chain cannot follow an old journal.
+	Dir string
+	// BlockTime is the chain's block interval (default 250 ms).
+	BlockTime time.Duration
+	// Tempo is the subnet's tempo in blocks (default 10).
+	Tempo uint16
+	// Window is the rating window (default 2 min, so that a penalised
+	// profile shows within a minute; production uses an hour).
+	Window time.Duration
+	// Refresh is how often the table is printed (default 2 s).
+	Refresh time.Duration
+	// APIListen is the validator's public API address (default
+	// 127.0.0.1:0, a free port).
+	APIListen string
+	// PrometheusBin is the prometheus binary; empty means
+	// promserver.Binary().
+	PrometheusBin string
+	// Seed makes the simulated pool reproducible (default 1).
+	Seed uint64
+	// Out receives the banner and the tables (default os.Stdout).
+	Out io.Writer
+	// Redraw clears the screen before each table, for a terminal.
+	Redraw bool
+	// Log receives the components' logs; nil writes them to demo.log in
+	// Dir.
+	Log *slog.Logger
+	// OnStart is called once every part is up.
+	OnStart func(Endpoints)
+	// OnTable is called with every table printed.
+	OnTable func(Table)
+}
+
+// Endpoints are where the demo's parts listen.
+type Endpoints struct {
+	Chain      string // ws://
+	Prometheus string // http://
+	API        string // the validator's public API, http://
+	Dir        string
+}
+
+func (c *Config) defaults() {
+	if c.BlockTime <= 0 {
+		c.BlockTime = 250 * time.Millisecond
+	}
+	if c.Tempo == 0 {
+		c.Tempo = 10
+	}
+	if c.Window <= 0 {
+		c.Window = 2 * time.Minute
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = 2 * time.Second
+	}
+	if c.APIListen == "" {
+		c.APIListen = "127.0.0.1:0"
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+}
+
+// ErrNoPrometheus is returned when no prometheus binary is found.
+var ErrNoPrometheus = errors.New("the demo needs Prometheus: run 'make demo' (it installs Debian's prometheus package when run as root), " +
+	"apt-get install prometheus, or set " + promserver.BinEnv)
+
+// Run runs the demo until ctx ends or a part fails, then stops every part
+// and returns; a clean stop returns nil.
+func Run(ctx context.Context, cfg Config) (err error) {
+	cfg.defaults()
+	bin := cfg.PrometheusBin
+	if bin == "" {
+		if bin, err = promserver.Binary(); errors.Is(err, promserver.ErrNoBinary) {
+			return ErrNoPrometheus
+		} else if err != nil {
+			return err
+		}
+	}
+	dir, cleanup, err := workDir(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	d := &demo{cfg: cfg, dir: dir, ctx: runCtx, errc: make(chan error, 1), registered: map[string]string{}}
+	// Every goroutine ends before the parts they use are closed, and the
+	// directory goes last.
+	defer func() {
+		cancel()
+		d.wg.Wait()
+		d.stopAll()
+		cleanup()
+	}()
+	d.log = cfg.Log
+	if d.log == nil {
+		f, err := os.OpenFile(filepath.Join(dir, "demo.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		d.onStop(func() { f.Close() })
+		d.log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if err := d.start(bin); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-d.errc:
+	}
+	if err == nil {
+		fmt.Fprintln(cfg.Out, "stopping the demo")
+	}
+	return err
+}
+
+// workDir makes the demo's directory.
+func workDir(dir string) (string, func(), error) {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "vigil-demo-")
+		if err != nil {
+			return "", nil, err
+		}
+		return tmp, func() { os.RemoveAll(tmp) }, nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, err
+		}
+	case err != nil:
+		return "", nil, err
+	case len(entries) > 0:
+		return "", nil, fmt.Errorf("demo directory %s is not empty: the demo's chain starts from genesis and cannot reuse an old database", dir)
+	}
+	return dir, func() {}, nil
+}
+
+type demo struct {
+	cfg  Config
+	dir  string
+	log  *slog.Logger
+	ctx  context.Context
+	errc chan error
+	wg   sync.WaitGroup
+
+	stopMu sync.Mutex
+	stops  []func()
+
+	client  *subtensor.Client
+	store   *store.Store
+	sim     *kaspasim.Sim
+	apiURL  string
+	chainWS string
+	promURL string
+
+	mu         sync.Mutex
+	registered map[string]string // worker → status line
+}
+
+// onStop registers a cleanup; they run last-first.
+func (d *demo) onStop(f func()) {
+	d.stopMu.Lock()
+	d.stops = append(d.stops, f)
+	d.stopMu.Unlock()
+}
+
+func (d *demo) stopAll() {
+	d.stopMu.Lock()
+	stops := d.stops
+	d.stops = nil
+	d.stopMu.Unlock()
+	for i := len(stops) - 1; i >= 0; i-- {
+		stops[i]()
+	}
+}
+
+// goRun runs fn until the demo stops; an error before then ends the demo.
+func (d *demo) goRun(name string, fn func(ctx context.Context) error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := fn(d.ctx); err != nil && d.ctx.Err() == nil {
+			select {
+			case d.errc <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	}()
+}
+
+// serve serves h on ln until the demo stops.
+func (d *demo) serve(name string, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	d.goRun(name, func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if srv.Shutdown(sctx) != nil {
+				srv.Close()
+			}
+		}()
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+}
+
+func listen(addr string) (net.Listener, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	return ln, ln.Addr().String(), nil
+}
+
+func (d *demo) start(promBin string) error {
+	if err := d.startChain(); err != nil {
+		return fmt.Errorf("chain: %w", err)
+	}
+	if err := d.startPool(promBin); err != nil {
+		return err
+	}
+	if err := d.startValidator(); err != nil {
+		return fmt.Errorf("validator: %w", err)
+	}
+	d.banner(promBin)
+	for _, m := range Miners {
+		d.goRun("miner "+m.URI, func(ctx context.Context) error { return d.runMiner(ctx, m) })
+	}
+	d.goRun("table", func(ctx context.Context) error { return d.runTable(ctx) })
+	return nil
+}
+
+// Genesis is the demo chain: //Alice validates subnet 1 and the demo's
+// miners are registered on it.
+func Genesis(tempo uint16) localnet.Genesis {
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Miners = nil
+	for _, m := range Miners {
+		g.Subnets[0].Miners = append(g.Subnets[0].Miners, localnet.GenesisNeuron{Hotkey: m.URI})
+	}
+	g.Subnets[0].Hyperparameters = map[string]any{"tempo": tempo, "weights_rate_limit": max(1, tempo/2)}
+	return g
+}
+
+func (d *demo) startChain() error {
+	st, err := Genesis(d.cfg.Tempo).State()
+	if err != nil {
+		return err
+	}
+	chain, err := localnet.New(localnet.Config{BlockTime: d.cfg.BlockTime, Log: d.log}, st)
+	if err != nil {
+		return err
+	}
+	d.goRun("chain", chain.Run)
+	ln, addr, err := listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	d.chainWS = "ws://" + addr
+	d.serve("chain RPC", ln, localnet.NewServer(chain))
+	dctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	defer cancel()
+	rpc, err := substrate.Dial(dctx, substrate.Options{URL: d.chainWS, CallTimeout: 10 * time.Second, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	d.onStop(func() { rpc.Close() })
+	d.client, err = subtensor.New(rpc)
+	return err
+}
+
+// simConfig lays the miners' workers out for the simulator: one hotkey per
+// worker, in the miners' order.
+func simConfig(seed uint64) (kaspasim.Config, error) {
+	cfg := kaspasim.Config{Wallet: kaspasim.DefaultWallet, Seed: seed, Speed: 1}
+	for _, m := range Miners {
+		hk, err := kaspasim.ParseHotkey(m.URI)
+		if err != nil {
+			return cfg, err
+		}
+		for _, p := range m.Profiles {
+			cfg.Hotkeys = append(cfg.Hotkeys, hk)
+			cfg.Profiles = append(cfg.Profiles, p)
+		}
+	}
+	return cfg, nil
+}
+
+func (d *demo) startPool(promBin string) error {
+	scfg, err := simConfig(d.cfg.Seed)
+	if err != nil {
+		return err
+	}
+	scfg.Logger = d.log
+	if d.sim, err = kaspasim.New(scfg); err != nil {
+		return fmt.Errorf("kaspa-sim: %w", err)
+	}
+	d.goRun("kaspa-sim", d.sim.Run)
+	ln, simAddr, err := listen("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	d.serve("kaspa-sim metrics", ln, d.sim.Handler())
+
+	promDir := filepath.Join(d.dir, "prometheus")
+	if err := os.MkdirAll(promDir, 0o700); err != nil {
+		return err
+	}
+	prom, err := promserver.Start(promserver.Options{Bin: promBin, Dir: promDir, Targets: []string{"http://" + simAddr + "/metrics"},
+		Retention: 2 * time.Hour})
+	if err != nil {
+		return fmt.Errorf("prometheus: %w", err)
+	}
+	d.onStop(prom.Stop)
+	d.promURL = prom.URL()
+	d.goRun("prometheus", func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-prom.Done():
+			return fmt.Errorf("exited (%v):\n%s", prom.Err(), prom.LogTail(20))
+		}
+	})
+	return nil
+}
+
+func (d *demo) startValidator() error {
+	var err error
+	d.store, err = store.Open(d.ctx, store.Options{URL: "sqlite:" + filepath.Join(d.dir, "vigil.db")})
+	if err != nil {
+		return err
+	}
+	d.onStop(func() { d.store.Close() })
+	if _, err := d.store.Migrate(d.ctx); err != nil {
+		return err
+	}
+	alice, err := keys.FromURI(ValidatorURI)
+	if err != nil {
+		return err
+	}
+	var v *validator.Validator
+	mech, err := kaspa.New(kaspa.Config{PrometheusURL: d.promURL, PoolWallet: kaspasim.DefaultWallet, Window: d.cfg.Window,
+		RatingsTTL: d.cfg.Refresh / 2},
+		kaspa.Deps{Store: d.store, Metagraph: func() *subtensor.Metagraph { return v.Metagraph() },
+			Self: subtensor.AccountID(alice.PublicKey()), Log: d.log})
+	if err != nil {
+		return err
+	}
+	v, err = validator.New(validator.Config{Netuid: Netuid, Hotkey: alice, Client: d.client, Store: d.store, Mechanism: mech,
+		Tick: d.cfg.BlockTime, Backoff: d.cfg.BlockTime, Weights: subtensor.WeightOptions{BlockTime: d.cfg.BlockTime}, Log: d.log})
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+	err = v.Check(cctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	ln, addr, err := listen(d.cfg.APIListen)
+	if err != nil {
+		return fmt.Errorf("public API: %w", err)
+	}
+	d.apiURL = "http://" + addr
+	d.serve("public API", ln, http.MaxBytesHandler(mech.Handler(), 1<<20))
+	d.goRun("weight loop", v.Run)
+	d.goRun("registry sync", mech.Run)
+	return nil
+}
+
+func (d *demo) banner(promBin string) {
+	w := d.cfg.Out
+	alice, _ := keys.FromURI(ValidatorURI)
+	fmt.Fprintf(w, "vigil demo: every part on loopback; Ctrl-C stops them all\n")
+	fmt.Fprintf(w, "  chain       %s  (localnet, a block every %s, subnet %d, tempo %d)\n", d.chainWS, d.cfg.BlockTime, Netuid, d.cfg.Tempo)
+	fmt.Fprintf(w, "  pool        %s  (kaspa-sim, %d workers)\n", d.sim.Workers()[0].Wallet[:16]+"…", len(d.sim.Workers()))
+	fmt.Fprintf(w, "  prometheus  %s  (%s, scraping the simulator every second)\n", d.promURL, promBin)
+	fmt.Fprintf(w, "  validator   %s %s, public API %s (/ratings, /mappings, /metrics)\n", ValidatorURI, alice.SS58(), d.apiURL)
+	fmt.Fprintf(w, "  files       %s (demo.log, vigil.db, prometheus/)\n", d.dir)
+	fmt.Fprintf(w, "Miners register their workers once Prometheus has seen them (about 10 s); ratings cover a %s window.\n\n", d.cfg.Window)
+	if d.cfg.OnStart != nil {
+		d.cfg.OnStart(Endpoints{Chain: d.chainWS, Prometheus: d.promURL, API: d.apiURL, Dir: d.dir})
+	}
+}
+
+// runMiner registers each of the miner's workers, retrying while the pool
+// has not reported the worker yet (Prometheus applies its targets a few
+// seconds after it starts) or the validator has not read the metagraph.
+func (d *demo) runMiner(ctx context.Context, m Miner) error {
+	kp, err := keys.FromURI(m.URI)
+	if err != nil {
+		return err
+	}
+	c := &registry.Client{BaseURL: d.apiURL}
+	for _, w := range d.sim.Workers() {
+		if w.HotkeyURI != m.URI || !w.OwnerWallet {
+			continue
+		}
+		for attempt := 1; ; attempt++ {
+			err := c.Register(ctx, kp, w.Name)
+			if err == nil || registry.IsStatus(err, http.StatusBadRequest) && strings.Contains(err.Error(), registry.MsgAlreadyRegistered) {
+				d.setStatus(w.Name, "registered")
+				d.log.Info("demo miner registered a worker", "miner", m.URI, "worker", w.Name, "attempts", attempt)
+				break
+			}
+			d.setStatus(w.Name, fmt.Sprintf("%s rig %s: not registered yet: %s", m.URI, strings.TrimPrefix(w.Name, w.Hotkey+"-rig"), firstLine(err.Error())))
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// firstLine is s up to its first line break, at most 100 bytes.
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return s
+}
+
+func (d *demo) setStatus(worker, status string) {
+	d.mu.Lock()
+	d.registered[worker] = status
+	d.mu.Unlock()
+}
+
+// Row is one miner in the table.
+type Row struct {
+	UID      uint16
+	URI      string
+	Hotkey   string
+	Profiles []kaspasim.Profile
+	// Workers is how many of its workers the validator has registered.
+	Workers int
+	// Rating is the validator's rating; Rated is false before the first.
+	Rating float64
+	Rated  bool
+	// Weight is the validator's on-chain weight on the uid, as a share of
+	// its row.
+	Weight float64
+	// Incentive is what the last epoch paid the uid.
+	Incentive float64
+}
+
+// Table is one refresh.
+type Table struct {
+	Block uint64
+	// WeightsAt is the block of the validator's last weights, 0 for none.
+	WeightsAt uint64
+	// Submissions counts the validator's journaled weight submissions.
+	Submissions int
+	Rows        []Row
+	// Waiting lists workers not registered yet, with the reason.
+	Waiting []string
+}
+
+// Honest reports whether every profile of the row is honest.
+func (r Row) Honest() bool {
+	for _, p := range r.Profiles {
+		if p != kaspasim.Honest {
+			return false
+		}
+	}
+	return len(r.Profiles) > 0
+}
+
+func (d *demo) runTable(ctx context.Context) error {
+	t := time.NewTicker(d.cfg.Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		tab, err := d.table(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("demo table", "err", err)
+			}
+			continue
+		}
+		if d.cfg.Redraw {
+			fmt.Fprint(d.cfg.Out, "\x1b[H\x1b[2J")
+		}
+		fmt.Fprint(d.cfg.Out, tab.String())
+		if d.cfg.OnTable != nil {
+			d.cfg.OnTable(tab)
+		}
+	}
+}
+
+func (d *demo) table(ctx context.Context) (Table, error) {
+	var tab Table
+	mg, err := d.client.Metagraph(ctx, Netuid, "")
+	if err != nil {
+		return tab, err
+	}
+	tab.Block = mg.Block
+	alice, _ := keys.FromURI(ValidatorURI)
+	var weights []subtensor.WeightEntry
+	for _, n := range mg.Neurons {
+		if n.Hotkey == subtensor.AccountID(alice.PublicKey()) {
+			tab.WeightsAt = n.LastUpdate
+			if weights, err = d.client.Weights(ctx, Netuid, n.UID, mg.BlockHash); err != nil {
+				return tab, err
+			}
+		}
+	}
+	var sum float64
+	byUID := map[uint16]float64{}
+	for _, w := range weights {
+		sum += float64(w.Value)
+		byUID[w.UID] = float64(w.Value)
+	}
+	ratings, err := d.ratings(ctx)
+	if err != nil {
+		d.log.Debug("demo table: no ratings yet", "err", err)
+	}
+	mappings, err := d.store.ActiveKaspaMappings(ctx)
+	if err != nil {
+		return tab, err
+	}
+	perHotkey := map[string]int{}
+	for _, hk := range mappings {
+		perHotkey[hk]++
+	}
+	if subs, err := d.store.WeightSubmissions(ctx, Netuid, 1000); err == nil {
+		tab.Submissions = len(subs)
+	}
+	for _, m := range Miners {
+		kp, _ := keys.FromURI(m.URI)
+		r := Row{URI: m.URI, Hotkey: kp.SS58(), Profiles: m.Profiles, Workers: perHotkey[kp.SS58()]}
+		r.Rating, r.Rated = ratings[r.Hotkey]
+		for _, n := range mg.Neurons {
+			if n.Hotkey == subtensor.AccountID(kp.PublicKey()) {
+				r.UID, r.Incentive = n.UID, n.Incentive.Float()
+				if sum > 0 {
+					r.Weight = byUID[n.UID] / sum
+				}
+			}
+		}
+		tab.Rows = append(tab.Rows, r)
+	}
+	d.mu.Lock()
+	for _, s := range d.registered {
+		if s != "registered" {
+			tab.Waiting = append(tab.Waiting, s)
+		}
+	}
+	d.mu.Unlock()
+	sort.Strings(tab.Waiting)
+	return tab, nil
+}
+
+// ratings reads /ratings from the validator's public API, as a peer or a
+// dashboard would.
+func (d *demo) ratings(ctx context.Context) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.apiURL+"/ratings", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return nil, fmt.Errorf("/ratings: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	var out map[string]float64
+	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
+	return out, err
+}
+
+// String renders the table.
+func (t Table) String() string {
+	var b strings.Builder
+	at := "none yet"
+	if t.WeightsAt > 0 {
+		at = fmt.Sprintf("block %d", t.WeightsAt)
+	}
+	fmt.Fprintf(&b, "block %d · validator's last weights: %s · submissions: %d\n", t.Block, at, t.Submissions)
+	fmt.Fprintf(&b, "%-4s %-9s %-14s %-15s %10s %8s %8s %9s\n", "UID", "MINER", "HOTKEY", "RIGS", "REGISTERED", "RATING", "WEIGHT", "INCENTIVE")
+	for _, r := range t.Rows {
+		rating := "-"
+		if r.Rated {
+			rating = fmt.Sprintf("%.4f", r.Rating)
+		}
+		names := make([]string, len(r.Profiles))
+		for i, p := range r.Profiles {
+			names[i] = string(p)
+		}
+		fmt.Fprintf(&b, "%-4d %-9s %-14s %-15s %10d %8s %8.4f %9.4f\n", r.UID, r.URI, r.Hotkey[:6]+"…"+r.Hotkey[len(r.Hotkey)-6:],
+			strings.Join(names, "+"), r.Workers, rating, r.Weight, r.Incentive)
+	}
+	for _, w := range t.Waiting {
+		fmt.Fprintf(&b, "  %s\n", w)
+	}
+	if len(t.Waiting) > 0 {
+		b.WriteString("  (the validator accepts a worker once Prometheus has scraped it from the pool)\n")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
