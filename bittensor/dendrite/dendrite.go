@@ -1,0 +1,275 @@
+// Package dendrite calls axons as the Bittensor SDK's dendrite does: every
+// header a Python axon needs, time-ns nonces strictly increasing for a
+// stable uuid, the body hash and the signature, a timeout per call, and the
+// SDK's mapping of failures to status codes in the synapse's terminal
+// info.
+package dendrite
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/synapse"
+)
+
+// MaxResponse caps a response body.
+const MaxResponse = 16 << 20
+
+// Target is an axon to call.
+type Target struct {
+	IP     string
+	Port   int
+	Hotkey string // SS58
+}
+
+// Dendrite signs and sends synapses. It is safe for concurrent use.
+type Dendrite struct {
+	key  *keys.KeyPair
+	uuid string
+	// ExternalIP is sent as dendrite.ip (the axon replaces it with the
+	// socket's address anyway).
+	ExternalIP string
+	HTTP       *http.Client
+	Now        func() time.Time
+
+	lastNonce atomic.Int64
+}
+
+// New returns a dendrite signing with key, with a fresh uuid it keeps for
+// its lifetime.
+func New(key *keys.KeyPair) (*Dendrite, error) {
+	if key == nil || !key.CanSign() {
+		return nil, errors.New("dendrite: a key that can sign is required")
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	b[6] = b[6]&0x0f | 0x10
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return &Dendrite{key: key, uuid: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
+		ExternalIP: "0.0.0.0", HTTP: &http.Client{Transport: defaultTransport}}, nil
+}
+
+var defaultTransport = &http.Transport{
+	Proxy:               nil,
+	DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	MaxIdleConns:        1024,
+	MaxIdleConnsPerHost: 16,
+	IdleConnTimeout:     90 * time.Second,
+}
+
+// UUID is the dendrite's uuid.
+func (d *Dendrite) UUID() string { return d.uuid }
+
+// Hotkey is the dendrite's SS58 hotkey.
+func (d *Dendrite) Hotkey() string { return d.key.SS58() }
+
+// nonce is the time in nanoseconds, or one more than the last nonce when
+// the clock has not moved past it.
+func (d *Dendrite) nonce() int64 {
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	t := now().UnixNano()
+	for {
+		last := d.lastNonce.Load()
+		n := max(t, last+1)
+		if d.lastNonce.CompareAndSwap(last, n) {
+			return n
+		}
+	}
+}
+
+// Call sends s to target and fills it from the answer. It returns an
+// error only for a synapse it cannot send (a field without a Python form);
+// failures of the call itself are in s's dendrite and axon status codes,
+// as the SDK reports them (Success tells).
+func (d *Dendrite) Call(ctx context.Context, target Target, s synapse.Synapse) error {
+	start := time.Now()
+	b := synapse.BaseOf(s)
+	name := synapse.Name(s)
+	timeout := b.TimeoutSeconds()
+	if err := d.prepare(target, s, name, timeout); err != nil {
+		return err
+	}
+	body, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("dendrite: %s: %w", name, err)
+	}
+	h, err := synapse.ToHeaders(s)
+	if err != nil {
+		return err
+	}
+	status, msg := d.send(ctx, target, name, timeout, h, body, s)
+	b.Dendrite.StatusCode, b.Dendrite.StatusMessage = &status, &msg
+	if b.Axon.StatusCode == nil || status != http.StatusOK && *b.Axon.StatusCode == http.StatusOK {
+		b.Axon.StatusCode, b.Axon.StatusMessage = &status, &msg
+	}
+	pt := time.Since(start).Seconds()
+	b.Dendrite.ProcessTime = &pt
+	return nil
+}
+
+// prepare fills the terminal infos, the body hash and the signature.
+func (d *Dendrite) prepare(target Target, s synapse.Synapse, name string, timeout float64) error {
+	b := synapse.BaseOf(s)
+	hash, err := synapse.BodyHash(s)
+	if err != nil {
+		return err
+	}
+	version, nonce, uuid, hotkey, ip := synapse.Version, d.nonce(), d.uuid, d.key.SS58(), d.ExternalIP
+	sig, err := d.key.Sign(synapse.SignatureMessage(nonce, hotkey, target.Hotkey, uuid, hash))
+	if err != nil {
+		return err
+	}
+	sigHex := "0x" + hex.EncodeToString(sig[:])
+	b.Name, b.Timeout, b.ComputedBodyHash = &name, &timeout, &hash
+	b.Dendrite = synapse.TerminalInfo{IP: &ip, Version: &version, Nonce: &nonce, UUID: &uuid, Hotkey: &hotkey, Signature: &sigHex}
+	axIP, axPort, axHotkey := target.IP, target.Port, target.Hotkey
+	b.Axon = synapse.TerminalInfo{IP: &axIP, Port: &axPort, Hotkey: &axHotkey}
+	return nil
+}
+
+// send posts the request and merges the answer, returning the SDK's status
+// code and message for the call.
+func (d *Dendrite) send(ctx context.Context, target Target, name string, timeout float64, h http.Header, body []byte, s synapse.Synapse) (int, string) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout*float64(time.Second)))
+	defer cancel()
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(target.IP, strconv.Itoa(target.Port)), Path: "/" + name}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return http.StatusBadRequest, "Invalid request: " + err.Error()
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	hc := d.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return failure(err, timeout, u.Host)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
+	if err != nil {
+		return failure(err, timeout, u.Host)
+	}
+	if len(raw) > MaxResponse {
+		return http.StatusBadRequest, fmt.Sprintf("Response over %d bytes", MaxResponse)
+	}
+	b := synapse.BaseOf(s)
+	ours := *b
+	status, msg := resp.StatusCode, ""
+	if resp.StatusCode == http.StatusOK {
+		fresh := reflect.New(reflect.TypeOf(s).Elem()).Interface().(synapse.Synapse)
+		if err := json.Unmarshal(raw, fresh); err != nil {
+			return http.StatusBadRequest, "Invalid response body: " + err.Error()
+		}
+		reflect.ValueOf(s).Elem().Set(reflect.ValueOf(fresh).Elem())
+		// What we sent about ourselves stands; the axon's view of itself
+		// comes from its answer.
+		nb := synapse.BaseOf(s)
+		nb.Dendrite, nb.Name, nb.Timeout, nb.ComputedBodyHash = ours.Dendrite, ours.Name, ours.Timeout, ours.ComputedBodyHash
+		msg = "Success"
+	} else {
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Message != "" {
+			msg = e.Message
+		} else {
+			msg = strings.TrimSpace(string(raw))
+		}
+		b.Axon.StatusCode, b.Axon.StatusMessage = &status, &msg
+	}
+	mergeAxonHeaders(resp.Header, s)
+	nb := synapse.BaseOf(s)
+	if nb.Axon.StatusMessage != nil && resp.StatusCode == http.StatusOK {
+		msg = *nb.Axon.StatusMessage
+	}
+	return status, msg
+}
+
+// mergeAxonHeaders copies the set bt_header_axon_* values of the answer
+// into the synapse.
+func mergeAxonHeaders(h http.Header, s synapse.Synapse) {
+	axon := http.Header{}
+	for k, v := range h {
+		if strings.HasPrefix(strings.ToLower(k), synapse.PrefixAxon) {
+			axon[k] = v
+		}
+	}
+	tmp := &synapse.Base{}
+	if synapse.FromHeaders(axon, tmp) != nil {
+		return
+	}
+	b := synapse.BaseOf(s)
+	mergeTerminal(&b.Axon, &tmp.Axon)
+}
+
+func mergeTerminal(dst, src *synapse.TerminalInfo) {
+	dv, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range sv.NumField() {
+		if !sv.Field(i).IsNil() {
+			dv.Field(i).Set(sv.Field(i))
+		}
+	}
+}
+
+// failure maps a transport error to the SDK's status code and message.
+func failure(err error, timeout float64, host string) (int, string) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return http.StatusRequestTimeout, fmt.Sprintf("Request timeout after %s seconds", strconv.FormatFloat(timeout, 'f', -1, 64))
+	case errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, "Request cancelled"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return http.StatusServiceUnavailable, "Service at " + host + " unavailable."
+	}
+	return 422, "Failed to parse response: " + err.Error()
+}
+
+// Success reports whether the call succeeded (the SDK's is_success).
+func Success(s synapse.Synapse) bool {
+	c := synapse.BaseOf(s).Dendrite.StatusCode
+	return c != nil && *c == http.StatusOK
+}
+
+// CallMany calls every target concurrently, each with its own synapse from
+// newSynapse, and returns them in the targets' order.
+func CallMany[S synapse.Synapse](ctx context.Context, d *Dendrite, targets []Target, newSynapse func(Target) S) ([]S, error) {
+	out := make([]S, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		out[i] = newSynapse(t)
+		wg.Go(func() { errs[i] = d.Call(ctx, t, out[i]) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
