@@ -24,6 +24,8 @@ targets=(
   "./internal/mechanism/kaspa/registry FuzzRegisterRequest"
   "./internal/mechanism/kaspa/registry FuzzPeerRow"
   "./internal/kaspasim FuzzDecodeAddress"
+  "./bittensor/synapse FuzzFromHeaders"
+  "./bittensor/axon FuzzServe"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
