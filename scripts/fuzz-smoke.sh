@@ -26,6 +26,9 @@ targets=(
   "./internal/kaspasim FuzzDecodeAddress"
   "./bittensor/synapse FuzzFromHeaders"
   "./bittensor/axon FuzzServe"
+  "./internal/computeproto FuzzDecodeHeartbeat"
+  "./internal/computeproto FuzzDecodeCommitment"
+  "./internal/computeproto FuzzDecodeProof"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -44,6 +44,10 @@ func key(t testing.TB, uri string) *keys.KeyPair {
 
 // server runs an axon for //Alice answering Ping with "pong:<text>".
 func server(t *testing.T, mutate func(*axon.Config)) (*axon.Axon, dendrite.Target) {
+	return serverTB(t, mutate)
+}
+
+func serverTB(t testing.TB, mutate func(*axon.Config)) (*axon.Axon, dendrite.Target) {
 	t.Helper()
 	cfg := axon.Config{Hotkey: key(t, "//Alice")}
 	if mutate != nil {
