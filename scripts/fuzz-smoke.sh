@@ -29,6 +29,7 @@ targets=(
   "./internal/computeproto FuzzDecodeHeartbeat"
   "./internal/computeproto FuzzDecodeCommitment"
   "./internal/computeproto FuzzDecodeProof"
+  "./internal/securesession FuzzOpen"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

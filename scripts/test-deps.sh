@@ -75,6 +75,7 @@ if [[ -n "$prometheus_bin" ]]; then
 	VIGIL_PROMETHEUS_BIN="$prometheus_bin"
 	export VIGIL_PROMETHEUS_BIN
 fi
+VIGIL_PYTHON="$("$(dirname "${BASH_SOURCE[0]}")/python-deps.sh")" || die "python-deps.sh failed"; [[ -n "$VIGIL_PYTHON" ]] && export VIGIL_PYTHON || unset VIGIL_PYTHON # 0c. python3 with cryptography for the session oracle (internal/pyoracle)
 
 # redact_url prints a URL with any password replaced by "***".
 redact_url() {

@@ -1,0 +1,50 @@
+package computeproto
+
+import "github.com/vigil-validator/vigil/bittensor/synapse"
+
+// The synapse classes miners send the validator. Their request and
+// response fields carry the payloads: plain JSON for the handshake, a
+// session record (securesession) for the others. The classes give them
+// None defaults, so no bt_header_input_obj_ header is needed for them.
+
+// SessionInitSynapse opens an encrypted session.
+type SessionInitSynapse struct {
+	synapse.Base
+	Request  *string `json:"request"`
+	Response *string `json:"response"`
+}
+
+// Encrypted is the common part of the encrypted synapses.
+type Encrypted struct {
+	synapse.Base
+	Request         *string `json:"request"`
+	Response        *string `json:"response"`
+	ProtocolVersion int     `json:"protocol_version"`
+}
+
+// Payload returns the request and response fields for the session layer.
+func (e *Encrypted) Payload() (request, response **string) { return &e.Request, &e.Response }
+
+// HeartbeatSynapse carries a miner's heartbeat.
+type HeartbeatSynapse struct{ Encrypted }
+
+// TaskSynapse asks the validator for challenges.
+type TaskSynapse struct{ Encrypted }
+
+// ChallengeSynapse carries a commitment; the proof requests come back in
+// the encrypted response (the proof_requests field stays unused, as in
+// the reference).
+type ChallengeSynapse struct {
+	Encrypted
+	ProofRequests []ProofRequest `json:"proof_requests"`
+}
+
+// ChallengeProofSynapse carries a proof.
+type ChallengeProofSynapse struct{ Encrypted }
+
+// Each synapse's class name, the axon route.
+func (*SessionInitSynapse) SynapseName() string    { return SynapseSessionInit }
+func (*HeartbeatSynapse) SynapseName() string      { return SynapseHeartbeat }
+func (*TaskSynapse) SynapseName() string           { return SynapseTask }
+func (*ChallengeSynapse) SynapseName() string      { return SynapseChallenge }
+func (*ChallengeProofSynapse) SynapseName() string { return SynapseChallengeProof }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# python-deps.sh - find (or install) the python3 with the `cryptography`
+# package that the session-encryption cross-checks run (internal/pyoracle,
+# tools/pyoracle).
+#
+# Usage: scripts/python-deps.sh   (scripts/test-deps.sh runs it)
+#
+# On success it prints the interpreter's absolute path on stdout;
+# scripts/test-deps.sh exports it as VIGIL_PYTHON. Messages go to stderr.
+#
+# The interpreter is taken from, in order: $VIGIL_PYTHON, /usr/bin/python3
+# (Debian's, where python3-cryptography installs), `python3` on PATH. A
+# candidate counts only if it can `import cryptography`.
+# When none is found:
+#   * as root with CI=true or VIGIL_INSTALL_DEPS=1 (not root: through sudo,
+#     with VIGIL_INSTALL_DEPS=1), Debian's python3 and python3-cryptography
+#     packages are installed with apt-get (--no-install-recommends);
+#   * with CI=true the script fails (exit 1): the cross-checks are required
+#     there;
+#   * otherwise it prints a notice and exits 0 with nothing on stdout; those
+#     tests then skip.
+#
+# The script is idempotent (a usable interpreter means nothing is installed)
+# and safe to run concurrently: installs are serialised with flock when
+# available.
+
+set -euo pipefail
+
+readonly PROG="python-deps"
+readonly LOCK_FILE="/run/lock/vigil-python-deps.lock"
+readonly APT_LOCK_TIMEOUT=300 # seconds to wait for another dpkg run
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+is_ci() { [[ "${CI:-}" == "true" ]]; }
+is_root() { [[ "$(id -u)" -eq 0 ]]; }
+
+# unavailable reports why there is no interpreter: fatal under CI only.
+unavailable() {
+	if is_ci; then
+		log "ERROR: $* (CI=true: the Python cross-checks are required)"
+		exit 1
+	fi
+	log "$*: the Python cross-checks will skip (install Debian's python3-cryptography, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PYTHON)"
+	exit 0
+}
+
+# usable PY succeeds when PY is a python3 that imports cryptography.
+usable() {
+	[[ -n "$1" && -f "$1" && -x "$1" ]] &&
+		"$1" -c 'import cryptography.hazmat.primitives.ciphers.aead' >/dev/null 2>&1
+}
+
+# find_python prints the absolute path of a usable interpreter, or fails.
+find_python() {
+	local c candidates=()
+	[[ -n "${VIGIL_PYTHON:-}" ]] && candidates+=("$VIGIL_PYTHON")
+	candidates+=(/usr/bin/python3)
+	if c="$(command -v python3 2>/dev/null)"; then
+		candidates+=("$c")
+	fi
+	for c in "${candidates[@]}"; do
+		if usable "$c"; then
+			# Symlinks are kept: a virtualenv's python must not resolve to
+			# the interpreter it was made from.
+			if [[ "$c" == /* ]]; then
+				printf '%s\n' "$c"
+			else
+				printf '%s/%s\n' "$PWD" "$c"
+			fi
+			return 0
+		fi
+	done
+	if [[ -n "${VIGIL_PYTHON:-}" ]]; then
+		log "VIGIL_PYTHON=$VIGIL_PYTHON cannot import cryptography"
+	fi
+	return 1
+}
+
+# install_python installs Debian's python3 and python3-cryptography (root only).
+install_python() {
+	command -v apt-get >/dev/null 2>&1 || {
+		log "apt-get not available; cannot install python3-cryptography"
+		return 1
+	}
+	log "python3 with cryptography not found; installing it: apt-get update && apt-get install -y --no-install-recommends python3 python3-cryptography"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" update >&2 &&
+		apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y --no-install-recommends python3 python3-cryptography >&2
+}
+
+report() {
+	log "using $1 ($("$1" -c 'import sys, cryptography; print("Python", sys.version.split()[0], "cryptography", cryptography.__version__)' 2>&1))"
+	printf '%s\n' "$1"
+}
+
+if py="$(find_python)"; then
+	report "$py"
+	exit 0
+fi
+
+# Not root, but asked to install: apt-get needs root, so this script is run
+# again through sudo, which may ask for a password.
+if ! is_root && [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]] && command -v sudo >/dev/null 2>&1; then
+	log "python3 with cryptography not found; installing Debian's python3-cryptography with sudo"
+	if py="$(sudo VIGIL_INSTALL_DEPS=1 CI="${CI:-}" "$0")" && [[ -n "$py" ]]; then
+		printf '%s\n' "$py"
+		exit 0
+	fi
+	unavailable "python3 with cryptography not found, and installing it with sudo failed"
+fi
+
+if ! is_root || ! { is_ci || [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]]; }; then
+	unavailable "no python3 that imports cryptography"
+fi
+
+# Serialise installs between concurrent runs; the second one then finds the
+# interpreter the first installed.
+if command -v flock >/dev/null 2>&1 && mkdir -p "$(dirname "$LOCK_FILE")" 2>/dev/null; then
+	exec 9>"$LOCK_FILE"
+	flock 9
+fi
+if ! py="$(find_python)"; then
+	install_python || log "installing python3-cryptography failed"
+	py="$(find_python)" || unavailable "no python3 that imports cryptography after trying to install it"
+fi
+report "$py"
