@@ -31,29 +31,19 @@ set -euo pipefail
 
 readonly PROG="prometheus-deps"
 readonly LOCK_FILE="/run/lock/vigil-prometheus-deps.lock"
-readonly APT_LOCK_TIMEOUT=300 # seconds to wait for another dpkg run
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-is_ci() { [[ "${CI:-}" == "true" ]]; }
-is_root() { [[ "$(id -u)" -eq 0 ]]; }
-
-# unavailable reports why there is no binary: fatal under CI only.
-unavailable() {
-	if is_ci; then
-		log "ERROR: $* (CI=true: the tests against a real Prometheus are required)"
-		exit 1
-	fi
-	log "$*: the tests against a real Prometheus will skip (install Debian's prometheus package, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PROMETHEUS_BIN)"
-	exit 0
-}
+readonly WHAT="prometheus"
+readonly NEEDED_FOR="the tests against a real Prometheus"
+readonly SKIP_HINT="install Debian's prometheus package, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PROMETHEUS_BIN"
+# shellcheck source=lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
 # usable BIN succeeds when BIN is an executable Prometheus server.
 usable() {
 	[[ -n "$1" && -f "$1" && -x "$1" ]] && "$1" --version >/dev/null 2>&1
 }
 
-# find_prometheus prints the absolute path of a usable binary, or fails.
-find_prometheus() {
+# find_dep prints the absolute path of a usable binary, or fails.
+find_dep() {
 	local c candidates=()
 	[[ -n "${VIGIL_PROMETHEUS_BIN:-}" ]] && candidates+=("$VIGIL_PROMETHEUS_BIN")
 	if c="$(command -v prometheus 2>/dev/null)"; then
@@ -95,9 +85,9 @@ remove_policy() {
 	fi
 }
 
-# install_prometheus installs Debian's prometheus package without starting
+# install_dep installs Debian's prometheus package without starting
 # its service (root only).
-install_prometheus() {
+install_dep() {
 	command -v apt-get >/dev/null 2>&1 || {
 		log "apt-get not available; cannot install Prometheus"
 		return 1
@@ -139,36 +129,9 @@ install_prometheus() {
 	return "$rc"
 }
 
-if bin="$(find_prometheus)"; then
-	log "using $bin ($("$bin" --version 2>&1 | head -n 1))"
-	printf '%s\n' "$bin"
-	exit 0
-fi
+report_dep() {
+	log "using $1 ($("$1" --version 2>&1 | head -n 1))"
+	printf '%s\n' "$1"
+}
 
-# Not root, but asked to install (make demo does): apt-get needs root, so
-# this script is run again through sudo, which may ask for a password.
-if ! is_root && [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]] && command -v sudo >/dev/null 2>&1; then
-	log "Prometheus not found; installing Debian's prometheus package with sudo"
-	if bin="$(sudo VIGIL_INSTALL_DEPS=1 CI="${CI:-}" "$0")" && [[ -n "$bin" ]]; then
-		printf '%s\n' "$bin"
-		exit 0
-	fi
-	unavailable "prometheus not found, and installing it with sudo failed"
-fi
-
-if ! is_root || ! { is_ci || [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]]; }; then
-	unavailable "prometheus not found"
-fi
-
-# Serialise installs between concurrent runs; the second one then finds the
-# binary the first installed.
-if command -v flock >/dev/null 2>&1 && mkdir -p "$(dirname "$LOCK_FILE")" 2>/dev/null; then
-	exec 9>"$LOCK_FILE"
-	flock 9
-fi
-if ! bin="$(find_prometheus)"; then
-	install_prometheus || log "installing Prometheus failed"
-	bin="$(find_prometheus)" || unavailable "prometheus not found after trying to install it"
-fi
-log "using $bin ($("$bin" --version 2>&1 | head -n 1))"
-printf '%s\n' "$bin"
+deps_main "$@"

@@ -28,21 +28,11 @@ set -euo pipefail
 
 readonly PROG="python-deps"
 readonly LOCK_FILE="/run/lock/vigil-python-deps.lock"
-readonly APT_LOCK_TIMEOUT=300 # seconds to wait for another dpkg run
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-is_ci() { [[ "${CI:-}" == "true" ]]; }
-is_root() { [[ "$(id -u)" -eq 0 ]]; }
-
-# unavailable reports why there is no interpreter: fatal under CI only.
-unavailable() {
-	if is_ci; then
-		log "ERROR: $* (CI=true: the Python cross-checks are required)"
-		exit 1
-	fi
-	log "$*: the Python cross-checks will skip (install Debian's python3-cryptography, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PYTHON)"
-	exit 0
-}
+readonly WHAT="python3 with cryptography"
+readonly NEEDED_FOR="the Python cross-checks"
+readonly SKIP_HINT="install Debian's python3-cryptography, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PYTHON"
+# shellcheck source=lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
 # usable PY succeeds when PY is a python3 that imports cryptography.
 usable() {
@@ -50,8 +40,8 @@ usable() {
 		"$1" -c 'import cryptography.hazmat.primitives.ciphers.aead' >/dev/null 2>&1
 }
 
-# find_python prints the absolute path of a usable interpreter, or fails.
-find_python() {
+# find_dep prints the absolute path of a usable interpreter, or fails.
+find_dep() {
 	local c candidates=()
 	[[ -n "${VIGIL_PYTHON:-}" ]] && candidates+=("$VIGIL_PYTHON")
 	candidates+=(/usr/bin/python3)
@@ -76,8 +66,8 @@ find_python() {
 	return 1
 }
 
-# install_python installs Debian's python3 and python3-cryptography (root only).
-install_python() {
+# install_dep installs Debian's python3 and python3-cryptography (root only).
+install_dep() {
 	command -v apt-get >/dev/null 2>&1 || {
 		log "apt-get not available; cannot install python3-cryptography"
 		return 1
@@ -88,39 +78,9 @@ install_python() {
 		apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y --no-install-recommends python3 python3-cryptography >&2
 }
 
-report() {
+report_dep() {
 	log "using $1 ($("$1" -c 'import sys, cryptography; print("Python", sys.version.split()[0], "cryptography", cryptography.__version__)' 2>&1))"
 	printf '%s\n' "$1"
 }
 
-if py="$(find_python)"; then
-	report "$py"
-	exit 0
-fi
-
-# Not root, but asked to install: apt-get needs root, so this script is run
-# again through sudo, which may ask for a password.
-if ! is_root && [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]] && command -v sudo >/dev/null 2>&1; then
-	log "python3 with cryptography not found; installing Debian's python3-cryptography with sudo"
-	if py="$(sudo VIGIL_INSTALL_DEPS=1 CI="${CI:-}" "$0")" && [[ -n "$py" ]]; then
-		printf '%s\n' "$py"
-		exit 0
-	fi
-	unavailable "python3 with cryptography not found, and installing it with sudo failed"
-fi
-
-if ! is_root || ! { is_ci || [[ "${VIGIL_INSTALL_DEPS:-}" == "1" ]]; }; then
-	unavailable "no python3 that imports cryptography"
-fi
-
-# Serialise installs between concurrent runs; the second one then finds the
-# interpreter the first installed.
-if command -v flock >/dev/null 2>&1 && mkdir -p "$(dirname "$LOCK_FILE")" 2>/dev/null; then
-	exec 9>"$LOCK_FILE"
-	flock 9
-fi
-if ! py="$(find_python)"; then
-	install_python || log "installing python3-cryptography failed"
-	py="$(find_python)" || unavailable "no python3 that imports cryptography after trying to install it"
-fi
-report "$py"
+deps_main "$@"

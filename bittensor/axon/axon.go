@@ -12,7 +12,6 @@ package axon
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -142,7 +141,7 @@ func New(cfg Config) (*Axon, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &Axon{cfg: cfg, uuid: newUUID(), hotkey: cfg.Hotkey.SS58(), routes: map[string]*route{},
+	a := &Axon{cfg: cfg, uuid: synapse.NewUUID(), hotkey: cfg.Hotkey.SS58(), routes: map[string]*route{},
 		nonces: newNonceStore(cfg.MaxEndpoints)}
 	if cfg.RateLimit > 0 {
 		a.rate = newRateLimiter(cfg.RateLimit, cfg.RateWindow, cfg.MaxEndpoints)
@@ -167,17 +166,6 @@ func Handle[S synapse.Synapse](a *Axon, fn func(ctx context.Context, s S) error,
 	defer a.mu.Unlock()
 	a.routes[name] = &route{typ: t.Elem(), blacklist: blacklist,
 		handle: func(ctx context.Context, s synapse.Synapse) error { return fn(ctx, s.(S)) }}
-}
-
-// newUUID is a random version-1-shaped identifier; the SDK only compares
-// it as a string.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x10
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // callError is a refusal with the SDK's status code and message.
@@ -225,7 +213,7 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := rt.handle(ctx, s)
 	cancel()
 	if err != nil {
-		id := newUUID()
+		id := synapse.NewUUID()
 		a.cfg.Log.Warn("axon: handler failed", "synapse", name, "hotkey", req.Hotkey, "err", err, "error_id", id)
 		a.writeError(w, s, fail(http.StatusInternalServerError, "Internal Server Error #%s", id), start)
 		return
@@ -374,7 +362,7 @@ func (a *Axon) readBody(w http.ResponseWriter, r *http.Request, rt *route, s syn
 		return fail(http.StatusBadRequest, "Body hash: %v", err)
 	}
 	if fromHeaders.ComputedBodyHash == nil || hash != *fromHeaders.ComputedBodyHash {
-		id := newUUID()
+		id := synapse.NewUUID()
 		a.cfg.Log.Info("axon: body hash mismatch", "synapse", rt.typ.Name(), "hotkey", deref(fromHeaders.Dendrite.Hotkey), "error_id", id)
 		return fail(http.StatusInternalServerError, "Internal Server Error #%s", id)
 	}

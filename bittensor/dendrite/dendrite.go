@@ -8,7 +8,6 @@ package dendrite
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -57,14 +56,7 @@ func New(key *keys.KeyPair) (*Dendrite, error) {
 	if key == nil || !key.CanSign() {
 		return nil, errors.New("dendrite: a key that can sign is required")
 	}
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, err
-	}
-	b[6] = b[6]&0x0f | 0x10
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return &Dendrite{key: key, uuid: h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:],
+	return &Dendrite{key: key, uuid: synapse.NewUUID(),
 		ExternalIP: "0.0.0.0", HTTP: &http.Client{Transport: defaultTransport}}, nil
 }
 

@@ -55,12 +55,15 @@ func Script(t testing.TB, name, module string) string {
 	return script
 }
 
-// findDir looks for tools/oracle in the working directory and its parents
-// (go test runs in the package directory).
-func findDir() string {
+// findDir looks for tools/oracle.
+func findDir() string { return ToolsDir("oracle") }
+
+// ToolsDir looks for tools/<name> in the working directory and its parents
+// (go test runs in the package directory); "" when there is none.
+func ToolsDir(name string) string {
 	dir := mustGetwd()
 	for {
-		cand := filepath.Join(dir, "tools", "oracle")
+		cand := filepath.Join(dir, "tools", name)
 		if st, err := os.Stat(cand); err == nil && st.IsDir() {
 			return cand
 		}
@@ -72,6 +75,9 @@ func findDir() string {
 	}
 }
 
+// WorkDir is the working directory, for messages.
+func WorkDir() string { return mustGetwd() }
+
 func mustGetwd() string {
 	wd, err := os.Getwd()
 	if err != nil {
@@ -80,9 +86,14 @@ func mustGetwd() string {
 	return wd
 }
 
-// Run runs the script with in as JSON on stdin and decodes its stdout into
-// out. The script's stderr is shown only when it fails.
-func Run(t testing.TB, script string, in, out any) {
+// Run runs the Node.js script with in as JSON on stdin and decodes its
+// stdout into out.
+func Run(t testing.TB, script string, in, out any) { RunWith(t, "node", script, in, out) }
+
+// RunWith runs script under interpreter, in its own directory, with in as
+// JSON on stdin, and decodes its stdout into out; the script's stderr is
+// shown only when it fails.
+func RunWith(t testing.TB, interpreter, script string, in, out any) {
 	t.Helper()
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -90,7 +101,7 @@ func Run(t testing.TB, script string, in, out any) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Base(script))
+	cmd := exec.CommandContext(ctx, interpreter, filepath.Base(script))
 	cmd.Dir = filepath.Dir(script)
 	cmd.Stdin = bytes.NewReader(b)
 	var stdout, stderr bytes.Buffer

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -269,16 +268,8 @@ func TestPythonStr(t *testing.T) {
 		}
 	}
 
-	// Cross-check with a real Python where there is one ($VIGIL_PYTHON,
-	// as scripts/test-deps.sh sets it, else python3 from PATH).
-	py := os.Getenv("VIGIL_PYTHON")
-	if py == "" {
-		var err error
-		if py, err = exec.LookPath("python3"); err != nil {
-			t.Log("python3 not found; skipping the cross-check with Python")
-			return
-		}
-	}
+	// Cross-check with a real Python.
+	py := Python(t)
 	texts := make([]string, len(pyStrCases))
 	for i, c := range pyStrCases {
 		texts[i] = c.json
@@ -290,8 +281,7 @@ func TestPythonStr(t *testing.T) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Logf("python3 did not run (%v: %s); skipping the cross-check with Python", err, stderr.String())
-		return
+		t.Fatalf("python3 did not run (%v: %s)", err, stderr.String())
 	}
 	var pyGot []string
 	if err := json.Unmarshal(out, &pyGot); err != nil || len(pyGot) != len(pyStrCases) {

@@ -7,6 +7,7 @@
 package synapse
 
 import (
+	"crypto/rand"
 	"crypto/sha3"
 	"encoding/hex"
 	"fmt"
@@ -176,4 +177,15 @@ func BodyHash(s Synapse) (string, error) {
 // "{nonce}.{dendrite hotkey}.{axon hotkey}.{dendrite uuid}.{body hash}".
 func SignatureMessage(nonce int64, dendriteHotkey, axonHotkey, uuid, bodyHash string) []byte {
 	return []byte(strconv.FormatInt(nonce, 10) + "." + dendriteHotkey + "." + axonHotkey + "." + uuid + "." + bodyHash)
+}
+
+// NewUUID is a random identifier shaped like the version-1 uuids the SDK
+// gives its axons and dendrites; peers only compare it as a string.
+func NewUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x10
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -211,6 +211,10 @@ type demo struct {
 	stopMu sync.Mutex
 	stops  []func()
 
+	// The dev keys, derived once: the validator's and each miner's.
+	alice  *keys.KeyPair
+	miners []*keys.KeyPair
+
 	client  *subtensor.Client
 	store   *store.Store
 	sim     *kaspasim.Sim
@@ -281,6 +285,17 @@ func listen(addr string) (net.Listener, string, error) {
 }
 
 func (d *demo) start(promBin string) error {
+	var err error
+	if d.alice, err = keys.FromURI(ValidatorURI); err != nil {
+		return err
+	}
+	for _, m := range Miners {
+		kp, err := keys.FromURI(m.URI)
+		if err != nil {
+			return err
+		}
+		d.miners = append(d.miners, kp)
+	}
 	if err := d.startChain(); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
@@ -291,8 +306,8 @@ func (d *demo) start(promBin string) error {
 		return fmt.Errorf("validator: %w", err)
 	}
 	d.banner(promBin)
-	for _, m := range Miners {
-		d.goRun("miner "+m.URI, func(ctx context.Context) error { return d.runMiner(ctx, m) })
+	for i, m := range Miners {
+		d.goRun("miner "+m.URI, func(ctx context.Context) error { return d.runMiner(ctx, m, d.miners[i]) })
 	}
 	d.goRun("table", func(ctx context.Context) error { return d.runTable(ctx) })
 	return nil
@@ -402,10 +417,7 @@ func (d *demo) startValidator() error {
 	if _, err := d.store.Migrate(d.ctx); err != nil {
 		return err
 	}
-	alice, err := keys.FromURI(ValidatorURI)
-	if err != nil {
-		return err
-	}
+	alice := d.alice
 	var v *validator.Validator
 	mech, err := kaspa.New(kaspa.Config{PrometheusURL: d.promURL, PoolWallet: kaspasim.DefaultWallet, Window: d.cfg.Window,
 		RatingsTTL: d.cfg.Refresh / 2},
@@ -438,7 +450,7 @@ func (d *demo) startValidator() error {
 
 func (d *demo) banner(promBin string) {
 	w := d.cfg.Out
-	alice, _ := keys.FromURI(ValidatorURI)
+	alice := d.alice
 	fmt.Fprintf(w, "vigil demo: every part on loopback; Ctrl-C stops them all\n")
 	fmt.Fprintf(w, "  chain       %s  (localnet, a block every %s, subnet %d, tempo %d)\n", d.chainWS, d.cfg.BlockTime, Netuid, d.cfg.Tempo)
 	fmt.Fprintf(w, "  pool        %s  (kaspa-sim, %d workers)\n", d.sim.Workers()[0].Wallet[:16]+"…", len(d.sim.Workers()))
@@ -454,11 +466,7 @@ func (d *demo) banner(promBin string) {
 // runMiner registers each of the miner's workers, retrying while the pool
 // has not reported the worker yet (Prometheus applies its targets a few
 // seconds after it starts) or the validator has not read the metagraph.
-func (d *demo) runMiner(ctx context.Context, m Miner) error {
-	kp, err := keys.FromURI(m.URI)
-	if err != nil {
-		return err
-	}
+func (d *demo) runMiner(ctx context.Context, m Miner, kp *keys.KeyPair) error {
 	c := &registry.Client{BaseURL: d.apiURL}
 	for _, w := range d.sim.Workers() {
 		if w.HotkeyURI != m.URI || !w.OwnerWallet {
@@ -570,7 +578,7 @@ func (d *demo) table(ctx context.Context) (Table, error) {
 		return tab, err
 	}
 	tab.Block = mg.Block
-	alice, _ := keys.FromURI(ValidatorURI)
+	alice := d.alice
 	var weights []subtensor.WeightEntry
 	for _, n := range mg.Neurons {
 		if n.Hotkey == subtensor.AccountID(alice.PublicKey()) {
@@ -601,8 +609,8 @@ func (d *demo) table(ctx context.Context) (Table, error) {
 	if subs, err := d.store.WeightSubmissions(ctx, Netuid, 1000); err == nil {
 		tab.Submissions = len(subs)
 	}
-	for _, m := range Miners {
-		kp, _ := keys.FromURI(m.URI)
+	for i, m := range Miners {
+		kp := d.miners[i]
 		r := Row{URI: m.URI, Hotkey: kp.SS58(), Profiles: m.Profiles, Workers: perHotkey[kp.SS58()]}
 		r.Rating, r.Rated = ratings[r.Hotkey]
 		for _, n := range mg.Neurons {

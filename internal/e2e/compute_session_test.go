@@ -39,7 +39,7 @@ func serveEncrypted[S encrypted](a *axon.Axon, srv *securesession.Server, protoc
 		req, resp := s.Payload()
 		reply := func(v string) { *resp = &v }
 		if *req == nil {
-			reply(securesession.ErrorResponse(securesession.CodeSessionRequired, "session required"))
+			reply(securesession.ErrorResponse(computeproto.CodeSessionRequired, "session required"))
 			return nil
 		}
 		pt, sess, err := srv.Open(*synapse.BaseOf(s).Dendrite.Hotkey, protocol, **req)
@@ -52,7 +52,7 @@ func serveEncrypted[S encrypted](a *axon.Axon, srv *securesession.Server, protoc
 		}
 		out, err := answer(pt)
 		if err != nil {
-			reply(securesession.ErrorResponse(securesession.CodeValidationFailed, err.Error()))
+			reply(securesession.ErrorResponse(computeproto.CodeValidationFailed, err.Error()))
 			return nil
 		}
 		b, err := computeproto.Marshal(out)
@@ -173,19 +173,19 @@ func TestComputeSessionExchange(t *testing.T) {
 
 	// A replayed record: the last heartbeat request, sent again as is.
 	last := miner.lastRequest(computeproto.ProtocolChallengeProof)
-	if code := rawSend(t, miner.d, target, &computeproto.ChallengeProofSynapse{}, last); code != securesession.CodeSequenceError {
-		t.Errorf("replayed record: error code %d, want %d", code, securesession.CodeSequenceError)
+	if code := rawSend(t, miner.d, target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSequenceError {
+		t.Errorf("replayed record: error code %d, want %d", code, computeproto.CodeSequenceError)
 	}
 	// The same session's record under another dendrite hotkey.
 	other, _ := dendrite.New(charlie)
-	if code := rawSend(t, other, target, &computeproto.ChallengeProofSynapse{}, last); code != securesession.CodeSessionUnknown {
-		t.Errorf("record under a foreign hotkey: error code %d, want %d", code, securesession.CodeSessionUnknown)
+	if code := rawSend(t, other, target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSessionUnknown {
+		t.Errorf("record under a foreign hotkey: error code %d, want %d", code, computeproto.CodeSessionUnknown)
 	}
 	// An unused record presented after the session expired.
 	held := miner.holdOne(t, computeproto.ProtocolHeartbeat, hbReq, func() encrypted { return &computeproto.HeartbeatSynapse{} })
 	clk.advance(securesession.SessionTTL + time.Second)
-	if code := rawSend(t, miner.d, target, &computeproto.HeartbeatSynapse{}, held); code != securesession.CodeSessionExpired {
-		t.Errorf("expired session: error code %d, want %d", code, securesession.CodeSessionExpired)
+	if code := rawSend(t, miner.d, target, &computeproto.HeartbeatSynapse{}, held); code != computeproto.CodeSessionExpired {
+		t.Errorf("expired session: error code %d, want %d", code, computeproto.CodeSessionExpired)
 	}
 	// A flood of handshakes from one hotkey: the sixth in a minute is
 	// refused.
@@ -196,7 +196,7 @@ func TestComputeSessionExchange(t *testing.T) {
 			t.Fatalf("handshake %d: %v %+v", i, err, s.Dendrite)
 		}
 		code, _, isErr := securesession.ParseErrorResponse(deref(s.Response))
-		if refused := i > securesession.HandshakeRateLimit; refused != (isErr && code == securesession.CodeHandshakeFailed) {
+		if refused := i > securesession.HandshakeRateLimit; refused != (isErr && code == computeproto.CodeHandshakeFailed) {
 			t.Errorf("handshake %d: %s", i, deref(s.Response))
 		}
 	}

@@ -5,22 +5,19 @@
 package pyoracle
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 // PythonEnv names the interpreter; scripts/test-deps.sh sets it.
 const PythonEnv = "VIGIL_PYTHON"
-
-// Timeout bounds one script run.
-const Timeout = 2 * time.Minute
 
 // Script returns a python3 that imports cryptography and the path of
 // tools/pyoracle/<name>. When either is missing the test is skipped, or
@@ -39,9 +36,9 @@ func Script(t testing.TB, name string) (python, script string) {
 	if python == "" {
 		unavailable("%s", why)
 	}
-	dir := findDir()
+	dir := oracletest.ToolsDir("pyoracle")
 	if dir == "" {
-		unavailable("tools/pyoracle not found above %s", mustGetwd())
+		unavailable("tools/pyoracle not found above %s", oracletest.WorkDir())
 	}
 	script = filepath.Join(dir, name)
 	if _, err := os.Stat(script); err != nil {
@@ -81,52 +78,10 @@ func hasCryptography(python string) bool {
 	return exec.CommandContext(ctx, python, "-c", "import cryptography.hazmat.primitives.ciphers.aead").Run() == nil
 }
 
-// findDir looks for tools/pyoracle in the working directory and its parents
-// (go test runs in the package directory).
-func findDir() string {
-	dir := mustGetwd()
-	for {
-		cand := filepath.Join(dir, "tools", "pyoracle")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-func mustGetwd() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	return wd
-}
-
 // Run runs script with in as JSON on stdin and decodes its stdout into out.
-// The script's stderr is shown only when it fails.
 func Run(t testing.TB, python, script string, in, out any) {
 	t.Helper()
-	b, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, filepath.Base(script))
-	cmd.Dir = filepath.Dir(script)
-	cmd.Stdin = bytes.NewReader(b)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("python oracle %s: %v\n%s", filepath.Base(script), err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("python oracle %s output: %v\n%.2000s", filepath.Base(script), err, stdout.String())
-	}
+	oracletest.RunWith(t, python, script, in, out)
 }
 
 // Ask runs tools/pyoracle/<name> once with reqs and returns its answers, one

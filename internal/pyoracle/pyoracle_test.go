@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 func TestFindDir(t *testing.T) {
-	dir := findDir()
+	dir := oracletest.ToolsDir("pyoracle")
 	if dir == "" {
 		t.Fatal("tools/pyoracle not found from the package directory")
 	}

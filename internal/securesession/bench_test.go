@@ -3,6 +3,7 @@ package securesession
 import (
 	"context"
 	"fmt"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"runtime"
 	"testing"
 )
@@ -17,17 +18,17 @@ func BenchmarkSealOpen(b *testing.B) {
 	}, WithClock(clock.Now))
 	msg := seeded(7, 1024)
 	send := func(_ context.Context, req string) (string, error) {
-		pt, sess, err := s.Open(minerHotkey, ProtocolTask, req)
+		pt, sess, err := s.Open(minerHotkey, computeproto.ProtocolTask, req)
 		if err != nil {
 			return "", err
 		}
-		return s.Seal(sess, ProtocolTask, pt)
+		return s.Seal(sess, computeproto.ProtocolTask, pt)
 	}
 	ctx := context.Background()
 	b.SetBytes(2 * int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.Exchange(ctx, validatorHotkey, ProtocolTask, msg, send); err != nil {
+		if _, err := c.Exchange(ctx, validatorHotkey, computeproto.ProtocolTask, msg, send); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"sync"
 )
 
@@ -136,7 +137,7 @@ func (c *Client) session(ctx context.Context, validator string) (*clientSession,
 
 func (c *Client) doHandshake(ctx context.Context, validator string) (*clientSession, error) {
 	if !validHotkey(validator) || !validHotkey(c.hotkey) {
-		return nil, errorf(CodeHandshakeFailed, "invalid hotkey")
+		return nil, errorf(computeproto.CodeHandshakeFailed, "invalid hotkey")
 	}
 	priv, ourPub, err := newEphemeral(c.opts.rand)
 	if err != nil {
@@ -166,7 +167,7 @@ func (c *Client) doHandshake(ctx context.Context, validator string) (*clientSess
 	}
 	shared, err := SharedSecret(priv, validatorPub)
 	if err != nil {
-		return nil, errorf(CodeHandshakeFailed, "key agreement failed: %v", err)
+		return nil, errorf(computeproto.CodeHandshakeFailed, "key agreement failed: %v", err)
 	}
 	keys, err := DeriveKeys(shared, clientNonce, serverNonce, c.hotkey, validator, ourPub, resp.ValidatorEphPub32)
 	if err != nil {
@@ -208,12 +209,12 @@ func (c *Client) exchangeOnce(ctx context.Context, validator, protocolType strin
 	cs.mu.Lock()
 	if cs.dead {
 		cs.mu.Unlock()
-		return nil, true, errorf(CodeSessionUnknown, "session dropped")
+		return nil, true, errorf(computeproto.CodeSessionUnknown, "session dropped")
 	}
 	if cs.seqOut == MaxSeq {
 		cs.mu.Unlock()
 		c.drop(cs)
-		return nil, true, errorf(CodeRehandshakeRequired, "session sequence exhausted")
+		return nil, true, errorf(computeproto.CodeRehandshakeRequired, "session sequence exhausted")
 	}
 	cs.seqOut++
 	seq := cs.seqOut
@@ -240,7 +241,7 @@ func (c *Client) exchangeOnce(ctx context.Context, validator, protocolType strin
 		err = checkEnvelope(p, validator, c.hotkey, protocolType)
 	}
 	if err == nil && p.SessionID != cs.id {
-		err = errorf(CodeBadAAD, "Session id mismatch: got %s, expected %s", p.SessionID, cs.id)
+		err = errorf(computeproto.CodeBadAAD, "Session id mismatch: got %s, expected %s", p.SessionID, cs.id)
 	}
 	var out []byte
 	if err == nil {
@@ -251,7 +252,7 @@ func (c *Client) exchangeOnce(ctx context.Context, validator, protocolType strin
 		var e *Error
 		if errors.As(err, &e) {
 			// Whatever went wrong, the answer did not authenticate.
-			return nil, false, &Error{Code: CodeBadAAD, Message: "Session response decryption failed: " + e.Message}
+			return nil, false, &Error{Code: computeproto.CodeBadAAD, Message: "Session response decryption failed: " + e.Message}
 		}
 		return nil, false, err
 	}
@@ -260,7 +261,7 @@ func (c *Client) exchangeOnce(ctx context.Context, validator, protocolType strin
 	cs.mu.Unlock()
 	if !ok {
 		c.drop(cs)
-		return nil, true, &Error{Code: CodeSequenceError, Message: fmt.Sprintf("Invalid incoming sequence: %d", p.Seq)}
+		return nil, true, &Error{Code: computeproto.CodeSequenceError, Message: fmt.Sprintf("Invalid incoming sequence: %d", p.Seq)}
 	}
 	return out, false, nil
 }

@@ -2,6 +2,7 @@ package securesession
 
 import (
 	"errors"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add(`[]`)
 	f.Add("{\"ver\":\"v1\",\"ciphertext\":\"\xff\"}")
 	f.Fuzz(func(t *testing.T, pkg string) {
-		_, _, err := s.Open(minerHotkey, ProtocolTask, pkg)
+		_, _, err := s.Open(minerHotkey, computeproto.ProtocolTask, pkg)
 		if err == nil {
 			// Only the genuine record (once) can open.
 			if pkg != seeded.valid {
@@ -48,7 +49,7 @@ func newSeededSession(tb testing.TB, s *Server) seededSession {
 	for _, x := range s.sessions {
 		sess = x
 	}
-	pkg, err := SealRecord(sess.keys.ClientToServer[:], sess.id, 1, minerHotkey, validatorHotkey, ProtocolTask, []byte(`{}`))
+	pkg, err := SealRecord(sess.keys.ClientToServer[:], sess.id, 1, minerHotkey, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`))
 	if err != nil {
 		tb.Fatal(err)
 	}

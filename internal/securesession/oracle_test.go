@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"math/rand/v2"
 	"testing"
 
@@ -118,10 +119,10 @@ func TestOracleRecords(t *testing.T) {
 		plaintext []byte
 		typ       string
 	}{
-		{1, []byte(`{"hotkey": "x", "workers": []}`), ProtocolHeartbeat},
-		{1 << 40, []byte(`{"note": "ünïcødé ✓ 🚀"}`), ProtocolChallengeProof},
-		{MaxSeq, seeded(21, 1024), ProtocolTask},
-		{7, nil, ProtocolChallenge},
+		{1, []byte(`{"hotkey": "x", "workers": []}`), computeproto.ProtocolHeartbeat},
+		{1 << 40, []byte(`{"note": "ünïcødé ✓ 🚀"}`), computeproto.ProtocolChallengeProof},
+		{MaxSeq, seeded(21, 1024), computeproto.ProtocolTask},
+		{7, nil, computeproto.ProtocolChallenge},
 	}
 	var reqs []oracleReq
 	goPkgs := make([]string, len(cases))

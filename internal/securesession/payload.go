@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"io"
 	"math"
 	"strings"
@@ -69,10 +70,10 @@ func ParseSessionInitResponse(s string) (*SessionInitResponse, []byte, []byte, e
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "invalid session init response: %v", err)
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "invalid session init response: %v", err)
 	}
 	if _, ok := m["error"]; ok {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "handshake refused: %s", m["error"])
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "handshake refused: %s", m["error"])
 	}
 	resp := new(SessionInitResponse)
 	for _, f := range []struct {
@@ -80,23 +81,23 @@ func ParseSessionInitResponse(s string) (*SessionInitResponse, []byte, []byte, e
 		dst  *string
 	}{{"validator_eph_pub32", &resp.ValidatorEphPub32}, {"session_id", &resp.SessionID}, {"server_nonce16", &resp.ServerNonce16}} {
 		if err := stringField(m, f.name, f.dst); err != nil {
-			return nil, nil, nil, errorf(CodeHandshakeFailed, "%v", err)
+			return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "%v", err)
 		}
 	}
 	raw, ok := m["expires_at"]
 	if !ok || json.Unmarshal(raw, &resp.ExpiresAt) != nil || math.IsNaN(resp.ExpiresAt) || math.IsInf(resp.ExpiresAt, 0) {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "expires_at must be a number")
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "expires_at must be a number")
 	}
 	if resp.SessionID == "" || len(resp.SessionID) > maxSessionIDLen {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "session_id must be 1..%d bytes", maxSessionIDLen)
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "session_id must be 1..%d bytes", maxSessionIDLen)
 	}
 	pub, err := fixedB64(resp.ValidatorEphPub32, "validator_eph_pub32", PubKeySize)
 	if err != nil {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "%v", err)
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "%v", err)
 	}
 	nonce, err := fixedB64(resp.ServerNonce16, "server_nonce16", NonceSize)
 	if err != nil {
-		return nil, nil, nil, errorf(CodeHandshakeFailed, "%v", err)
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "%v", err)
 	}
 	return resp, pub, nonce, nil
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"strconv"
 	"strings"
 )
@@ -155,14 +156,14 @@ func sealRecord(key []byte, prefix [4]byte, sessionID string, seq uint64, sender
 
 // ParsePackage decodes and checks the form of a package: every field present
 // with the right JSON type and a canonical base64 ciphertext at least one tag
-// long. Failures are *Error with CodeSessionUnknown, the code the reference
+// long. Failures are *Error with computeproto.CodeSessionUnknown, the code the reference
 // validator gives every record it cannot decrypt. It returns the raw ciphertext.
 func ParsePackage(s string) (*Package, []byte, error) {
 	// Keys are matched exactly (encoding/json's struct matching would accept
 	// any letter case, which the Python peers do not).
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, nil, errorf(CodeSessionUnknown, "Malformed encrypted package: %v", err)
+		return nil, nil, errorf(computeproto.CodeSessionUnknown, "Malformed encrypted package: %v", err)
 	}
 	p := new(Package)
 	for _, f := range []struct {
@@ -172,18 +173,18 @@ func ParsePackage(s string) (*Package, []byte, error) {
 		{"sender", &p.Sender}, {"recipient", &p.Recipient}, {"synapse_type", &p.SynapseType}} {
 		raw, ok := m[f.name]
 		if !ok || string(raw) == "null" {
-			return nil, nil, errorf(CodeSessionUnknown, "Missing field in encrypted package: %s", f.name)
+			return nil, nil, errorf(computeproto.CodeSessionUnknown, "Missing field in encrypted package: %s", f.name)
 		}
 		if err := decodeField(raw, f.dst); err != nil {
-			return nil, nil, errorf(CodeSessionUnknown, "Invalid field in encrypted package: %s", f.name)
+			return nil, nil, errorf(computeproto.CodeSessionUnknown, "Invalid field in encrypted package: %s", f.name)
 		}
 	}
 	ct, err := decodeB64(p.Ciphertext)
 	if err != nil {
-		return nil, nil, errorf(CodeSessionUnknown, "Invalid ciphertext encoding")
+		return nil, nil, errorf(computeproto.CodeSessionUnknown, "Invalid ciphertext encoding")
 	}
 	if len(ct) < 16 {
-		return nil, nil, errorf(CodeSessionUnknown, "Ciphertext shorter than the GCM tag")
+		return nil, nil, errorf(computeproto.CodeSessionUnknown, "Ciphertext shorter than the GCM tag")
 	}
 	return p, ct, nil
 }
@@ -212,18 +213,18 @@ func decodeField(raw json.RawMessage, dst any) error {
 func checkEnvelope(p *Package, sender, recipient, protocolType string) error {
 	switch {
 	case p.Ver != ProtocolVersion:
-		return errorf(CodeSessionUnknown, "Unsupported protocol version: %q", p.Ver)
+		return errorf(computeproto.CodeSessionUnknown, "Unsupported protocol version: %q", p.Ver)
 	case p.Sender != sender || p.Recipient != recipient:
-		return errorf(CodeSessionUnknown, "Sender/recipient mismatch: got %s->%s, expected %s->%s", p.Sender, p.Recipient, sender, recipient)
+		return errorf(computeproto.CodeSessionUnknown, "Sender/recipient mismatch: got %s->%s, expected %s->%s", p.Sender, p.Recipient, sender, recipient)
 	case p.SynapseType != protocolType:
-		return errorf(CodeSessionUnknown, "Synapse type mismatch: package=%s, expected=%s", p.SynapseType, protocolType)
+		return errorf(computeproto.CodeSessionUnknown, "Synapse type mismatch: package=%s, expected=%s", p.SynapseType, protocolType)
 	}
 	return nil
 }
 
 // OpenRecord parses and decrypts a package sent by sender to recipient for
 // protocolType under key. It does not check sequence numbers: replay state
-// belongs to a session. Failures are *Error with CodeSessionUnknown, for a
+// belongs to a session. Failures are *Error with computeproto.CodeSessionUnknown, for a
 // bad envelope as for failed authentication.
 func OpenRecord(key []byte, sender, recipient, protocolType, pkgJSON string) ([]byte, *Package, error) {
 	p, ct, err := ParsePackage(pkgJSON)
@@ -250,7 +251,7 @@ func openRecord(key []byte, prefix [4]byte, p *Package, ct []byte) ([]byte, erro
 	if err != nil {
 		// A tag failure means the peer does not hold this session's key (or
 		// the record was altered); a fresh handshake is the remedy.
-		return nil, errorf(CodeSessionUnknown, "Decryption failed")
+		return nil, errorf(computeproto.CodeSessionUnknown, "Decryption failed")
 	}
 	return pt, nil
 }

@@ -11,6 +11,8 @@ package securesession
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/vigil-validator/vigil/bittensor/pyfmt"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"math"
 	"strings"
 	"time"
@@ -46,41 +48,6 @@ const (
 	DirServerToClient = "session_key_server_to_client"
 )
 
-// PROTOCOL_TYPE strings of the synapses; they are the AAD synapse_type.
-const (
-	ProtocolSessionInit    = "SESSION_INIT_V1"
-	ProtocolHeartbeat      = "HEARTBEAT_V1"
-	ProtocolTask           = "TASK_V1"
-	ProtocolChallenge      = "CHALLENGE_V1"
-	ProtocolChallengeProof = "CHALLENGE_PROOF_V1"
-)
-
-// Error codes of the subnet protocol.
-const (
-	CodeSuccess             = 0
-	CodeInvalidRequest      = 1000
-	CodeInvalidResponse     = 1001
-	CodeTimeout             = 1002
-	CodeNetworkError        = 1003 // also answered when rate limited
-	CodeHeartbeatFailed     = 1004
-	CodeTaskFailed          = 1005
-	CodeChallengeFailed     = 1006
-	CodeValidationFailed    = 3000
-	CodeSessionRequired     = 4010
-	CodeSessionUnknown      = 4011
-	CodeSessionExpired      = 4012
-	CodeRehandshakeRequired = 4013
-	CodeReplayDetected      = 4014
-	CodeBadAAD              = 4015
-	CodeBadNonce            = 4016
-	CodeSeqWindowExceeded   = 4017
-	CodeHandshakeFailed     = 4018
-	CodeSessionLimit        = 4019
-	CodeSequenceError       = 4020
-	CodeDBError             = 5000
-	CodeDBConnectionError   = 5001
-)
-
 // SequenceErrorMessage is the text the validator answers a replayed or
 // out-of-window record with; Python miners match on the code only, but the
 // text is kept identical for log parity.
@@ -109,7 +76,7 @@ func errorf(code int, format string, args ...any) *Error {
 // (ASCII only, ", " and ": " separators).
 func ErrorResponse(code int, msg string) string {
 	b := []byte(`{"error": `)
-	b = appendPyString(b, msg, true)
+	b = pyfmt.AppendJSONString(b, msg)
 	b = append(b, `, "error_code": `...)
 	b = fmt.Appendf(b, "%d}", code)
 	return string(b)
@@ -147,9 +114,5 @@ func ParseErrorResponse(s string) (code int, msg string, ok bool) {
 // retryable reports the codes after which a miner drops its session and
 // retries once with a fresh handshake.
 func retryable(code int) bool {
-	switch code {
-	case CodeSequenceError, CodeSessionExpired, CodeSessionUnknown, CodeRehandshakeRequired:
-		return true
-	}
-	return false
+	return computeproto.SessionRetryable(code)
 }

@@ -3,6 +3,7 @@ package securesession
 import (
 	"crypto/rand"
 	"encoding/json"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"io"
 	"sync"
 	"time"
@@ -102,35 +103,35 @@ func (s *Server) Handshake(peerHotkey, request string) (string, error) {
 
 func (s *Server) handshake(peer, request string) (string, *Error) {
 	if !validHotkey(peer) {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: invalid peer hotkey")
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: invalid peer hotkey")
 	}
 	if !s.allowHandshake(peer) {
-		return "", errorf(CodeHandshakeFailed, "Handshake rate limit exceeded: %d/%d in %ds",
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake rate limit exceeded: %d/%d in %ds",
 			HandshakeRateLimit, HandshakeRateLimit, int(HandshakeRateWindow/time.Second))
 	}
 	req, minerPub, clientNonce, err := ParseSessionInitRequest(request)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	priv, ourPub, err := newEphemeral(s.opts.rand)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	shared, err := SharedSecret(priv, minerPub)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	serverNonce, err := randBytes(s.opts.rand, NonceSize)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	keys, err := DeriveKeys(shared, clientNonce, serverNonce, peer, s.hotkey, req.MinerEphPub32, ourPub)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	id, err := newUUID4(s.opts.rand)
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	now := s.opts.now()
 	sess := &Session{
@@ -156,7 +157,7 @@ func (s *Server) handshake(peer, request string) (string, *Error) {
 		ExpiresAt:         unixSeconds(now.Add(SessionTTL)),
 	})
 	if err != nil {
-		return "", errorf(CodeHandshakeFailed, "Handshake failed: %v", err)
+		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
 	}
 	return string(out), nil
 }
@@ -225,11 +226,11 @@ func (s *Server) removeLocked(sess *Session) {
 func (s *Server) lookupLocked(id, peer string, now int64) (*Session, *Error) {
 	sess := s.sessions[id]
 	if sess == nil || sess.peer != peer {
-		return nil, errorf(CodeSessionUnknown, "Session not found: %s", id)
+		return nil, errorf(computeproto.CodeSessionUnknown, "Session not found: %s", id)
 	}
 	if now > sess.expires {
 		s.removeLocked(sess)
-		return nil, errorf(CodeSessionExpired, "Session expired: %s", id)
+		return nil, errorf(computeproto.CodeSessionExpired, "Session expired: %s", id)
 	}
 	return sess, nil
 }
@@ -269,11 +270,11 @@ func (s *Server) Open(peerHotkey, protocolType, pkg string) ([]byte, *Session, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sess.removed {
-		return nil, nil, errorf(CodeSessionUnknown, "Session not found: %s", p.SessionID)
+		return nil, nil, errorf(computeproto.CodeSessionUnknown, "Session not found: %s", p.SessionID)
 	}
 	// seq 0 is never sent (senders pre-increment from 0).
 	if p.Seq == 0 || !sess.recv.accept(p.Seq) {
-		return nil, nil, &Error{Code: CodeSequenceError, Message: SequenceErrorMessage}
+		return nil, nil, &Error{Code: computeproto.CodeSequenceError, Message: SequenceErrorMessage}
 	}
 	s.touchLocked(sess)
 	return pt, sess, nil
@@ -300,17 +301,17 @@ func (s *Server) Seal(sess *Session, protocolType string, plaintext []byte) (str
 	s.mu.Lock()
 	if sess.removed {
 		s.mu.Unlock()
-		return "", errorf(CodeSessionUnknown, "Session not found: %s", sess.id)
+		return "", errorf(computeproto.CodeSessionUnknown, "Session not found: %s", sess.id)
 	}
 	if s.opts.now().UnixNano() > sess.expires {
 		s.removeLocked(sess)
 		s.mu.Unlock()
-		return "", errorf(CodeSessionExpired, "Session expired: %s", sess.id)
+		return "", errorf(computeproto.CodeSessionExpired, "Session expired: %s", sess.id)
 	}
 	if sess.seqOut == MaxSeq {
 		s.removeLocked(sess)
 		s.mu.Unlock()
-		return "", errorf(CodeRehandshakeRequired, "Session sequence exhausted, re-handshake required")
+		return "", errorf(computeproto.CodeRehandshakeRequired, "Session sequence exhausted, re-handshake required")
 	}
 	sess.seqOut++
 	seq, key := sess.seqOut, sess.keys.ServerToClient

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/vigil-validator/vigil/internal/computeproto"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func TestHandshakeAndRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	for i := range 5 {
 		msg := []byte(`{"n": ` + string(rune('0'+i)) + `}`)
-		out, err := p.client.Exchange(ctx, validatorHotkey, ProtocolHeartbeat, msg, p.echo(ProtocolHeartbeat))
+		out, err := p.client.Exchange(ctx, validatorHotkey, computeproto.ProtocolHeartbeat, msg, p.echo(computeproto.ProtocolHeartbeat))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,9 +111,9 @@ func capture(t *testing.T, p *pair, typ string, msg string) (req string) {
 
 func TestReplayedRecordRefused(t *testing.T) {
 	p := newPair(t)
-	req := capture(t, p, ProtocolTask, `{"a": 1}`)
-	_, _, err := p.server.Open(minerHotkey, ProtocolTask, req)
-	if codeOf(t, err) != CodeSequenceError {
+	req := capture(t, p, computeproto.ProtocolTask, `{"a": 1}`)
+	_, _, err := p.server.Open(minerHotkey, computeproto.ProtocolTask, req)
+	if codeOf(t, err) != computeproto.CodeSequenceError {
 		t.Fatalf("replay: %v", err)
 	}
 	if got := err.(*Error).Response(); !strings.Contains(got, SequenceErrorMessage) || !strings.Contains(got, `"error_code": 4020`) {
@@ -122,40 +123,40 @@ func TestReplayedRecordRefused(t *testing.T) {
 
 func TestForeignHotkeyRefused(t *testing.T) {
 	p := newPair(t)
-	capture(t, p, ProtocolTask, `{}`)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
 	sid := p.client.SessionID(validatorHotkey)
 	// An intruder presents the miner's session under its own dendrite hotkey
 	// (the sender field must name the dendrite hotkey to pass the envelope).
 	key := p.server.sessions[sid].keys.ClientToServer
-	pkg, err := SealRecord(key[:], sid, 2, "intruder", validatorHotkey, ProtocolTask, []byte(`{}`))
+	pkg, err := SealRecord(key[:], sid, 2, "intruder", validatorHotkey, computeproto.ProtocolTask, []byte(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := p.server.Open("intruder", ProtocolTask, pkg); codeOf(t, err) != CodeSessionUnknown {
+	if _, _, err := p.server.Open("intruder", computeproto.ProtocolTask, pkg); codeOf(t, err) != computeproto.CodeSessionUnknown {
 		t.Fatalf("foreign hotkey: %v", err)
 	}
 	// The window did not move: seq 2 still opens for the owner.
-	own, _ := SealRecord(key[:], sid, 2, minerHotkey, validatorHotkey, ProtocolTask, []byte(`{}`))
-	if _, _, err := p.server.Open(minerHotkey, ProtocolTask, own); err != nil {
+	own, _ := SealRecord(key[:], sid, 2, minerHotkey, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`))
+	if _, _, err := p.server.Open(minerHotkey, computeproto.ProtocolTask, own); err != nil {
 		t.Fatalf("owner after intruder: %v", err)
 	}
 }
 
 func TestExpiredSession(t *testing.T) {
 	p := newPair(t)
-	capture(t, p, ProtocolTask, `{}`)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
 	sid := p.client.SessionID(validatorHotkey)
 	key := p.server.sessions[sid].keys.ClientToServer
-	pkg, _ := SealRecord(key[:], sid, 2, minerHotkey, validatorHotkey, ProtocolTask, []byte(`{}`))
+	pkg, _ := SealRecord(key[:], sid, 2, minerHotkey, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`))
 	p.clock.Advance(SessionTTL + time.Second)
-	if _, _, err := p.server.Open(minerHotkey, ProtocolTask, pkg); codeOf(t, err) != CodeSessionExpired {
+	if _, _, err := p.server.Open(minerHotkey, computeproto.ProtocolTask, pkg); codeOf(t, err) != computeproto.CodeSessionExpired {
 		t.Fatalf("expired: %v", err)
 	}
 	if p.server.Len() != 0 {
 		t.Fatal("expired session kept after lookup")
 	}
 	// The client re-handshakes on its own once the session nears expiry.
-	if _, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), p.echo(ProtocolTask)); err != nil {
+	if _, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), p.echo(computeproto.ProtocolTask)); err != nil {
 		t.Fatal(err)
 	}
 	if p.handshakes != 2 {
@@ -165,7 +166,7 @@ func TestExpiredSession(t *testing.T) {
 
 func TestSweep(t *testing.T) {
 	p := newPair(t)
-	capture(t, p, ProtocolTask, `{}`)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
 	if n := p.server.Sweep(); n != 0 || p.server.Len() != 1 {
 		t.Fatalf("sweep removed a live session (%d)", n)
 	}
@@ -178,16 +179,16 @@ func TestSweep(t *testing.T) {
 func TestClientReusesUntilNearExpiry(t *testing.T) {
 	p := newPair(t)
 	ctx := context.Background()
-	send := p.echo(ProtocolTask)
-	if _, err := p.client.Exchange(ctx, validatorHotkey, ProtocolTask, []byte(`{}`), send); err != nil {
+	send := p.echo(computeproto.ProtocolTask)
+	if _, err := p.client.Exchange(ctx, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send); err != nil {
 		t.Fatal(err)
 	}
 	p.clock.Advance(SessionTTL - NearExpiryThreshold - time.Second)
-	if _, err := p.client.Exchange(ctx, validatorHotkey, ProtocolTask, []byte(`{}`), send); err != nil || p.handshakes != 1 {
+	if _, err := p.client.Exchange(ctx, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send); err != nil || p.handshakes != 1 {
 		t.Fatalf("early re-handshake (%d) or %v", p.handshakes, err)
 	}
 	p.clock.Advance(2 * time.Second)
-	if _, err := p.client.Exchange(ctx, validatorHotkey, ProtocolTask, []byte(`{}`), send); err != nil || p.handshakes != 2 {
+	if _, err := p.client.Exchange(ctx, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send); err != nil || p.handshakes != 2 {
 		t.Fatalf("no re-handshake near expiry (%d) or %v", p.handshakes, err)
 	}
 }
@@ -215,7 +216,7 @@ func TestHandshakeRateLimit(t *testing.T) {
 		clock.Advance(10 * time.Second)
 	}
 	resp, err := s.Handshake(minerHotkey, req)
-	if codeOf(t, err) != CodeHandshakeFailed {
+	if codeOf(t, err) != computeproto.CodeHandshakeFailed {
 		t.Fatalf("6th handshake: %v", err)
 	}
 	code, msg, ok := ParseErrorResponse(resp)
@@ -268,7 +269,7 @@ func TestLRUEviction(t *testing.T) {
 // orders the LRU list.
 func TestOpenTouchesLRU(t *testing.T) {
 	p := newPair(t)
-	capture(t, p, ProtocolTask, `{}`)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
 	first := p.client.SessionID(validatorHotkey)
 	req := newInitRequest(t)
 	for range 2 {
@@ -276,7 +277,7 @@ func TestOpenTouchesLRU(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	capture(t, p, ProtocolTask, `{}`) // uses first again
+	capture(t, p, computeproto.ProtocolTask, `{}`) // uses first again
 	if _, err := p.server.Handshake(minerHotkey, req); err != nil {
 		t.Fatal(err)
 	}
@@ -302,30 +303,30 @@ func TestHandshakeValidation(t *testing.T) {
 	}
 	for i, req := range bad {
 		resp, err := s.Handshake("peer"+string(rune('a'+i)), req)
-		if codeOf(t, err) != CodeHandshakeFailed {
+		if codeOf(t, err) != computeproto.CodeHandshakeFailed {
 			t.Errorf("case %d: %v", i, err)
 		}
-		if code, _, ok := ParseErrorResponse(resp); !ok || code != CodeHandshakeFailed {
+		if code, _, ok := ParseErrorResponse(resp); !ok || code != computeproto.CodeHandshakeFailed {
 			t.Errorf("case %d: answer %s", i, resp)
 		}
 	}
 	if s.Len() != 0 {
 		t.Fatal("a session was created from a bad request")
 	}
-	if _, err := s.Handshake("bad|hotkey", `{"miner_eph_pub32": "`+pub+`", "client_nonce16": "`+nonce+`"}`); codeOf(t, err) != CodeHandshakeFailed {
+	if _, err := s.Handshake("bad|hotkey", `{"miner_eph_pub32": "`+pub+`", "client_nonce16": "`+nonce+`"}`); codeOf(t, err) != computeproto.CodeHandshakeFailed {
 		t.Fatal("hotkey with '|' accepted")
 	}
 }
 
 func TestOpenFailures(t *testing.T) {
 	p := newPair(t)
-	capture(t, p, ProtocolTask, `{}`)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
 	sid := p.client.SessionID(validatorHotkey)
 	key := p.server.sessions[sid].keys.ClientToServer
 	seq := uint64(10)
 	seal := func(mut func(*Package)) string {
 		seq++
-		pkg, err := SealRecord(key[:], sid, seq, minerHotkey, validatorHotkey, ProtocolTask, []byte(`{"x": 1}`))
+		pkg, err := SealRecord(key[:], sid, seq, minerHotkey, validatorHotkey, computeproto.ProtocolTask, []byte(`{"x": 1}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,22 +352,22 @@ func TestOpenFailures(t *testing.T) {
 		typ  string
 		code int
 	}{
-		{"tampered ciphertext", seal(flip), ProtocolTask, CodeSessionUnknown},
-		{"tampered seq", seal(func(pk *Package) { pk.Seq++ }), ProtocolTask, CodeSessionUnknown},
-		{"wrong synapse type", seal(nil), ProtocolHeartbeat, CodeSessionUnknown},
-		{"retyped package", seal(func(pk *Package) { pk.SynapseType = ProtocolHeartbeat }), ProtocolHeartbeat, CodeSessionUnknown},
-		{"wrong sender", seal(func(pk *Package) { pk.Sender = "x" }), ProtocolTask, CodeSessionUnknown},
-		{"wrong recipient", seal(func(pk *Package) { pk.Recipient = "x" }), ProtocolTask, CodeSessionUnknown},
-		{"wrong version", seal(func(pk *Package) { pk.Ver = "v2" }), ProtocolTask, CodeSessionUnknown},
-		{"bad base64", seal(func(pk *Package) { pk.Ciphertext = "***" }), ProtocolTask, CodeSessionUnknown},
-		{"unpadded base64", seal(func(pk *Package) { pk.Ciphertext = strings.TrimRight(pk.Ciphertext, "=") + "A" }), ProtocolTask, CodeSessionUnknown},
-		{"short ciphertext", seal(func(pk *Package) { pk.Ciphertext = base64.StdEncoding.EncodeToString(make([]byte, 15)) }), ProtocolTask, CodeSessionUnknown},
-		{"unknown session", seal(func(pk *Package) { pk.SessionID = "nope" }), ProtocolTask, CodeSessionUnknown},
-		{"not json", "{", ProtocolTask, CodeSessionUnknown},
-		{"seq as float", strings.Replace(seal(nil), `"seq":`, `"seq":1.5,"x":`, 1), ProtocolTask, CodeSessionUnknown},
-		{"negative seq", strings.Replace(seal(nil), `"seq":`, `"seq":-1,"x":`, 1), ProtocolTask, CodeSessionUnknown},
-		{"missing field", `{"ver":"v1","session_id":"` + sid + `","seq":1}`, ProtocolTask, CodeSessionUnknown},
-		{"seq zero", seal(func(pk *Package) { pk.Seq = 0 }), ProtocolTask, CodeSessionUnknown},
+		{"tampered ciphertext", seal(flip), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"tampered seq", seal(func(pk *Package) { pk.Seq++ }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"wrong synapse type", seal(nil), computeproto.ProtocolHeartbeat, computeproto.CodeSessionUnknown},
+		{"retyped package", seal(func(pk *Package) { pk.SynapseType = computeproto.ProtocolHeartbeat }), computeproto.ProtocolHeartbeat, computeproto.CodeSessionUnknown},
+		{"wrong sender", seal(func(pk *Package) { pk.Sender = "x" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"wrong recipient", seal(func(pk *Package) { pk.Recipient = "x" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"wrong version", seal(func(pk *Package) { pk.Ver = "v2" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"bad base64", seal(func(pk *Package) { pk.Ciphertext = "***" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"unpadded base64", seal(func(pk *Package) { pk.Ciphertext = strings.TrimRight(pk.Ciphertext, "=") + "A" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"short ciphertext", seal(func(pk *Package) { pk.Ciphertext = base64.StdEncoding.EncodeToString(make([]byte, 15)) }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"unknown session", seal(func(pk *Package) { pk.SessionID = "nope" }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"not json", "{", computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"seq as float", strings.Replace(seal(nil), `"seq":`, `"seq":1.5,"x":`, 1), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"negative seq", strings.Replace(seal(nil), `"seq":`, `"seq":-1,"x":`, 1), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"missing field", `{"ver":"v1","session_id":"` + sid + `","seq":1}`, computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
+		{"seq zero", seal(func(pk *Package) { pk.Seq = 0 }), computeproto.ProtocolTask, computeproto.CodeSessionUnknown},
 	}
 	for _, c := range cases {
 		if _, _, err := p.server.Open(minerHotkey, c.typ, c.pkg); codeOf(t, err) != c.code {
@@ -374,12 +375,12 @@ func TestOpenFailures(t *testing.T) {
 		}
 	}
 	// None of the failures moved the window: the next honest seq opens.
-	if _, _, err := p.server.Open(minerHotkey, ProtocolTask, seal(nil)); err != nil {
+	if _, _, err := p.server.Open(minerHotkey, computeproto.ProtocolTask, seal(nil)); err != nil {
 		t.Fatalf("honest record after failures: %v", err)
 	}
 	// A properly sealed seq 0 authenticates but is never accepted.
-	zero, _ := SealRecord(key[:], sid, 0, minerHotkey, validatorHotkey, ProtocolTask, []byte(`{}`))
-	if _, _, err := p.server.Open(minerHotkey, ProtocolTask, zero); codeOf(t, err) != CodeSequenceError {
+	zero, _ := SealRecord(key[:], sid, 0, minerHotkey, validatorHotkey, computeproto.ProtocolTask, []byte(`{}`))
+	if _, _, err := p.server.Open(minerHotkey, computeproto.ProtocolTask, zero); codeOf(t, err) != computeproto.CodeSequenceError {
 		t.Fatalf("seq 0: %v", err)
 	}
 	if _, err := SealRecord(key[:5], sid, 1, "a", "b", "c", nil); err == nil {
@@ -390,7 +391,7 @@ func TestOpenFailures(t *testing.T) {
 // TestClientRetryOnce answers every first attempt of a session with a
 // plaintext session error and checks the client retries exactly once.
 func TestClientRetryOnce(t *testing.T) {
-	for _, code := range []int{CodeSequenceError, CodeSessionExpired, CodeSessionUnknown, CodeRehandshakeRequired} {
+	for _, code := range []int{computeproto.CodeSequenceError, computeproto.CodeSessionExpired, computeproto.CodeSessionUnknown, computeproto.CodeRehandshakeRequired} {
 		p := newPair(t)
 		calls := 0
 		failTimes := 1
@@ -399,14 +400,14 @@ func TestClientRetryOnce(t *testing.T) {
 			if calls <= failTimes {
 				return ErrorResponse(code, "session trouble"), nil
 			}
-			return p.echo(ProtocolTask)(ctx, req)
+			return p.echo(computeproto.ProtocolTask)(ctx, req)
 		}
-		out, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), send)
+		out, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send)
 		if err != nil || string(out) != "echo:{}" || calls != 2 || p.handshakes != 2 {
 			t.Fatalf("code %d: out %q err %v calls %d handshakes %d", code, out, err, calls, p.handshakes)
 		}
 		calls, failTimes = 0, 2
-		_, err = p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), send)
+		_, err = p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send)
 		if codeOf(t, err) != code || calls != 2 || p.handshakes != 3 {
 			t.Fatalf("code %d twice: err %v calls %d handshakes %d", code, err, calls, p.handshakes)
 		}
@@ -416,18 +417,18 @@ func TestClientRetryOnce(t *testing.T) {
 func TestClientNoRetryOnOtherErrors(t *testing.T) {
 	p := newPair(t)
 	calls := 0
-	_, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
+	_, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
 		calls++
-		return ErrorResponse(CodeNetworkError, "rate_limited"), nil
+		return ErrorResponse(computeproto.CodeNetworkError, "rate_limited"), nil
 	})
-	if codeOf(t, err) != CodeNetworkError || calls != 1 {
+	if codeOf(t, err) != computeproto.CodeNetworkError || calls != 1 {
 		t.Fatalf("err %v calls %d", err, calls)
 	}
 	if p.client.SessionID(validatorHotkey) == "" {
 		t.Fatal("a non-session error dropped the session")
 	}
 	boom := errors.New("boom")
-	_, err = p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
+	_, err = p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
 		return "", boom
 	})
 	if !errors.Is(err, boom) || p.client.SessionID(validatorHotkey) != "" {
@@ -441,29 +442,29 @@ func TestClientRefusesReplayedResponse(t *testing.T) {
 	p := newPair(t)
 	var last string
 	send := func(ctx context.Context, req string) (string, error) {
-		r, err := p.echo(ProtocolTask)(ctx, req)
+		r, err := p.echo(computeproto.ProtocolTask)(ctx, req)
 		last = r
 		return r, err
 	}
-	if _, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), send); err != nil {
+	if _, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send); err != nil {
 		t.Fatal(err)
 	}
 	old := last
 	calls := 0
-	_, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), func(ctx context.Context, req string) (string, error) {
+	_, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), func(ctx context.Context, req string) (string, error) {
 		calls++
 		return old, nil
 	})
 	// First: replay in the old session -> retry; second: the old package
 	// names the old session -> refused, not retried.
-	if codeOf(t, err) != CodeBadAAD || calls != 2 || p.handshakes != 2 {
+	if codeOf(t, err) != computeproto.CodeBadAAD || calls != 2 || p.handshakes != 2 {
 		t.Fatalf("err %v calls %d handshakes %d", err, calls, p.handshakes)
 	}
 }
 
 func TestClientHandshakeErrors(t *testing.T) {
 	answers := []string{
-		ErrorResponse(CodeHandshakeFailed, "Handshake rate limit exceeded: 5/5 in 60s"),
+		ErrorResponse(computeproto.CodeHandshakeFailed, "Handshake rate limit exceeded: 5/5 in 60s"),
 		`{"validator_eph_pub32": "AAAA", "session_id": "x", "server_nonce16": "AAAAAAAAAAAAAAAAAAAAAA==", "expires_at": 1}`,
 		`{"validator_eph_pub32": "` + base64.StdEncoding.EncodeToString(seeded(5, 32)) + `", "session_id": "", "server_nonce16": "AAAAAAAAAAAAAAAAAAAAAA==", "expires_at": 1}`,
 		`{"error": "nope"}`,
@@ -471,11 +472,11 @@ func TestClientHandshakeErrors(t *testing.T) {
 	}
 	for i, a := range answers {
 		c := NewClient(minerHotkey, func(context.Context, string, string) (string, error) { return a, nil })
-		_, err := c.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
+		_, err := c.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), func(context.Context, string) (string, error) {
 			t.Fatal("record sent without a session")
 			return "", nil
 		})
-		if codeOf(t, err) != CodeHandshakeFailed {
+		if codeOf(t, err) != computeproto.CodeHandshakeFailed {
 			t.Errorf("answer %d: %v", i, err)
 		}
 	}
@@ -497,13 +498,13 @@ func TestClientSingleFlight(t *testing.T) {
 	send := func(ctx context.Context, req string) (string, error) {
 		smu.Lock()
 		defer smu.Unlock()
-		return p.echo(ProtocolTask)(ctx, req)
+		return p.echo(computeproto.ProtocolTask)(ctx, req)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
 		wg.Go(func() {
-			_, err := p.client.Exchange(context.Background(), validatorHotkey, ProtocolTask, []byte(`{}`), send)
+			_, err := p.client.Exchange(context.Background(), validatorHotkey, computeproto.ProtocolTask, []byte(`{}`), send)
 			errs <- err
 		})
 	}

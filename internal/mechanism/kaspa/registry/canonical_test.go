@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 )
 
 const aliceSS58 = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
@@ -84,20 +85,6 @@ type pythonAnswer struct {
 	String   string `json:"string"`
 }
 
-// python3 returns the interpreter, skipping the test without one except
-// under CI=true, where the comparison is required.
-func python3(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 required under CI=true for the canonical JSON golden test")
-		}
-		t.Skip("python3 not found")
-	}
-	return p
-}
-
 func randomString(r *rand.Rand) string {
 	ranges := [][2]rune{{0, 0x7f}, {0x20, 0x7e}, {0x80, 0x7ff}, {0x800, 0xd7ff}, {0xe000, 0xffff}, {0x10000, 0x10ffff}, {0x2028, 0x2029}}
 	var b strings.Builder
@@ -136,7 +123,7 @@ func randomFloat(r *rand.Rand) float64 {
 // TestCanonicalMatchesPython compares the encoder with Python's json.dumps
 // on fixed edge cases and a few thousand random floats and strings.
 func TestCanonicalMatchesPython(t *testing.T) {
-	py := python3(t)
+	py := oracletest.Python(t)
 	floats := []float64{0, math.Copysign(0, -1), 1, 1721812345, 1721812345.5, 1e16, 1e15, 9999999999999998, 1e17,
 		1.5e-05, 1e-4, 9.999999999999999e-05, 0.0001, 1e-5, 123456789012345.6, 5e-324, math.MaxFloat64,
 		math.SmallestNonzeroFloat64 * 3, 0.1 + 0.2, 1.0 / 3, 2.5e-310, math.Inf(1), math.Inf(-1), math.NaN()}

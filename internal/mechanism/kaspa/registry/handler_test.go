@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
@@ -406,7 +407,7 @@ func TestNewHandlerRequiresDependencies(t *testing.T) {
 // a float, the message it rebuilds verifies, and it stores the same
 // registration_time_int.
 func TestPythonPeerReadsOurRows(t *testing.T) {
-	py := python3(t)
+	py := oracletest.Python(t)
 	n := newNode(t, "sqlite", clock.NewFake(t0))
 	kp := key(t, "//Alice")
 	hk := kp.SS58()
