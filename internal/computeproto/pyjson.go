@@ -39,18 +39,6 @@ func (f *PyFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// FormatPyFloat returns Python's repr of f: shortest round-trip digits,
-// a ".0" on integral values, and an exponent (e-05, e+16) when the decimal
-// point falls more than 4 places before or 16 after the first digit. It
-// panics on NaN or infinity, which have no JSON form.
-func FormatPyFloat(f float64) string {
-	s, err := formatPyFloat(f)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
-
 func formatPyFloat(f float64) (string, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "", fmt.Errorf("computeproto: non-finite float %v has no JSON form", f)
