@@ -28,6 +28,7 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/synapse"
+	"github.com/vigil-validator/vigil/internal/ratelimit"
 )
 
 // Defaults.
@@ -103,7 +104,7 @@ type Axon struct {
 	routes map[string]*route
 
 	nonces *nonceStore
-	rate   *rateLimiter
+	rate   *ratelimit.Limiter
 }
 
 type route struct {
@@ -144,7 +145,7 @@ func New(cfg Config) (*Axon, error) {
 	a := &Axon{cfg: cfg, uuid: synapse.NewUUID(), hotkey: cfg.Hotkey.SS58(), routes: map[string]*route{},
 		nonces: newNonceStore(cfg.MaxEndpoints)}
 	if cfg.RateLimit > 0 {
-		a.rate = newRateLimiter(cfg.RateLimit, cfg.RateWindow, cfg.MaxEndpoints)
+		a.rate = ratelimit.New(cfg.RateLimit, cfg.RateWindow, cfg.MaxEndpoints)
 	}
 	return a, nil
 }
@@ -273,12 +274,14 @@ func (a *Axon) admit(ctx context.Context, rt *route, req Request, s synapse.Syna
 			return fail(http.StatusForbidden, "Forbidden. Key is blacklisted: %s.", reason)
 		}
 	}
-	if cerr := a.verify(s); cerr != nil {
+	caller, cerr := a.verify(s)
+	if cerr != nil {
 		return cerr
 	}
 	// Counted after verification, so that nobody can spend another
-	// hotkey's allowance with forged requests.
-	if a.rate != nil && !a.rate.allow(req.Hotkey, a.cfg.Now()) {
+	// hotkey's allowance with forged requests, and under the canonical
+	// address, so that another spelling of the key gets no second one.
+	if a.rate != nil && !a.rate.Allow(caller, a.cfg.Now()) {
 		return fail(http.StatusTooManyRequests, "Too many requests from %s", req.Hotkey)
 	}
 	if a.cfg.Priority != nil {
@@ -290,32 +293,33 @@ func (a *Axon) admit(ctx context.Context, rt *route, req Request, s synapse.Syna
 }
 
 // verify checks the nonce and the signature as the SDK's default verifier
-// does, refusing unsigned requests.
-func (a *Axon) verify(s synapse.Synapse) *callError {
+// does, refusing unsigned requests, and returns the caller's canonical
+// SS58 address.
+func (a *Axon) verify(s synapse.Synapse) (string, *callError) {
 	b := synapse.BaseOf(s)
 	d := b.Dendrite
 	switch {
 	case d.Hotkey == nil || *d.Hotkey == "":
-		return fail(http.StatusUnauthorized, "Not Verified with error: missing dendrite hotkey")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: missing dendrite hotkey")
 	case d.Nonce == nil:
-		return fail(http.StatusUnauthorized, "Not Verified with error: Nonce is required")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: Nonce is required")
 	case d.UUID == nil:
-		return fail(http.StatusUnauthorized, "Not Verified with error: missing dendrite uuid")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: missing dendrite uuid")
 	case d.Signature == nil || *d.Signature == "":
-		return fail(http.StatusUnauthorized, "Not Verified with error: request is not signed")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: request is not signed")
 	}
 	pub, err := keys.ParsePublicKey(*d.Hotkey)
 	if err != nil {
-		return fail(http.StatusUnauthorized, "Not Verified with error: bad dendrite hotkey")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: bad dendrite hotkey")
 	}
 	sig, err := hex.DecodeString(strings.TrimPrefix(*d.Signature, "0x"))
 	if err != nil || len(sig) != keys.SignatureSize {
-		return fail(http.StatusUnauthorized, "Not Verified with error: malformed signature")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: malformed signature")
 	}
 	now := a.cfg.Now()
 	nonce := *d.Nonce
 	if nonce > now.Add(a.cfg.MaxFutureNonce).UnixNano() {
-		return fail(http.StatusUnauthorized, "Not Verified with error: Nonce is too far in the future")
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: Nonce is too far in the future")
 	}
 	timeout := min(time.Duration(b.TimeoutSeconds()*float64(time.Second)), a.cfg.MaxTimeout)
 	oldest := now.Add(-AllowedDelta - timeout).UnixNano()
@@ -326,14 +330,14 @@ func (a *Axon) verify(s synapse.Synapse) *callError {
 	}
 	msg := synapse.SignatureMessage(nonce, *d.Hotkey, a.hotkey, *d.UUID, hash)
 	if !keys.Verify(pub, msg, sig) {
-		return fail(http.StatusUnauthorized, "Not Verified with error: Signature mismatch with %s and %s", msg, *d.Signature)
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: Signature mismatch with %s and %s", msg, *d.Signature)
 	}
 	// The nonce is recorded only for a valid signature, so a forger cannot
 	// advance someone's nonce.
 	if reason := a.nonces.check(*d.Hotkey+":"+*d.UUID, nonce, modern, oldest); reason != "" {
-		return fail(http.StatusUnauthorized, "Not Verified with error: %s", reason)
+		return "", fail(http.StatusUnauthorized, "Not Verified with error: %s", reason)
 	}
-	return nil
+	return pub.SS58(), nil
 }
 
 // readBody reads the capped body into the synapse and checks it against

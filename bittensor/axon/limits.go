@@ -2,7 +2,6 @@ package axon
 
 import (
 	"sync"
-	"time"
 )
 
 // nonceStore remembers the last accepted nonce of each (hotkey, uuid)
@@ -44,60 +43,4 @@ func (s *nonceStore) check(endpoint string, nonce int64, modern bool, oldest int
 	}
 	s.last[endpoint] = nonce
 	return ""
-}
-
-// rateLimiter is a sliding-window counter per hotkey: the previous fixed
-// window's count, weighted by how much of it the sliding window still
-// covers, plus the current one's.
-type rateLimiter struct {
-	mu     sync.Mutex
-	limit  int
-	window time.Duration
-	max    int
-	hot    map[string]*rateEntry
-}
-
-type rateEntry struct {
-	start      time.Time // of the current fixed window
-	prev, curr int
-}
-
-func newRateLimiter(limit int, window time.Duration, max int) *rateLimiter {
-	return &rateLimiter{limit: limit, window: window, max: max, hot: map[string]*rateEntry{}}
-}
-
-func (l *rateLimiter) allow(hotkey string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e := l.hot[hotkey]
-	if e == nil {
-		if len(l.hot) >= l.max {
-			l.sweep(now)
-		}
-		e = &rateEntry{start: now.Truncate(l.window)}
-		l.hot[hotkey] = e
-	}
-	if cur := now.Truncate(l.window); !cur.Equal(e.start) {
-		if cur.Sub(e.start) == l.window {
-			e.prev = e.curr
-		} else {
-			e.prev = 0
-		}
-		e.curr, e.start = 0, cur
-	}
-	elapsed := float64(now.Sub(e.start)) / float64(l.window)
-	if float64(e.prev)*(1-elapsed)+float64(e.curr) >= float64(l.limit) {
-		return false
-	}
-	e.curr++
-	return true
-}
-
-// sweep forgets hotkeys idle for two windows.
-func (l *rateLimiter) sweep(now time.Time) {
-	for k, e := range l.hot {
-		if now.Sub(e.start) >= 2*l.window {
-			delete(l.hot, k)
-		}
-	}
 }
