@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -433,23 +434,38 @@ func checkExtra(field string, extra map[string]json.RawMessage) error {
 	return nil
 }
 
-// withExtra marshals the known fields, then adds unknown members that do
-// not collide with them; the caller's canonicalisation orders the keys.
+// withExtra marshals the known fields, then appends the unknown members
+// that do not collide with them, in key order (Canonical orders them all
+// anyway). Splicing keeps it one pass: payloads nest models with extras
+// several levels deep.
 func withExtra(known any, extra map[string]json.RawMessage) ([]byte, error) {
 	b, err := json.Marshal(known)
 	if err != nil || len(extra) == 0 {
 		return b, err
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	taken := make(map[string]bool, 16)
+	if err := forEachMember(b, func(k string, _ []byte) error { taken[k] = true; return nil }); err != nil {
 		return nil, err
 	}
-	for k, v := range extra {
-		if _, taken := m[k]; !taken {
-			m[k] = v
+	names := make([]string, 0, len(extra))
+	for k := range extra {
+		if !taken[k] {
+			names = append(names, k)
 		}
 	}
-	return json.Marshal(m)
+	slices.Sort(names)
+	out := b[:len(b)-1] // drop '}'
+	for _, k := range names {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, kb...), ':'), extra[k]...)
+	}
+	return append(out, '}'), nil
 }
 
 func nonNil[T any](s []T) []T {

@@ -1,14 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -22,51 +24,9 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/synapse"
 	"github.com/vigil-validator/vigil/internal/computeproto"
+	"github.com/vigil-validator/vigil/internal/computerpc"
 	"github.com/vigil-validator/vigil/internal/securesession"
 )
-
-// encrypted is a compute synapse carrying a session record.
-type encrypted interface {
-	synapse.Synapse
-	Payload() (request, response **string)
-}
-
-// serveEncrypted answers one encrypted synapse type: open the record under
-// the dendrite's verified hotkey, answer the plaintext, seal the answer;
-// session errors go back as the plaintext error JSON.
-func serveEncrypted[S encrypted](a *axon.Axon, srv *securesession.Server, protocol string, answer func([]byte) (any, error)) {
-	axon.Handle(a, func(_ context.Context, s S) error {
-		req, resp := s.Payload()
-		reply := func(v string) { *resp = &v }
-		if *req == nil {
-			reply(securesession.ErrorResponse(computeproto.CodeSessionRequired, "session required"))
-			return nil
-		}
-		pt, sess, err := srv.Open(*synapse.BaseOf(s).Dendrite.Hotkey, protocol, **req)
-		var se *securesession.Error
-		if errors.As(err, &se) {
-			reply(se.Response())
-			return nil
-		} else if err != nil {
-			return err
-		}
-		out, err := answer(pt)
-		if err != nil {
-			reply(securesession.ErrorResponse(computeproto.CodeValidationFailed, err.Error()))
-			return nil
-		}
-		b, err := computeproto.Marshal(out)
-		if err != nil {
-			return err
-		}
-		sealed, err := srv.Seal(sess, protocol, b)
-		if err != nil {
-			return err
-		}
-		reply(sealed)
-		return nil
-	}, nil)
-}
 
 func testdata(t *testing.T, name string) []byte {
 	t.Helper()
@@ -95,6 +55,49 @@ func (c *clockAt) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// recorder sits under the miner's dendrite: it keeps the last record sent
+// on each synapse and, while holding, keeps requests from leaving.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	last map[string]string
+	hold bool
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	var fields struct {
+		Request *string `json:"request"`
+	}
+	_ = json.Unmarshal(body, &fields)
+	r.mu.Lock()
+	hold := r.hold
+	if fields.Request != nil {
+		r.last[req.URL.Path[1:]] = *fields.Request
+	}
+	r.mu.Unlock()
+	if hold {
+		return nil, errors.New("held back by the test")
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return r.next.RoundTrip(req)
+}
+
+func (r *recorder) record(synapseName string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last[synapseName]
+}
+
+func (r *recorder) holding(on bool) {
+	r.mu.Lock()
+	r.hold = on
+	r.mu.Unlock()
+}
+
 // TestComputeSessionExchange runs the compute subnet's miner↔validator
 // conversation over loopback HTTP: a signed handshake, then a heartbeat, a
 // task pull, a commitment and a proof, each an encrypted record; then the
@@ -104,76 +107,81 @@ func TestComputeSessionExchange(t *testing.T) {
 	ctx := context.Background()
 	alice, bob, charlie := devKey(t, "//Alice"), devKey(t, "//Bob"), devKey(t, "//Charlie")
 	clk := &clockAt{}
-	srv := securesession.NewServer(alice.SS58(), securesession.WithClock(clk.now))
 	a, err := axon.New(axon.Config{Hotkey: alice})
 	if err != nil {
 		t.Fatal(err)
 	}
-	axon.Handle(a, func(_ context.Context, s *computeproto.SessionInitSynapse) error {
-		resp, _ := srv.Handshake(*s.Dendrite.Hotkey, deref(s.Request))
-		s.Response = &resp
-		return nil
-	}, nil)
-	serveEncrypted[*computeproto.HeartbeatSynapse](a, srv, computeproto.ProtocolHeartbeat, func(b []byte) (any, error) {
-		hb, err := computeproto.DecodeHeartbeatData(b)
-		if err != nil {
-			return nil, err
-		}
-		return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), clk.now()), nil
+	err = computerpc.Serve(a, computerpc.ServerConfig{Sessions: securesession.NewServer(alice.SS58(), securesession.WithClock(clk.now)), Now: clk.now}, computerpc.Handlers{
+		Heartbeat: func(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
+			return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), clk.now()), 0
+		},
+		Task: func(context.Context, string, computeproto.TaskRequest) (any, int) {
+			tr, err := computeproto.DecodeTaskResponse(testdata(t, "task_response.json"))
+			if err != nil {
+				t.Error(err)
+			}
+			return tr, 0
+		},
+		Commitment: func(context.Context, string, computeproto.CommitmentData) (any, int) {
+			cr, err := computeproto.DecodeCommitmentResponse(testdata(t, "commitment_response.json"))
+			if err != nil {
+				t.Error(err)
+			}
+			return cr, 0
+		},
+		Proof: func(_ context.Context, _ string, p computeproto.ProofData) (any, int) {
+			return computeproto.ProofDataResponse{ChallengeStatus: "queued", Message: "proof queued", ChallengeID: p.ChallengeID}, 0
+		},
 	})
-	serveEncrypted[*computeproto.TaskSynapse](a, srv, computeproto.ProtocolTask, func(b []byte) (any, error) {
-		if _, err := computeproto.DecodeTaskRequest(b); err != nil {
-			return nil, err
-		}
-		return computeproto.DecodeTaskResponse(testdata(t, "task_response.json"))
-	})
-	serveEncrypted[*computeproto.ChallengeSynapse](a, srv, computeproto.ProtocolChallenge, func(b []byte) (any, error) {
-		if _, err := computeproto.DecodeCommitmentData(b); err != nil {
-			return nil, err
-		}
-		return computeproto.DecodeCommitmentResponse(testdata(t, "commitment_response.json"))
-	})
-	serveEncrypted[*computeproto.ChallengeProofSynapse](a, srv, computeproto.ProtocolChallengeProof, func(b []byte) (any, error) {
-		p, err := computeproto.DecodeProofData(b)
-		if err != nil {
-			return nil, err
-		}
-		return computeproto.ProofDataResponse{ChallengeStatus: "queued", Message: "proof queued", ChallengeID: p.ChallengeID}, nil
-	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(a)
 	defer hs.Close()
 	host, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
 	pn, _ := strconv.Atoi(port)
 	target := dendrite.Target{IP: host, Port: pn, Hotkey: alice.SS58()}
 
-	// The miner: its dendrite carries the session layer's strings.
-	miner := newMiner(t, bob, target, clk)
-	hbReq := testdata(t, "heartbeat.json")
-	var hb computeproto.HeartbeatData
-	if hb, err = computeproto.DecodeHeartbeatData(hbReq); err != nil {
+	miner, err := computerpc.NewClient(bob, securesession.WithClock(clk.now))
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := miner.exchange(t, computeproto.ProtocolHeartbeat, hbReq, func() encrypted { return &computeproto.HeartbeatSynapse{} })
-	hr, err := computeproto.DecodeHeartbeatResponse(out)
+	rec := &recorder{next: miner.Dendrite().HTTP.Transport, last: map[string]string{}}
+	miner.Dendrite().HTTP = &http.Client{Transport: rec}
+
+	hb, err := computeproto.DecodeHeartbeatData(testdata(t, "heartbeat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, err := miner.Heartbeat(ctx, target, hb)
 	if err != nil || hr.WorkersProcessed != int64(len(hb.Workers)) || hr.ErrorCode != 0 {
 		t.Fatalf("heartbeat answer %+v %v", hr, err)
 	}
-	out = miner.exchange(t, computeproto.ProtocolTask, testdata(t, "task_request.json"), func() encrypted { return &computeproto.TaskSynapse{} })
-	if tr, err := computeproto.DecodeTaskResponse(out); err != nil || tr.TaskData == nil || len(tr.TaskData.Challenges) == 0 {
+	treq, err := computeproto.DecodeTaskRequest(testdata(t, "task_request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := miner.Task(ctx, target, treq); err != nil || tr.TaskData == nil || len(tr.TaskData.Challenges) == 0 {
 		t.Fatalf("task answer %+v %v", tr, err)
 	}
-	out = miner.exchange(t, computeproto.ProtocolChallenge, testdata(t, "commitment_gpu.json"), func() encrypted { return &computeproto.ChallengeSynapse{} })
-	if cr, err := computeproto.DecodeCommitmentResponse(out); err != nil || len(cr.ProofRequests) == 0 {
+	cd, err := computeproto.DecodeCommitmentData(testdata(t, "commitment_gpu.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr, err := miner.Commit(ctx, target, cd); err != nil || len(cr.ProofRequests) == 0 {
 		t.Fatalf("commitment answer %+v %v", cr, err)
 	}
-	out = miner.exchange(t, computeproto.ProtocolChallengeProof, testdata(t, "proof_data.json"), func() encrypted { return &computeproto.ChallengeProofSynapse{} })
-	if pr, err := computeproto.DecodeProofDataResponse(out); err != nil || pr.ChallengeStatus != "queued" || pr.ChallengeID == "" {
+	pd, err := computeproto.DecodeProofData(testdata(t, "proof_data.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr, err := miner.Prove(ctx, target, pd); err != nil || pr.ChallengeStatus != "queued" || pr.ChallengeID != pd.ChallengeID {
 		t.Fatalf("proof answer %+v %v", pr, err)
 	}
 
-	// A replayed record: the last heartbeat request, sent again as is.
-	last := miner.lastRequest(computeproto.ProtocolChallengeProof)
-	if code := rawSend(t, miner.d, target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSequenceError {
+	// A replayed record: the proof, as it went over the wire, sent again.
+	last := rec.record(computeproto.SynapseChallengeProof)
+	if code := rawSend(t, miner.Dendrite(), target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSequenceError {
 		t.Errorf("replayed record: error code %d, want %d", code, computeproto.CodeSequenceError)
 	}
 	// The same session's record under another dendrite hotkey.
@@ -182,10 +190,19 @@ func TestComputeSessionExchange(t *testing.T) {
 		t.Errorf("record under a foreign hotkey: error code %d, want %d", code, computeproto.CodeSessionUnknown)
 	}
 	// An unused record presented after the session expired.
-	held := miner.holdOne(t, computeproto.ProtocolHeartbeat, hbReq, func() encrypted { return &computeproto.HeartbeatSynapse{} })
+	rec.holding(true)
+	if _, err := miner.Heartbeat(ctx, target, hb); err == nil {
+		t.Fatal("a held heartbeat succeeded")
+	}
+	rec.holding(false)
+	held := rec.record(computeproto.SynapseHeartbeat)
 	clk.advance(securesession.SessionTTL + time.Second)
-	if code := rawSend(t, miner.d, target, &computeproto.HeartbeatSynapse{}, held); code != computeproto.CodeSessionExpired {
+	if code := rawSend(t, miner.Dendrite(), target, &computeproto.HeartbeatSynapse{}, held); code != computeproto.CodeSessionExpired {
 		t.Errorf("expired session: error code %d, want %d", code, computeproto.CodeSessionExpired)
+	}
+	// The miner itself recovers with a fresh handshake.
+	if _, err := miner.Heartbeat(ctx, target, hb); err != nil {
+		t.Errorf("heartbeat after expiry: %v", err)
 	}
 	// A flood of handshakes from one hotkey: the sixth in a minute is
 	// refused.
@@ -220,82 +237,10 @@ func deref(p *string) string {
 	return *p
 }
 
-// testMiner is a miner's session client over a dendrite, remembering the
-// last record it sent per protocol.
-type testMiner struct {
-	d      *dendrite.Dendrite
-	target dendrite.Target
-	client *securesession.Client
-	mu     sync.Mutex
-	sent   map[string]string
-}
-
-func newMiner(t *testing.T, kp *keys.KeyPair, target dendrite.Target, clk *clockAt) *testMiner {
-	d, err := dendrite.New(kp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &testMiner{d: d, target: target, sent: map[string]string{}}
-	m.client = securesession.NewClient(kp.SS58(), func(ctx context.Context, _ string, request string) (string, error) {
-		s := &computeproto.SessionInitSynapse{Request: &request}
-		timeout := 30.0
-		s.Timeout = &timeout
-		if err := d.Call(ctx, target, s); err != nil {
-			return "", err
-		}
-		if !dendrite.Success(s) {
-			return "", fmt.Errorf("handshake: %d %s", *s.Dendrite.StatusCode, *s.Dendrite.StatusMessage)
-		}
-		return deref(s.Response), nil
-	}, securesession.WithClock(clk.now))
-	return m
-}
-
-func (m *testMiner) send(protocol string, fresh func() encrypted, hold bool) securesession.SendFunc {
-	return func(ctx context.Context, request string) (string, error) {
-		m.mu.Lock()
-		m.sent[protocol] = request
-		m.mu.Unlock()
-		if hold {
-			return "", errors.New("held back by the test")
-		}
-		s := fresh()
-		req, resp := s.Payload()
-		*req = &request
-		if err := m.d.Call(ctx, m.target, s); err != nil {
-			return "", err
-		}
-		if !dendrite.Success(s) {
-			return "", fmt.Errorf("%s: HTTP %d", protocol, *synapse.BaseOf(s).Dendrite.StatusCode)
-		}
-		return deref(*resp), nil
-	}
-}
-
-func (m *testMiner) exchange(t *testing.T, protocol string, plaintext []byte, fresh func() encrypted) []byte {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(plaintext, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := m.client.Exchange(context.Background(), m.target.Hotkey, protocol, plaintext, m.send(protocol, fresh, false))
-	if err != nil {
-		t.Fatalf("%s exchange: %v", protocol, err)
-	}
-	return out
-}
-
-// holdOne seals a record and keeps it instead of sending it.
-func (m *testMiner) holdOne(t *testing.T, protocol string, plaintext []byte, fresh func() encrypted) string {
-	t.Helper()
-	_, _ = m.client.Exchange(context.Background(), m.target.Hotkey, protocol, plaintext, m.send(protocol, fresh, true))
-	return m.lastRequest(protocol)
-}
-
-func (m *testMiner) lastRequest(protocol string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.sent[protocol]
+// encrypted is a compute synapse carrying a session record.
+type encrypted interface {
+	synapse.Synapse
+	Payload() (request, response **string)
 }
 
 // rawSend delivers a record package as is and returns the plaintext error
