@@ -28,7 +28,6 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/synapse"
-	"github.com/vigil-validator/vigil/internal/ratelimit"
 )
 
 // Defaults.
@@ -39,6 +38,9 @@ const (
 	DefaultRateWindow     = time.Minute
 	DefaultMaxFutureNonce = 60 * time.Second
 	DefaultMaxTimeout     = 120 * time.Second
+	DefaultReadTimeout    = 30 * time.Second
+	// MaxHeaderBytes caps a request's headers; the SDK's are a few KiB.
+	MaxHeaderBytes = 64 << 10
 	// AllowedDelta is the SDK's slack for a first nonce's age, besides the
 	// synapse's timeout.
 	AllowedDelta = 4 * time.Second
@@ -88,6 +90,11 @@ type Config struct {
 	// MaxTimeout bounds the synapse timeout used in the nonce window
 	// (default 120 s).
 	MaxTimeout time.Duration
+	// ReadTimeout bounds reading a request, headers and body (default
+	// 30 s); WriteTimeout bounds the whole exchange, handler included
+	// (default MaxTimeout + 10 s). They apply to the server of Serve.
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
@@ -104,7 +111,7 @@ type Axon struct {
 	routes map[string]*route
 
 	nonces *nonceStore
-	rate   *ratelimit.Limiter
+	rate   *RateLimiter
 }
 
 type route struct {
@@ -136,6 +143,12 @@ func New(cfg Config) (*Axon, error) {
 	if cfg.MaxTimeout <= 0 {
 		cfg.MaxTimeout = DefaultMaxTimeout
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = cfg.MaxTimeout + 10*time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -145,9 +158,44 @@ func New(cfg Config) (*Axon, error) {
 	a := &Axon{cfg: cfg, uuid: synapse.NewUUID(), hotkey: cfg.Hotkey.SS58(), routes: map[string]*route{},
 		nonces: newNonceStore(cfg.MaxEndpoints)}
 	if cfg.RateLimit > 0 {
-		a.rate = ratelimit.New(cfg.RateLimit, cfg.RateWindow, cfg.MaxEndpoints)
+		a.rate = NewRateLimiter(cfg.RateLimit, cfg.RateWindow, cfg.MaxEndpoints)
 	}
 	return a, nil
+}
+
+// Server is an http.Server for the axon with its read and write timeouts
+// and a header cap, so that slow or oversized clients cannot hold
+// connections.
+func (a *Axon) Server() *http.Server {
+	return &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: min(10*time.Second, a.cfg.ReadTimeout),
+		ReadTimeout:       a.cfg.ReadTimeout,
+		WriteTimeout:      a.cfg.WriteTimeout,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.cfg.Log.Handler(), slog.LevelDebug),
+	}
+}
+
+// Serve serves the axon on ln until ctx ends, then shuts down, giving
+// calls in flight up to five seconds.
+func (a *Axon) Serve(ctx context.Context, ln net.Listener) error {
+	srv := a.Server()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	return err
 }
 
 // Hotkey is the axon's SS58 hotkey.

@@ -291,3 +291,43 @@ func TestCallMany(t *testing.T) {
 		}
 	}
 }
+
+// TestServeTimeouts: a client that never finishes its headers is cut off
+// after the read timeout, and Serve stops with its context.
+func TestServeTimeouts(t *testing.T) {
+	a, err := axon.New(axon.Config{Hotkey: key(t, "//Alice"), ReadTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /Ping HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.ReadAll(conn)
+	if waited := time.Since(start); err != nil || waited > 3*time.Second {
+		t.Errorf("slow client held for %v (%v)", waited, err)
+	}
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not stop with its context")
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/axon"
 	"github.com/vigil-validator/vigil/bittensor/synapse"
 	"github.com/vigil-validator/vigil/internal/computeproto"
-	"github.com/vigil-validator/vigil/internal/ratelimit"
 	"github.com/vigil-validator/vigil/internal/securesession"
 )
 
@@ -85,7 +84,7 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 	}
 	s := &server{cfg: cfg}
 	if cfg.RateLimit > 0 {
-		s.rate = ratelimit.New(cfg.RateLimit, cfg.RateWindow, cfg.MaxPeers)
+		s.rate = axon.NewRateLimiter(cfg.RateLimit, cfg.RateWindow, cfg.MaxPeers)
 	}
 	// The handshake is not counted by the request limiter: the session
 	// server has its own limit of 5 a minute.
@@ -114,7 +113,7 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 
 type server struct {
 	cfg  ServerConfig
-	rate *ratelimit.Limiter
+	rate *axon.RateLimiter
 }
 
 // encrypted is a compute synapse carrying a session record.

@@ -1,17 +1,15 @@
-// Package ratelimit is a sliding-window request counter per key, with a
-// bounded number of keys.
-package ratelimit
+package axon
 
 import (
 	"sync"
 	"time"
 )
 
-// Limiter allows at most Limit events per key in any window of Window. It
+// RateLimiter allows at most Limit events per key in any window of Window. It
 // approximates the sliding window from two fixed windows: the previous
 // one's count, weighted by how much of it the sliding window still covers,
 // plus the current one's. It is safe for concurrent use.
-type Limiter struct {
+type RateLimiter struct {
 	mu     sync.Mutex
 	limit  int
 	window time.Duration
@@ -24,18 +22,18 @@ type entry struct {
 	prev, curr int
 }
 
-// New returns a limiter of limit events per window for each key,
+// NewRateLimiter returns a limiter of limit events per window for each key,
 // remembering at most maxKeys keys.
-func New(limit int, window time.Duration, maxKeys int) *Limiter {
+func NewRateLimiter(limit int, window time.Duration, maxKeys int) *RateLimiter {
 	if maxKeys < 1 {
 		maxKeys = 1
 	}
-	return &Limiter{limit: limit, window: window, max: maxKeys, keys: map[string]*entry{}}
+	return &RateLimiter{limit: limit, window: window, max: maxKeys, keys: map[string]*entry{}}
 }
 
 // Allow counts an event for key at now and reports whether it is within
 // the limit; refused events are not counted.
-func (l *Limiter) Allow(key string, now time.Time) bool {
+func (l *RateLimiter) Allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.keys[key]
@@ -72,14 +70,14 @@ func (l *Limiter) Allow(key string, now time.Time) bool {
 }
 
 // Len is the number of keys remembered.
-func (l *Limiter) Len() int {
+func (l *RateLimiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
 }
 
 // sweep forgets keys idle for two windows.
-func (l *Limiter) sweep(now time.Time) {
+func (l *RateLimiter) sweep(now time.Time) {
 	for k, e := range l.keys {
 		if now.Sub(e.start) >= 2*l.window {
 			delete(l.keys, k)

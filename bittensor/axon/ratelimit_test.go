@@ -1,4 +1,4 @@
-package ratelimit
+package axon
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestLimiterSlidingWindow(t *testing.T) {
-	l := New(3, 10*time.Second, 100)
+	l := NewRateLimiter(3, 10*time.Second, 100)
 	t0 := time.Unix(1_000_000, 0) // on a window boundary
 	for i := 0; i < 3; i++ {
 		if !l.Allow("a", t0.Add(time.Duration(i)*time.Second)) {
@@ -40,7 +40,7 @@ func TestLimiterSlidingWindow(t *testing.T) {
 }
 
 func TestLimiterBoundedKeys(t *testing.T) {
-	l := New(1, time.Minute, 10)
+	l := NewRateLimiter(1, time.Minute, 10)
 	now := time.Unix(1_000_000, 0)
 	for i := 0; i < 1000; i++ {
 		if !l.Allow(fmt.Sprint("k", i), now) {
