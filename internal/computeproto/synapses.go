@@ -14,7 +14,13 @@ type SessionInitSynapse struct {
 	Response *string `json:"response"`
 }
 
-// Encrypted is the common part of the encrypted synapses.
+// SynapseProtocolVersion is the encrypted synapses' protocol_version. The
+// Python classes require at least 1 (their default), so a body without it
+// set is refused by a Python axon.
+const SynapseProtocolVersion = 1
+
+// Encrypted is the common part of the encrypted synapses. Build the
+// synapses with their New functions, which set ProtocolVersion.
 type Encrypted struct {
 	synapse.Base
 	Request         *string `json:"request"`
@@ -41,6 +47,21 @@ type ChallengeSynapse struct {
 
 // ChallengeProofSynapse carries a proof.
 type ChallengeProofSynapse struct{ Encrypted }
+
+func newEncrypted() Encrypted { return Encrypted{ProtocolVersion: SynapseProtocolVersion} }
+
+// NewHeartbeatSynapse returns a HeartbeatSynapse with its defaults.
+func NewHeartbeatSynapse() *HeartbeatSynapse { return &HeartbeatSynapse{newEncrypted()} }
+
+// NewTaskSynapse returns a TaskSynapse with its defaults.
+func NewTaskSynapse() *TaskSynapse { return &TaskSynapse{newEncrypted()} }
+
+// NewChallengeSynapse returns a ChallengeSynapse with its defaults.
+func NewChallengeSynapse() *ChallengeSynapse { return &ChallengeSynapse{Encrypted: newEncrypted()} }
+
+// NewChallengeProofSynapse returns a ChallengeProofSynapse with its
+// defaults.
+func NewChallengeProofSynapse() *ChallengeProofSynapse { return &ChallengeProofSynapse{newEncrypted()} }
 
 // Each synapse's class name, the axon route.
 func (*SessionInitSynapse) SynapseName() string    { return SynapseSessionInit }

@@ -124,10 +124,10 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 }
 
 var synapses = map[string]func() encryptedNamed{
-	computeproto.ProtocolHeartbeat:      func() encryptedNamed { return &computeproto.HeartbeatSynapse{} },
-	computeproto.ProtocolTask:           func() encryptedNamed { return &computeproto.TaskSynapse{} },
-	computeproto.ProtocolChallenge:      func() encryptedNamed { return &computeproto.ChallengeSynapse{} },
-	computeproto.ProtocolChallengeProof: func() encryptedNamed { return &computeproto.ChallengeProofSynapse{} },
+	computeproto.ProtocolHeartbeat:      func() encryptedNamed { return computeproto.NewHeartbeatSynapse() },
+	computeproto.ProtocolTask:           func() encryptedNamed { return computeproto.NewTaskSynapse() },
+	computeproto.ProtocolChallenge:      func() encryptedNamed { return computeproto.NewChallengeSynapse() },
+	computeproto.ProtocolChallengeProof: func() encryptedNamed { return computeproto.NewChallengeProofSynapse() },
 }
 
 type encryptedNamed interface {

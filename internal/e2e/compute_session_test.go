@@ -62,6 +62,8 @@ type recorder struct {
 	mu   sync.Mutex
 	last map[string]string
 	hold bool
+	// badVersion lists the synapses sent without a valid protocol_version.
+	badVersion []string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -70,13 +72,19 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	var fields struct {
-		Request *string `json:"request"`
+		Request         *string `json:"request"`
+		ProtocolVersion *int    `json:"protocol_version"`
 	}
 	_ = json.Unmarshal(body, &fields)
 	r.mu.Lock()
 	hold := r.hold
+	name := req.URL.Path[1:]
 	if fields.Request != nil {
-		r.last[req.URL.Path[1:]] = *fields.Request
+		r.last[name] = *fields.Request
+	}
+	// The Python classes refuse a protocol_version under 1.
+	if name != computeproto.SynapseSessionInit && (fields.ProtocolVersion == nil || *fields.ProtocolVersion < 1) {
+		r.badVersion = append(r.badVersion, name)
 	}
 	r.mu.Unlock()
 	if hold {
@@ -177,6 +185,10 @@ func TestComputeSessionExchange(t *testing.T) {
 	}
 	if pr, err := miner.Prove(ctx, target, pd); err != nil || pr.ChallengeStatus != "queued" || pr.ChallengeID != pd.ChallengeID {
 		t.Fatalf("proof answer %+v %v", pr, err)
+	}
+
+	if len(rec.badVersion) > 0 {
+		t.Errorf("sent without protocol_version >= 1: %v", rec.badVersion)
 	}
 
 	// A replayed record: the proof, as it went over the wire, sent again.
