@@ -37,7 +37,11 @@ type Target struct {
 	Hotkey string // SS58
 }
 
-// Dendrite signs and sends synapses. It is safe for concurrent use.
+// Dendrite signs and sends synapses. It is safe for concurrent use, but an
+// axon wants one uuid's nonces in increasing order, so concurrent calls to
+// the same axon can overtake each other and be refused (401, as with the
+// SDK's dendrite); callers that overlap calls to one axon use a dendrite
+// per call in flight.
 type Dendrite struct {
 	key  *keys.KeyPair
 	uuid string

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,5 +191,49 @@ func TestRefusals(t *testing.T) {
 	var st *computerpc.StatusError
 	if _, err := cc.Heartbeat(ctx, target, hb); !errors.As(err, &st) || st.Status != 403 || st.Synapse != computeproto.SynapseSessionInit {
 		t.Errorf("blacklisted miner: %v", err)
+	}
+}
+
+// TestConcurrentCalls: one miner's calls to one validator overlap freely;
+// none is refused for an overtaken nonce.
+func TestConcurrentCalls(t *testing.T) {
+	ctx := context.Background()
+	target := validator(t, computerpc.ServerConfig{}, computerpc.Handlers{
+		Heartbeat: func(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
+			return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), time.Now()), 0
+		},
+		Task: func(context.Context, string, computeproto.TaskRequest) (any, int) {
+			return computeproto.NewTaskResponse(nil, time.Now()), 0
+		},
+	}, nil)
+	bob := key(t, "//Bob")
+	c, err := computerpc.NewClient(bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb := heartbeat(t)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 8 {
+				var err error
+				if g%2 == 0 {
+					_, err = c.Heartbeat(ctx, target, hb)
+				} else {
+					_, err = c.Task(ctx, target, computeproto.NewTaskRequest(bob.SS58(), time.Now()))
+				}
+				if err != nil {
+					failed.Add(1)
+					t.Errorf("call: %v", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Fatalf("%d of 128 overlapping calls failed", failed.Load())
 	}
 }
