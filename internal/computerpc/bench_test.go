@@ -36,9 +36,7 @@ import (
 // with its own session.
 func BenchmarkEncryptedHeartbeat(b *testing.B) {
 	target := validator(b, computerpc.ServerConfig{RateLimit: -1}, computerpc.Handlers{
-		Heartbeat: func(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
-			return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), time.Now()), 0
-		},
+		Heartbeat: answerHeartbeat,
 	}, func(c *axon.Config) { c.RateLimit = -1 })
 	hb := heartbeat(b)
 	var miners atomic.Int64
@@ -70,9 +68,7 @@ func BenchmarkEncryptedHeartbeat(b *testing.B) {
 // answer on each connection is opened and checked.
 func BenchmarkAxonEncryptedServer(b *testing.B) {
 	target := validator(b, computerpc.ServerConfig{RateLimit: -1}, computerpc.Handlers{
-		Heartbeat: func(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
-			return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), time.Now()), 0
-		},
+		Heartbeat: answerHeartbeat,
 	}, func(c *axon.Config) { c.RateLimit = -1 })
 	hb := heartbeat(b)
 	plain, err := computeproto.Marshal(hb)

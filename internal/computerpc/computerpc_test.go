@@ -44,6 +44,11 @@ func heartbeat(tb testing.TB) computeproto.HeartbeatData {
 	return hb
 }
 
+// answerHeartbeat acknowledges every worker of a heartbeat.
+func answerHeartbeat(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
+	return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), time.Now()), 0
+}
+
 // validator serves the compute synapses of //Alice on loopback.
 func validator(tb testing.TB, cfg computerpc.ServerConfig, h computerpc.Handlers, axonCfg func(*axon.Config)) dendrite.Target {
 	tb.Helper()
@@ -199,9 +204,7 @@ func TestRefusals(t *testing.T) {
 func TestConcurrentCalls(t *testing.T) {
 	ctx := context.Background()
 	target := validator(t, computerpc.ServerConfig{}, computerpc.Handlers{
-		Heartbeat: func(_ context.Context, _ string, hb computeproto.HeartbeatData) (any, int) {
-			return computeproto.NewHeartbeatResponse(0, "ok", int64(len(hb.Workers)), time.Now()), 0
-		},
+		Heartbeat: answerHeartbeat,
 		Task: func(context.Context, string, computeproto.TaskRequest) (any, int) {
 			return computeproto.NewTaskResponse(nil, time.Now()), 0
 		},
