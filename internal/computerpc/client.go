@@ -13,12 +13,16 @@ import (
 	"github.com/vigil-validator/vigil/internal/securesession"
 )
 
-// Timeouts of the miner's calls, in seconds: the reference's 30 s for the
-// handshake, the SDK's default for the rest.
-const (
-	HandshakeTimeout = 30.0
-	DefaultTimeout   = 12.0
-)
+// HandshakeTimeout is the reference miner's handshake timeout, in seconds.
+const HandshakeTimeout = 30.0
+
+// Timeouts are the reference miner's timeouts per protocol, in seconds.
+var Timeouts = map[string]float64{
+	computeproto.ProtocolHeartbeat:      30,
+	computeproto.ProtocolTask:           10,
+	computeproto.ProtocolChallenge:      15,
+	computeproto.ProtocolChallengeProof: 40,
+}
 
 // RemoteError is an error body the validator sent inside a valid record:
 // {"error": ..., "error_code": N} (the code is 0 when absent).
@@ -55,7 +59,7 @@ type Client struct {
 	key      *keys.KeyPair
 	d        *dendrite.Dendrite
 	sessions *securesession.Client
-	// Timeout of the encrypted calls in seconds (default 12).
+	// Timeout of the encrypted calls in seconds; 0 uses Timeouts.
 	Timeout float64
 
 	slots chan struct{} // one token per call in flight
@@ -69,7 +73,7 @@ func NewClient(hotkey *keys.KeyPair, opts ...securesession.Option) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{key: hotkey, d: d, Timeout: DefaultTimeout, slots: make(chan struct{}, MaxConcurrentCalls), idle: []*dendrite.Dendrite{d}}
+	c := &Client{key: hotkey, d: d, slots: make(chan struct{}, MaxConcurrentCalls), idle: []*dendrite.Dendrite{d}}
 	c.sessions = securesession.NewClient(hotkey.SS58(), c.handshake, opts...)
 	return c, nil
 }
@@ -146,6 +150,9 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 		req, resp := s.Payload()
 		*req = &request
 		timeout := c.Timeout
+		if timeout <= 0 {
+			timeout = Timeouts[protocol]
+		}
 		synapse.BaseOf(s).Timeout = &timeout
 		if err := c.call(ctx, func(d *dendrite.Dendrite) error { return d.Call(ctx, t, s) }); err != nil {
 			return "", err

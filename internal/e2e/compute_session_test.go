@@ -61,7 +61,9 @@ type recorder struct {
 	next http.RoundTripper
 	mu   sync.Mutex
 	last map[string]string
-	hold bool
+	// timeout is the timeout header last sent per synapse.
+	timeout map[string]string
+	hold    bool
 	// badVersion lists the synapses sent without a valid protocol_version.
 	badVersion []string
 }
@@ -82,6 +84,10 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if fields.Request != nil {
 		r.last[name] = *fields.Request
 	}
+	// The SDK's header names are lower case, not canonical.
+	if v := req.Header[timeoutHeader]; len(v) > 0 {
+		r.timeout[name] = v[0]
+	}
 	// The Python classes refuse a protocol_version under 1.
 	if name != computeproto.SynapseSessionInit && (fields.ProtocolVersion == nil || *fields.ProtocolVersion < 1) {
 		r.badVersion = append(r.badVersion, name)
@@ -93,6 +99,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	return r.next.RoundTrip(req)
 }
+
+var timeoutHeader = "timeout"
 
 func (r *recorder) record(synapseName string) string {
 	r.mu.Lock()
@@ -154,7 +162,7 @@ func TestComputeSessionExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{next: miner.Dendrite().HTTP.Transport, last: map[string]string{}}
+	rec := &recorder{next: miner.Dendrite().HTTP.Transport, last: map[string]string{}, timeout: map[string]string{}}
 	miner.Dendrite().HTTP = &http.Client{Transport: rec}
 
 	hb, err := computeproto.DecodeHeartbeatData(testdata(t, "heartbeat.json"))
@@ -187,6 +195,13 @@ func TestComputeSessionExchange(t *testing.T) {
 		t.Fatalf("proof answer %+v %v", pr, err)
 	}
 
+	// Each call waits as long as the reference miner's does.
+	for protocol, want := range computerpc.Timeouts {
+		name, _ := computeproto.SynapseForProtocol(protocol)
+		if got, err := strconv.ParseFloat(rec.timeout[name], 64); err != nil || got != want {
+			t.Errorf("%s sent with timeout %q, want %v", name, rec.timeout[name], want)
+		}
+	}
 	if len(rec.badVersion) > 0 {
 		t.Errorf("sent without protocol_version >= 1: %v", rec.badVersion)
 	}
