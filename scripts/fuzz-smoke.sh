@@ -26,6 +26,7 @@ targets=(
   "./internal/kaspasim FuzzDecodeAddress"
   "./bittensor/synapse FuzzFromHeaders"
   "./bittensor/axon FuzzServe"
+  "./bittensor/pyfmt FuzzStrRawJSON"
   "./internal/computeproto FuzzDecodeHeartbeat"
   "./internal/computeproto FuzzDecodeCommitment"
   "./internal/computeproto FuzzDecodeProof"

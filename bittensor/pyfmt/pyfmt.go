@@ -4,8 +4,13 @@
 package pyfmt
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
@@ -170,7 +175,10 @@ func Repr(s string) string {
 // as they are, integers in decimal, floats by Float, booleans True/False,
 // nil pointers, slices and maps None, slices and arrays as lists and maps
 // as dicts (keys sorted, since Go maps keep no order) with their elements
-// in repr form. Structs have no Python counterpart here and are an error.
+// in repr form. A json.RawMessage is the value Python's json.loads makes of
+// it: key order kept, integers and floats told apart by their spelling;
+// use it for dict and Any fields whose order must match a Python peer's.
+// Structs have no Python counterpart here and are an error.
 func Str(v any) (string, error) {
 	var b strings.Builder
 	if err := write(&b, reflect.ValueOf(v), false); err != nil {
@@ -179,9 +187,26 @@ func Str(v any) (string, error) {
 	return b.String(), nil
 }
 
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
 func write(b *strings.Builder, v reflect.Value, nested bool) error {
 	if !v.IsValid() {
 		b.WriteString("None")
+		return nil
+	}
+	if v.Type() == rawMessageType {
+		if v.IsNil() {
+			b.WriteString("None")
+			return nil
+		}
+		d := json.NewDecoder(bytes.NewReader(v.Bytes()))
+		d.UseNumber()
+		if err := writeJSON(b, d, nested); err != nil {
+			return fmt.Errorf("pyfmt: %w", err)
+		}
+		if _, err := d.Token(); err != io.EOF {
+			return errors.New("pyfmt: data after the JSON value")
+		}
 		return nil
 	}
 	switch v.Kind() {
@@ -257,5 +282,99 @@ func write(b *strings.Builder, v reflect.Value, nested bool) error {
 	default:
 		return fmt.Errorf("pyfmt: no Python form for a %s", v.Type())
 	}
+	return nil
+}
+
+// writeJSON writes the next JSON value of d as Python's str() (nested:
+// repr()) of what json.loads makes of it.
+func writeJSON(b *strings.Builder, d *json.Decoder, nested bool) error {
+	tok, err := d.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if t {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case string:
+		if nested {
+			b.WriteString(Repr(t))
+		} else {
+			b.WriteString(t)
+		}
+	case json.Number:
+		if strings.ContainsAny(string(t), ".eE") {
+			// Out-of-range values are ±inf, as in Python.
+			f, err := strconv.ParseFloat(string(t), 64)
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
+				return err
+			}
+			b.WriteString(Float(f))
+		} else {
+			n, ok := new(big.Int).SetString(string(t), 10)
+			if !ok {
+				return fmt.Errorf("bad integer %s", t)
+			}
+			b.WriteString(n.String()) // "-0" is 0
+		}
+	case json.Delim:
+		if t == '[' {
+			b.WriteByte('[')
+			for i := 0; d.More(); i++ {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				if err := writeJSON(b, d, true); err != nil {
+					return err
+				}
+			}
+			b.WriteByte(']')
+		} else {
+			if err := writeObject(b, d); err != nil {
+				return err
+			}
+		}
+		if _, err := d.Token(); err != nil { // the closing delimiter
+			return err
+		}
+	}
+	return nil
+}
+
+// writeObject writes a JSON object's members as a dict: in order, and a
+// repeated key keeps its first place with its last value, as in Python.
+func writeObject(b *strings.Builder, d *json.Decoder) error {
+	var keys []string
+	vals := map[string]string{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := tok.(string)
+		var vb strings.Builder
+		if err := writeJSON(&vb, d, true); err != nil {
+			return err
+		}
+		if _, seen := vals[k]; !seen {
+			keys = append(keys, k)
+		}
+		vals[k] = vb.String()
+	}
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Repr(k))
+		b.WriteString(": ")
+		b.WriteString(vals[k])
+	}
+	b.WriteByte('}')
 	return nil
 }

@@ -38,6 +38,10 @@ var cases = []struct {
 	{[]float64{1, 2.5, 1e-07}, `[1.0, 2.5, 1e-07]`},
 	{[][]int{{1, 2}, {}}, `[[1, 2], []]`},
 	{[]string{}, `[]`},
+	{json.RawMessage(`{"zeta": 1, "alpha": [1.0, 2, "it's", null, false], "mid": {"y": 2.5e-07, "x": {}}, "zeta": 3e2}`),
+		`{"zeta": 1, "alpha": [1.0, 2, "it's", null, false], "mid": {"y": 2.5e-07, "x": {}}, "zeta": 3e2}`},
+	{[]json.RawMessage{json.RawMessage(`"a"`), json.RawMessage(`12`), json.RawMessage(`12.0`)}, `["a", 12, 12.0]`},
+	{json.RawMessage(`"top-level 'str'"`), `"top-level 'str'"`},
 }
 
 func goStr(t *testing.T) []string {
@@ -90,6 +94,34 @@ func TestStrMatchesPython(t *testing.T) {
 	for i, s := range goStr(t) {
 		if want[i] != s {
 			t.Errorf("%s: Go %q, Python %q", cases[i].json, s, want[i])
+		}
+	}
+}
+
+// TestRawJSONEdgesMatchPython covers what json.loads makes of numbers at
+// the edges: -0 is the int 0, huge integers stay exact, out-of-range
+// floats are inf.
+func TestRawJSONEdgesMatchPython(t *testing.T) {
+	py := oracletest.Python(t)
+	in := []string{`-0`, `-0.0`, `123456789012345678901234567890`, `1e400`, `-1E400`, `[1e-7, 10.50, 0E0]`, `{"b": {"b": 1, "a": 2}, "a": "\u00e9\n"}`}
+	js, _ := json.Marshal(in)
+	out, err := exec.Command(py, "-c", "import json,sys; print(json.dumps([str(json.loads(s)) for s in json.loads(sys.argv[1])]))", string(js)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range in {
+		got, err := pyfmt.Str(json.RawMessage(s))
+		if err != nil || got != want[i] {
+			t.Errorf("%s: Go %q (%v), Python %q", s, got, err, want[i])
+		}
+	}
+	for _, bad := range []string{`{"a": }`, `[1, 2`, `1 2`, `nan`} {
+		if _, err := pyfmt.Str(json.RawMessage(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }
