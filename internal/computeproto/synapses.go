@@ -28,6 +28,12 @@ type Encrypted struct {
 	ProtocolVersion int     `json:"protocol_version"`
 }
 
+// EncryptedSynapse is any of the synapses that carry a session record.
+type EncryptedSynapse interface {
+	synapse.Synapse
+	Payload() (request, response **string)
+}
+
 // Payload returns the request and response fields for the session layer.
 func (e *Encrypted) Payload() (request, response **string) { return &e.Request, &e.Response }
 

@@ -157,7 +157,7 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 		if err := c.call(ctx, func(d *dendrite.Dendrite) error { return d.Call(ctx, t, s) }); err != nil {
 			return "", err
 		}
-		if err := statusOf(s.SynapseName(), synapse.BaseOf(s)); err != nil {
+		if err := statusOf(synapse.Name(s), synapse.BaseOf(s)); err != nil {
 			return "", err
 		}
 		return deref(*resp), nil
@@ -171,16 +171,11 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 	return out, nil
 }
 
-var synapses = map[string]func() encryptedNamed{
-	computeproto.ProtocolHeartbeat:      func() encryptedNamed { return computeproto.NewHeartbeatSynapse() },
-	computeproto.ProtocolTask:           func() encryptedNamed { return computeproto.NewTaskSynapse() },
-	computeproto.ProtocolChallenge:      func() encryptedNamed { return computeproto.NewChallengeSynapse() },
-	computeproto.ProtocolChallengeProof: func() encryptedNamed { return computeproto.NewChallengeProofSynapse() },
-}
-
-type encryptedNamed interface {
-	encrypted
-	SynapseName() string
+var synapses = map[string]func() computeproto.EncryptedSynapse{
+	computeproto.ProtocolHeartbeat:      func() computeproto.EncryptedSynapse { return computeproto.NewHeartbeatSynapse() },
+	computeproto.ProtocolTask:           func() computeproto.EncryptedSynapse { return computeproto.NewTaskSynapse() },
+	computeproto.ProtocolChallenge:      func() computeproto.EncryptedSynapse { return computeproto.NewChallengeSynapse() },
+	computeproto.ProtocolChallengeProof: func() computeproto.EncryptedSynapse { return computeproto.NewChallengeProofSynapse() },
 }
 
 // remoteError recognises an error body: an object with an "error" key.

@@ -116,13 +116,7 @@ type server struct {
 	rate *axon.RateLimiter
 }
 
-// encrypted is a compute synapse carrying a session record.
-type encrypted interface {
-	synapse.Synapse
-	Payload() (request, response **string)
-}
-
-func serve[S encrypted, T any](a *axon.Axon, s *server, protocol string, decode func([]byte) (T, error), h Handler[T]) {
+func serve[S computeproto.EncryptedSynapse, T any](a *axon.Axon, s *server, protocol string, decode func([]byte) (T, error), h Handler[T]) {
 	axon.Handle(a, func(ctx context.Context, syn S) error {
 		req, resp := syn.Payload()
 		answer, err := s.answer(ctx, peerOf(syn), protocol, *req, func(ctx context.Context, peer string, pt []byte) (any, int, error) {

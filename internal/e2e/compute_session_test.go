@@ -264,15 +264,9 @@ func deref(p *string) string {
 	return *p
 }
 
-// encrypted is a compute synapse carrying a session record.
-type encrypted interface {
-	synapse.Synapse
-	Payload() (request, response **string)
-}
-
 // rawSend delivers a record package as is and returns the plaintext error
 // code of the answer (0 for none).
-func rawSend(t *testing.T, d *dendrite.Dendrite, target dendrite.Target, s encrypted, pkg string) int {
+func rawSend(t *testing.T, d *dendrite.Dendrite, target dendrite.Target, s computeproto.EncryptedSynapse, pkg string) int {
 	t.Helper()
 	req, resp := s.Payload()
 	*req = &pkg
