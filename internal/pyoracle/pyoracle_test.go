@@ -50,23 +50,11 @@ func TestRunReportsScriptFailure(t *testing.T) {
 	go func() {
 		defer close(done)
 		var out any
-		Run(ft, python, script, []map[string]string{{"op": "no-such-op"}}, &out)
+		oracletest.RunWith(ft, python, script, []map[string]string{{"op": "no-such-op"}}, &out)
 	}()
 	<-done
 	if !ft.failed {
 		t.Fatal("Run did not fail on a script error")
-	}
-}
-
-func TestScriptSkipsOrFailsWithoutPython(t *testing.T) {
-	t.Setenv(PythonEnv, filepath.Join(t.TempDir(), "missing-python"))
-	// The explicit interpreter is missing; the fallbacks may still exist.
-	p, why := findPython()
-	if p == os.Getenv(PythonEnv) {
-		t.Fatalf("findPython chose a missing interpreter")
-	}
-	if p == "" && why == "" {
-		t.Fatal("no interpreter and no reason")
 	}
 }
 
