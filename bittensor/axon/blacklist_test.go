@@ -72,9 +72,10 @@ func TestStandardBlacklists(t *testing.T) {
 
 func TestBlacklistRefusesMalformedHotkeys(t *testing.T) {
 	mg := func() *subtensor.Metagraph { return &subtensor.Metagraph{} }
+	// The last: //Alice's address (…KutQY) with its checksum broken.
 	for _, hk := range []string{"", "not-an-address", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ"} {
 		blocked, reason := axon.NotInMetagraph(mg)(context.Background(), axon.Request{Hotkey: hk})
-		if !blocked || reason == "" {
+		if !blocked || !strings.Contains(reason, "not a valid SS58") {
 			t.Errorf("hotkey %q: blocked=%v reason=%q", hk, blocked, reason)
 		}
 	}

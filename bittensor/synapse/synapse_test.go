@@ -1,11 +1,13 @@
 package synapse_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"crypto/sha3"
 	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/synapse"
 )
@@ -134,8 +136,9 @@ func TestBodyHashMatchesReferencePeer(t *testing.T) {
 			t.Errorf("value %d: Go %s, reference %s %s (%s)", i, want[i], ans[i].Hash, ans[i].Error, reqs[i]["json"])
 		}
 	}
-	if h, _ := synapse.BodyHash(&synapse.Base{}); h != synapse.EmptyBodyHash {
-		t.Errorf("no hashed fields: %s", h)
+	empty := sha3.Sum256(nil)
+	if h, _ := synapse.BodyHash(&synapse.Base{}); h != hex.EncodeToString(empty[:]) {
+		t.Errorf("no hashed fields: %s, want sha3-256 of nothing", h)
 	}
 }
 

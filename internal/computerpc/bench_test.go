@@ -172,7 +172,7 @@ func (p *presigned) add(b *testing.B, plain []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := &computeproto.HeartbeatSynapse{}
+	s := computeproto.NewHeartbeatSynapse()
 	s.Request = &pkg
 	timeout := 60.0 // the nonces must stay fresh until they are replayed
 	s.Timeout = &timeout

@@ -13,9 +13,6 @@ import (
 	"github.com/vigil-validator/vigil/internal/securesession"
 )
 
-// HandshakeTimeout is the reference miner's handshake timeout, in seconds.
-const HandshakeTimeout = 30.0
-
 // Timeouts are the reference miner's timeouts per protocol, in seconds.
 var Timeouts = map[string]float64{
 	computeproto.ProtocolHeartbeat:      30,
@@ -121,7 +118,7 @@ func (c *Client) handshake(ctx context.Context, validator, request string) (stri
 		return "", fmt.Errorf("computerpc: no address for validator %s", validator)
 	}
 	s := &computeproto.SessionInitSynapse{Request: &request}
-	timeout := HandshakeTimeout
+	timeout := securesession.HandshakeTimeout.Seconds()
 	s.Timeout = &timeout
 	if err := c.call(ctx, func(d *dendrite.Dendrite) error { return d.Call(ctx, t, s) }); err != nil {
 		return "", err
@@ -232,4 +229,16 @@ func call[Req, Resp any](c *Client, ctx context.Context, t dendrite.Target, prot
 		return zero, fmt.Errorf("computerpc: %s answer: %w", protocol, err)
 	}
 	return resp, nil
+}
+
+// statusOf turns a non-200 terminal status into a *StatusError.
+func statusOf(name string, b *synapse.Base) error {
+	if dendrite.Success(b) {
+		return nil
+	}
+	e := &StatusError{Synapse: name, Message: deref(b.Dendrite.StatusMessage)}
+	if b.Dendrite.StatusCode != nil {
+		e.Status = *b.Dendrite.StatusCode
+	}
+	return e
 }

@@ -181,7 +181,7 @@ func TestRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &computeproto.HeartbeatSynapse{}
+	s := computeproto.NewHeartbeatSynapse()
 	if err := d.Call(ctx, target, s); err != nil || !dendrite.Success(s) {
 		t.Fatalf("call without a record: %v", err)
 	}

@@ -156,7 +156,8 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 	}
 	body, code, err := process(ctx, peer, pt)
 	if err != nil {
-		// The reference answers 4015 here; the payload is what failed.
+		// The reference answers 4015 (bad AAD) here, which misleads: the
+		// payload is what failed. Neither code makes a miner retry.
 		s.cfg.Log.Debug("compute: invalid payload", "hotkey", peer, "protocol", protocol, "err", err)
 		return securesession.ErrorResponse(computeproto.CodeValidationFailed, err.Error()), nil
 	}
@@ -177,16 +178,4 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// statusOf turns a non-200 terminal status into a *StatusError.
-func statusOf(name string, b *synapse.Base) error {
-	if b.Dendrite.StatusCode != nil && *b.Dendrite.StatusCode == 200 {
-		return nil
-	}
-	e := &StatusError{Synapse: name, Message: deref(b.Dendrite.StatusMessage)}
-	if b.Dendrite.StatusCode != nil {
-		e.Status = *b.Dendrite.StatusCode
-	}
-	return e
 }

@@ -100,7 +100,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-var timeoutHeader = "timeout"
+// timeoutHeader is the SDK's lower-case header name, kept as sent.
+var timeoutHeader = synapse.HeaderTimeout
 
 func (r *recorder) record(synapseName string) string {
 	r.mu.Lock()
@@ -195,9 +196,9 @@ func TestComputeSessionExchange(t *testing.T) {
 		t.Fatalf("proof answer %+v %v", pr, err)
 	}
 
-	// Each call waits as long as the reference miner's does.
-	for protocol, want := range computerpc.Timeouts {
-		name, _ := computeproto.SynapseForProtocol(protocol)
+	// Each call waits as long as the reference miner's does (spec §10.4).
+	for name, want := range map[string]float64{computeproto.SynapseHeartbeat: 30, computeproto.SynapseTask: 10,
+		computeproto.SynapseChallenge: 15, computeproto.SynapseChallengeProof: 40} {
 		if got, err := strconv.ParseFloat(rec.timeout[name], 64); err != nil || got != want {
 			t.Errorf("%s sent with timeout %q, want %v", name, rec.timeout[name], want)
 		}
@@ -208,12 +209,12 @@ func TestComputeSessionExchange(t *testing.T) {
 
 	// A replayed record: the proof, as it went over the wire, sent again.
 	last := rec.record(computeproto.SynapseChallengeProof)
-	if code := rawSend(t, miner.Dendrite(), target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSequenceError {
+	if code := rawSend(t, miner.Dendrite(), target, computeproto.NewChallengeProofSynapse(), last); code != computeproto.CodeSequenceError {
 		t.Errorf("replayed record: error code %d, want %d", code, computeproto.CodeSequenceError)
 	}
 	// The same session's record under another dendrite hotkey.
 	other, _ := dendrite.New(charlie)
-	if code := rawSend(t, other, target, &computeproto.ChallengeProofSynapse{}, last); code != computeproto.CodeSessionUnknown {
+	if code := rawSend(t, other, target, computeproto.NewChallengeProofSynapse(), last); code != computeproto.CodeSessionUnknown {
 		t.Errorf("record under a foreign hotkey: error code %d, want %d", code, computeproto.CodeSessionUnknown)
 	}
 	// An unused record presented after the session expired.
@@ -224,7 +225,7 @@ func TestComputeSessionExchange(t *testing.T) {
 	rec.holding(false)
 	held := rec.record(computeproto.SynapseHeartbeat)
 	clk.advance(securesession.SessionTTL + time.Second)
-	if code := rawSend(t, miner.Dendrite(), target, &computeproto.HeartbeatSynapse{}, held); code != computeproto.CodeSessionExpired {
+	if code := rawSend(t, miner.Dendrite(), target, computeproto.NewHeartbeatSynapse(), held); code != computeproto.CodeSessionExpired {
 		t.Errorf("expired session: error code %d, want %d", code, computeproto.CodeSessionExpired)
 	}
 	// The miner itself recovers with a fresh handshake.

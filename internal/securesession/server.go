@@ -239,8 +239,8 @@ func (s *Server) lookupLocked(id, peer string, now int64) (*Session, *Error) {
 // dendrite hotkey) sent to the protocolType endpoint. On failure the error
 // is an *Error whose Response() is the answer to send back.
 //
-// Codes: 4015 malformed package or clear fields that do not match
-// (version, sender, recipient, synapse type); 4011 unknown session, a session
+// Codes: 4011 a malformed package, clear fields that do not match
+// (version, sender, recipient, synapse type), an unknown session, a session
 // of another hotkey, or failed authentication; 4012 expired session; 4020
 // replayed or out-of-window sequence number. The replay window is only
 // consulted after authentication, so forged records cannot move it.
