@@ -382,7 +382,7 @@ func (a *Axon) verify(s synapse.Synapse) (string, *callError) {
 	}
 	// The nonce is recorded only for a valid signature, so a forger cannot
 	// advance someone's nonce.
-	if reason := a.nonces.check(*d.Hotkey+":"+*d.UUID, nonce, modern, oldest); reason != "" {
+	if reason := a.nonces.check(*d.Hotkey+":"+*d.UUID, nonce, modern, oldest, now.UnixNano()); reason != "" {
 		return "", fail(http.StatusUnauthorized, "Not Verified with error: %s", reason)
 	}
 	return pub.SS58(), nil

@@ -2,6 +2,7 @@ package axon
 
 import (
 	"sync"
+	"time"
 )
 
 // nonceStore remembers the last accepted nonce of each (hotkey, uuid)
@@ -12,6 +13,10 @@ type nonceStore struct {
 	mu   sync.Mutex
 	max  int
 	last map[string]int64
+	// swept is when a full store was last scanned (Unix ns): a full store
+	// is scanned at most once a second, so that a flood of new endpoints
+	// cannot make every request walk the whole map.
+	swept int64
 }
 
 func newNonceStore(max int) *nonceStore {
@@ -20,8 +25,9 @@ func newNonceStore(max int) *nonceStore {
 
 // check accepts nonce for endpoint and records it, or says why not.
 // oldest is the least first nonce the freshness rule accepts; modern
-// dendrites must meet it, older ones only need increasing nonces.
-func (s *nonceStore) check(endpoint string, nonce int64, modern bool, oldest int64) string {
+// dendrites must meet it, older ones only need increasing nonces. now is
+// the clock in Unix ns.
+func (s *nonceStore) check(endpoint string, nonce int64, modern bool, oldest, now int64) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	last, seen := s.last[endpoint]
@@ -32,9 +38,12 @@ func (s *nonceStore) check(endpoint string, nonce int64, modern bool, oldest int
 		return "Nonce is too old. Allowed delta exceeded"
 	}
 	if !seen && len(s.last) >= s.max {
-		for k, v := range s.last {
-			if v <= oldest {
-				delete(s.last, k)
+		if now-s.swept >= int64(time.Second) {
+			s.swept = now
+			for k, v := range s.last {
+				if v <= oldest {
+					delete(s.last, k)
+				}
 			}
 		}
 		if len(s.last) >= s.max {

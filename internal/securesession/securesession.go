@@ -29,7 +29,7 @@ const (
 	HandshakeRateWindow = 60 * time.Second
 	HandshakeTimeout    = 30 * time.Second
 	NearExpiryThreshold = 300 * time.Second
-	// CleanupInterval is how often the owner is expected to call Sweep.
+	// CleanupInterval is how often handshakes sweep expired sessions.
 	CleanupInterval = 300 * time.Second
 
 	ReplayWindowSize = 1024

@@ -71,9 +71,10 @@ type Server struct {
 	hotkey string
 	opts   options
 
-	mu       sync.Mutex
-	sessions map[string]*Session
-	peers    map[string]*serverPeer
+	mu        sync.Mutex
+	sessions  map[string]*Session
+	peers     map[string]*serverPeer
+	lastSweep int64 // Unix ns
 }
 
 // NewServer returns a server for the validator with the given ss58 hotkey.
@@ -168,6 +169,9 @@ func (s *Server) allowHandshake(peer string) bool {
 	now := s.opts.now().UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if now-s.lastSweep >= int64(CleanupInterval) {
+		s.sweepLocked(now)
+	}
 	p := s.peer(peer)
 	p.attempts = pruneAttempts(p.attempts, now)
 	if len(p.attempts) >= HandshakeRateLimit {
@@ -329,12 +333,18 @@ func (s *Server) Invalidate(sessionID string) {
 }
 
 // Sweep removes expired sessions and peers with neither sessions nor recent
-// handshakes; it returns the number of sessions removed. Call it every
-// CleanupInterval; expired sessions are also refused on lookup.
+// handshakes; it returns the number of sessions removed. Handshakes run it
+// every CleanupInterval, so the tables stay bounded without a caller;
+// expired sessions are also refused on lookup.
 func (s *Server) Sweep() int {
 	now := s.opts.now().UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sweepLocked(now)
+}
+
+func (s *Server) sweepLocked(now int64) int {
+	s.lastSweep = now
 	n := 0
 	for _, sess := range s.sessions {
 		if now > sess.expires {

@@ -176,6 +176,21 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// TestHandshakesSweep: with nobody calling Sweep, a handshake after
+// CleanupInterval clears expired sessions and idle peers.
+func TestHandshakesSweep(t *testing.T) {
+	p := newPair(t)
+	capture(t, p, computeproto.ProtocolTask, `{}`)
+	p.clock.Advance(SessionTTL + time.Second)
+	req := newInitRequestTB(t)
+	if _, err := p.server.Handshake("5OtherPeer", req); err != nil {
+		t.Fatal(err)
+	}
+	if p.server.Len() != 1 || len(p.server.peers) != 1 || len(p.server.PeerSessions(minerHotkey)) != 0 {
+		t.Fatalf("after a handshake: %d sessions, %d peers, miner sessions %v", p.server.Len(), len(p.server.peers), p.server.PeerSessions(minerHotkey))
+	}
+}
+
 func TestClientReusesUntilNearExpiry(t *testing.T) {
 	p := newPair(t)
 	ctx := context.Background()
