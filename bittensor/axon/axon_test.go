@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +331,38 @@ func TestServeTimeouts(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not stop with its context")
+	}
+}
+
+// TestDendriteOverlappingCalls: calls from one dendrite to one axon that
+// overlap are all accepted (each holds its own nonce lane), and calls
+// that do not overlap all go under the dendrite's uuid.
+func TestDendriteOverlappingCalls(t *testing.T) {
+	_, target := server(t, func(c *axon.Config) { c.RateLimit = -1 })
+	d, err := dendrite.New(key(t, "//Bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		p := &Ping{Text: "one at a time"}
+		if err := d.Call(context.Background(), target, p); err != nil || !dendrite.Success(p) || *p.Dendrite.UUID != d.UUID() {
+			t.Fatalf("sequential call: %v %+v, uuid %s", err, p.Dendrite, d.UUID())
+		}
+	}
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for range 16 {
+		wg.Go(func() {
+			for range 8 {
+				p := &Ping{Text: "overlapping"}
+				if err := d.Call(context.Background(), target, p); err != nil || !dendrite.Success(p) {
+					refused.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := refused.Load(); n > 0 {
+		t.Fatalf("%d of 128 overlapping calls refused", n)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
@@ -37,21 +36,33 @@ type Target struct {
 	Hotkey string // SS58
 }
 
-// Dendrite signs and sends synapses. It is safe for concurrent use, but an
-// axon wants one uuid's nonces in increasing order, so concurrent calls to
-// the same axon can overtake each other and be refused (401, as with the
-// SDK's dendrite); callers that overlap calls to one axon use a dendrite
-// per call in flight.
+// Dendrite signs and sends synapses. It is safe for concurrent use.
+//
+// An axon wants one uuid's nonces in increasing order, so with the SDK's
+// dendrite overlapping calls to one axon can overtake each other on the way
+// and be refused (401). Here each call in flight holds a lane, a uuid with
+// its own nonces: calls that do not overlap all use the dendrite's uuid,
+// and an overlapping call takes another lane, made when first needed and
+// kept for reuse.
 type Dendrite struct {
-	key  *keys.KeyPair
-	uuid string
+	key *keys.KeyPair
 	// ExternalIP is sent as dendrite.ip (the axon replaces it with the
 	// socket's address anyway).
 	ExternalIP string
 	HTTP       *http.Client
 	Now        func() time.Time
 
-	lastNonce atomic.Int64
+	mu          sync.Mutex
+	primary     *lane
+	primaryBusy bool
+	spare       []*lane // idle extra lanes
+}
+
+// lane is a uuid and the last nonce sent under it; one call uses it at a
+// time.
+type lane struct {
+	uuid string
+	last int64
 }
 
 // New returns a dendrite signing with key, with a fresh uuid it keeps for
@@ -60,7 +71,7 @@ func New(key *keys.KeyPair) (*Dendrite, error) {
 	if key == nil || !key.CanSign() {
 		return nil, errors.New("dendrite: a key that can sign is required")
 	}
-	return &Dendrite{key: key, uuid: synapse.NewUUID(),
+	return &Dendrite{key: key, primary: &lane{uuid: synapse.NewUUID()},
 		ExternalIP: "0.0.0.0", HTTP: &http.Client{Transport: defaultTransport}}, nil
 }
 
@@ -72,27 +83,48 @@ var defaultTransport = &http.Transport{
 	IdleConnTimeout:     90 * time.Second,
 }
 
-// UUID is the dendrite's uuid.
-func (d *Dendrite) UUID() string { return d.uuid }
+// UUID is the dendrite's uuid, the one every call uses unless calls
+// overlap.
+func (d *Dendrite) UUID() string { return d.primary.uuid }
 
 // Hotkey is the dendrite's SS58 hotkey.
 func (d *Dendrite) Hotkey() string { return d.key.SS58() }
 
-// nonce is the time in nanoseconds, or one more than the last nonce when
-// the clock has not moved past it.
-func (d *Dendrite) nonce() int64 {
+// acquire takes the primary lane when it is free, else a spare one.
+func (d *Dendrite) acquire() *lane {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.primaryBusy {
+		d.primaryBusy = true
+		return d.primary
+	}
+	if n := len(d.spare); n > 0 {
+		l := d.spare[n-1]
+		d.spare = d.spare[:n-1]
+		return l
+	}
+	return &lane{uuid: synapse.NewUUID()}
+}
+
+func (d *Dendrite) release(l *lane) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if l == d.primary {
+		d.primaryBusy = false
+	} else {
+		d.spare = append(d.spare, l)
+	}
+}
+
+// nonce is the time in nanoseconds, or one more than the lane's last
+// nonce when the clock has not moved past it.
+func (d *Dendrite) nonce(l *lane) int64 {
 	now := time.Now
 	if d.Now != nil {
 		now = d.Now
 	}
-	t := now().UnixNano()
-	for {
-		last := d.lastNonce.Load()
-		n := max(t, last+1)
-		if d.lastNonce.CompareAndSwap(last, n) {
-			return n
-		}
-	}
+	l.last = max(now().UnixNano(), l.last+1)
+	return l.last
 }
 
 // Call sends s to target and fills it from the answer. It returns an
@@ -104,7 +136,9 @@ func (d *Dendrite) Call(ctx context.Context, target Target, s synapse.Synapse) e
 	b := synapse.BaseOf(s)
 	name := synapse.Name(s)
 	timeout := b.TimeoutSeconds()
-	if err := d.prepare(target, s, name, timeout); err != nil {
+	l := d.acquire()
+	defer d.release(l)
+	if err := d.prepare(target, s, l, name, timeout); err != nil {
 		return err
 	}
 	body, err := json.Marshal(s)
@@ -126,13 +160,13 @@ func (d *Dendrite) Call(ctx context.Context, target Target, s synapse.Synapse) e
 }
 
 // prepare fills the terminal infos, the body hash and the signature.
-func (d *Dendrite) prepare(target Target, s synapse.Synapse, name string, timeout float64) error {
+func (d *Dendrite) prepare(target Target, s synapse.Synapse, l *lane, name string, timeout float64) error {
 	b := synapse.BaseOf(s)
 	hash, err := synapse.BodyHash(s)
 	if err != nil {
 		return err
 	}
-	version, nonce, uuid, hotkey, ip := synapse.Version, d.nonce(), d.uuid, d.key.SS58(), d.ExternalIP
+	version, nonce, uuid, hotkey, ip := synapse.Version, d.nonce(l), l.uuid, d.key.SS58(), d.ExternalIP
 	sig, err := d.key.Sign(synapse.SignatureMessage(nonce, hotkey, target.Hotkey, uuid, hash))
 	if err != nil {
 		return err

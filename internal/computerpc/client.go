@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"github.com/vigil-validator/vigil/bittensor/dendrite"
 	"github.com/vigil-validator/vigil/bittensor/keys"
@@ -43,25 +42,14 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%s: HTTP %d: %s", e.Synapse, e.Status, e.Message)
 }
 
-// MaxConcurrentCalls bounds a client's calls in flight; more wait.
-const MaxConcurrentCalls = 8
-
-// Client is a miner's link to validators: one session per validator, and
-// dendrites that each carry one call at a time. It is safe for concurrent
-// use. An axon wants the nonces of one dendrite uuid in increasing order,
-// and concurrent calls on one dendrite can overtake each other on the way
-// and be refused; so each call in flight has a dendrite (a uuid) of its
-// own, made when needed, at most MaxConcurrentCalls.
+// Client is a miner's link to validators: one dendrite, one session per
+// validator. It is safe for concurrent use; overlapping calls to one
+// validator are fine (the dendrite gives each its own nonce lane).
 type Client struct {
-	key      *keys.KeyPair
 	d        *dendrite.Dendrite
 	sessions *securesession.Client
 	// Timeout of the encrypted calls in seconds; 0 uses Timeouts.
 	Timeout float64
-
-	slots chan struct{} // one token per call in flight
-	mu    sync.Mutex
-	idle  []*dendrite.Dendrite
 }
 
 // NewClient returns a client signing with the miner's hotkey.
@@ -70,43 +58,13 @@ func NewClient(hotkey *keys.KeyPair, opts ...securesession.Option) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{key: hotkey, d: d, slots: make(chan struct{}, MaxConcurrentCalls), idle: []*dendrite.Dendrite{d}}
+	c := &Client{d: d}
 	c.sessions = securesession.NewClient(hotkey.SS58(), c.handshake, opts...)
 	return c, nil
 }
 
-// Dendrite is the client's first dendrite; the others, made when calls
-// overlap, take its HTTP client and external IP.
+// Dendrite is the client's dendrite.
 func (c *Client) Dendrite() *dendrite.Dendrite { return c.d }
-
-// call runs fn with a dendrite no other call is using.
-func (c *Client) call(ctx context.Context, fn func(*dendrite.Dendrite) error) error {
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-c.slots }()
-	c.mu.Lock()
-	var d *dendrite.Dendrite
-	if n := len(c.idle); n > 0 {
-		d, c.idle = c.idle[n-1], c.idle[:n-1]
-	}
-	c.mu.Unlock()
-	if d == nil {
-		var err error
-		if d, err = dendrite.New(c.key); err != nil {
-			return err
-		}
-		d.HTTP, d.ExternalIP = c.d.HTTP, c.d.ExternalIP
-	}
-	defer func() {
-		c.mu.Lock()
-		c.idle = append(c.idle, d)
-		c.mu.Unlock()
-	}()
-	return fn(d)
-}
 
 // Sessions is the client's session cache.
 func (c *Client) Sessions() *securesession.Client { return c.sessions }
@@ -120,7 +78,7 @@ func (c *Client) handshake(ctx context.Context, validator, request string) (stri
 	s := &computeproto.SessionInitSynapse{Request: &request}
 	timeout := securesession.HandshakeTimeout.Seconds()
 	s.Timeout = &timeout
-	if err := c.call(ctx, func(d *dendrite.Dendrite) error { return d.Call(ctx, t, s) }); err != nil {
+	if err := c.d.Call(ctx, t, s); err != nil {
 		return "", err
 	}
 	if err := statusOf(computeproto.SynapseSessionInit, &s.Base); err != nil {
@@ -151,7 +109,7 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 			timeout = Timeouts[protocol]
 		}
 		synapse.BaseOf(s).Timeout = &timeout
-		if err := c.call(ctx, func(d *dendrite.Dendrite) error { return d.Call(ctx, t, s) }); err != nil {
+		if err := c.d.Call(ctx, t, s); err != nil {
 			return "", err
 		}
 		if err := statusOf(synapse.Name(s), synapse.BaseOf(s)); err != nil {
