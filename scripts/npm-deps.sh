@@ -21,19 +21,12 @@ set -euo pipefail
 
 readonly PROG="npm-deps"
 readonly INSTALL_TIMEOUT=300 # seconds for npm ci
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-is_ci() { [[ "${CI:-}" == "true" ]]; }
-
-# unavailable reports why the oracle cannot be used: fatal under CI only.
-unavailable() {
-	if is_ci; then
-		log "ERROR: $* (CI=true: the @polkadot cross-check is required)"
-		exit 1
-	fi
-	log "$*: the @polkadot cross-check tests will skip"
-	exit 0
-}
+# For unavailable (lib/deps.sh), which reports why the oracle cannot be used:
+# fatal under CI only.
+readonly NEEDED_FOR="the @polkadot cross-check tests"
+readonly CI_REQUIRED="the @polkadot cross-check is required"
+# shellcheck source=lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="$root/tools/oracle"

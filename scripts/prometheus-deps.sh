@@ -44,18 +44,11 @@ usable() {
 
 # find_dep prints the absolute path of a usable binary, or fails.
 find_dep() {
-	local c candidates=()
-	[[ -n "${VIGIL_PROMETHEUS_BIN:-}" ]] && candidates+=("$VIGIL_PROMETHEUS_BIN")
-	if c="$(command -v prometheus 2>/dev/null)"; then
-		candidates+=("$c")
+	local c
+	if c="$(first_usable "${VIGIL_PROMETHEUS_BIN:-}" "$(command -v prometheus 2>/dev/null)" /usr/bin/prometheus)"; then
+		readlink -f -- "$c"
+		return 0
 	fi
-	candidates+=(/usr/bin/prometheus)
-	for c in "${candidates[@]}"; do
-		if usable "$c"; then
-			readlink -f -- "$c"
-			return 0
-		fi
-	done
 	if [[ -n "${VIGIL_PROMETHEUS_BIN:-}" ]]; then
 		log "VIGIL_PROMETHEUS_BIN=$VIGIL_PROMETHEUS_BIN is not a working prometheus binary"
 	fi
@@ -103,11 +96,7 @@ install_dep() {
 	local before after started pid rc=0
 	before="$(server_pids)"
 	log "Prometheus not found; installing it: apt-get update && apt-get install -y --no-install-recommends prometheus"
-	export DEBIAN_FRONTEND=noninteractive
-	{
-		apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" update >&2 &&
-			apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y --no-install-recommends prometheus >&2
-	} || rc=$?
+	apt_install prometheus || rc=$?
 	remove_policy
 
 	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then

@@ -41,25 +41,12 @@ usable() {
 }
 
 # find_dep prints the absolute path of a usable interpreter, or fails.
+# first_usable keeps symlinks: a virtualenv's python must not resolve to the
+# interpreter it was made from.
 find_dep() {
-	local c candidates=()
-	[[ -n "${VIGIL_PYTHON:-}" ]] && candidates+=("$VIGIL_PYTHON")
-	candidates+=(/usr/bin/python3)
-	if c="$(command -v python3 2>/dev/null)"; then
-		candidates+=("$c")
+	if first_usable "${VIGIL_PYTHON:-}" /usr/bin/python3 "$(command -v python3 2>/dev/null)"; then
+		return 0
 	fi
-	for c in "${candidates[@]}"; do
-		if usable "$c"; then
-			# Symlinks are kept: a virtualenv's python must not resolve to
-			# the interpreter it was made from.
-			if [[ "$c" == /* ]]; then
-				printf '%s\n' "$c"
-			else
-				printf '%s/%s\n' "$PWD" "$c"
-			fi
-			return 0
-		fi
-	done
 	if [[ -n "${VIGIL_PYTHON:-}" ]]; then
 		log "VIGIL_PYTHON=$VIGIL_PYTHON cannot import cryptography"
 	fi
@@ -73,9 +60,7 @@ install_dep() {
 		return 1
 	}
 	log "python3 with cryptography not found; installing it: apt-get update && apt-get install -y --no-install-recommends python3 python3-cryptography"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" update >&2 &&
-		apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" install -y --no-install-recommends python3 python3-cryptography >&2
+	apt_install python3 python3-cryptography
 }
 
 report_dep() {

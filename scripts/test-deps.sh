@@ -13,6 +13,12 @@
 #   * scripts/prometheus-deps.sh finds (or, as root under CI=true or
 #     VIGIL_INSTALL_DEPS=1, installs) Debian's prometheus binary and
 #     VIGIL_PROMETHEUS_BIN is exported for the share-metrics tests.
+#   * scripts/python-deps.sh finds (or, likewise, installs) a python3 that
+#     imports `cryptography` (Debian's python3-cryptography) and VIGIL_PYTHON
+#     is exported for the session-encryption cross-checks (internal/pyoracle);
+#     a VIGIL_PYTHON that cannot import it is unset.
+#   * Without Prometheus or that python3 those tests skip, except with
+#     CI=true, where the script fails.
 #   * If VIGIL_TEST_POSTGRES_URL is already set and that server answers, it is
 #     reused and nothing is started.
 #   * Otherwise a throwaway PostgreSQL server is started: fresh data directory
@@ -45,14 +51,8 @@ readonly PG_USER_NAME="vigil"
 readonly READY_TIMEOUT=30 # seconds to wait for the server to accept connections
 readonly PORT_ATTEMPTS=5  # how many random ports to try
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	log "ERROR: $*"
-	exit 1
-}
-
-is_ci() { [[ "${CI:-}" == "true" ]]; }
-is_root() { [[ "$(id -u)" -eq 0 ]]; }
+# shellcheck source=lib/deps.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
 if [[ $# -eq 0 ]]; then
 	printf 'usage: %s CMD [ARGS...]\n' "$0" >&2
@@ -75,7 +75,18 @@ if [[ -n "$prometheus_bin" ]]; then
 	VIGIL_PROMETHEUS_BIN="$prometheus_bin"
 	export VIGIL_PROMETHEUS_BIN
 fi
-VIGIL_PYTHON="$("$(dirname "${BASH_SOURCE[0]}")/python-deps.sh")" || die "python-deps.sh failed"; [[ -n "$VIGIL_PYTHON" ]] && export VIGIL_PYTHON || unset VIGIL_PYTHON # 0c. python3 with cryptography for the session oracle (internal/pyoracle)
+
+# 0c. The python3 with `cryptography` that the session-encryption
+# cross-checks run (internal/pyoracle; scripts/python-deps.sh finds or
+# installs it; it fails here under CI=true when unavailable, and without it
+# those tests skip). An unusable VIGIL_PYTHON from the caller is unset.
+python_bin="$("$(dirname "${BASH_SOURCE[0]}")/python-deps.sh")" || die "python-deps.sh failed"
+if [[ -n "$python_bin" ]]; then
+	VIGIL_PYTHON="$python_bin"
+	export VIGIL_PYTHON
+else
+	unset VIGIL_PYTHON
+fi
 
 # redact_url prints a URL with any password replaced by "***".
 redact_url() {
@@ -132,9 +143,7 @@ install_postgres() {
 		return 1
 	}
 	log "PostgreSQL not found; installing it: apt-get update && apt-get install -y --no-install-recommends postgresql"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update >&2 || return 1
-	apt-get install -y --no-install-recommends postgresql >&2 || return 1
+	apt_install postgresql
 }
 
 # ---------------------------------------------------------------------------
