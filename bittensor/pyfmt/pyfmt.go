@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
@@ -285,6 +284,30 @@ func write(b *strings.Builder, v reflect.Value, nested bool) error {
 	return nil
 }
 
+// Number is Python's str() of what json.loads reads from the JSON number
+// tok: an integer keeps its digits (-0 is 0; Python ints are unbounded),
+// any other number prints as the float it parses to, ±inf when out of
+// range.
+func Number(tok string) (string, error) {
+	if strings.ContainsAny(tok, ".eE") {
+		f, err := strconv.ParseFloat(tok, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return "", err
+		}
+		return Float(f), nil
+	}
+	// A JSON integer (no leading zeros) is already spelled as Python
+	// prints it, but for the sign of zero.
+	digits := strings.TrimPrefix(tok, "-")
+	if digits == "" || digits[0] == '0' && len(digits) > 1 || strings.Trim(digits, "0123456789") != "" {
+		return "", fmt.Errorf("bad JSON integer %q", tok)
+	}
+	if digits == "0" {
+		return "0", nil
+	}
+	return tok, nil
+}
+
 // writeJSON writes the next JSON value of d as Python's str() (nested:
 // repr()) of what json.loads makes of it.
 func writeJSON(b *strings.Builder, d *json.Decoder, nested bool) error {
@@ -308,20 +331,11 @@ func writeJSON(b *strings.Builder, d *json.Decoder, nested bool) error {
 			b.WriteString(t)
 		}
 	case json.Number:
-		if strings.ContainsAny(string(t), ".eE") {
-			// Out-of-range values are ±inf, as in Python.
-			f, err := strconv.ParseFloat(string(t), 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return err
-			}
-			b.WriteString(Float(f))
-		} else {
-			n, ok := new(big.Int).SetString(string(t), 10)
-			if !ok {
-				return fmt.Errorf("bad integer %s", t)
-			}
-			b.WriteString(n.String()) // "-0" is 0
+		s, err := Number(string(t))
+		if err != nil {
+			return err
 		}
+		b.WriteString(s)
 	case json.Delim:
 		if t == '[' {
 			b.WriteByte('[')

@@ -139,3 +139,11 @@ func TestFloatForms(t *testing.T) {
 		t.Error("a struct has no Python str() here")
 	}
 }
+
+func TestNumberRefusesWhatIsNotJSON(t *testing.T) {
+	for _, tok := range []string{"", "-", "01", "-00", "1x", "+1", "0x10"} {
+		if s, err := pyfmt.Number(tok); err == nil {
+			t.Errorf("Number(%q) = %q, want an error", tok, s)
+		}
+	}
+}

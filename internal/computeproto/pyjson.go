@@ -3,11 +3,9 @@ package computeproto
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -140,19 +138,14 @@ func appendCanonical(dst, v []byte) ([]byte, error) {
 
 // appendPyNumber keeps integers as integers (Python ints are unbounded) and
 // writes every other number the way Python prints the float it parses to.
+// Out-of-range numbers are refused: Python would write Infinity, which is
+// not JSON.
 func appendPyNumber(dst, tok []byte) ([]byte, error) {
-	if !bytes.ContainsAny(tok, ".eE") {
-		if string(tok) == "-0" {
-			return append(dst, '0'), nil
-		}
-		return append(dst, tok...), nil
-	}
-	f, err := strconv.ParseFloat(string(tok), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
+	s, err := pyfmt.Number(string(tok))
+	if err != nil {
 		return nil, err
 	}
-	s, err := formatPyFloat(f)
-	if err != nil {
+	if s == "inf" || s == "-inf" {
 		return nil, fmt.Errorf("computeproto: number %s out of float range", tok)
 	}
 	return append(dst, s...), nil
