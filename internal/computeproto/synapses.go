@@ -32,6 +32,8 @@ type Encrypted struct {
 type EncryptedSynapse interface {
 	synapse.Synapse
 	Payload() (request, response **string)
+	// ProtocolType is the record AAD's synapse type and the routing key.
+	ProtocolType() string
 }
 
 // Payload returns the request and response fields for the session layer.
@@ -68,6 +70,12 @@ func NewChallengeSynapse() *ChallengeSynapse { return &ChallengeSynapse{Encrypte
 // NewChallengeProofSynapse returns a ChallengeProofSynapse with its
 // defaults.
 func NewChallengeProofSynapse() *ChallengeProofSynapse { return &ChallengeProofSynapse{newEncrypted()} }
+
+// Each encrypted synapse's protocol type.
+func (*HeartbeatSynapse) ProtocolType() string      { return ProtocolHeartbeat }
+func (*TaskSynapse) ProtocolType() string           { return ProtocolTask }
+func (*ChallengeSynapse) ProtocolType() string      { return ProtocolChallenge }
+func (*ChallengeProofSynapse) ProtocolType() string { return ProtocolChallengeProof }
 
 // Each synapse's class name, the axon route.
 func (*SessionInitSynapse) SynapseName() string    { return SynapseSessionInit }

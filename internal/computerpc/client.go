@@ -126,12 +126,19 @@ func (c *Client) Exchange(ctx context.Context, t dendrite.Target, protocol strin
 	return out, nil
 }
 
-var synapses = map[string]func() computeproto.EncryptedSynapse{
-	computeproto.ProtocolHeartbeat:      func() computeproto.EncryptedSynapse { return computeproto.NewHeartbeatSynapse() },
-	computeproto.ProtocolTask:           func() computeproto.EncryptedSynapse { return computeproto.NewTaskSynapse() },
-	computeproto.ProtocolChallenge:      func() computeproto.EncryptedSynapse { return computeproto.NewChallengeSynapse() },
-	computeproto.ProtocolChallengeProof: func() computeproto.EncryptedSynapse { return computeproto.NewChallengeProofSynapse() },
-}
+// synapses makes a fresh synapse for each encrypted protocol type.
+var synapses = func() map[string]func() computeproto.EncryptedSynapse {
+	m := map[string]func() computeproto.EncryptedSynapse{}
+	for _, f := range []func() computeproto.EncryptedSynapse{
+		func() computeproto.EncryptedSynapse { return computeproto.NewHeartbeatSynapse() },
+		func() computeproto.EncryptedSynapse { return computeproto.NewTaskSynapse() },
+		func() computeproto.EncryptedSynapse { return computeproto.NewChallengeSynapse() },
+		func() computeproto.EncryptedSynapse { return computeproto.NewChallengeProofSynapse() },
+	} {
+		m[f().ProtocolType()] = f
+	}
+	return m
+}()
 
 // remoteError recognises an error body: an object with an "error" key.
 func remoteError(b []byte) *RemoteError {

@@ -97,16 +97,16 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 		return nil
 	}, cfg.Blacklist)
 	if h.Heartbeat != nil {
-		serve[*computeproto.HeartbeatSynapse](a, s, computeproto.ProtocolHeartbeat, computeproto.DecodeHeartbeatData, h.Heartbeat)
+		serve[*computeproto.HeartbeatSynapse](a, s, computeproto.DecodeHeartbeatData, h.Heartbeat)
 	}
 	if h.Task != nil {
-		serve[*computeproto.TaskSynapse](a, s, computeproto.ProtocolTask, computeproto.DecodeTaskRequest, h.Task)
+		serve[*computeproto.TaskSynapse](a, s, computeproto.DecodeTaskRequest, h.Task)
 	}
 	if h.Commitment != nil {
-		serve[*computeproto.ChallengeSynapse](a, s, computeproto.ProtocolChallenge, computeproto.DecodeCommitmentData, h.Commitment)
+		serve[*computeproto.ChallengeSynapse](a, s, computeproto.DecodeCommitmentData, h.Commitment)
 	}
 	if h.Proof != nil {
-		serve[*computeproto.ChallengeProofSynapse](a, s, computeproto.ProtocolChallengeProof, computeproto.DecodeProofData, h.Proof)
+		serve[*computeproto.ChallengeProofSynapse](a, s, computeproto.DecodeProofData, h.Proof)
 	}
 	return nil
 }
@@ -116,7 +116,9 @@ type server struct {
 	rate *axon.RateLimiter
 }
 
-func serve[S computeproto.EncryptedSynapse, T any](a *axon.Axon, s *server, protocol string, decode func([]byte) (T, error), h Handler[T]) {
+func serve[S computeproto.EncryptedSynapse, T any](a *axon.Axon, s *server, decode func([]byte) (T, error), h Handler[T]) {
+	var zero S
+	protocol := zero.ProtocolType()
 	axon.Handle(a, func(ctx context.Context, syn S) error {
 		req, resp := syn.Payload()
 		answer, err := s.answer(ctx, peerOf(syn), protocol, *req, func(ctx context.Context, peer string, pt []byte) (any, int, error) {
