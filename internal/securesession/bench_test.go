@@ -3,9 +3,10 @@ package securesession
 import (
 	"context"
 	"fmt"
-	"github.com/vigil-validator/vigil/internal/computeproto"
 	"runtime"
 	"testing"
+
+	"github.com/vigil-validator/vigil/internal/computeproto"
 )
 
 // BenchmarkSealOpen is one 1 KiB record each way through Client and Server.

@@ -2,7 +2,6 @@ package securesession
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/vigil-validator/vigil/internal/computeproto"
@@ -147,10 +146,10 @@ func (c *Client) doHandshake(ctx context.Context, validator string) (*clientSess
 	if err != nil {
 		return nil, err
 	}
-	req, err := json.Marshal(SessionInitRequest{
+	req, err := computeproto.Marshal(SessionInitRequest{
 		MinerEphPub32: ourPub,
 		ClientNonce16: base64Std(clientNonce),
-		CreatedAt:     unixSeconds(c.opts.now()),
+		CreatedAt:     computeproto.PyFloat(unixSeconds(c.opts.now())),
 	})
 	if err != nil {
 		return nil, err
@@ -178,7 +177,7 @@ func (c *Client) doHandshake(ctx context.Context, validator string) (*clientSess
 		validator: validator,
 		keys:      keys,
 		prefix:    ivPrefix(resp.SessionID),
-		expiresAt: resp.ExpiresAt,
+		expiresAt: float64(resp.ExpiresAt),
 	}, nil
 }
 

@@ -2,8 +2,9 @@ package securesession
 
 import (
 	"errors"
-	"github.com/vigil-validator/vigil/internal/computeproto"
 	"testing"
+
+	"github.com/vigil-validator/vigil/internal/computeproto"
 )
 
 // FuzzOpen feeds arbitrary package strings to the server: it must never

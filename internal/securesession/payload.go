@@ -5,51 +5,27 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/vigil-validator/vigil/internal/computeproto"
 	"io"
-	"math"
 	"strings"
 	"time"
+
+	"github.com/vigil-validator/vigil/internal/computeproto"
 )
 
-// SessionInitRequest is the miner's handshake payload (SESSION_INIT_V1
-// request). The base64 fields are kept as received: they enter the HKDF info.
-type SessionInitRequest struct {
-	MinerEphPub32 string  `json:"miner_eph_pub32"`
-	ClientNonce16 string  `json:"client_nonce16"`
-	CreatedAt     float64 `json:"created_at"`
-}
-
-// SessionInitResponse is the validator's handshake answer.
-type SessionInitResponse struct {
-	ValidatorEphPub32 string  `json:"validator_eph_pub32"`
-	SessionID         string  `json:"session_id"`
-	ServerNonce16     string  `json:"server_nonce16"`
-	ExpiresAt         float64 `json:"expires_at"`
-}
-
-// maxSessionIDLen bounds a session id accepted from a validator; a uuid4 is 36.
-const maxSessionIDLen = 128
+// The handshake payloads are computeproto's models, decoded and validated
+// there; these parsers add the raw bytes the key agreement needs.
+type (
+	SessionInitRequest  = computeproto.SessionInitRequest
+	SessionInitResponse = computeproto.SessionInitResponse
+)
 
 // ParseSessionInitRequest decodes and validates a handshake request,
 // returning the raw public key and nonce. The base64 must be canonical and
 // the lengths exact.
 func ParseSessionInitRequest(s string) (*SessionInitRequest, []byte, []byte, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
+	req, err := computeproto.DecodeSessionInitRequest([]byte(s))
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("invalid session init request: %v", err)
-	}
-	req := new(SessionInitRequest)
-	if err := stringField(m, "miner_eph_pub32", &req.MinerEphPub32); err != nil {
-		return nil, nil, nil, err
-	}
-	if err := stringField(m, "client_nonce16", &req.ClientNonce16); err != nil {
-		return nil, nil, nil, err
-	}
-	if raw, ok := m["created_at"]; ok {
-		if err := json.Unmarshal(raw, &req.CreatedAt); err != nil {
-			return nil, nil, nil, fmt.Errorf("created_at must be a number")
-		}
 	}
 	pub, err := fixedB64(req.MinerEphPub32, "miner_eph_pub32", PubKeySize)
 	if err != nil {
@@ -59,7 +35,7 @@ func ParseSessionInitRequest(s string) (*SessionInitRequest, []byte, []byte, err
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return req, pub, nonce, nil
+	return &req, pub, nonce, nil
 }
 
 // ParseSessionInitResponse decodes and validates a handshake answer. A
@@ -68,28 +44,14 @@ func ParseSessionInitResponse(s string) (*SessionInitResponse, []byte, []byte, e
 	if code, msg, ok := ParseErrorResponse(s); ok {
 		return nil, nil, nil, &Error{Code: code, Message: msg}
 	}
+	// An error without a code is a refusal too.
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "invalid session init response: %v", err)
-	}
-	if _, ok := m["error"]; ok {
+	if json.Unmarshal([]byte(s), &m) == nil && m["error"] != nil {
 		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "handshake refused: %s", m["error"])
 	}
-	resp := new(SessionInitResponse)
-	for _, f := range []struct {
-		name string
-		dst  *string
-	}{{"validator_eph_pub32", &resp.ValidatorEphPub32}, {"session_id", &resp.SessionID}, {"server_nonce16", &resp.ServerNonce16}} {
-		if err := stringField(m, f.name, f.dst); err != nil {
-			return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "%v", err)
-		}
-	}
-	raw, ok := m["expires_at"]
-	if !ok || json.Unmarshal(raw, &resp.ExpiresAt) != nil || math.IsNaN(resp.ExpiresAt) || math.IsInf(resp.ExpiresAt, 0) {
-		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "expires_at must be a number")
-	}
-	if resp.SessionID == "" || len(resp.SessionID) > maxSessionIDLen {
-		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "session_id must be 1..%d bytes", maxSessionIDLen)
+	resp, err := computeproto.DecodeSessionInitResponse([]byte(s))
+	if err != nil {
+		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "invalid session init response: %v", err)
 	}
 	pub, err := fixedB64(resp.ValidatorEphPub32, "validator_eph_pub32", PubKeySize)
 	if err != nil {
@@ -99,18 +61,7 @@ func ParseSessionInitResponse(s string) (*SessionInitResponse, []byte, []byte, e
 	if err != nil {
 		return nil, nil, nil, errorf(computeproto.CodeHandshakeFailed, "%v", err)
 	}
-	return resp, pub, nonce, nil
-}
-
-func stringField(m map[string]json.RawMessage, name string, dst *string) error {
-	raw, ok := m[name]
-	if !ok {
-		return fmt.Errorf("%s is required", name)
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return fmt.Errorf("%s must be a string", name)
-	}
-	return nil
+	return &resp, pub, nonce, nil
 }
 
 func fixedB64(s, name string, n int) ([]byte, error) {

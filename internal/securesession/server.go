@@ -2,7 +2,6 @@ package securesession
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"github.com/vigil-validator/vigil/internal/computeproto"
 	"io"
 	"sync"
@@ -151,11 +150,11 @@ func (s *Server) handshake(peer, request string) (string, *Error) {
 	p.sessions = append(p.sessions, sess)
 	s.mu.Unlock()
 
-	out, err := json.Marshal(SessionInitResponse{
+	out, err := computeproto.Marshal(SessionInitResponse{
 		ValidatorEphPub32: ourPub,
 		SessionID:         id,
 		ServerNonce16:     base64Std(serverNonce),
-		ExpiresAt:         unixSeconds(now.Add(SessionTTL)),
+		ExpiresAt:         computeproto.PyFloat(unixSeconds(now.Add(SessionTTL))),
 	})
 	if err != nil {
 		return "", errorf(computeproto.CodeHandshakeFailed, "Handshake failed: %v", err)
