@@ -402,11 +402,9 @@ func (a *Axon) readBody(w http.ResponseWriter, r *http.Request, rt *route, s syn
 	b := synapse.BaseOf(s)
 	fromHeaders := *b
 	if len(strings.TrimSpace(string(body))) > 0 {
-		fresh := reflect.New(rt.typ).Interface().(synapse.Synapse)
-		if err := json.Unmarshal(body, fresh); err != nil {
+		if err := synapse.Decode(s, body); err != nil {
 			return fail(http.StatusBadRequest, "Improperly formatted request body: %v", err)
 		}
-		reflect.ValueOf(s).Elem().Set(reflect.ValueOf(fresh).Elem())
 	}
 	*synapse.BaseOf(s) = fromHeaders
 	hash, err := synapse.BodyHash(s)

@@ -213,11 +213,9 @@ func (d *Dendrite) send(ctx context.Context, target Target, name string, timeout
 	ours := *b
 	status, msg := resp.StatusCode, ""
 	if resp.StatusCode == http.StatusOK {
-		fresh := reflect.New(reflect.TypeOf(s).Elem()).Interface().(synapse.Synapse)
-		if err := json.Unmarshal(raw, fresh); err != nil {
+		if err := synapse.Decode(s, raw); err != nil {
 			return http.StatusBadRequest, "Invalid response body: " + err.Error()
 		}
-		reflect.ValueOf(s).Elem().Set(reflect.ValueOf(fresh).Elem())
 		// What we sent about ourselves stands; the axon's view of itself
 		// comes from its answer.
 		nb := synapse.BaseOf(s)

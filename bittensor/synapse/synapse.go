@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/sha3"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -64,6 +65,18 @@ type Synapse interface {
 }
 
 func (b *Base) base() *Base { return b }
+
+// Decode replaces *s with the synapse JSON in body. It decodes into a
+// fresh value, so fields the body leaves out are reset rather than kept,
+// and pointers s already holds are not written through.
+func Decode(s Synapse, body []byte) error {
+	fresh := reflect.New(reflect.TypeOf(s).Elem())
+	if err := json.Unmarshal(body, fresh.Interface()); err != nil {
+		return err
+	}
+	reflect.ValueOf(s).Elem().Set(fresh.Elem())
+	return nil
+}
 
 // BaseOf returns the base fields of s.
 func BaseOf(s Synapse) *Base { return s.base() }
