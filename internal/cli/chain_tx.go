@@ -210,19 +210,20 @@ func (f *chainFlags) hotkeyPub() (subtensor.AccountID, error) {
 	return subtensor.AccountID(pub), err
 }
 
-// hotkey loads the signing hotkey, decrypting it with VIGIL_HOTKEY_PASSWORD
-// when it is encrypted.
-func (f *chainFlags) hotkey(env Env) (*keys.KeyPair, error) {
-	if f.uri != "" {
-		return keys.FromURI(f.uri)
+// loadHotkey loads the signing hotkey of a command or the validator: the
+// dev key uri names when set, else the wallet's hotkey, decrypted with
+// VIGIL_HOTKEY_PASSWORD when it is encrypted.
+func loadHotkey(env Env, uri string, w wallet.Wallet) (*keys.KeyPair, error) {
+	if uri != "" {
+		return keys.FromURI(uri)
 	}
-	kp, err := wallet.LoadHotkey(f.w)
+	kp, err := wallet.LoadHotkey(w)
 	if errors.Is(err, wallet.ErrEncrypted) {
 		pw, ok := env.LookupEnv("VIGIL_HOTKEY_PASSWORD")
 		if !ok {
 			return nil, fmt.Errorf("%w: set VIGIL_HOTKEY_PASSWORD", err)
 		}
-		return wallet.DecryptHotkey(f.w, pw)
+		return wallet.DecryptHotkey(w, pw)
 	}
 	return kp, err
 }
@@ -322,7 +323,7 @@ func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chain
 		if err := st.Ready(); err != nil {
 			return err
 		}
-		signer, err := f.hotkey(env)
+		signer, err := loadHotkey(env, f.uri, f.w)
 		if err != nil {
 			return err
 		}
@@ -406,7 +407,7 @@ func chainRevealWeights(ctx context.Context, env Env, c *subtensor.Client, f *ch
 	if err != nil {
 		return err
 	}
-	signer, err := f.hotkey(env)
+	signer, err := loadHotkey(env, f.uri, f.w)
 	if err != nil {
 		return err
 	}
@@ -448,7 +449,7 @@ func chainServeAxon(ctx context.Context, env Env, c *subtensor.Client, f *chainF
 	if err != nil {
 		return err
 	}
-	signer, err := f.hotkey(env)
+	signer, err := loadHotkey(env, f.uri, f.w)
 	if err != nil {
 		return err
 	}

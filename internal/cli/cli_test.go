@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/demo"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
@@ -166,6 +167,9 @@ func TestHelpAndCommands(t *testing.T) {
 		if r := run(t, nil, args...); r.code != exitUsage || !strings.Contains(r.stderr, "vigil demo:") {
 			t.Errorf("%v: %+v, want a usage error", args, r)
 		}
+	}
+	if r, want := run(t, nil, "demo", "--help"), fmt.Sprintf("(default %s)", demo.DefaultConfig().Window); !strings.Contains(r.stdout, want) {
+		t.Errorf("demo --help does not give the demo's own window default %s: %s", want, r.stdout)
 	}
 	if r := run(t, nil, "db", "migrate", "sideways"); r.code != exitUsage || !strings.Contains(r.stderr, `got "migrate sideways"`) {
 		t.Errorf("db migrate sideways: %+v", r)

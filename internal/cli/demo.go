@@ -29,14 +29,14 @@ Prometheus is run from $VIGIL_PROMETHEUS_BIN, PATH or /usr/bin/prometheus;
 
 func runDemo(env Env, args []string) int {
 	fs := newFlagSet(env, "demo", "demo [--for D] [--dir DIR] [flags]", demoHelp)
-	var cfg demo.Config
+	cfg := demo.DefaultConfig()
 	runFor := fs.Duration("for", 0, "stop after this long (0: run until Ctrl-C)")
 	fs.StringVar(&cfg.Dir, "dir", "", "keep the database, Prometheus data and demo.log here (an empty or new directory; default: a temporary one, removed at the end)")
-	fs.DurationVar(&cfg.BlockTime, "block-time", 250*time.Millisecond, "the chain's block interval")
-	fs.DurationVar(&cfg.Window, "window", 5*time.Minute, "the rating window")
-	fs.DurationVar(&cfg.Refresh, "refresh", 2*time.Second, "how often the table is printed")
-	fs.StringVar(&cfg.APIListen, "api-listen", "127.0.0.1:0", "address of the validator's public API")
-	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the simulated pool")
+	fs.DurationVar(&cfg.BlockTime, "block-time", cfg.BlockTime, "the chain's block interval")
+	fs.DurationVar(&cfg.Window, "window", cfg.Window, "the rating window")
+	fs.DurationVar(&cfg.Refresh, "refresh", cfg.Refresh, "how often the table is printed")
+	fs.StringVar(&cfg.APIListen, "api-listen", cfg.APIListen, "address of the validator's public API")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the simulated pool")
 	if code, ok := parse(env, fs, args); !ok {
 		return code
 	}
@@ -56,9 +56,6 @@ func runDemo(env Env, args []string) int {
 	case cfg.Refresh < 100*time.Millisecond:
 		fmt.Fprintln(env.Stderr, "vigil demo: --refresh: at least 100ms")
 		return exitUsage
-	}
-	if p, ok := env.LookupEnv("VIGIL_PROMETHEUS_BIN"); ok {
-		cfg.PrometheusBin = p
 	}
 	cfg.Out = env.Stdout
 	if f, ok := env.Stdout.(*os.File); ok {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
 )
@@ -86,10 +84,7 @@ func runKaspaSim(env Env, args []string) int {
 		wallet: *wallet, hotkeys: *hotkeys, seed: *seed, speed: *speed,
 	})
 	if err == nil {
-		var lvl slog.Level
-		if lerr := lvl.UnmarshalText([]byte(*logLevel)); lerr != nil {
-			err = fmt.Errorf("--log-level: %w", lerr)
-		}
+		cfg.Logger, err = flagLogger(env.Stderr, *logLevel)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil kaspa-sim: %v\n", err)
@@ -98,7 +93,6 @@ func runKaspaSim(env Env, args []string) int {
 	if *listen == "" {
 		*listen = fmt.Sprintf("127.0.0.1:%d", cfg.Deployment.Port())
 	}
-	cfg.Logger = newLogger(env.Stderr, config.Log{Level: *logLevel, Format: "text"})
 	if err := kaspaSimMain(env, cfg, *listen, *asJSON); err != nil {
 		fmt.Fprintf(env.Stderr, "vigil kaspa-sim: %v\n", err)
 		return exitFailure

@@ -61,6 +61,7 @@ func TestKaspaSimFlagErrors(t *testing.T) {
 		{"nobody", []string{"--workers", "0", "--foreign", "0"}, "no workers"},
 		{"deployment", []string{"--deployment", "ultrahigh"}, "--deployment"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
+		{"log level offset", []string{"--log-level", "info+2"}, `--log-level: unsupported level "info+2"`},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

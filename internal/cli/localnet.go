@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
 	"github.com/vigil-validator/vigil/internal/localnet"
 )
@@ -53,12 +52,11 @@ func runLocalnet(env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "vigil localnet: --block-time: at least 10ms")
 		return exitUsage
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
-		fmt.Fprintf(env.Stderr, "vigil localnet: --log-level: %v\n", err)
+	logger, err := flagLogger(env.Stderr, *logLevel)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "vigil localnet: %v\n", err)
 		return exitUsage
 	}
-	logger := newLogger(env.Stderr, config.Log{Level: *logLevel, Format: "text"})
 	if err := localnetMain(env, logger, *listen, *blockTime, *lag, *genesisFile, *stateFile); err != nil {
 		fmt.Fprintf(env.Stderr, "vigil localnet: %v\n", err)
 		return exitFailure

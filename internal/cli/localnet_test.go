@@ -74,6 +74,7 @@ func TestLocalnetCommandRefusesBadInput(t *testing.T) {
 	}{
 		{[]string{"--block-time", "1ms"}, exitUsage, "--block-time"},
 		{[]string{"--log-level", "loud"}, exitUsage, "--log-level"},
+		{[]string{"--log-level", "info+2"}, exitUsage, `--log-level: unsupported level "info+2"`},
 		{[]string{"extra"}, exitUsage, "unexpected argument"},
 		{[]string{"--genesis", dir + "/missing.yaml", "--listen", "127.0.0.1:0"}, exitFailure, "missing.yaml"},
 		{[]string{"--genesis", bad, "--listen", "127.0.0.1:0"}, exitFailure, "tempoo"},

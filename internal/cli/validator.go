@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/bittensor/timelock"
@@ -107,7 +105,7 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	logger.Info("database ready", "database", st.String(), "schema_version", status.Version)
 	health.Register("database", st.Ping)
 
-	hotkey, err := validatorHotkey(env, cfg.Wallet)
+	hotkey, err := loadHotkey(env, cfg.Wallet.URI, wallet.Wallet{Path: cfg.Wallet.Path, Name: cfg.Wallet.Name, Hotkey: cfg.Wallet.Hotkey})
 	if err != nil {
 		return err
 	}
@@ -132,11 +130,7 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	var v *validator.Validator
 	metagraph := func() *subtensor.Metagraph { return v.Metagraph() }
 	k := cfg.Kaspa
-	mech, err := kaspa.New(kaspa.Config{
-		PrometheusURL: k.PrometheusEndpoint, PoolWallet: k.PoolWallet, Window: k.Window, RatingAlpha: k.RatingAlpha,
-		MaxDifficulty: k.MaxDifficulty, MaxWorkersPerHotkey: k.MaxWorkersPerHotkey, TimeTolerance: k.RegistrationSkew,
-		MinPeerStake: k.MinPeerStake, SyncInterval: k.SyncInterval,
-	}, kaspa.Deps{Store: st, Metagraph: metagraph, Self: subtensor.AccountID(hotkey.PublicKey()), Log: logger, Registerer: reg})
+	mech, err := kaspa.New(kaspaConfig(k), kaspa.Deps{Store: st, Metagraph: metagraph, Self: subtensor.AccountID(hotkey.PublicKey()), Log: logger, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -186,22 +180,15 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	return nil
 }
 
-// validatorHotkey loads the signing hotkey: a dev URI, or the wallet's
-// hotkey (decrypted with VIGIL_HOTKEY_PASSWORD when encrypted).
-func validatorHotkey(env Env, w config.Wallet) (*keys.KeyPair, error) {
-	if w.URI != "" {
-		return keys.FromURI(w.URI)
+// kaspaConfig hands the validated kaspa section to the mechanism as it is:
+// the configuration holds every default, and an explicit 0 (rating_alpha,
+// min_peer_stake) is a setting there, not a request for the default.
+func kaspaConfig(k config.Kaspa) kaspa.Config {
+	return kaspa.Config{
+		PrometheusURL: k.PrometheusEndpoint, PoolWallet: k.PoolWallet, Window: k.Window, RatingAlpha: &k.RatingAlpha,
+		MaxDifficulty: k.MaxDifficulty, MaxWorkersPerHotkey: k.MaxWorkersPerHotkey, TimeTolerance: k.RegistrationSkew,
+		MinPeerStake: &k.MinPeerStake, SyncInterval: k.SyncInterval,
 	}
-	wl := wallet.Wallet{Path: w.Path, Name: w.Name, Hotkey: w.Hotkey}
-	kp, err := wallet.LoadHotkey(wl)
-	if errors.Is(err, wallet.ErrEncrypted) {
-		pw, ok := env.LookupEnv("VIGIL_HOTKEY_PASSWORD")
-		if !ok {
-			return nil, fmt.Errorf("%w: set VIGIL_HOTKEY_PASSWORD", err)
-		}
-		return wallet.DecryptHotkey(wl, pw)
-	}
-	return kp, err
 }
 
 // validatorBeacon resolves weights.beacon: auto asks the chain for a

@@ -16,6 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/store"
 )
 
 // ErrInvalid is wrapped by every validation and parsing error, so callers can
@@ -66,13 +70,13 @@ type Kaspa struct {
 	PrometheusEndpoint  string        `yaml:"prometheus_endpoint" help:"the Prometheus scraping the pool's stratum bridges"`
 	PoolWallet          string        `yaml:"pool_wallet" help:"the pool owner's kaspa: address; only its workers count"`
 	Window              time.Duration `yaml:"window" help:"metrics and rating window"`
-	RatingAlpha         float64       `yaml:"rating_alpha" help:"uptime exponent of the rating (the reference's production setting is 1)"`
+	RatingAlpha         float64       `yaml:"rating_alpha" help:"uptime exponent of the rating (the reference's production setting is 1; 0 ignores uptime)"`
 	MaxDifficulty       float64       `yaml:"max_difficulty" help:"credited difficulty per share is capped here (hash-value units)"`
 	MaxWorkersPerHotkey int           `yaml:"max_workers_per_hotkey" help:"active workers a hotkey may register"`
 	RegistrationSkew    time.Duration `yaml:"registration_time_tolerance" help:"how far a registration's time may be from this validator's clock"`
-	MinPeerStake        float64       `yaml:"min_peer_stake" help:"stake (alpha + 0.18 TAO) a validator needs to be synced from, in TAO"`
+	MinPeerStake        float64       `yaml:"min_peer_stake" help:"stake (alpha + 0.18 TAO) a validator needs to be synced from, in TAO (0: every validator serving an axon)"`
 	SyncInterval        time.Duration `yaml:"sync_interval" help:"pause between syncs of the worker registry from peer validators"`
-	Listen              string        `yaml:"listen" help:"address of the public API: /register, /unbind, /mappings, /hotkey_workers, /metrics, /ratings"`
+	Listen              string        `yaml:"listen" help:"address of the public API: /register, /unbind, /mappings, /hotkey_workers, /validator_sync_offsets, /openapi.json, /health, /metrics, /ratings"`
 }
 
 // Shutdown bounds how long a stopping process may drain in-flight work.
@@ -152,10 +156,16 @@ func DefaultValidator() Validator {
 		Weights:   Weights{Beacon: "auto", BlockTime: 12 * time.Second},
 		Mechanism: "kaspa",
 		Kaspa: Kaspa{
-			PrometheusEndpoint: "http://127.0.0.1:9090",
-			PoolWallet:         "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp",
-			Window:             time.Hour, RatingAlpha: 1, MaxDifficulty: 16384, MaxWorkersPerHotkey: 30,
-			RegistrationSkew: time.Minute, MinPeerStake: 1000, SyncInterval: 5 * time.Minute, Listen: "0.0.0.0:8000",
+			PrometheusEndpoint:  "http://127.0.0.1:9090",
+			PoolWallet:          "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp",
+			Window:              rating.DefaultWindow,
+			RatingAlpha:         rating.DefaultUptimeAlpha,
+			MaxDifficulty:       rating.DefaultMaxDifficulty,
+			MaxWorkersPerHotkey: registry.DefaultMaxWorkersPerHotkey,
+			RegistrationSkew:    registry.DefaultTimeTolerance,
+			MinPeerStake:        registry.DefaultMinPeerStake,
+			SyncInterval:        registry.DefaultSyncInterval,
+			Listen:              "0.0.0.0:8000",
 		},
 		Shutdown: defaultShutdown(),
 	}
@@ -188,12 +198,20 @@ func invalid(key, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
 }
 
+// CheckLogLevel accepts the levels log.level takes; commands with a
+// --log-level flag of their own check it here, so both accept the same.
+func CheckLogLevel(level string) error {
+	switch level {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return fmt.Errorf("unsupported level %q (want debug, info, warn or error)", level)
+}
+
 // Validate checks the logging keys.
 func (l Log) Validate() error {
-	switch l.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		return invalid("log.level", "unsupported level %q (want debug, info, warn or error)", l.Level)
+	if err := CheckLogLevel(l.Level); err != nil {
+		return invalid("log.level", "%v", err)
 	}
 	switch l.Format {
 	case "text", "json":
@@ -220,64 +238,13 @@ func validateListen(key, addr string) error {
 	return nil
 }
 
-// Engine names the database engine a URL selects.
-type Engine string
-
-// The supported engines.
-const (
-	SQLite   Engine = "sqlite"
-	Postgres Engine = "postgres"
-)
-
-// ParseDatabaseURL returns the engine of a database URL and, for SQLite, the
-// file path it names. "sqlite:PATH", "sqlite://PATH" and "sqlite:///ABS" are
-// all accepted because operators write all three.
-func ParseDatabaseURL(raw string) (Engine, string, error) {
-	if raw == "" {
-		return "", "", invalid("database.url", "required")
-	}
-	scheme, rest, ok := strings.Cut(raw, ":")
-	if !ok || scheme == "" {
-		return "", "", invalid("database.url", "no scheme in %q (want sqlite:PATH or postgres://…)", raw)
-	}
-	switch strings.ToLower(scheme) {
-	case "sqlite", "sqlite3":
-		path := strings.TrimPrefix(rest, "//")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			return "", "", invalid("database.url", "SQLite options are set by vigil; remove %q", path[i:])
-		}
-		if path == "" {
-			return "", "", invalid("database.url", "no file path in %q", raw)
-		}
-		return SQLite, path, nil
-	case "postgres", "postgresql":
-		u, err := url.Parse(raw)
-		if err != nil {
-			return "", "", invalid("database.url", "malformed PostgreSQL URL: %v", redactURLError(err))
-		}
-		if u.Host == "" {
-			return "", "", invalid("database.url", "no host in PostgreSQL URL")
-		}
-		return Postgres, "", nil
-	default:
-		return "", "", invalid("database.url", "unsupported scheme %q (want sqlite or postgres)", scheme)
-	}
-}
-
-// redactURLError drops the URL from a url.Error, which would otherwise echo
-// a password into logs.
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
 // Validate checks the database keys.
 func (d Database) Validate() error {
-	if _, _, err := ParseDatabaseURL(d.URL); err != nil {
-		return err
+	if d.URL == "" {
+		return invalid("database.url", "required")
+	}
+	if _, _, err := store.ParseURL(d.URL); err != nil {
+		return invalid("database.url", "%v", err)
 	}
 	if d.MaxOpenConns < 1 || d.MaxOpenConns > 1000 {
 		return invalid("database.max_open_conns", "%d out of range 1-1000", d.MaxOpenConns)

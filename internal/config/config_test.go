@@ -54,6 +54,7 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"top level not a mapping", "- a\n- b\n", nil, nil, "top level: expected a mapping"},
 		{"duplicate key", minimal + "log:\n  level: debug\n  level: info\n", nil, nil, `"level" already defined`},
 		{"sqlite options", minimal + "database:\n  url: sqlite:x.db?_pragma=foo\n", nil, nil, "database.url: SQLite options are set by vigil"},
+		{"rating alpha negative", minimal, map[string]string{"VIGIL_KASPA_RATING_ALPHA": "-1"}, nil, "kaspa.rating_alpha: -1 out of range"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,31 +133,6 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := LoadRole(DefaultValidator(), Source{File: filepath.Join(t.TempDir(), "nope.yaml")})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("want a not-exist error, got %v", err)
-	}
-}
-
-func TestParseDatabaseURL(t *testing.T) {
-	cases := []struct {
-		in     string
-		engine Engine
-		path   string
-	}{
-		{"sqlite:vigil.db", SQLite, "vigil.db"},
-		{"sqlite://data/vigil.db", SQLite, "data/vigil.db"},
-		{"sqlite:///var/lib/vigil/vigil.db", SQLite, "/var/lib/vigil/vigil.db"},
-		{"postgres://vigil:secret@db:5432/vigil?sslmode=disable", Postgres, ""},
-		{"postgresql://db/vigil", Postgres, ""},
-	}
-	for _, tc := range cases {
-		e, p, err := ParseDatabaseURL(tc.in)
-		if err != nil || e != tc.engine || p != tc.path {
-			t.Errorf("ParseDatabaseURL(%q) = %q, %q, %v; want %q, %q", tc.in, e, p, err, tc.engine, tc.path)
-		}
-	}
-	// A malformed URL must not echo its password.
-	_, _, err := ParseDatabaseURL("postgres://vigil:s3cret@db:port/x")
-	if err == nil || strings.Contains(err.Error(), "s3cret") {
-		t.Errorf("malformed URL error %v leaks or is missing", err)
 	}
 }
 

@@ -101,24 +101,38 @@ type Endpoints struct {
 	Dir        string
 }
 
+// DefaultConfig is the default demo: what the zero fields of a Config
+// given to Run stand for, and the defaults of the vigil demo flags.
+func DefaultConfig() Config {
+	return Config{
+		BlockTime: 250 * time.Millisecond,
+		Tempo:     10,
+		Window:    2 * time.Minute,
+		Refresh:   2 * time.Second,
+		APIListen: "127.0.0.1:0",
+		Seed:      1,
+	}
+}
+
 func (c *Config) defaults() {
+	d := DefaultConfig()
 	if c.BlockTime <= 0 {
-		c.BlockTime = 250 * time.Millisecond
+		c.BlockTime = d.BlockTime
 	}
 	if c.Tempo == 0 {
-		c.Tempo = 10
+		c.Tempo = d.Tempo
 	}
 	if c.Window <= 0 {
-		c.Window = 2 * time.Minute
+		c.Window = d.Window
 	}
 	if c.Refresh <= 0 {
-		c.Refresh = 2 * time.Second
+		c.Refresh = d.Refresh
 	}
 	if c.APIListen == "" {
-		c.APIListen = "127.0.0.1:0"
+		c.APIListen = d.APIListen
 	}
 	if c.Seed == 0 {
-		c.Seed = 1
+		c.Seed = d.Seed
 	}
 	if c.Out == nil {
 		c.Out = os.Stdout

@@ -20,7 +20,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/vigil-validator/vigil/internal/clock"
-	"github.com/vigil-validator/vigil/internal/config"
 )
 
 // Sentinel errors, for errors.Is.
@@ -32,7 +31,7 @@ var (
 
 // Options configures Open.
 type Options struct {
-	// URL is sqlite:PATH or postgres://… (see config.ParseDatabaseURL).
+	// URL is sqlite:PATH or postgres://… (see ParseURL).
 	URL          string
 	MaxOpenConns int
 	// BusyTimeout bounds how long a SQLite writer waits for the lock.
@@ -46,7 +45,7 @@ type Options struct {
 // Store is an open database.
 type Store struct {
 	db      *sql.DB
-	engine  config.Engine
+	engine  Engine
 	clock   clock.Clock
 	display string // the URL without its password, for messages
 }
@@ -57,9 +56,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.URL == "" {
 		return nil, errors.New("store: no database URL specified")
 	}
-	engine, path, err := config.ParseDatabaseURL(opts.URL)
+	engine, path, err := ParseURL(opts.URL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: database URL: %w", err)
 	}
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = 8
@@ -69,10 +68,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{engine: engine, clock: opts.Clock}
 	switch engine {
-	case config.SQLite:
+	case SQLite:
 		s.db, err = openSQLite(path, opts)
 		s.display = "sqlite:" + path
-	case config.Postgres:
+	case Postgres:
 		s.display = redact(opts.URL)
 		s.db, err = sql.Open("pgx", opts.URL)
 	}
@@ -140,7 +139,7 @@ func redact(raw string) string {
 }
 
 // Engine reports which database engine the store uses.
-func (s *Store) Engine() config.Engine { return s.engine }
+func (s *Store) Engine() Engine { return s.engine }
 
 // String names the database without its password.
 func (s *Store) String() string { return s.display }
@@ -156,7 +155,7 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Rebind turns the ? placeholders of a query into the engine's own.
 func (s *Store) Rebind(q string) string {
-	if s.engine != config.Postgres {
+	if s.engine != Postgres {
 		return q
 	}
 	var b strings.Builder

@@ -149,6 +149,31 @@ func TestSQLiteSettings(t *testing.T) {
 	}
 }
 
+func TestParseURL(t *testing.T) {
+	cases := []struct {
+		in     string
+		engine store.Engine
+		path   string
+	}{
+		{"sqlite:vigil.db", store.SQLite, "vigil.db"},
+		{"sqlite://data/vigil.db", store.SQLite, "data/vigil.db"},
+		{"sqlite:///var/lib/vigil/vigil.db", store.SQLite, "/var/lib/vigil/vigil.db"},
+		{"postgres://vigil:secret@db:5432/vigil?sslmode=disable", store.Postgres, ""},
+		{"postgresql://db/vigil", store.Postgres, ""},
+	}
+	for _, tc := range cases {
+		e, p, err := store.ParseURL(tc.in)
+		if err != nil || e != tc.engine || p != tc.path {
+			t.Errorf("ParseURL(%q) = %q, %q, %v; want %q, %q", tc.in, e, p, err, tc.engine, tc.path)
+		}
+	}
+	// A malformed URL must not echo its password.
+	_, _, err := store.ParseURL("postgres://vigil:s3cret@db:port/x")
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("malformed URL error %v leaks or is missing", err)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := store.Open(ctx, store.Options{}); err == nil || !strings.Contains(err.Error(), "no database URL specified") {

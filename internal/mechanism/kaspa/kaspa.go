@@ -8,7 +8,6 @@ package kaspa
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +27,10 @@ import (
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
-// Config is the mechanism's settings.
+// Config is the mechanism's settings. A zero duration, difficulty or
+// limit means its default; RatingAlpha and MinPeerStake are pointers
+// because 0 is a setting of its own for them (uptime ignored, every
+// serving validator synced), so only nil means the default.
 type Config struct {
 	// PrometheusURL is the Prometheus that scrapes the pool's bridges.
 	PrometheusURL string
@@ -36,9 +38,9 @@ type Config struct {
 	PoolWallet string
 	// Window is the metrics and rating window (default 1 h).
 	Window time.Duration
-	// RatingAlpha is the uptime exponent (default 1.0, the reference's
+	// RatingAlpha is the uptime exponent (nil: 1.0, the reference's
 	// production setting).
-	RatingAlpha float64
+	RatingAlpha *float64
 	// MaxDifficulty caps credited difficulty per share (default 16384).
 	MaxDifficulty float64
 	// MaxWorkersPerHotkey caps a hotkey's active workers (default 30).
@@ -46,8 +48,8 @@ type Config struct {
 	// TimeTolerance bounds a registration's clock skew (default 1 min).
 	TimeTolerance time.Duration
 	// MinPeerStake is the stake (alpha + 0.18·TAO, in TAO) a validator
-	// needs to be synced from (default 1000).
-	MinPeerStake float64
+	// needs to be synced from (nil: 1000).
+	MinPeerStake *float64
 	// SyncInterval is the pause between peer syncs (default 5 min).
 	SyncInterval time.Duration
 	// RatingsTTL is how long /ratings and /metrics answers are reused
@@ -55,22 +57,35 @@ type Config struct {
 	RatingsTTL time.Duration
 }
 
-func (c *Config) defaults() {
-	if c.Window <= 0 {
-		c.Window = time.Hour
+// settings are a Config with its defaults filled in.
+type settings struct {
+	Config
+	ratingAlpha  float64
+	minPeerStake float64
+}
+
+func (c Config) settings() (settings, error) {
+	s := settings{Config: c, ratingAlpha: rating.DefaultUptimeAlpha, minPeerStake: registry.DefaultMinPeerStake}
+	if c.RatingAlpha != nil {
+		s.ratingAlpha = *c.RatingAlpha // rating.New refuses what is unusable
 	}
-	if c.RatingAlpha == 0 {
-		c.RatingAlpha = rating.DefaultParams().UptimeAlpha
+	if c.MinPeerStake != nil {
+		// NaN would compare false with every stake and let all peers in.
+		if !(*c.MinPeerStake >= 0) {
+			return s, fmt.Errorf("kaspa: min peer stake %v is not a non-negative number", *c.MinPeerStake)
+		}
+		s.minPeerStake = *c.MinPeerStake
 	}
-	if c.MaxDifficulty == 0 {
-		c.MaxDifficulty = rating.DefaultParams().MaxDifficulty
+	if s.Window <= 0 {
+		s.Window = rating.DefaultWindow
 	}
-	if c.MinPeerStake == 0 {
-		c.MinPeerStake = registry.DefaultMinPeerStake
+	if s.MaxDifficulty == 0 {
+		s.MaxDifficulty = rating.DefaultMaxDifficulty
 	}
-	if c.RatingsTTL <= 0 {
-		c.RatingsTTL = 15 * time.Second
+	if s.RatingsTTL <= 0 {
+		s.RatingsTTL = 15 * time.Second
 	}
+	return s, nil
 }
 
 // Deps are what the mechanism needs from the validator host.
@@ -87,7 +102,7 @@ type Deps struct {
 
 // Mechanism rates Kaspa miners and serves the registry API.
 type Mechanism struct {
-	cfg     Config
+	cfg     settings
 	deps    Deps
 	metrics *metrics.Client
 	calc    *rating.Calculator
@@ -106,8 +121,11 @@ type scoreSet struct {
 }
 
 // New builds the mechanism.
-func New(cfg Config, deps Deps) (*Mechanism, error) {
-	cfg.defaults()
+func New(c Config, deps Deps) (*Mechanism, error) {
+	cfg, err := c.settings()
+	if err != nil {
+		return nil, err
+	}
 	if deps.Store == nil || deps.Metagraph == nil {
 		return nil, errors.New("kaspa: store and metagraph source are required")
 	}
@@ -122,7 +140,7 @@ func New(cfg Config, deps Deps) (*Mechanism, error) {
 		return nil, fmt.Errorf("kaspa metrics: %w", err)
 	}
 	p := rating.DefaultParams()
-	p.UptimeAlpha, p.Window, p.MaxDifficulty = cfg.RatingAlpha, cfg.Window, cfg.MaxDifficulty
+	p.UptimeAlpha, p.Window, p.MaxDifficulty = cfg.ratingAlpha, cfg.Window, cfg.MaxDifficulty
 	calc, err := rating.New(p)
 	if err != nil {
 		return nil, fmt.Errorf("kaspa rating: %w", err)
@@ -213,13 +231,13 @@ func (m *Mechanism) recent(ctx context.Context) (set *scoreSet, stale bool, err 
 func (m *Mechanism) serveScores(w http.ResponseWriter, r *http.Request, body func(*scoreSet) any) {
 	set, stale, err := m.recent(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
+		registry.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
 		return
 	}
 	if stale {
 		w.Header().Set("Warning", fmt.Sprintf(`110 - "stale: scoring failed; ratings from %s"`, set.at.UTC().Format(time.RFC3339)))
 	}
-	writeJSON(w, http.StatusOK, body(set))
+	registry.WriteJSON(w, http.StatusOK, body(set))
 }
 
 // WorkerExists implements registry.WorkerChecker: the worker authorized
@@ -261,7 +279,7 @@ func (m *Mechanism) Peers() []registry.Peer {
 			continue
 		}
 		stake := (float64(n.AlphaStake) + 0.18*float64(n.TaoStake)) / 1e9
-		if stake < m.cfg.MinPeerStake {
+		if stake < m.cfg.minPeerStake {
 			continue
 		}
 		hk, err := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
@@ -284,7 +302,7 @@ func (m *Mechanism) Handler() http.Handler {
 		mux.Handle(r.Pattern, r.Handler)
 	}
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "OK"})
+		registry.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 	})
 	mux.HandleFunc("GET /ratings", func(w http.ResponseWriter, r *http.Request) {
 		m.serveScores(w, r, func(s *scoreSet) any { return s.ratings })
@@ -320,12 +338,6 @@ func metricsResponse(byHK map[string][]rating.WorkerMetrics) []hotkeyMetrics {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Hotkey < out[j].Hotkey })
 	return out
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // SyncOnce syncs the registry from every peer once, now.

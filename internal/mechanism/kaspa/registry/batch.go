@@ -19,7 +19,7 @@ const maxBatch = 256
 // not held back.
 type batcher struct {
 	store     Store
-	maxActive func() int
+	maxActive int
 	eventKind string
 
 	mu      sync.Mutex
@@ -37,7 +37,9 @@ type addResult struct {
 	lead bool // the caller takes over committing
 }
 
-func (b *batcher) add(ctx context.Context, m *store.KaspaMapping) error {
+// add queues m and returns its outcome. It takes no context: once queued,
+// a registration is committed or refused with its batch.
+func (b *batcher) add(m *store.KaspaMapping) error {
 	r := &addReq{m: m, done: make(chan addResult, 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, r)
@@ -83,7 +85,7 @@ func (b *batcher) lead() {
 		}
 		// The batch carries many requests; it runs on its own deadline.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		errs := b.store.AddKaspaMappings(ctx, ms, b.maxActive(), b.eventKind)
+		errs := b.store.AddKaspaMappings(ctx, ms, b.maxActive, b.eventKind)
 		cancel()
 		for i, r := range batch {
 			r.done <- addResult{err: errs[i]}

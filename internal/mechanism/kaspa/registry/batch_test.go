@@ -17,7 +17,7 @@ import (
 func TestBatcherKeepsTheRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		st := storetest.Open(t, engine, clock.Real())
-		b := &batcher{store: st, maxActive: func() int { return 30 }, eventKind: "kaspa.registry.bound"}
+		b := &batcher{store: st, maxActive: 30, eventKind: "kaspa.registry.bound"}
 		const n = 60
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -26,7 +26,7 @@ func TestBatcherKeepsTheRules(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				worker := fmt.Sprintf("5HotkeyA.rig%d", i%45) // 15 names twice
-				errs[i] = b.add(context.Background(), &store.KaspaMapping{Worker: worker, Hotkey: "5HotkeyA",
+				errs[i] = b.add(&store.KaspaMapping{Worker: worker, Hotkey: "5HotkeyA",
 					RegistrationTime: 1, RegistrationTimeInt: 1_000_000, Signature: "00", Source: store.KaspaSourceLocal})
 			}()
 		}

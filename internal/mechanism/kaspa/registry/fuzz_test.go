@@ -53,6 +53,23 @@ func FuzzRegisterRequest(f *testing.F) {
 // FuzzPeerRow: rows from peers never panic the parser, and an accepted row
 // obeys the name rules.
 func FuzzPeerRow(f *testing.F) {
+	// Rows signed as a peer signs them, so the fuzzer starts from rows the
+	// parser accepts, tombstone included, and mutates from there.
+	alice := key(f, "//Alice")
+	worker := "w_" + alice.SS58()
+	reg := sign(f, alice, RegistrationMessage(alice.SS58(), worker, 1721812345.5))
+	unbind := sign(f, alice, UnbindMessage(alice.SS58(), worker))
+	for _, seed := range []string{
+		`{"worker":"` + worker + `","hotkey":"` + alice.SS58() + `","registration_time":1721812345.5,"signature":"` + reg + `","seq":1}`,
+		`{"worker":"` + worker + `","hotkey":"` + alice.SS58() + `","registration_time":1721812345.5,"signature":"` + reg +
+			`","seq":2,"unbind_signature":"` + unbind + `"}`,
+	} {
+		if _, err := parsePeerRow([]byte(seed), true); err != nil {
+			f.Fatalf("signed seed refused: %v", err)
+		}
+		f.Add([]byte(seed), true)
+		f.Add([]byte(seed), false)
+	}
 	f.Add([]byte(`{"worker":"w_`+aliceSS58+`","hotkey":"`+aliceSS58+`","registration_time":1.5,"signature":"00","seq":1}`), true)
 	f.Add([]byte(`{"worker":5,"registration_time":"x","seq":-1}`), false)
 	f.Add([]byte(`[]`), true)

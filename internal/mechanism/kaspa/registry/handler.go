@@ -154,7 +154,7 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 		opts.Clock = clock.Real()
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux(), log: opts.Logger}
-	h.adds = &batcher{store: opts.Store, maxActive: func() int { return h.opts.MaxWorkersPerHotkey }, eventKind: "kaspa.registry.bound"}
+	h.adds = &batcher{store: opts.Store, maxActive: opts.MaxWorkersPerHotkey, eventKind: "kaspa.registry.bound"}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -191,7 +191,10 @@ func (h *Handler) Routes() []Route {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with v as JSON, written as Python's json.dumps writes
+// it (<, > and & left as they are) and with its Content-Length. Every route
+// of the public API answers through it, so they all encode alike.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -216,7 +219,7 @@ type message struct {
 
 func (h *Handler) fail(w http.ResponseWriter, route, outcome string, status int, msg string) {
 	h.results.WithLabelValues(route, outcome).Inc()
-	writeJSON(w, status, detail{msg})
+	WriteJSON(w, status, detail{msg})
 }
 
 func (h *Handler) internal(w http.ResponseWriter, route string, err error) {
@@ -251,7 +254,7 @@ func (h *Handler) readSigned(w http.ResponseWriter, r *http.Request, route strin
 	errs = append(errs, decode(body)...)
 	if len(errs) > 0 {
 		h.results.WithLabelValues(route, "invalid").Inc()
-		writeJSON(w, http.StatusUnprocessableEntity, detail{errs})
+		WriteJSON(w, http.StatusUnprocessableEntity, detail{errs})
 		return "", false
 	}
 	return sig, true
@@ -304,7 +307,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		Signature:           sig,
 		Source:              store.KaspaSourceLocal,
 	}
-	switch err := h.adds.add(ctx, m); {
+	switch err := h.adds.add(m); {
 	case errors.Is(err, store.ErrKaspaWorkerExists):
 		h.fail(w, route, "exists", http.StatusBadRequest, MsgAlreadyRegistered)
 		return
@@ -316,7 +319,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.results.WithLabelValues(route, "ok").Inc()
-	writeJSON(w, http.StatusOK, message{MsgRegistered})
+	WriteJSON(w, http.StatusOK, message{MsgRegistered})
 }
 
 func (h *Handler) unbind(w http.ResponseWriter, r *http.Request) {
@@ -352,7 +355,7 @@ func (h *Handler) unbind(w http.ResponseWriter, r *http.Request) {
 	}
 	h.event(ctx, "kaspa.registry.unbound", req.Hotkey, req.Worker)
 	h.results.WithLabelValues(route, "ok").Inc()
-	writeJSON(w, http.StatusOK, message{MsgUnbound})
+	WriteJSON(w, http.StatusOK, message{MsgUnbound})
 }
 
 func (h *Handler) hotkeyRegistered(w http.ResponseWriter, r *http.Request, route, hotkey string) bool {
@@ -384,7 +387,7 @@ func (h *Handler) mappings(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, "/mappings", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, m)
+	WriteJSON(w, http.StatusOK, m)
 }
 
 // queryErrors collects 422 entries for query parameters.
@@ -468,14 +471,14 @@ func (h *Handler) hotkeyWorkers(w http.ResponseWriter, r *http.Request) {
 	if feed {
 		since := qe.int(r, "since_seq", 0, 0, math.MaxInt64)
 		if len(qe) > 0 {
-			writeJSON(w, http.StatusUnprocessableEntity, detail{qe})
+			WriteJSON(w, http.StatusUnprocessableEntity, detail{qe})
 			return
 		}
 		rows, err = h.opts.Store.KaspaChangesSince(r.Context(), since, size)
 	} else {
 		since := qe.float(r, "since_timestamp", 0)
 		if len(qe) > 0 {
-			writeJSON(w, http.StatusUnprocessableEntity, detail{qe})
+			WriteJSON(w, http.StatusUnprocessableEntity, detail{qe})
 			return
 		}
 		rows, err = h.opts.Store.KaspaMappingsSince(r.Context(), Micros(since), size, offset)
@@ -488,14 +491,14 @@ func (h *Handler) hotkeyWorkers(w http.ResponseWriter, r *http.Request) {
 	for _, m := range rows {
 		out = append(out, rowOf(m, feed))
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) syncOffsets(w http.ResponseWriter, r *http.Request) {
 	var qe queryErrors
 	size, offset := h.pageBounds(r, &qe)
 	if len(qe) > 0 {
-		writeJSON(w, http.StatusUnprocessableEntity, detail{qe})
+		WriteJSON(w, http.StatusUnprocessableEntity, detail{qe})
 		return
 	}
 	offs, err := h.opts.Store.KaspaSyncOffsets(r.Context(), size, offset)
@@ -512,7 +515,7 @@ func (h *Handler) syncOffsets(w http.ResponseWriter, r *http.Request) {
 			LastSeq:              o.LastSeq,
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
@@ -521,7 +524,7 @@ func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) {
 		h.internal(w, "/openapi.json", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, openAPIDoc{
+	WriteJSON(w, http.StatusOK, openAPIDoc{
 		OpenAPI: "3.1.0",
 		Info:    openAPIInfo{Title: Title, Version: h.opts.Version, Feed: FeedVersion, Instance: instance},
 		Paths:   openAPIPaths(),

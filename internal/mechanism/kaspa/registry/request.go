@@ -57,8 +57,8 @@ func DecodeRegisterRequest(body []byte) (RegisterRequest, []FieldError) {
 	if errs != nil {
 		return req, errs
 	}
-	req.Hotkey, _, errs = hotkeyField(obj, errs)
-	req.Worker, _, errs = workerField(obj, errs)
+	req.Hotkey, errs = hotkeyField(obj, errs)
+	req.Worker, errs = workerField(obj, errs)
 	req.RegistrationTime, errs = floatField(obj, "registration_time", errs)
 	return req, errs
 }
@@ -72,8 +72,8 @@ func DecodeUnbindRequest(body []byte) (UnbindRequest, []FieldError) {
 	if errs != nil {
 		return req, errs
 	}
-	req.Hotkey, _, errs = hotkeyField(obj, errs)
-	req.Worker, _, errs = workerField(obj, errs)
+	req.Hotkey, errs = hotkeyField(obj, errs)
+	req.Worker, errs = workerField(obj, errs)
 	return req, errs
 }
 
@@ -135,30 +135,33 @@ func stringField(obj map[string]json.RawMessage, name string, errs []FieldError)
 	return s, true, errs
 }
 
-func hotkeyField(obj map[string]json.RawMessage, errs []FieldError) (string, bool, []FieldError) {
+func hotkeyField(obj map[string]json.RawMessage, errs []FieldError) (string, []FieldError) {
 	s, ok, errs := stringField(obj, "hotkey", errs)
 	if !ok {
-		return "", false, errs
+		return "", errs
 	}
-	if len(s) > maxHotkeyLen {
-		return "", false, append(errs, fieldError("value_error", "Value error, Invalid ss58 address", obj["hotkey"], "body", "hotkey"))
+	// The length check spares ParseHotkey oversized input.
+	if len(s) > maxHotkeyLen || !validHotkey(s) {
+		return "", append(errs, fieldError("value_error", "Value error, Invalid ss58 address", obj["hotkey"], "body", "hotkey"))
 	}
-	if _, err := ParseHotkey(s); err != nil {
-		return "", false, append(errs, fieldError("value_error", "Value error, Invalid ss58 address", obj["hotkey"], "body", "hotkey"))
-	}
-	return s, true, errs
+	return s, errs
 }
 
-func workerField(obj map[string]json.RawMessage, errs []FieldError) (string, bool, []FieldError) {
+func validHotkey(s string) bool {
+	_, err := ParseHotkey(s)
+	return err == nil
+}
+
+func workerField(obj map[string]json.RawMessage, errs []FieldError) (string, []FieldError) {
 	s, ok, errs := stringField(obj, "worker", errs)
 	if !ok {
-		return "", false, errs
+		return "", errs
 	}
 	if err := checkWorkerName(s); err != "" {
 		e := fieldError("value_error", "Value error, "+err, obj["worker"], "body", "worker")
-		return "", false, append(errs, e)
+		return "", append(errs, e)
 	}
-	return s, true, errs
+	return s, errs
 }
 
 // checkWorkerName returns why a worker name cannot be stored, or "".

@@ -39,6 +39,9 @@ type PeerSource interface {
 // peers (MIN_WEIGHTED_STAKE).
 const DefaultMinPeerStake = 1000.0
 
+// DefaultSyncInterval is the reference's pause between sync runs.
+const DefaultSyncInterval = 5 * time.Minute
+
 // Errors a PeerReport can carry, for errors.Is.
 var (
 	// ErrIncompatiblePeer: the peer is not a HashTensor-compatible validator
@@ -125,7 +128,7 @@ func NewSyncer(opts SyncerOpts) (*Syncer, error) {
 			*d = v
 		}
 	}
-	def(&opts.Interval, 5*time.Minute)
+	def(&opts.Interval, DefaultSyncInterval)
 	def(&opts.CallTimeout, 10*time.Second)
 	def(&opts.Lookback, 5*time.Minute)
 	def(&opts.BackoffBase, time.Minute)

@@ -1,0 +1,98 @@
+package kaspa
+
+import (
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/scale"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/store/storetest"
+)
+
+// stakelessPeer is a metagraph with one validator serving its API on an
+// IPv4 axon and holding no stake at all.
+func stakelessPeer(t *testing.T) *subtensor.Metagraph {
+	t.Helper()
+	bob, err := keys.FromURI("//Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := uint64(127)<<24 | 1
+	return &subtensor.Metagraph{Neurons: []subtensor.Neuron{{
+		Hotkey: subtensor.AccountID(bob.PublicKey()),
+		Axon:   subtensor.AxonInfo{IP: scale.Uint128{Lo: ip}, Port: 8000, IPType: 4},
+	}}}
+}
+
+func newForSettings(t *testing.T, cfg Config) (*Mechanism, error) {
+	t.Helper()
+	mg := stakelessPeer(t)
+	cfg.PrometheusURL, cfg.PoolWallet = "http://127.0.0.1:9", "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"
+	return New(cfg, Deps{Store: storetest.Open(t, "sqlite", clock.Real()), Metagraph: func() *subtensor.Metagraph { return mg }})
+}
+
+// TestExplicitZeroReachesTheMechanism: rating_alpha 0 (uptime ignored) and
+// min_peer_stake 0 (every serving validator synced) are settings, not
+// requests for the defaults; left unset, the defaults apply.
+func TestExplicitZeroReachesTheMechanism(t *testing.T) {
+	zero := 0.0
+	m, err := newForSettings(t, Config{RatingAlpha: &zero, MinPeerStake: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := m.calc.Params().UptimeAlpha; a != 0 {
+		t.Errorf("uptime alpha %v, want 0", a)
+	}
+	if peers := m.Peers(); len(peers) != 1 {
+		t.Errorf("peers with min stake 0: %v, want the stakeless validator", peers)
+	}
+
+	m, err = newForSettings(t, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := m.calc.Params().UptimeAlpha; a != rating.DefaultUptimeAlpha {
+		t.Errorf("default uptime alpha %v, want %v", a, rating.DefaultUptimeAlpha)
+	}
+	if m.cfg.minPeerStake != registry.DefaultMinPeerStake || len(m.Peers()) != 0 {
+		t.Errorf("default min stake %v let in %v", m.cfg.minPeerStake, m.Peers())
+	}
+
+	for _, bad := range []float64{-1, math.NaN()} {
+		if _, err := newForSettings(t, Config{MinPeerStake: &bad}); err == nil {
+			t.Errorf("min peer stake %v accepted", bad)
+		}
+		if _, err := newForSettings(t, Config{RatingAlpha: &bad}); err == nil {
+			t.Errorf("rating alpha %v accepted", bad)
+		}
+	}
+}
+
+// TestMetricsWritesNamesAsPythonDoes: /metrics encodes like the registry
+// routes and json.dumps, leaving <, > and & in worker names as they are.
+func TestMetricsWritesNamesAsPythonDoes(t *testing.T) {
+	m, err := newForSettings(t, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const worker = "rig<1>&" + "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+	m.cached = &scoreSet{at: m.deps.Clock.Now(), ratings: map[string]float64{},
+		byHK: map[string][]rating.WorkerMetrics{"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY": {{Worker: worker}}}}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || !strings.Contains(body, `"worker_name":"`+worker+`"`) {
+		t.Fatalf("/metrics: %d %s", rec.Code, body)
+	}
+	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
+		t.Errorf("Content-Length %q for a body of %d bytes", cl, len(body))
+	}
+}
