@@ -688,17 +688,3 @@ func evSatMul(a, b int64) int64 {
 	}
 	return a * b
 }
-
-// CheckValue reports whether b is exactly one SCALE value of type id, by
-// walking the type as DecodeEvents walks event fields: a check that
-// storage values and call arguments have the shape the metadata declares.
-func (m *Metadata) CheckValue(id uint32, b []byte) error {
-	if m == nil || int(id) >= len(m.Types) {
-		return fmt.Errorf("metadata: no type %d", id)
-	}
-	d := evDecoder{m: m, r: scale.NewReader(b), b: b}
-	if err := d.skip(id, 0); err != nil {
-		return d.r.Wrap("value", err)
-	}
-	return d.r.Wrap("value", d.r.Done())
-}

@@ -1,11 +1,13 @@
 package subtensor
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -137,8 +139,16 @@ func readCommitFile(path string) (PendingCommit, error) {
 		return c, err
 	}
 	defer f.Close()
+	// One byte past the cap tells an oversized file from one that fits.
+	b, err := io.ReadAll(io.LimitReader(f, maxCommitFile+1))
+	if err != nil {
+		return c, err
+	}
+	if len(b) > maxCommitFile {
+		return c, fmt.Errorf("file over %d bytes", maxCommitFile)
+	}
 	var cf commitFile
-	dec := json.NewDecoder(&limitedReader{f, maxCommitFile})
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cf); err != nil {
 		return c, err
@@ -153,23 +163,6 @@ func readCommitFile(path string) (PendingCommit, error) {
 	c.Netuid, c.UIDs, c.Values, c.Salt, c.VersionKey = cf.Netuid, cf.UIDs, cf.Values, cf.Salt, cf.VersionKey
 	c.SubmittedAt, c.CommitBlock = cf.SubmittedAt, cf.CommitBlock
 	return c, c.Check()
-}
-
-type limitedReader struct {
-	f *os.File
-	n int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.n <= 0 {
-		return 0, fmt.Errorf("file over %d bytes", maxCommitFile)
-	}
-	if int64(len(p)) > l.n {
-		p = p[:l.n]
-	}
-	n, err := l.f.Read(p)
-	l.n -= int64(n)
-	return n, err
 }
 
 // Delete removes the commit's file; a missing one is not an error.

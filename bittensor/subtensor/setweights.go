@@ -376,10 +376,7 @@ func RevealRound(b timelock.Beacon, now time.Time, blockTime time.Duration, bloc
 	target := now.Add(ahead)
 	// The SDK floors (target − genesis)/period, one round earlier than the
 	// round published at target, for a little more margin.
-	round := uint64(1)
-	if since := target.Sub(time.Unix(b.GenesisTime, 0)); since >= b.Period {
-		round = uint64(since / b.Period)
-	}
+	round := max(b.RoundAt(target)-1, 1)
 	return max(round, lastStored), nil
 }
 

@@ -11,18 +11,72 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 )
 
-// customErrors names subtensor's transaction-pool rejections
-// (common/src/transaction_error.rs): "Invalid Transaction: Custom error: N".
+// Subtensor's custom transaction-validity codes
+// (common/src/transaction_error.rs): the pool refuses with "Invalid
+// Transaction: Custom error: N".
+const (
+	CustomColdkeyInSwapSchedule            = 0
+	CustomStakeAmountTooLow                = 1
+	CustomBalanceTooLow                    = 2
+	CustomSubnetNotExists                  = 3
+	CustomHotkeyAccountDoesntExist         = 4
+	CustomNotEnoughStakeToWithdraw         = 5
+	CustomRateLimitExceeded                = 6
+	CustomInsufficientLiquidity            = 7
+	CustomSlippageTooHigh                  = 8
+	CustomTransferDisallowed               = 9
+	CustomHotKeyNotRegisteredInNetwork     = 10
+	CustomInvalidIpAddress                 = 11
+	CustomServingRateLimitExceeded         = 12
+	CustomInvalidPort                      = 13
+	CustomZeroMaxAmount                    = 14
+	CustomInvalidRevealRound               = 15
+	CustomCommitNotFound                   = 16
+	CustomCommitBlockNotInRevealRange      = 17
+	CustomInputLengthsUnequal              = 18
+	CustomUidNotFound                      = 19
+	CustomEvmKeyAssociateRateLimitExceeded = 20
+	CustomColdkeySwapDisputed              = 21
+	CustomInvalidRealAccount               = 22
+	CustomFailedShieldedTxParsing          = 23
+	CustomInvalidShieldedTxPubKeyHash      = 24
+	CustomNonAssociatedColdKey             = 25
+	CustomDelegateTakeTooLow               = 26
+	CustomDelegateTakeTooHigh              = 27
+	CustomBadRequest                       = 255
+)
+
+// customErrors names the custom codes.
 var customErrors = map[int]string{
-	0: "ColdkeyInSwapSchedule", 1: "StakeAmountTooLow", 2: "BalanceTooLow", 3: "SubnetNotExists",
-	4: "HotkeyAccountDoesntExist", 5: "NotEnoughStakeToWithdraw", 6: "RateLimitExceeded",
-	7: "InsufficientLiquidity", 8: "SlippageTooHigh", 9: "TransferDisallowed",
-	10: "HotKeyNotRegisteredInNetwork", 11: "InvalidIpAddress", 12: "ServingRateLimitExceeded",
-	13: "InvalidPort", 14: "ZeroMaxAmount", 15: "InvalidRevealRound", 16: "CommitNotFound",
-	17: "CommitBlockNotInRevealRange", 18: "InputLengthsUnequal", 19: "UidNotFound",
-	20: "EvmKeyAssociateRateLimitExceeded", 21: "ColdkeySwapDisputed", 22: "InvalidRealAccount",
-	23: "FailedShieldedTxParsing", 24: "InvalidShieldedTxPubKeyHash", 25: "NonAssociatedColdKey",
-	26: "DelegateTakeTooLow", 27: "DelegateTakeTooHigh", 255: "BadRequest",
+	CustomColdkeyInSwapSchedule:            "ColdkeyInSwapSchedule",
+	CustomStakeAmountTooLow:                "StakeAmountTooLow",
+	CustomBalanceTooLow:                    "BalanceTooLow",
+	CustomSubnetNotExists:                  "SubnetNotExists",
+	CustomHotkeyAccountDoesntExist:         "HotkeyAccountDoesntExist",
+	CustomNotEnoughStakeToWithdraw:         "NotEnoughStakeToWithdraw",
+	CustomRateLimitExceeded:                "RateLimitExceeded",
+	CustomInsufficientLiquidity:            "InsufficientLiquidity",
+	CustomSlippageTooHigh:                  "SlippageTooHigh",
+	CustomTransferDisallowed:               "TransferDisallowed",
+	CustomHotKeyNotRegisteredInNetwork:     "HotKeyNotRegisteredInNetwork",
+	CustomInvalidIpAddress:                 "InvalidIpAddress",
+	CustomServingRateLimitExceeded:         "ServingRateLimitExceeded",
+	CustomInvalidPort:                      "InvalidPort",
+	CustomZeroMaxAmount:                    "ZeroMaxAmount",
+	CustomInvalidRevealRound:               "InvalidRevealRound",
+	CustomCommitNotFound:                   "CommitNotFound",
+	CustomCommitBlockNotInRevealRange:      "CommitBlockNotInRevealRange",
+	CustomInputLengthsUnequal:              "InputLengthsUnequal",
+	CustomUidNotFound:                      "UidNotFound",
+	CustomEvmKeyAssociateRateLimitExceeded: "EvmKeyAssociateRateLimitExceeded",
+	CustomColdkeySwapDisputed:              "ColdkeySwapDisputed",
+	CustomInvalidRealAccount:               "InvalidRealAccount",
+	CustomFailedShieldedTxParsing:          "FailedShieldedTxParsing",
+	CustomInvalidShieldedTxPubKeyHash:      "InvalidShieldedTxPubKeyHash",
+	CustomNonAssociatedColdKey:             "NonAssociatedColdKey",
+	CustomDelegateTakeTooLow:               "DelegateTakeTooLow",
+	CustomDelegateTakeTooHigh:              "DelegateTakeTooHigh",
+	CustomBadRequest:                       "BadRequest",
 }
 
 // PoolError is a transaction the node refused before inclusion.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/scale"
 )
 
@@ -20,14 +21,19 @@ func (a AccountID) Hex() string { return "0x" + hex.EncodeToString(a[:]) }
 // accounts (and maps keyed by them) readably.
 func (a AccountID) MarshalText() ([]byte, error) { return []byte(a.Hex()), nil }
 
-// UnmarshalText reads 0x-prefixed hex of 32 bytes.
+// UnmarshalText reads 0x-prefixed hex of 32 bytes, MarshalText's form
+// only (ParsePublicKey alone would also take SS58 and padding).
 func (a *AccountID) UnmarshalText(b []byte) error {
 	s := string(b)
 	if len(s) != 66 || s[:2] != "0x" {
 		return fmt.Errorf("account %q: want 0x and 64 hex digits", s)
 	}
-	_, err := hex.Decode(a[:], b[2:])
-	return err
+	p, err := keys.ParsePublicKey(s)
+	if err != nil {
+		return fmt.Errorf("account %q: %w", s, err)
+	}
+	*a = AccountID(p)
+	return nil
 }
 
 // AxonInfo is where a neuron serves, as stored on chain.

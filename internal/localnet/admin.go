@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
 )
 
 // extraParams are the subnet settings outside subtensor.Hyperparameters
@@ -15,23 +14,6 @@ var extraParams = map[string]func(s *Subnet, v json.RawMessage) error{
 	"stake_threshold":    func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.StakeThreshold) },
 	"emission_per_block": func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.EmissionPerBlock) },
 	"bonds_penalty":      func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BondsPenalty) },
-}
-
-// HyperparameterNames lists what SetHyperparameter accepts: the JSON names
-// of subtensor.Hyperparameters and the extras.
-func HyperparameterNames() []string {
-	var hp map[string]json.RawMessage
-	b, _ := json.Marshal(defaultParams())
-	_ = json.Unmarshal(b, &hp)
-	names := make([]string, 0, len(hp)+len(extraParams))
-	for k := range hp {
-		names = append(names, k)
-	}
-	for k := range extraParams {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // setParam sets one named parameter of a subnet from its JSON value,

@@ -109,12 +109,15 @@ func New(cfg Config, st *State) (*Chain, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	var md *substrate.Metadata
 	if cfg.Metadata == nil {
 		cfg.Metadata = meta.Metadata()
-	}
-	md, err := substrate.DecodeMetadata(cfg.Metadata)
-	if err != nil {
-		return nil, fmt.Errorf("localnet metadata: %w", err)
+		md = meta.Decoded() // the cached decode: shared, and the chain only reads it
+	} else {
+		var err error
+		if md, err = substrate.DecodeMetadata(cfg.Metadata); err != nil {
+			return nil, fmt.Errorf("localnet metadata: %w", err)
+		}
 	}
 	x, err := md.TxExtensions()
 	if err != nil {
@@ -228,18 +231,20 @@ func (c *Chain) Produce() (*Block, error) {
 	ev.phase = 0
 	ev.success(dispatchMandatory)
 	var included []*poolTx
-	var left []*poolTx
 	for _, tx := range c.pool {
 		if err := c.checkTx(st, tx.ext, st.Number, 0); err != nil {
 			c.notify(tx.hash, TxStatus{Kind: "invalid"})
 			continue
 		}
 		ev.phase = int64(len(exts))
-		c.apply(st, tx.ext, ev)
+		if err := c.apply(st, tx.ext, ev); err != nil {
+			c.mu.Unlock()
+			return nil, err
+		}
 		exts = append(exts, tx.raw)
 		included = append(included, tx)
 	}
-	c.pool = left
+	c.pool = nil
 	b, err := c.seal(parent, st, exts, ev.bytes())
 	if err != nil {
 		c.mu.Unlock()

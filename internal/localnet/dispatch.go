@@ -143,19 +143,6 @@ func invalid(data string) *substrate.RPCError { return poolError(1010, "Invalid 
 
 func custom(n int) *substrate.RPCError { return invalid(fmt.Sprintf("Custom error: %d", n)) }
 
-// Subtensor's custom transaction-validity codes the pool uses.
-const (
-	customStakeTooLow      = 1
-	customRateLimit        = 6
-	customNotRegistered    = 10
-	customInvalidIP        = 11
-	customServingRateLimit = 12
-	customInvalidPort      = 13
-	customRevealRound      = 15
-	customCommitNotFound   = 16
-	customNotInRevealRange = 17
-)
-
 // checkTx is the pool's validation of a decoded extrinsic against st, for
 // inclusion in block current: mortality and signature, nonce (pending is
 // how many of the signer's transactions are queued before it), and
@@ -203,20 +190,20 @@ func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substr
 		}
 		s := st.Subnets[a.netuid]
 		if s == nil {
-			return custom(customNotRegistered)
+			return custom(subtensor.CustomHotKeyNotRegisteredInNetwork)
 		}
 		uid, ok := s.uid(who)
 		if !ok {
-			return custom(customNotRegistered)
+			return custom(subtensor.CustomHotKeyNotRegisteredInNetwork)
 		}
 		if !validIP(a.ipType, a.ip) {
-			return custom(customInvalidIP)
+			return custom(subtensor.CustomInvalidIpAddress)
 		}
 		if a.port == 0 {
-			return custom(customInvalidPort)
+			return custom(subtensor.CustomInvalidPort)
 		}
 		if prev := s.Neurons[uid].Axon; prev.Block > 0 && current-prev.Block < s.Params.ServingRateLimit {
-			return custom(customServingRateLimit)
+			return custom(subtensor.CustomServingRateLimitExceeded)
 		}
 		return nil
 	default:
@@ -231,34 +218,34 @@ func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substr
 		return nil
 	}
 	if who != s.OwnerHotkey && stakeOf(s, who) < s.StakeThreshold {
-		return custom(customStakeTooLow)
+		return custom(subtensor.CustomStakeAmountTooLow)
 	}
 	uid, registered := s.uid(who)
 	rateLimited := registered && s.Neurons[uid].LastUpdate > 0 && current-s.Neurons[uid].LastUpdate < s.Params.WeightsRateLimit
 	switch cl.name {
 	case "set_weights":
 		if !s.Params.CommitRevealWeightsEnable && rateLimited {
-			return custom(customRateLimit)
+			return custom(subtensor.CustomRateLimitExceeded)
 		}
 	case "commit_weights":
 		if rateLimited {
-			return custom(customRateLimit)
+			return custom(subtensor.CustomRateLimitExceeded)
 		}
 	case "commit_timelocked_weights":
 		if a.round < st.LastStoredRound {
-			return custom(customRevealRound)
+			return custom(subtensor.CustomInvalidRevealRound)
 		}
 		if rateLimited {
-			return custom(customRateLimit)
+			return custom(subtensor.CustomRateLimitExceeded)
 		}
 	case "reveal_weights":
 		h := subtensor.CommitHash(who, a.netuid, a.uids, a.values, a.salt, a.versionKey)
 		i := slices.IndexFunc(s.HashCommits[who], func(hc HashCommit) bool { return hc.Hash == h })
 		if i < 0 {
-			return custom(customCommitNotFound)
+			return custom(subtensor.CustomCommitNotFound)
 		}
 		if s.epoch(current) != s.HashCommits[who][i].Epoch+s.Params.CommitRevealPeriod {
-			return custom(customNotInRevealRange)
+			return custom(subtensor.CustomCommitBlockNotInRevealRange)
 		}
 	}
 	return nil
@@ -284,21 +271,20 @@ func validIP(ipType uint8, ip scale.Uint128) bool {
 }
 
 // apply dispatches an included extrinsic: the nonce is taken whatever the
-// outcome, and the outcome is an event.
-func (c *Chain) apply(st *State, x *substrate.Extrinsic, ev *eventLog) {
+// outcome, and the outcome is an event. The error is the chain's own: an
+// outcome the metadata cannot express.
+func (c *Chain) apply(st *State, x *substrate.Extrinsic, ev *eventLog) error {
 	who := AccountID(x.Signer)
 	st.account(who).Nonce++
 	cl, err := c.decodeCall(x.Call)
 	if err != nil {
-		ev.failed("System", "CallFiltered")
-		return
+		return ev.failed("System", "CallFiltered")
 	}
-	errName := c.dispatch(st, who, cl, ev)
-	if errName != "" {
-		ev.failed(subtensor.Pallet, errName)
-		return
+	if errName := c.dispatch(st, who, cl, ev); errName != "" {
+		return ev.failed(subtensor.Pallet, errName)
 	}
 	ev.success(dispatchNormal)
+	return nil
 }
 
 // dispatch runs a call and returns the name of its SubtensorModule error,

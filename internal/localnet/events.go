@@ -1,6 +1,9 @@
 package localnet
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 )
@@ -73,26 +76,25 @@ func (l *eventLog) success(class uint8) {
 }
 
 // failed emits ExtrinsicFailed with DispatchError::Module of the pallet's
-// error named name.
-func (l *eventLog) failed(pallet, name string) {
+// error named name. The names are the dispatcher's constants, so one the
+// metadata lacks is a bug: it is an error rather than a wrong index.
+func (l *eventLog) failed(pallet, name string) error {
 	p, ok := l.md.Pallet(pallet)
 	if !ok || p.Errors == nil {
-		return
+		return fmt.Errorf("localnet: the metadata has no errors of pallet %s", pallet)
 	}
-	var idx uint8
-	{
-		for _, v := range l.md.Types[*p.Errors].Variants {
-			if v.Name == name {
-				idx = v.Index
-			}
-		}
+	vs := l.md.Types[*p.Errors].Variants
+	i := slices.IndexFunc(vs, func(v substrate.Variant) bool { return v.Name == name })
+	if i < 0 {
+		return fmt.Errorf("localnet: the metadata has no error %s.%s", pallet, name)
 	}
 	e := scale.NewEncoder(12)
 	e.U8(3) // DispatchError::Module
 	e.U8(p.Index)
-	e.Fixed([]byte{idx, 0, 0, 0})
+	e.Fixed([]byte{vs[i].Index, 0, 0, 0})
 	e.Fixed(dispatchInfo(dispatchNormal, false))
 	l.emit("System", "ExtrinsicFailed", e.Bytes())
+	return nil
 }
 
 func (l *eventLog) bytes() []byte {

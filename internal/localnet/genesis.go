@@ -96,12 +96,14 @@ func defaultParams() subtensor.Hyperparameters {
 
 // Key resolves a dev URI or a 0x public key.
 func Key(s string) (AccountID, error) {
+	// Only this exact form is a public key: FromURI reads other hex as a
+	// seed.
 	if len(s) == 66 && s[:2] == "0x" {
-		b, err := parseHex(s)
+		p, err := keys.ParsePublicKey(s)
 		if err != nil {
 			return AccountID{}, fmt.Errorf("key %q: %w", s, err)
 		}
-		return AccountID(b), nil
+		return AccountID(p), nil
 	}
 	kp, err := keys.FromURI(s)
 	if err != nil {

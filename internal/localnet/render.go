@@ -4,7 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
@@ -109,12 +110,7 @@ func render(md *substrate.Metadata, st *State, blockHashes map[uint64][32]byte, 
 	}
 	const p = "SubtensorModule"
 	r.put(p, "CommitRevealWeightsVersion", u16b(st.CommitRevealWeightsVersion))
-	netuids := make([]uint16, 0, len(st.Subnets))
-	for n := range st.Subnets {
-		netuids = append(netuids, n)
-	}
-	sort.Slice(netuids, func(i, j int) bool { return netuids[i] < netuids[j] })
-	for _, netuid := range netuids {
+	for _, netuid := range slices.Sorted(maps.Keys(st.Subnets)) {
 		r.subnet(st.Subnets[netuid])
 	}
 	return r.out, r.err

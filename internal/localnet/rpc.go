@@ -132,8 +132,6 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-func hexOf(b []byte) string { return "0x" + hex.EncodeToString(b) }
-
 func parseHex(s string) ([]byte, error) {
 	return hex.DecodeString(strings.TrimPrefix(s, "0x"))
 }
@@ -161,8 +159,8 @@ func (s *Server) block(p []json.RawMessage, i int) (*Block, *substrate.RPCError)
 
 func (b *Block) headerJSON() map[string]any {
 	return map[string]any{
-		"parentHash": hexOf(b.Parent[:]), "number": "0x" + strconv.FormatUint(b.Number, 16),
-		"stateRoot": hexOf(b.StateRoot[:]), "extrinsicsRoot": hexOf(b.ExtRoot[:]),
+		"parentHash": substrate.HexKey(b.Parent[:]), "number": "0x" + strconv.FormatUint(b.Number, 16),
+		"stateRoot": substrate.HexKey(b.StateRoot[:]), "extrinsicsRoot": substrate.HexKey(b.ExtRoot[:]),
 		"digest": map[string]any{"logs": []string{}},
 	}
 }
@@ -181,7 +179,7 @@ var runtimeAPIs = func() [][2]any {
 	} {
 		h, _ := blake2b.New(8, nil)
 		h.Write([]byte(a.name))
-		out = append(out, [2]any{hexOf(h.Sum(nil)), a.version})
+		out = append(out, [2]any{substrate.HexKey(h.Sum(nil)), a.version})
 	}
 	return out
 }()
@@ -232,7 +230,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 	case "chain_getBlockHash":
 		if len(p) == 0 || string(p[0]) == "null" {
 			h := ch.Head().Hash
-			c.reply(req.ID, hexOf(h[:]))
+			c.reply(req.ID, substrate.HexKey(h[:]))
 			return
 		}
 		var n uint64
@@ -248,16 +246,16 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			}
 		}
 		if h, ok := ch.BlockHash(n); ok {
-			c.reply(req.ID, hexOf(h[:]))
+			c.reply(req.ID, substrate.HexKey(h[:]))
 		} else {
 			c.reply(req.ID, nil)
 		}
 	case "chain_getHead":
 		h := ch.Head().Hash
-		c.reply(req.ID, hexOf(h[:]))
+		c.reply(req.ID, substrate.HexKey(h[:]))
 	case "chain_getFinalizedHead", "chain_getFinalisedHead":
 		h := ch.Finalized().Hash
-		c.reply(req.ID, hexOf(h[:]))
+		c.reply(req.ID, substrate.HexKey(h[:]))
 	case "chain_getHeader", "chain_getBlock":
 		b, err := s.block(p, 0)
 		if err != nil {
@@ -274,7 +272,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 		}
 		exts := make([]string, len(b.Extrinsics))
 		for i, x := range b.Extrinsics {
-			exts[i] = hexOf(x)
+			exts[i] = substrate.HexKey(x)
 		}
 		c.reply(req.ID, map[string]any{"block": map[string]any{"header": b.headerJSON(), "extrinsics": exts}, "justifications": nil})
 	case "chain_subscribeNewHeads", "chain_subscribeNewHead", "chain_subscribeAllHeads", "chain_subscribeFinalizedHeads", "chain_subscribeFinalisedHeads":
@@ -313,7 +311,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			c.fail(req.ID, err)
 			return
 		}
-		c.reply(req.ID, hexOf(ch.Metadata()))
+		c.reply(req.ID, substrate.HexKey(ch.Metadata()))
 	case "state_getStorage", "state_getStorageAt":
 		key, ok := str(0)
 		kb, err := parseHex(key)
@@ -327,7 +325,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			return
 		}
 		if v, ok := b.Storage[string(kb)]; ok {
-			c.reply(req.ID, hexOf(v))
+			c.reply(req.ID, substrate.HexKey(v))
 		} else {
 			c.reply(req.ID, nil)
 		}
@@ -347,17 +345,17 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 				for _, k := range keys {
 					var v *string
 					if val, ok := b.Storage[k]; ok {
-						h := hexOf(val)
+						h := substrate.HexKey(val)
 						v = &h
 					}
 					prev, seen := last[k]
 					if all || !seen || (prev == nil) != (v == nil) || (prev != nil && *prev != *v) {
-						changes = append(changes, [2]any{hexOf([]byte(k)), v})
+						changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
 					}
 					last[k] = v
 				}
 				if len(changes) > 0 {
-					c.notify("state_storage", id, map[string]any{"block": hexOf(b.Hash[:]), "changes": changes})
+					c.notify("state_storage", id, map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes})
 				}
 			}
 			send(ch.Head(), true)
@@ -382,11 +380,11 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 		for _, k := range keys {
 			var v any
 			if val, ok := b.Storage[k]; ok {
-				v = hexOf(val)
+				v = substrate.HexKey(val)
 			}
-			changes = append(changes, [2]any{hexOf([]byte(k)), v})
+			changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
 		}
-		c.reply(req.ID, []any{map[string]any{"block": hexOf(b.Hash[:]), "changes": changes}})
+		c.reply(req.ID, []any{map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes}})
 	case "state_call":
 		method, ok1 := str(0)
 		data, ok2 := str(1)
@@ -405,7 +403,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			c.fail(req.ID, rerr)
 			return
 		}
-		c.reply(req.ID, hexOf(out))
+		c.reply(req.ID, substrate.HexKey(out))
 	case "system_accountNextIndex":
 		addr, ok := str(0)
 		pub, _, err := keys.SS58Decode(addr)
@@ -431,7 +429,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			return
 		}
 		if !watch {
-			c.reply(req.ID, hexOf(h[:]))
+			c.reply(req.ID, substrate.HexKey(h[:]))
 			return
 		}
 		id := s.subscribe(c, req.ID, func() {})
@@ -439,7 +437,7 @@ func (s *Server) handle(c *rpcConn, req rpcRequest) {
 			for u := range recvUntil(c.ctx, updates) {
 				switch u.Kind {
 				case "inBlock", "finalized":
-					c.notify("author_extrinsicUpdate", id, map[string]string{u.Kind: hexOf(u.Block[:])})
+					c.notify("author_extrinsicUpdate", id, map[string]string{u.Kind: substrate.HexKey(u.Block[:])})
 				default:
 					c.notify("author_extrinsicUpdate", id, u.Kind)
 				}
@@ -562,7 +560,7 @@ func (s *Server) keysPaged(c *rpcConn, req rpcRequest, p []json.RawMessage) {
 	}
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = hexOf([]byte(k))
+		out[i] = substrate.HexKey([]byte(k))
 	}
 	c.reply(req.ID, out)
 }
@@ -588,7 +586,7 @@ func (c *Chain) pending() []string {
 	defer c.mu.RUnlock()
 	out := make([]string, len(c.pool))
 	for i, tx := range c.pool {
-		out[i] = hexOf(tx.raw)
+		out[i] = substrate.HexKey(tx.raw)
 	}
 	return out
 }

@@ -227,18 +227,18 @@ func TestLocalnetStorageQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var keys []string
-	if err := rpc.Call(ctx, "state_getKeysPaged", []any{hexOf(prefix), 3, nil}, &keys); err != nil || len(keys) != 3 {
+	if err := rpc.Call(ctx, "state_getKeysPaged", []any{substrate.HexKey(prefix), 3, nil}, &keys); err != nil || len(keys) != 3 {
 		t.Fatalf("first page: %v %v", keys, err)
 	}
 	var more []string
-	if err := rpc.Call(ctx, "state_getKeysPaged", []any{hexOf(prefix), 10, keys[2]}, &more); err != nil || len(more) != 1 || more[0] <= keys[2] {
+	if err := rpc.Call(ctx, "state_getKeysPaged", []any{substrate.HexKey(prefix), 10, keys[2]}, &more); err != nil || len(more) != 1 || more[0] <= keys[2] {
 		t.Fatalf("second page: %v %v", more, err)
 	}
 	var sets []struct {
 		Block   string       `json:"block"`
 		Changes [][2]*string `json:"changes"`
 	}
-	missing := hexOf(append(prefix, 0xff))
+	missing := substrate.HexKey(append(prefix, 0xff))
 	if err := rpc.Call(ctx, "state_queryStorageAt", []any{[]string{keys[0], missing}}, &sets); err != nil || len(sets) != 1 || len(sets[0].Changes) != 2 {
 		t.Fatalf("query: %+v %v", sets, err)
 	}

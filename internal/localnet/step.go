@@ -2,7 +2,8 @@ package localnet
 
 import (
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
@@ -14,12 +15,7 @@ import (
 // come (before the epoch, so revealed weights count in it), accrue
 // emission, and run the epoch when the subnet's tempo says so.
 func (c *Chain) blockStep(st *State, ev *eventLog) {
-	netuids := make([]uint16, 0, len(st.Subnets))
-	for n := range st.Subnets {
-		netuids = append(netuids, n)
-	}
-	sort.Slice(netuids, func(i, j int) bool { return netuids[i] < netuids[j] })
-	for _, netuid := range netuids {
+	for _, netuid := range slices.Sorted(maps.Keys(st.Subnets)) {
 		s := st.Subnets[netuid]
 		if s.Params.Tempo == 0 {
 			continue
@@ -27,7 +23,10 @@ func (c *Chain) blockStep(st *State, ev *eventLog) {
 		c.revealTimelocked(st, s, ev)
 		s.BlocksSinceLastStep++
 		s.PendingEmission += s.EmissionPerBlock
-		if (st.Number+uint64(netuid)+1)%(uint64(s.Params.Tempo)+1) == 0 {
+		// The block opens its epoch. Exact because stepped blocks are 1 and
+		// later: EpochStart clamps epochs begun before block 0 to 0.
+		tempo := s.Params.Tempo
+		if subtensor.EpochStart(subtensor.EpochOf(st.Number, netuid, tempo), netuid, tempo) == st.Number {
 			c.runEpoch(st, s, ev)
 			s.LastMechanismStep = st.Number
 			s.BlocksSinceLastStep = 0

@@ -53,6 +53,7 @@ import {
   uuid1Like,
   verifySignature,
 } from './synapse-wire.mjs';
+import { optionsOf } from './io.mjs';
 
 // readConfig resolves with the first stdin line and calls onEnd at EOF.
 function readConfig(onEnd) {
@@ -88,7 +89,7 @@ const config = await readConfig(() => {
   shutdown();
 });
 if (!(config instanceof Map)) throw new Error('config must be a JSON object');
-const opt = (k, dflt) => (config.has(k) && config.get(k) !== null ? config.get(k) : dflt);
+const opt = optionsOf(config);
 
 const synapses = new Map();
 for (const [name, spec] of opt('synapses', new Map())) {

@@ -52,23 +52,18 @@ import {
   toHeaders,
   uuid1Like,
 } from './synapse-wire.mjs';
+import { optionsOf, readText } from './io.mjs';
 
 const ALL_CASES = new Set([
   'ok', 'get', 'unsigned', 'bad_signature', 'wrapped_signature', 'tamper_body', 'replay',
   'stale_nonce', 'lower_nonce', 'wrong_axon', 'missing_input_obj', 'unknown_synapse',
 ]);
 
-async function readText() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 const num = (v) => (v instanceof PyInt ? Number(v.value) : v instanceof PyFloat ? v.value : Number(v));
 
 const input = parseJSON(await readText());
 if (!(input instanceof Map)) throw new Error('input must be a JSON object');
-const opt = (k, dflt) => (input.has(k) && input.get(k) !== null ? input.get(k) : dflt);
+const opt = optionsOf(input);
 const need = (k) => {
   if (!input.has(k)) throw new Error(`input: missing ${k}`);
   return input.get(k);

@@ -1,10 +1,21 @@
 // io.mjs is the stdin/stdout protocol the oracle scripts share.
 
-// readInput parses stdin as JSON.
-export async function readInput() {
+// readText returns stdin, read to its end, as UTF-8 text.
+export async function readText() {
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// readInput parses stdin as JSON.
+export async function readInput() {
+  return JSON.parse(await readText());
+}
+
+// optionsOf returns a getter of m's entries (m a Map, as synapse-wire's
+// parseJSON reads objects) that gives dflt for a missing or null entry.
+export function optionsOf(m) {
+  return (k, dflt) => (m.has(k) && m.get(k) !== null ? m.get(k) : dflt);
 }
 
 // answerAll writes one answer per request as a JSON array; a request that
