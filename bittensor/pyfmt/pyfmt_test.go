@@ -75,22 +75,29 @@ func TestStrMatchesReferencePeer(t *testing.T) {
 	}
 }
 
-// TestStrMatchesPython checks str() against Python itself.
-func TestStrMatchesPython(t *testing.T) {
+// pythonStr is Python's str() of json.loads of each document.
+func pythonStr(t *testing.T, docs []string) []string {
+	t.Helper()
 	py := oracletest.Python(t)
-	var in []string
-	for _, c := range cases {
-		in = append(in, c.json)
-	}
-	js, _ := json.Marshal(in)
+	js, _ := json.Marshal(docs)
 	out, err := exec.Command(py, "-c", "import json,sys; print(json.dumps([str(json.loads(s)) for s in json.loads(sys.argv[1])]))", string(js)).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatal(err)
+	var strs []string
+	if err := json.Unmarshal(out, &strs); err != nil || len(strs) != len(docs) {
+		t.Fatalf("python answered %s: %v", out, err)
 	}
+	return strs
+}
+
+// TestStrMatchesPython checks str() against Python itself.
+func TestStrMatchesPython(t *testing.T) {
+	var in []string
+	for _, c := range cases {
+		in = append(in, c.json)
+	}
+	want := pythonStr(t, in)
 	for i, s := range goStr(t) {
 		if want[i] != s {
 			t.Errorf("%s: Go %q, Python %q", cases[i].json, s, want[i])
@@ -102,17 +109,8 @@ func TestStrMatchesPython(t *testing.T) {
 // the edges: -0 is the int 0, huge integers stay exact, out-of-range
 // floats are inf.
 func TestRawJSONEdgesMatchPython(t *testing.T) {
-	py := oracletest.Python(t)
 	in := []string{`-0`, `-0.0`, `123456789012345678901234567890`, `1e400`, `-1E400`, `[1e-7, 10.50, 0E0]`, `{"b": {"b": 1, "a": 2}, "a": "\u00e9\n"}`}
-	js, _ := json.Marshal(in)
-	out, err := exec.Command(py, "-c", "import json,sys; print(json.dumps([str(json.loads(s)) for s in json.loads(sys.argv[1])]))", string(js)).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []string
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatal(err)
-	}
+	want := pythonStr(t, in)
 	for i, s := range in {
 		got, err := pyfmt.Str(json.RawMessage(s))
 		if err != nil || got != want[i] {
