@@ -6,13 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/vigil-validator/vigil/bittensor/scale"
-	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
 // metagraphUnheld are the selective-metagraph fields Metagraph does not
@@ -424,29 +421,6 @@ func TestEncodersAllocateOnce(t *testing.T) {
 	}
 }
 
-// recordingsPresent reports whether the recorded answers can be loaded,
-// without skipping: the fuzz target is useful on synthetic seeds alone.
-func recordingsPresent() bool {
-	dir := os.Getenv(substratetest.FixturesEnv)
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return false
-		}
-		for ; ; wd = filepath.Dir(wd) {
-			if _, err := os.Stat(filepath.Join(wd, "go.mod")); err == nil {
-				dir = filepath.Join(wd, "..", "shared", "fixtures")
-				break
-			}
-			if filepath.Dir(wd) == wd {
-				return false
-			}
-		}
-	}
-	_, err := os.Stat(filepath.Join(dir, "chain", "mainnet_rpc_recordings.json"))
-	return err == nil
-}
-
 // Whatever the decoders accept, encoding it and decoding again must give the
 // same struct, and encoding that must give the same bytes.
 func FuzzEncodeRoundTrip(f *testing.F) {
@@ -460,18 +434,16 @@ func FuzzEncodeRoundTrip(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	if recordingsPresent() {
-		// The whole recorded metagraph (196 kB) would stall the fuzzer on
-		// minimising; its first uids, re-encoded, seed the same shapes.
-		m, err := DecodeSelectiveMetagraph(recorded(f, "metagraph", "state_call", `["SubnetInfoRuntimeApi_get_selective_mechagraph"`))
-		if err != nil {
-			f.Fatal(err)
-		}
-		m.Neurons, m.NumUIDs = m.Neurons[:4], 4
-		f.Add(EncodeSelectiveMetagraph(m))
-		f.Add(recorded(f, "neurons_lite", "state_call", `["NeuronInfoRuntimeApi_get_neurons_lite"`))
-		f.Add(recorded(f, "get_subnet_hyperparameters", "state_call", `["SubnetInfoRuntimeApi_get_subnet_hyperparams"`))
+	// The whole recorded metagraph (196 kB) would stall the fuzzer on
+	// minimising; its first uids, re-encoded, seed the same shapes.
+	m, err := DecodeSelectiveMetagraph(recorded(f, "metagraph", "state_call", `["SubnetInfoRuntimeApi_get_selective_mechagraph"`))
+	if err != nil {
+		f.Fatal(err)
 	}
+	m.Neurons, m.NumUIDs = m.Neurons[:4], 4
+	f.Add(EncodeSelectiveMetagraph(m))
+	f.Add(recorded(f, "neurons_lite", "state_call", `["NeuronInfoRuntimeApi_get_neurons_lite"`))
+	f.Add(recorded(f, "get_subnet_hyperparameters", "state_call", `["SubnetInfoRuntimeApi_get_subnet_hyperparams"`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if m, err := DecodeSelectiveMetagraph(data); err == nil {
 			enc := EncodeSelectiveMetagraph(m)

@@ -196,7 +196,9 @@ func TestComputeSessionExchange(t *testing.T) {
 		t.Fatalf("proof answer %+v %v", pr, err)
 	}
 
-	// Each call waits as long as the reference miner's does (spec §10.4).
+	// Each call waits as long as the reference miner's does (its
+	// neurons/miner/services/communication.py: heartbeat 30 s, task 10 s,
+	// commitment 15 s, proof 40 s).
 	for name, want := range map[string]float64{computeproto.SynapseHeartbeat: 30, computeproto.SynapseTask: 10,
 		computeproto.SynapseChallenge: 15, computeproto.SynapseChallengeProof: 40} {
 		if got, err := strconv.ParseFloat(rec.timeout[name], 64); err != nil || got != want {

@@ -5,7 +5,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// Metric names, as the HashTensor bridge exports them (spec §3.2).
+// Metric names, as the HashTensor bridge exports them (HashTensor_Pool
+// src/kaspastratum/prom.go).
 const (
 	MetricValidShares       = "ks_valid_share_counter"
 	MetricValidShareDiff    = "ks_valid_share_diff_counter"

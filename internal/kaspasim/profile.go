@@ -11,7 +11,8 @@ import (
 type Profile string
 
 // The profiles. Each maps to one thing the rating rewards or penalises
-// (hashtensor spec §4.3, §11.2).
+// (the reference's rating, HashTensor_Subnet src/rating.py, and the share
+// checks the bridge does and does not make).
 const (
 	// Honest stays connected and submits 22–30 shares/min at a pow2 vardiff
 	// difficulty below the rating's cap, so work-seconds grow without gaps.

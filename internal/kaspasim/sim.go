@@ -35,7 +35,8 @@ import (
 // The share-difficulty counter is in these units.
 const HashValuePerDiff = 4.294967296
 
-// The bridge's constants (spec §3.3).
+// The bridge's constants (HashTensor_Pool src/kaspastratum/share_handler.go,
+// its vardiff loop).
 const (
 	targetSharesPerMin = 20
 	minDiff            = 0.125
@@ -67,7 +68,8 @@ const MaxSpeed = 3600
 // KASPA_POOL_OWNER_WALLET.
 const DefaultWallet = "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"
 
-// Deployment is one of the two bridges the pool runs (spec §3.3).
+// Deployment is one of the two bridges the pool runs (HashTensor_Pool
+// docker-compose-all-src.yml: ks_bridge on :5555, ks_bridge_highdiff on :6666).
 type Deployment string
 
 // The deployments.

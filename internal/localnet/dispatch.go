@@ -341,7 +341,8 @@ func (c *Chain) dispatch(st *State, who AccountID, cl call, ev *eventLog) string
 }
 
 // setWeights is subtensor's do_set_weights, its checks in its order
-// (spec §2.2). revealed skips what a reveal's commit already settled: the
+// (subtensor pallets/subtensor/src/subnets/weights.rs, do_set_weights,
+// and guards/check_weights.rs). revealed skips what a reveal's commit already settled: the
 // rate limit and the LastUpdate bump.
 func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, versionKey uint64, revealed bool, ev *eventLog) string {
 	current := st.Number

@@ -1,6 +1,7 @@
 package substratetest
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,47 +10,51 @@ import (
 // FixturesEnv overrides where the recorded fixtures are.
 const FixturesEnv = "VIGIL_FIXTURES"
 
-// FixturesDir returns the fixtures directory: $VIGIL_FIXTURES, else shared/fixtures
-// beside the repository root. When it is missing the test is skipped, or
-// failed under CI=true, where the fixtures must be present.
-func FixturesDir(t testing.TB) string {
-	t.Helper()
+// Dir returns the recorded fixtures directory: $VIGIL_FIXTURES when set, else
+// testdata/ at the repository root (the directory holding go.mod, found by
+// walking up from the working directory). It does not check that it exists.
+func Dir() (string, error) {
 	if d := os.Getenv(FixturesEnv); d != "" {
-		return mustExist(t, d)
+		return d, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for dir := wd; ; dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return mustExist(t, filepath.Join(dir, "..", "shared", "fixtures"))
+			return filepath.Join(dir, "testdata"), nil
 		}
 		if filepath.Dir(dir) == dir {
-			return mustExist(t, "")
+			return "", errors.New("no go.mod above " + wd)
 		}
 	}
 }
 
-// Fixture joins elements onto FixturesDir.
+// FixturesDir returns Dir and fails the test when it is missing: the
+// fixtures are part of the repository, so their absence is a broken checkout
+// (or a wrong $VIGIL_FIXTURES), never a reason to test less.
+func FixturesDir(t testing.TB) string {
+	t.Helper()
+	d, err := Dir()
+	if err != nil {
+		t.Fatalf("recorded fixtures: %v", err)
+	}
+	if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+		t.Fatalf("recorded fixtures not found at %s (they live in the repository's testdata/; %s overrides the path)", d, FixturesEnv)
+	}
+	return d
+}
+
+// Fixture joins elements onto FixturesDir and fails the test when the file
+// is missing.
 func Fixture(t testing.TB, elem ...string) string {
 	t.Helper()
-	return filepath.Join(append([]string{FixturesDir(t)}, elem...)...)
-}
-
-func mustExist(t testing.TB, d string) string {
-	t.Helper()
-	if d != "" {
-		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-			return d
-		}
+	p := filepath.Join(append([]string{FixturesDir(t)}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("recorded fixture: %v", err)
 	}
-	msg := "fixtures not found (set " + FixturesEnv + " or keep shared/fixtures beside the repository)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
+	return p
 }
 
 // RecordedNode serves the recorded mainnet traffic of the given seeds for the

@@ -16,8 +16,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/substrate/substratetest"
 )
 
-// mainnet returns the recorded finney metadata (skipped without fixtures,
-// failed under CI=true).
+// mainnet returns the recorded finney metadata (spec 343).
 func mainnet(t *testing.T) *substrate.Metadata {
 	t.Helper()
 	path := substratetest.Fixture(t, "chain", "mainnet_metadata_v14.hex")
@@ -304,7 +303,8 @@ func TestCallsMatchMainnet(t *testing.T) {
 			n++
 		}
 	}
-	// The calls a validator makes, at the indices of §2.1.
+	// The calls a validator makes, at their #[pallet::call_index] in subtensor's
+	// pallets/subtensor/src/macros/dispatches.rs.
 	for call, idx := range map[string]uint8{"set_weights": 0, "serve_axon": 4, "burned_register": 7, "commit_weights": 96,
 		"reveal_weights": 97, "commit_timelocked_weights": 113, "set_mechanism_weights": 119, "commit_timelocked_mechanism_weights": 118} {
 		pi, v, err := md.Call("SubtensorModule", call)

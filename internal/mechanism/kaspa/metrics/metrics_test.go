@@ -118,7 +118,8 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
-// TestAssembly checks §3.5 on canned answers: filtering, dropped keys,
+// TestAssembly checks the reference's record assembly (HashTensor_Subnet
+// src/metrics.py, fetch_metrics) on canned answers: filtering, dropped keys,
 // truncation, the average difficulty and both hashrate formulas.
 func TestAssembly(t *testing.T) {
 	f := &fakeProm{results: map[string]string{

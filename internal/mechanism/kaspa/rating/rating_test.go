@@ -42,15 +42,15 @@ func checkScores(t *testing.T, got, want map[string]float64) {
 			t.Errorf("%s: no score", h)
 			continue
 		}
-		// Exact: the spec's vectors reproduce exactly after 8-digit rounding.
+		// Exact: the reference's vectors reproduce exactly after 8-digit rounding.
 		if g != v {
 			t.Errorf("%s = %v, want %v", h, g, v)
 		}
 	}
 }
 
-// TestReferenceVectors is the table of spec §4.5 (the reference's
-// tests/test_rating.py), with α = 2 as those tests use.
+// TestReferenceVectors is the table of the reference's own tests
+// (HashTensor_Subnet tests/test_rating.py), with α = 2 as those tests use.
 func TestReferenceVectors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -17,7 +17,9 @@ import (
 
 const aliceSS58 = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
 
-// Vectors written out by hand from the reference's rules (§6.2), so the
+// Vectors written out by hand from the reference's rules (HashTensor_Subnet
+// src/main.py, register, and scripts/bind_worker.py: json.dumps with
+// sort_keys and compact separators), so the
 // encoder is pinned even where Python is not installed.
 func TestCanonicalFixedVectors(t *testing.T) {
 	floats := map[float64]string{
