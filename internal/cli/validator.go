@@ -103,7 +103,7 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 		return err
 	}
 	logger.Info("database ready", "database", st.String(), "schema_version", status.Version)
-	health.Register("database", st.Ping)
+	health.Register("database", st.Health)
 
 	hotkey, err := loadHotkey(env, cfg.Wallet.URI, wallet.Wallet{Path: cfg.Wallet.Path, Name: cfg.Wallet.Name, Hotkey: cfg.Wallet.Hotkey})
 	if err != nil {
@@ -187,7 +187,7 @@ func kaspaConfig(k config.Kaspa) kaspa.Config {
 	return kaspa.Config{
 		PrometheusURL: k.PrometheusEndpoint, PoolWallet: k.PoolWallet, Window: k.Window, RatingAlpha: &k.RatingAlpha,
 		MaxDifficulty: k.MaxDifficulty, MaxWorkersPerHotkey: k.MaxWorkersPerHotkey, TimeTolerance: k.RegistrationSkew,
-		MinPeerStake: &k.MinPeerStake, SyncInterval: k.SyncInterval,
+		MinPeerStake: &k.MinPeerStake, SyncInterval: k.SyncInterval, RatingsTTL: k.RatingsTTL,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -76,6 +77,7 @@ type Kaspa struct {
 	RegistrationSkew    time.Duration `yaml:"registration_time_tolerance" help:"how far a registration's time may be from this validator's clock"`
 	MinPeerStake        float64       `yaml:"min_peer_stake" help:"stake (alpha + 0.18 TAO) a validator needs to be synced from, in TAO (0: every validator serving an axon)"`
 	SyncInterval        time.Duration `yaml:"sync_interval" help:"pause between syncs of the worker registry from peer validators"`
+	RatingsTTL          time.Duration `yaml:"ratings_ttl" help:"how long a scoring pass answers /ratings and /metrics before the next request runs a new one (one pass at a time)"`
 	Listen              string        `yaml:"listen" help:"address of the public API: /register, /unbind, /mappings, /hotkey_workers, /validator_sync_offsets, /openapi.json, /health, /metrics, /ratings"`
 }
 
@@ -165,6 +167,7 @@ func DefaultValidator() Validator {
 			RegistrationSkew:    registry.DefaultTimeTolerance,
 			MinPeerStake:        registry.DefaultMinPeerStake,
 			SyncInterval:        registry.DefaultSyncInterval,
+			RatingsTTL:          kaspa.DefaultRatingsTTL,
 			Listen:              "0.0.0.0:8000",
 		},
 		Shutdown: defaultShutdown(),
@@ -372,6 +375,8 @@ func (v Validator) validateMechanism() error {
 		return invalid("kaspa.min_peer_stake", "must not be negative")
 	case k.SyncInterval < time.Second:
 		return invalid("kaspa.sync_interval", "%s: at least 1s", k.SyncInterval)
+	case k.RatingsTTL < time.Second || k.RatingsTTL > time.Hour:
+		return invalid("kaspa.ratings_ttl", "%s out of range 1s-1h", k.RatingsTTL)
 	}
 	return validateListen("kaspa.listen", k.Listen)
 }

@@ -213,6 +213,7 @@ func (s *Store) AddKaspaMappings(ctx context.Context, ms []*KaspaMapping, maxAct
 		}
 		return tx.Commit()
 	}()
+	err = s.observe(err)
 	if err != nil {
 		for _, i := range added {
 			errs[i] = err
@@ -265,6 +266,9 @@ func (s *Store) UnbindKaspaWorker(ctx context.Context, hotkey, worker, signature
 			signature, now, source, seq, worker)
 		return err
 	})
+	if !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrKaspaAlreadyUnbound) {
+		err = s.observe(err)
+	}
 	if err != nil {
 		return fmt.Errorf("unbind worker %q of %s: %w", worker, hotkey, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -27,6 +28,10 @@ var (
 	ErrSchemaTooNew      = errors.New("database schema is newer than this binary")
 	ErrMigrationModified = errors.New("an applied migration differs from the embedded one")
 	ErrNotFound          = errors.New("not found")
+	// ErrEmptyDatabase: the SQLite file exists but holds nothing (a failed
+	// copy, a truncated disk). It is not taken for a new database: that
+	// would silently start an empty registry in place of the lost one.
+	ErrEmptyDatabase = errors.New("database file exists but is empty")
 )
 
 // Options configures Open.
@@ -48,6 +53,7 @@ type Store struct {
 	engine  Engine
 	clock   clock.Clock
 	display string // the URL without its password, for messages
+	unavail atomic.Pointer[unavailableAt]
 }
 
 // Open connects to the database and checks that it answers. It does not
@@ -102,8 +108,11 @@ func openSQLite(path string, opts Options) (*sql.DB, error) {
 			return nil, err
 		}
 	}
-	_, statErr := os.Stat(path)
+	fi, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
+	if statErr == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		return nil, fmt.Errorf("%w: %s is 0 bytes; vigil creates a database only where no file exists: restore it from a backup, or delete it to start an empty one", ErrEmptyDatabase, path)
+	}
 	if created {
 		// The database will hold registrations and scoring state: keep it
 		// private from the start rather than trusting the umask.

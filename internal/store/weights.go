@@ -95,7 +95,7 @@ func (s *Store) RecordWeightSubmission(ctx context.Context, w *WeightSubmission)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		now, now, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
 		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, included).Scan(&w.ID)
-	if err != nil {
+	if err = s.observe(err); err != nil {
 		return fmt.Errorf("record weight submission: %w", err)
 	}
 	w.CreatedAt, w.UpdatedAt = now, now
@@ -129,7 +129,7 @@ func (s *Store) UpdateWeightSubmission(ctx context.Context, id int64, r Submissi
 	res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE weight_submissions
 	SET updated_at = ?, outcome = ?, tx_hash = ?, error = ?, included_block = ? WHERE id = ?`),
 		s.now(), string(r.Outcome), r.TxHash, r.Error, included, id)
-	if err != nil {
+	if err = s.observe(err); err != nil {
 		return fmt.Errorf("update weight submission %d: %w", id, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/flight"
+	"github.com/vigil-validator/vigil/internal/logthrottle"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
@@ -53,9 +56,12 @@ type Config struct {
 	// SyncInterval is the pause between peer syncs (default 5 min).
 	SyncInterval time.Duration
 	// RatingsTTL is how long /ratings and /metrics answers are reused
-	// (default 15 s).
+	// (default DefaultRatingsTTL).
 	RatingsTTL time.Duration
 }
+
+// DefaultRatingsTTL is how long a scoring pass answers the API by default.
+const DefaultRatingsTTL = 15 * time.Second
 
 // settings are a Config with its defaults filled in.
 type settings struct {
@@ -83,7 +89,7 @@ func (c Config) settings() (settings, error) {
 		s.MaxDifficulty = rating.DefaultMaxDifficulty
 	}
 	if s.RatingsTTL <= 0 {
-		s.RatingsTTL = 15 * time.Second
+		s.RatingsTTL = DefaultRatingsTTL
 	}
 	return s, nil
 }
@@ -108,6 +114,9 @@ type Mechanism struct {
 	calc    *rating.Calculator
 	reg     *registry.Handler
 	syncer  *registry.Syncer
+
+	passes flight.Group[*scoreSet] // one scoring pass at a time
+	warns  *logthrottle.Logger
 
 	mu     sync.Mutex
 	cached *scoreSet
@@ -145,7 +154,7 @@ func New(c Config, deps Deps) (*Mechanism, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kaspa rating: %w", err)
 	}
-	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc}
+	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc, warns: logthrottle.New(deps.Log, deps.Clock, 0, 0)}
 	m.reg, err = registry.NewHandler(registry.HandlerOpts{
 		Store: deps.Store, Workers: m, Hotkeys: m, PoolWallet: cfg.PoolWallet,
 		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.TimeTolerance,
@@ -180,19 +189,40 @@ func (m *Mechanism) Scores(ctx context.Context, _ *subtensor.Metagraph) (map[sub
 	}
 	out := make(map[subtensor.AccountID]float64, len(set.ratings))
 	for hk, r := range set.ratings {
-		pub, _, err := keys.SS58Decode(hk)
+		// score kept only canonical hotkeys, so each key has one entry.
+		pub, err := registry.CanonicalHotkey(hk)
 		if err != nil {
-			continue // the registry stores only valid SS58; skip defensively
+			continue
 		}
 		out[subtensor.AccountID(pub)] = r
 	}
 	return out, nil
 }
 
+// score runs a scoring pass, or joins the one in flight: however many API
+// requests and weight rounds ask at once, Prometheus sees one pass.
 func (m *Mechanism) score(ctx context.Context) (*scoreSet, error) {
+	set, _, err := m.passes.Do(ctx, m.scorePass)
+	return set, err
+}
+
+func (m *Mechanism) scorePass(ctx context.Context) (*scoreSet, error) {
 	mapping, err := m.deps.Store.ActiveKaspaMappings(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("worker mapping: %w", err)
+	}
+	// A binding stored under another spelling of a key (before bindings
+	// were held to the subnet's SS58 form) would rate one key twice; it is
+	// left out, and said so.
+	skipped := 0
+	for w, hk := range mapping {
+		if _, err := registry.CanonicalHotkey(hk); err != nil {
+			delete(mapping, w)
+			skipped++
+		}
+	}
+	if skipped > 0 {
+		m.warns.Warn("noncanonical", "kaspa: bindings under a hotkey that is not the subnet's SS58 form are not rated", "bindings", skipped)
 	}
 	byHK, err := m.metrics.HotkeyMetrics(ctx, time.Time{}, mapping)
 	if err != nil {
@@ -222,18 +252,26 @@ func (m *Mechanism) recent(ctx context.Context) (set *scoreSet, stale bool, err 
 	if set == nil {
 		return nil, false, err
 	}
-	m.deps.Log.Warn("kaspa: scoring failed; serving the last good ratings", "from", set.at, "err", err)
+	m.warns.Warn("scoring", "kaspa: scoring failed; serving the last good ratings", "from", set.at, "err", err)
 	return set, true, nil
 }
 
-// serveScores answers with what the latest scoring pass gives, marking
-// stale answers with a Warning header and their age.
+// Headers of /ratings and /metrics: when the answer's scoring pass ran.
+// The bodies keep the reference's shapes (a hotkey → rating object, a list),
+// so the time goes in headers: X-Computed-At (RFC 3339, UTC) and Age
+// (whole seconds since, as RFC 9111 has it).
+const HeaderComputedAt = "X-Computed-At"
+
+// serveScores answers with what the latest scoring pass gives, saying when
+// it was computed, and marking stale answers with a Warning header.
 func (m *Mechanism) serveScores(w http.ResponseWriter, r *http.Request, body func(*scoreSet) any) {
 	set, stale, err := m.recent(r.Context())
 	if err != nil {
 		registry.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"detail": err.Error()})
 		return
 	}
+	w.Header().Set(HeaderComputedAt, set.at.UTC().Format(time.RFC3339Nano))
+	w.Header().Set("Age", strconv.FormatInt(int64(max(m.deps.Clock.Since(set.at), 0)/time.Second), 10))
 	if stale {
 		w.Header().Set("Warning", fmt.Sprintf(`110 - "stale: scoring failed; ratings from %s"`, set.at.UTC().Format(time.RFC3339)))
 	}
@@ -252,7 +290,9 @@ func (m *Mechanism) HotkeyRegistered(_ context.Context, hotkey string) (bool, er
 	if mg == nil {
 		return false, errors.New("metagraph not read yet")
 	}
-	pub, _, err := keys.SS58Decode(hotkey)
+	// The metagraph's keys are compared as the subnet spells them: another
+	// prefix of a member's key is not a member.
+	pub, err := registry.CanonicalHotkey(hotkey)
 	if err != nil {
 		return false, nil
 	}
@@ -301,7 +341,13 @@ func (m *Mechanism) Handler() http.Handler {
 	for _, r := range m.reg.Routes() {
 		mux.Handle(r.Pattern, r.Handler)
 	}
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		// The reference answers {"status": "OK"} whatever its state; a
+		// registry that cannot store a registration is not healthy.
+		if err := m.deps.Store.Health(r.Context()); err != nil {
+			registry.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": err.Error()})
+			return
+		}
 		registry.WriteJSON(w, http.StatusOK, map[string]string{"status": "OK"})
 	})
 	mux.HandleFunc("GET /ratings", func(w http.ResponseWriter, r *http.Request) {

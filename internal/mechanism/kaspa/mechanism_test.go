@@ -1,12 +1,17 @@
 package kaspa
 
 import (
+	"database/sql"
+	"github.com/vigil-validator/vigil/internal/store"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/scale"
@@ -94,5 +99,60 @@ func TestMetricsWritesNamesAsPythonDoes(t *testing.T) {
 	}
 	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
 		t.Errorf("Content-Length %q for a body of %d bytes", cl, len(body))
+	}
+}
+
+// TestHealthSaysTheStoreIsUnavailable: the public /health answers 503 with
+// the reason while registrations cannot be stored, not {"status": "OK"}.
+func TestHealthSaysTheStoreIsUnavailable(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mg := stakelessPeer(t)
+	m, err := New(Config{PrometheusURL: "http://127.0.0.1:9", PoolWallet: "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"},
+		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return mg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	health := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := health(); code != 200 || !strings.Contains(body, `"OK"`) {
+		t.Fatalf("health: %d %s", code, body)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	w := &store.KaspaMapping{Worker: "w", Hotkey: "5Hk", RegistrationTime: 1, RegistrationTimeInt: 1e6, Signature: "00", Source: store.KaspaSourceLocal}
+	if err := st.AddKaspaMapping(ctx, w, 30); err == nil {
+		t.Fatal("a write went through the lock")
+	}
+	if code, body := health(); code != http.StatusServiceUnavailable || !strings.Contains(body, "unavailable") {
+		t.Errorf("health with the database locked: %d %s, want 503 with the reason", code, body)
 	}
 }

@@ -51,6 +51,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 )
 
@@ -59,6 +60,13 @@ const (
 	DefaultWindow   = time.Hour
 	DefaultTimeout  = 30 * time.Second
 	DefaultCacheTTL = 15 * time.Second
+	// DefaultCheckTimeout bounds the worker-list refresh behind /register:
+	// a miner waits on it, so it is much shorter than a scoring pass's.
+	DefaultCheckTimeout = 5 * time.Second
+	// DefaultFailureTTL is how long a failed refresh is remembered and
+	// answered at once, so a hung Prometheus costs one timeout per TTL,
+	// not one per request.
+	DefaultFailureTTL = 10 * time.Second
 )
 
 const queryEndpoint = "/api/v1/query"
@@ -127,6 +135,11 @@ type Options struct {
 	// CacheTTL is how long WorkerExists reuses a query-4 answer. Zero means
 	// DefaultCacheTTL; negative disables the cache.
 	CacheTTL time.Duration
+	// CheckTimeout bounds one WorkerExists refresh (zero: DefaultCheckTimeout).
+	CheckTimeout time.Duration
+	// FailureTTL is how long a failed WorkerExists refresh is answered from
+	// memory (zero: DefaultFailureTTL; negative: not at all).
+	FailureTTL time.Duration
 	// HTTPClient sends the requests; nil means a client with the Prometheus
 	// library's default transport.
 	HTTPClient *http.Client
@@ -150,12 +163,17 @@ type Client struct {
 	queries  Queries
 	refHash  bool
 
-	// refresh serialises WorkerExists refreshes (a one-slot semaphore, so
-	// waiting honours the caller's context); mu guards the cache fields.
-	refresh   chan struct{}
+	checkTimeout time.Duration
+	failureTTL   time.Duration
+
+	// refresh is the one WorkerExists refresh in flight, shared by every
+	// waiter; mu guards the cache fields.
+	refresh   flight.Group[map[Key]struct{}]
 	mu        sync.Mutex
 	workers   map[Key]struct{}
 	fetchedAt time.Time
+	failed    error
+	failedAt  time.Time
 }
 
 // New validates opts and returns a Client. It does not contact Prometheus.
@@ -181,6 +199,15 @@ func New(opts Options) (*Client, error) {
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = DefaultCacheTTL
 	}
+	if opts.CheckTimeout == 0 {
+		opts.CheckTimeout = DefaultCheckTimeout
+	}
+	if opts.CheckTimeout < 0 {
+		return nil, fmt.Errorf("metrics: check timeout %s is negative", opts.CheckTimeout)
+	}
+	if opts.FailureTTL == 0 {
+		opts.FailureTTL = DefaultFailureTTL
+	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
 	}
@@ -198,7 +225,9 @@ func New(opts Options) (*Client, error) {
 		clock:    opts.Clock,
 		queries:  QueriesFor(opts.Window),
 		refHash:  opts.ReferenceHashrate,
-		refresh:  make(chan struct{}, 1),
+
+		checkTimeout: opts.CheckTimeout,
+		failureTTL:   opts.FailureTTL,
 	}, nil
 }
 
@@ -248,7 +277,7 @@ func (c *Client) Fetch(ctx context.Context, at time.Time) (Snapshot, error) {
 	var wg sync.WaitGroup
 	for i, s := range specs {
 		wg.Go(func() {
-			results[i], errs[i] = c.query(ctx, s.name, s.query, at, s.isInt)
+			results[i], errs[i] = c.query(ctx, s.name, s.query, at, s.isInt, c.timeout)
 			if errs[i] != nil {
 				cancel() // the snapshot is lost anyway; stop the others
 			}
@@ -320,49 +349,65 @@ func (c *Client) HotkeyMetrics(ctx context.Context, at time.Time, mapping map[st
 
 // WorkerExists reports whether (wallet, worker) has a connect timestamp
 // above zero in query 4 — some connection authorised as wallet.worker within
-// the window and was scraped. Answers are cached for Options.CacheTTL; errors
-// are not cached.
+// the window and was scraped. Answers are cached for Options.CacheTTL. One
+// refresh runs at a time, bounded by Options.CheckTimeout, and every caller
+// that arrives meanwhile shares it; a failed refresh is answered from memory
+// for Options.FailureTTL, so a Prometheus that hangs costs one timeout per
+// FailureTTL however many miners are registering.
 func (c *Client) WorkerExists(ctx context.Context, wallet, worker string) (bool, error) {
-	select {
-	case c.refresh <- struct{}{}:
-	case <-ctx.Done():
-		return false, fmt.Errorf("metrics: waiting for the worker list: %w", ctx.Err())
-	}
-	defer func() { <-c.refresh }()
-
 	now := c.clock.Now()
 	c.mu.Lock()
 	workers, fresh := c.workers, c.workers != nil && now.Sub(c.fetchedAt) < c.cacheTTL
+	failed := c.failed
+	if failed != nil && now.Sub(c.failedAt) >= c.failureTTL {
+		failed = nil
+	}
 	c.mu.Unlock()
 	if !fresh {
-		qctx, cancel := context.WithTimeout(ctx, c.timeout)
-		// The server's own "now" (a zero time), as the reference: a miner
-		// binds right after connecting, and a validator clock behind the
-		// server's would miss that connection.
-		uptime, err := c.query(qctx, "uptime", c.queries.Uptime, time.Time{}, false)
-		cancel()
+		if failed != nil {
+			return false, failed
+		}
+		var err error
+		workers, _, err = c.refresh.Do(ctx, c.refreshWorkers)
 		if err != nil {
 			return false, err
 		}
-		workers = make(map[Key]struct{}, len(uptime))
-		for k, v := range uptime {
-			if v > 0 {
-				workers[k] = struct{}{}
-			}
-		}
-		c.mu.Lock()
-		c.workers, c.fetchedAt = workers, now
-		c.mu.Unlock()
 	}
 	_, ok := workers[Key{Wallet: wallet, Worker: worker}]
 	return ok, nil
 }
 
+// refreshWorkers runs query 4 for WorkerExists and caches its answer, or
+// its failure.
+func (c *Client) refreshWorkers(ctx context.Context) (map[Key]struct{}, error) {
+	qctx, cancel := context.WithTimeout(ctx, c.checkTimeout)
+	defer cancel()
+	// The server's own "now" (a zero time), as the reference: a miner
+	// binds right after connecting, and a validator clock behind the
+	// server's would miss that connection.
+	uptime, err := c.query(qctx, "uptime", c.queries.Uptime, time.Time{}, false, c.checkTimeout)
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.failed, c.failedAt = fmt.Errorf("%w (answered from memory for %s)", err, c.failureTTL), now
+		return nil, err
+	}
+	workers := make(map[Key]struct{}, len(uptime))
+	for k, v := range uptime {
+		if v > 0 {
+			workers[k] = struct{}{}
+		}
+	}
+	c.workers, c.fetchedAt, c.failed = workers, now, nil
+	return workers, nil
+}
+
 // query runs one instant query at ts (the server's now when ts is zero) and
 // returns its values keyed by (wallet, worker). Series without either label
 // are skipped; a matrix series contributes its last sample.
-func (c *Client) query(ctx context.Context, name, q string, ts time.Time, isInt bool) (map[Key]float64, error) {
-	val, err := c.instantQuery(ctx, name, q, ts)
+func (c *Client) query(ctx context.Context, name, q string, ts time.Time, isInt bool, timeout time.Duration) (map[Key]float64, error) {
+	val, err := c.instantQuery(ctx, name, q, ts, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -430,13 +475,13 @@ type apiResponse struct {
 
 // instantQuery sends GET /api/v1/query, as the reference does, and decodes
 // a vector or matrix result.
-func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time) (model.Value, error) {
+func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time, timeout time.Duration) (model.Value, error) {
 	u := c.api.URL(queryEndpoint, nil)
 	args := url.Values{"query": {q}}
 	if !ts.IsZero() {
 		args.Set("time", formatTime(ts))
 	}
-	args.Set("timeout", strconv.FormatFloat(c.timeout.Seconds(), 'f', -1, 64))
+	args.Set("timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
 	u.RawQuery = args.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -444,7 +489,7 @@ func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time)
 	}
 	resp, body, err := c.api.Do(ctx, req)
 	if err != nil {
-		return nil, c.transportError(ctx, name, err)
+		return nil, c.transportError(ctx, name, timeout, err)
 	}
 	var r apiResponse
 	jsonErr := json.Unmarshal(body, &r)
@@ -491,10 +536,10 @@ func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time)
 }
 
 // transportError wraps a failed request with the sentinel for its cause.
-func (c *Client) transportError(ctx context.Context, name string, err error) error {
+func (c *Client) transportError(ctx context.Context, name string, timeout time.Duration, err error) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded:
-		return fmt.Errorf("%w: %s query to %s (timeout %s): %w", ErrTimeout, name, c.url, c.timeout, err)
+		return fmt.Errorf("%w: %s query to %s (timeout %s): %w", ErrTimeout, name, c.url, timeout, err)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("metrics: %s query to %s: %w", name, c.url, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -404,7 +405,13 @@ func TestWorkerExistsCache(t *testing.T) {
 		t.Errorf("error %v, want ErrQuery", err)
 	}
 	fail.Store(false)
-	check(owner, "w1", true, 4) // the failure was not cached
+	// The failure is remembered for FailureTTL (10 s): asked again at once,
+	// the answer comes from memory, without a request.
+	if _, err := c.WorkerExists(ctx, owner, "w1"); !errors.Is(err, metrics.ErrQuery) || f.hits.Load() != 3 {
+		t.Errorf("right after a failure: %v after %d requests; want ErrQuery after 3", err, f.hits.Load())
+	}
+	clk.Advance(metrics.DefaultFailureTTL)
+	check(owner, "w1", true, 4)
 
 	// A cancelled caller does not wait for the refresh slot forever.
 	cctx, cancel := context.WithCancel(ctx)
@@ -425,5 +432,68 @@ func TestWorkerExistsNoCache(t *testing.T) {
 	}
 	if f.hits.Load() != 3 {
 		t.Errorf("%d requests with the cache off, want 3", f.hits.Load())
+	}
+}
+
+// TestWorkerExistsHungPrometheus: a Prometheus that accepts connections but
+// never answers (stopped with SIGSTOP, say) costs one short timeout for a
+// whole burst of registrations, and nothing more until FailureTTL passes.
+func TestWorkerExistsHungPrometheus(t *testing.T) {
+	var hits atomic.Int64
+	release := make(chan struct{})
+	url := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer close(release)
+	const checkTimeout = 300 * time.Millisecond
+	c := newClient(t, url, func(o *metrics.Options) { o.CheckTimeout = checkTimeout; o.FailureTTL = time.Hour })
+	before := runtime.NumGoroutine()
+	const n = 64
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.WorkerExists(context.Background(), owner, "w1")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, metrics.ErrTimeout) {
+			t.Fatalf("error %v, want ErrTimeout", err)
+		}
+	}
+	if took > 10*checkTimeout {
+		t.Errorf("%d concurrent checks took %s against a hung server; one timeout is %s", n, took, checkTimeout)
+	}
+	if h := hits.Load(); h != 1 {
+		t.Errorf("%d requests reached the hung server for %d concurrent checks, want 1", h, n)
+	}
+	// Within FailureTTL: answered at once, nothing sent.
+	start = time.Now()
+	for range 100 {
+		if _, err := c.WorkerExists(context.Background(), owner, "w1"); !errors.Is(err, metrics.ErrTimeout) {
+			t.Fatalf("remembered failure: %v", err)
+		}
+	}
+	if d := time.Since(start); d > checkTimeout || hits.Load() != 1 {
+		t.Errorf("100 checks after the failure took %s and sent %d more requests", d, hits.Load()-1)
+	}
+	// Nothing is left waiting.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before+2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before+2 {
+		t.Errorf("%d goroutines after the burst, %d before", g, before)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/logthrottle"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -107,6 +108,7 @@ type Handler struct {
 	opts    HandlerOpts
 	mux     *http.ServeMux
 	log     *slog.Logger
+	warns   *logthrottle.Logger
 	results *prometheus.CounterVec
 
 	adds *batcher
@@ -158,6 +160,7 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.warns = logthrottle.New(h.log, opts.Clock, 0, 0)
 	h.results = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "vigil",
 		Subsystem: "kaspa_registry",
@@ -222,7 +225,21 @@ func (h *Handler) fail(w http.ResponseWriter, route, outcome string, status int,
 	WriteJSON(w, status, detail{msg})
 }
 
+// warn logs a failure of a dependency (the pool, the metagraph), at most
+// at backing-off intervals while it keeps failing.
+func (h *Handler) warn(key, msg string, args ...any) { h.warns.Warn(key, msg, args...) }
+
+// MsgStoreUnavailable answers a request the database could not serve now
+// (locked by another process, out of space, unreachable): nothing was
+// stored, and the same request may be sent again.
+const MsgStoreUnavailable = "The registry database is unavailable, try again later"
+
 func (h *Handler) internal(w http.ResponseWriter, route string, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		h.warn("store", "registry: the database is unavailable", "route", route, "err", err)
+		h.fail(w, route, "unavailable", http.StatusServiceUnavailable, MsgStoreUnavailable)
+		return
+	}
 	h.log.Error("registry request failed", "route", route, "err", err)
 	h.fail(w, route, "error", http.StatusInternalServerError, "Internal Server Error")
 }
@@ -281,22 +298,25 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, route, "name", http.StatusBadRequest, MsgHotkeyNotInWorker)
 		return
 	}
-	exists, err := h.opts.Workers.WorkerExists(ctx, req.Worker)
-	if err != nil {
-		h.log.Warn("registry: cannot check the worker", "worker", truncate(req.Worker, 64), "err", err)
-		h.fail(w, route, "unavailable", http.StatusServiceUnavailable, "Could not check the worker on the pool, try again later")
-		return
-	}
-	if !exists {
-		h.fail(w, route, "unknown_worker", http.StatusBadRequest, MsgWorkerNotFound+h.opts.PoolWallet)
-		return
-	}
+	// Every check that costs only CPU comes before the pool is asked: an
+	// unsigned or foreign request never reaches Prometheus or the database.
+	// (The reference asks the pool before checking the signature.)
 	sig = strings.ToLower(sig)
 	if err := VerifySignature(req.Hotkey, RegistrationMessage(req.Hotkey, req.Worker, req.RegistrationTime), sig); err != nil {
 		h.fail(w, route, "signature", http.StatusBadRequest, MsgInvalidSignature)
 		return
 	}
 	if !h.hotkeyRegistered(w, r, route, req.Hotkey) {
+		return
+	}
+	exists, err := h.opts.Workers.WorkerExists(ctx, req.Worker)
+	if err != nil {
+		h.warn("worker-check", "registry: cannot check the worker on the pool", "worker", truncate(req.Worker, 64), "err", err)
+		h.fail(w, route, "unavailable", http.StatusServiceUnavailable, "Could not check the worker on the pool, try again later")
+		return
+	}
+	if !exists {
+		h.fail(w, route, "unknown_worker", http.StatusBadRequest, MsgWorkerNotFound+h.opts.PoolWallet)
 		return
 	}
 	m := &store.KaspaMapping{
@@ -359,9 +379,16 @@ func (h *Handler) unbind(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) hotkeyRegistered(w http.ResponseWriter, r *http.Request, route, hotkey string) bool {
+	// Another spelling of a subnet key (the generic-substrate prefix, say)
+	// is not on the subnet, as the reference's string comparison finds:
+	// accepting it would give one key a second quota of workers.
+	if _, err := CanonicalHotkey(hotkey); err != nil {
+		h.fail(w, route, "unregistered", http.StatusBadRequest, MsgHotkeyNotInSubnet)
+		return false
+	}
 	ok, err := h.opts.Hotkeys.HotkeyRegistered(r.Context(), hotkey)
 	if err != nil {
-		h.log.Warn("registry: cannot check the hotkey on the subnet", "hotkey", hotkey, "err", err)
+		h.warn("hotkey-check", "registry: cannot check the hotkey on the subnet", "hotkey", hotkey, "err", err)
 		h.fail(w, route, "unavailable", http.StatusServiceUnavailable, "Could not check the hotkey on the subnet, try again later")
 		return false
 	}

@@ -2,15 +2,19 @@ package registry
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -19,13 +23,21 @@ import (
 
 // TestRegisterChecksInOrder walks /register through every answer of the
 // reference, each request failing one check while also failing every later
-// one, so the order of the checks is pinned too.
+// one, so the order of the checks is pinned too. The reference asks the pool
+// before the signature; here every check that costs only CPU comes first, so
+// no request that fails one of them reaches the pool.
 func TestRegisterChecksInOrder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		n := newNode(t, engine, clock.NewFake(t0))
 		alice, bob := key(t, "//Alice"), key(t, "//Bob")
 		hk := alice.SS58()
+		pub := alice.PublicKey()
+		hkSubstrate, err := keys.SS58Encode(pub[:], 0) // the generic-substrate spelling of the same key
+		if err != nil {
+			t.Fatal(err)
+		}
 		worker := "worker_" + hk + "_01"
+		workerSubstrate := "worker_" + hkSubstrate + "_01"
 		now := n.now()
 		sigFor := func(w string, at float64) string { return sign(t, alice, RegistrationMessage(hk, w, at)) }
 		post := func(w, timeJSON, sig string) answer {
@@ -47,12 +59,22 @@ func TestRegisterChecksInOrder(t *testing.T) {
 			{"name", func() answer { return post("worker1", FormatPyFloat(now-59), badSig) }, 400, MsgHotkeyNotInWorker, nil},
 			{"name case", func() answer { return post("worker_"+strings.ToLower(hk), FormatPyFloat(now), badSig) }, 400, MsgHotkeyNotInWorker,
 				func(c *checks) { c.missingWorkers[worker] = true }},
-			{"pool", func() answer { return post(worker, FormatPyFloat(now), badSig) }, 400, MsgWorkerNotFound + testWallet,
-				func(c *checks) { delete(c.missingWorkers, worker) }},
 			{"signature", func() answer { return post(worker, FormatPyFloat(now), badSig) }, 400, MsgInvalidSignature, nil},
 			{"0x signature", func() answer { return post(worker, FormatPyFloat(now), "0x"+sigFor(worker, now)) }, 400, MsgInvalidSignature, nil},
 			{"subnet", func() answer { return post(worker, FormatPyFloat(now), sigFor(worker, now)) }, 400, MsgHotkeyNotInSubnet,
 				func(c *checks) { delete(c.unregistered, hk) }},
+			// The same registered key under prefix 0, correctly signed: not
+			// the subnet's spelling, so not on the subnet.
+			{"other prefix", func() answer {
+				return do(t, http.MethodPost, n.srv.URL+"/register", registerBody(hkSubstrate, workerSubstrate, FormatPyFloat(now)),
+					map[string]string{"X-Signature": sign(t, alice, RegistrationMessage(hkSubstrate, workerSubstrate, now))})
+			}, 400, MsgHotkeyNotInSubnet, func(c *checks) {
+				if c.workerCalls != 0 {
+					t.Errorf("the pool was asked %d times before a request passed the cheap checks", c.workerCalls)
+				}
+			}},
+			{"pool", func() answer { return post(worker, FormatPyFloat(now), sigFor(worker, now)) }, 400, MsgWorkerNotFound + testWallet,
+				func(c *checks) { delete(c.missingWorkers, worker) }},
 			{"ok", func() answer { return post(worker, FormatPyFloat(now), sigFor(worker, now)) }, 200, "", nil},
 			{"again", func() answer { return post(worker, FormatPyFloat(now+1), sigFor(worker, now+1)) }, 400, MsgAlreadyRegistered, nil},
 		}
@@ -154,6 +176,12 @@ func TestRegisterValidation(t *testing.T) {
 		{"long worker", registerBody(hk, strings.Repeat("w", MaxWorkerLen+1)+hk, "1.0"), sig, 422, []string{"at most 256 bytes"}},
 		{"too large", registerBody(hk, strings.Repeat("w", 2000), "1.0"), sig, 413, []string{"larger than 1024 bytes"}},
 		{"huge number", registerBody(hk, "w_"+hk, "1e999"), sig, 400, []string{MsgTimeTooFar}},
+		// A Python miner can sign a name with a lone surrogate; Go would
+		// decode it as U+FFFD and check a message nobody signed.
+		{"lone high surrogate", []byte(`{"hotkey":"` + hk + `","worker":"w\ud800_` + hk + `","registration_time":1.0}`), sig, 422, []string{"lone UTF-16 surrogate"}},
+		{"lone low surrogate", []byte(`{"hotkey":"` + hk + `","worker":"w\udc00_` + hk + `","registration_time":1.0}`), sig, 422, []string{"lone UTF-16 surrogate"}},
+		{"reversed pair", []byte(`{"hotkey":"` + hk + `","worker":"w\udc00\ud800_` + hk + `","registration_time":1.0}`), sig, 422, []string{"lone UTF-16 surrogate"}},
+		{"surrogate at the end", []byte(`{"hotkey":"` + hk + `","worker":"` + hk + `\ud83d","registration_time":1.0}`), sig, 422, []string{"lone UTF-16 surrogate"}},
 	}
 	for _, c := range cases {
 		a := do(t, http.MethodPost, n.srv.URL+"/register", c.body, c.header)
@@ -164,8 +192,20 @@ func TestRegisterValidation(t *testing.T) {
 	if n.count() != 0 {
 		t.Error("a malformed request stored a row")
 	}
-	// An unknown field is ignored, as pydantic ignores it.
+	// An escaped pair (an emoji) and an escaped backslash before "u" are fine.
 	at := n.now()
+	for _, w := range []string{`w\ud83d\ude00_` + hk, `w\\ud800_` + hk} {
+		var name string
+		if err := json.Unmarshal([]byte(`"`+w+`"`), &name); err != nil {
+			t.Fatal(err)
+		}
+		body := []byte(`{"hotkey":"` + hk + `","worker":"` + w + `","registration_time":` + FormatPyFloat(at) + `}`)
+		if a := do(t, http.MethodPost, n.srv.URL+"/register", body,
+			map[string]string{"X-Signature": sign(t, kp, RegistrationMessage(hk, name, at))}); a.status != 200 {
+			t.Errorf("%s: %d %s", w, a.status, a.body)
+		}
+	}
+	// An unknown field is ignored, as pydantic ignores it.
 	body := []byte(fmt.Sprintf(`{"extra":[1,2],"hotkey":%q,"worker":%q,"registration_time":%s}`, hk, "x_"+hk, FormatPyFloat(at)))
 	if a := do(t, http.MethodPost, n.srv.URL+"/register", body,
 		map[string]string{"X-Signature": sign(t, kp, RegistrationMessage(hk, "x_"+hk, at))}); a.status != 200 {
@@ -441,5 +481,76 @@ func TestPythonPeerReadsOurRows(t *testing.T) {
 		if err := VerifySignature(r.Hotkey, []byte(s.Message), r.Signature); err != nil {
 			t.Errorf("row %s: Python's message %s does not verify: %v", r.Worker, s.Message, err)
 		}
+	}
+}
+
+// TestLockedDatabaseAnswers503: with the SQLite file locked by another
+// process, /register and /unbind answer 503 with a reason once the busy
+// timeout passes (not 500), and store nothing; after the lock goes, the same
+// requests succeed.
+func TestLockedDatabaseAnswers503(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	clk := clock.NewFake(t0)
+	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, BusyTimeout: 200 * time.Millisecond, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := &checks{missingWorkers: map[string]bool{}, unregistered: map[string]bool{}}
+	h, err := NewHandler(HandlerOpts{Store: st, Workers: c, Hotkeys: c, PoolWallet: testWallet, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	kp := key(t, "//Alice")
+	hk := kp.SS58()
+	now := float64(clk.Now().UnixNano()) / 1e9
+	register := func(w string) answer {
+		return do(t, http.MethodPost, srv.URL+"/register", registerBody(hk, w, FormatPyFloat(now)),
+			map[string]string{"X-Signature": sign(t, kp, RegistrationMessage(hk, w, now))})
+	}
+	unbind := func(w string) answer {
+		return do(t, http.MethodPost, srv.URL+"/unbind", unbindBody(hk, w),
+			map[string]string{"X-Signature": sign(t, kp, UnbindMessage(hk, w))})
+	}
+	if a := register("a_" + hk); a.status != 200 {
+		t.Fatalf("register: %d %s", a.status, a.body)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	if a := register("b_" + hk); a.status != http.StatusServiceUnavailable || a.detail() != MsgStoreUnavailable {
+		t.Errorf("register on a locked database: %d %s, want 503 %q", a.status, a.body, MsgStoreUnavailable)
+	}
+	if a := unbind("a_" + hk); a.status != http.StatusServiceUnavailable || a.detail() != MsgStoreUnavailable {
+		t.Errorf("unbind on a locked database: %d %s, want 503", a.status, a.body)
+	}
+	if err := st.Health(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("store health while locked: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if a := register("b_" + hk); a.status != 200 {
+		t.Errorf("register after the lock went: %d %s", a.status, a.body)
+	}
+	if a := unbind("a_" + hk); a.status != 200 {
+		t.Errorf("unbind after the lock went: %d %s", a.status, a.body)
 	}
 }

@@ -33,11 +33,13 @@ type checks struct {
 	unregistered   map[string]bool
 	workerErr      error
 	hotkeyErr      error
+	workerCalls    int
 }
 
 func (c *checks) WorkerExists(_ context.Context, w string) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.workerCalls++
 	return !c.missingWorkers[w], c.workerErr
 }
 

@@ -157,11 +157,56 @@ func workerField(obj map[string]json.RawMessage, errs []FieldError) (string, []F
 	if !ok {
 		return "", errs
 	}
-	if err := checkWorkerName(s); err != "" {
-		e := fieldError("value_error", "Value error, "+err, obj["worker"], "body", "worker")
+	why := checkWorkerName(s)
+	if why == "" && loneSurrogate(obj["worker"]) {
+		// Go's decoder turns it into U+FFFD, so the message checked here
+		// would not be the one a Python miner signed (json.dumps writes the
+		// surrogate back as \udXXX).
+		why = "Worker name must not contain a lone UTF-16 surrogate"
+	}
+	if why != "" {
+		e := fieldError("value_error", "Value error, "+why, obj["worker"], "body", "worker")
 		return "", append(errs, e)
 	}
 	return s, errs
+}
+
+// loneSurrogate reports whether the JSON string literal raw has a \u
+// escape of a UTF-16 surrogate that is not half of a high-low pair.
+func loneSurrogate(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // a two-character escape; skip its second byte
+			continue
+		}
+		r, ok := hex4(raw, i+2)
+		if !ok {
+			return false // not valid JSON; the decoder has refused it already
+		}
+		i += 5
+		switch {
+		case r >= 0xdc00 && r <= 0xdfff:
+			return true
+		case r >= 0xd800 && r <= 0xdbff:
+			lo, ok := hex4(raw, i+3)
+			if i+2 >= len(raw) || raw[i+1] != '\\' || raw[i+2] != 'u' || !ok || lo < 0xdc00 || lo > 0xdfff {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
+}
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(b[at:at+4]), 16, 16)
+	return rune(v), err == nil
 }
 
 // checkWorkerName returns why a worker name cannot be stored, or "".

@@ -12,7 +12,29 @@ import (
 var (
 	ErrInvalidHotkey    = errors.New("invalid ss58 address")
 	ErrInvalidSignature = errors.New("invalid signature")
+	// ErrNotCanonical: a valid SS58 address, but not the subnet's form of
+	// its key (another network prefix). The reference compares hotkeys as
+	// strings, so such an address is never on the subnet there either.
+	ErrNotCanonical = errors.New("not the subnet's ss58 form of the key")
 )
+
+// CanonicalHotkey decodes hotkey and checks that it is the key's one
+// spelling on the subnet: SS58 with Bittensor's prefix 42, as the metagraph
+// prints it. Every binding is stored and compared under that string, so a
+// key cannot appear twice under two spellings.
+func CanonicalHotkey(hotkey string) (keys.PublicKey, error) {
+	pub, prefix, err := keys.SS58Decode(hotkey)
+	if err != nil {
+		return keys.PublicKey{}, fmt.Errorf("%w %q: %w", ErrInvalidHotkey, truncate(hotkey, 64), err)
+	}
+	if prefix != keys.SS58PrefixBittensor {
+		return keys.PublicKey{}, fmt.Errorf("%w: %q has prefix %d, want %d", ErrNotCanonical, truncate(hotkey, 64), prefix, keys.SS58PrefixBittensor)
+	}
+	if s, _ := keys.SS58Encode(pub[:], keys.SS58PrefixBittensor); s != hotkey {
+		return keys.PublicKey{}, fmt.Errorf("%w: %q", ErrNotCanonical, truncate(hotkey, 64))
+	}
+	return pub, nil
+}
 
 // ParseHotkey decodes an SS58 hotkey of any network prefix, as the
 // reference's Keypair(ss58_address=…) does.

@@ -533,6 +533,9 @@ func parsePeerRow(raw json.RawMessage, feed bool) (peerRow, error) {
 	if len(row.hotkey) > maxHotkeyLen {
 		return row, fmt.Errorf("worker %q: %w", truncate(row.worker, 64), ErrInvalidHotkey)
 	}
+	if _, err := CanonicalHotkey(row.hotkey); err != nil {
+		return row, fmt.Errorf("worker %q: %w", truncate(row.worker, 64), err)
+	}
 	if !strings.Contains(row.worker, row.hotkey) {
 		return row, fmt.Errorf("worker %q does not contain its hotkey %s", truncate(row.worker, 64), truncate(row.hotkey, 64))
 	}

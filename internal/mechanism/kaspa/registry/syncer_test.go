@@ -223,6 +223,14 @@ func TestSyncRejectsBadFeed(t *testing.T) {
 			"no seq":           {good, tamper(func(r map[string]any) { delete(r, "seq") })},
 			"time":             {good, tamper(func(r map[string]any) { r["registration_time"] = 1e300 })},
 			"name":             {good, tamper(func(r map[string]any) { r["worker"] = "nohotkey" })},
+			// Alice under the generic-substrate prefix, correctly signed:
+			// a second spelling of one key would be a second quota.
+			"other prefix": {good, tamper(func(r map[string]any) {
+				pub := alice.PublicKey()
+				hk0, _ := keys.SS58Encode(pub[:], 0)
+				r["hotkey"], r["worker"] = hk0, "bad_"+hk0
+				r["signature"] = sign(t, alice, RegistrationMessage(hk0, "bad_"+hk0, at))
+			})},
 		}
 		for name, rows := range cases {
 			peer := newFakePeer(t, vigilInfo, func(q url.Values) (int, string) { return 200, mustJSON(t, rows) })
