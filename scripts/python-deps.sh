@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# python-deps.sh - find (or install) the python3 with the `cryptography`
-# package that the session-encryption cross-checks run (internal/pyoracle,
-# tools/pyoracle).
+# python-deps.sh - find (or install) the python3 with the `cryptography` and
+# `numpy` packages that the Python cross-checks run (tools/pyoracle: the
+# session encryption against cryptography, weight processing against NumPy).
 #
 # Usage: scripts/python-deps.sh   (scripts/test-deps.sh runs it)
 #
@@ -9,12 +9,12 @@
 # scripts/test-deps.sh exports it as VIGIL_PYTHON. Messages go to stderr.
 #
 # The interpreter is taken from, in order: $VIGIL_PYTHON, /usr/bin/python3
-# (Debian's, where python3-cryptography installs), `python3` on PATH. A
-# candidate counts only if it can `import cryptography`.
+# (Debian's, where python3-cryptography and python3-numpy install), `python3`
+# on PATH. A candidate counts only if it can import both.
 # When none is found:
 #   * as root with CI=true or VIGIL_INSTALL_DEPS=1 (not root: through sudo,
-#     with VIGIL_INSTALL_DEPS=1), Debian's python3 and python3-cryptography
-#     packages are installed with apt-get (--no-install-recommends);
+#     with VIGIL_INSTALL_DEPS=1), Debian's python3, python3-cryptography and
+#     python3-numpy packages are installed with apt-get (--no-install-recommends);
 #   * with CI=true the script fails (exit 1): the cross-checks are required
 #     there;
 #   * otherwise it prints a notice and exits 0 with nothing on stdout; those
@@ -28,16 +28,16 @@ set -euo pipefail
 
 readonly PROG="python-deps"
 readonly LOCK_FILE="/run/lock/vigil-python-deps.lock"
-readonly WHAT="python3 with cryptography"
+readonly WHAT="python3 with cryptography and numpy"
 readonly NEEDED_FOR="the Python cross-checks"
-readonly SKIP_HINT="install Debian's python3-cryptography, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PYTHON"
+readonly SKIP_HINT="install Debian's python3-cryptography and python3-numpy, rerun as root with VIGIL_INSTALL_DEPS=1, or set VIGIL_PYTHON"
 # shellcheck source=lib/deps.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/deps.sh"
 
 # usable PY succeeds when PY is a python3 that imports cryptography.
 usable() {
 	[[ -n "$1" && -f "$1" && -x "$1" ]] &&
-		"$1" -c 'import cryptography.hazmat.primitives.ciphers.aead' >/dev/null 2>&1
+		"$1" -c 'import cryptography.hazmat.primitives.ciphers.aead, numpy' >/dev/null 2>&1
 }
 
 # find_dep prints the absolute path of a usable interpreter, or fails.
@@ -48,23 +48,24 @@ find_dep() {
 		return 0
 	fi
 	if [[ -n "${VIGIL_PYTHON:-}" ]]; then
-		log "VIGIL_PYTHON=$VIGIL_PYTHON cannot import cryptography"
+		log "VIGIL_PYTHON=$VIGIL_PYTHON cannot import cryptography and numpy"
 	fi
 	return 1
 }
 
-# install_dep installs Debian's python3 and python3-cryptography (root only).
+# install_dep installs Debian's python3, python3-cryptography and python3-numpy
+# (root only).
 install_dep() {
 	command -v apt-get >/dev/null 2>&1 || {
-		log "apt-get not available; cannot install python3-cryptography"
+		log "apt-get not available; cannot install python3-cryptography and python3-numpy"
 		return 1
 	}
-	log "python3 with cryptography not found; installing it: apt-get update && apt-get install -y --no-install-recommends python3 python3-cryptography"
-	apt_install python3 python3-cryptography
+	log "python3 with cryptography and numpy not found; installing it: apt-get update && apt-get install -y --no-install-recommends python3 python3-cryptography python3-numpy"
+	apt_install python3 python3-cryptography python3-numpy
 }
 
 report_dep() {
-	log "using $1 ($("$1" -c 'import sys, cryptography; print("Python", sys.version.split()[0], "cryptography", cryptography.__version__)' 2>&1))"
+	log "using $1 ($("$1" -c 'import sys, cryptography, numpy; print("Python", sys.version.split()[0], "cryptography", cryptography.__version__, "numpy", numpy.__version__)' 2>&1))"
 	printf '%s\n' "$1"
 }
 
