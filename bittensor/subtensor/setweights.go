@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/timelock"
+	"github.com/vigil-validator/vigil/bittensor/yuma"
 )
 
 // WeightMode is how weights reach the chain.
@@ -434,4 +435,41 @@ func (c *Client) commitHashed(ctx context.Context, signer substrate.Signer, s *W
 		}
 	}
 	return out, nil
+}
+
+// FitMaxWeightLimit makes the plan's values pass the rule subtensor applied
+// while it enforced MaxWeightsLimit (yuma.MaxWeightLimited on the
+// max-upscaled vector). The SDK's clipping leaves only a 1e-7 margin, which
+// the rounding to u16 can eat: about one clipped vector in twenty is then
+// refused with MaxWeightExceeded. The fit raises entries below the maximum
+// by one unit at a time, the largest first (those nearest to rounding up),
+// until the rule passes, and reports how many units it added; a vector that
+// already passes is left exactly as the SDK makes it. It does nothing when
+// limit is 65535 or when no vector of this length can pass
+// (len·limit ≤ 65535).
+func (p *WeightPlan) FitMaxWeightLimit(limit uint16) int {
+	v := p.Values
+	if limit == U16Max || len(v)*int(limit) <= U16Max || yuma.MaxWeightLimited(yuma.MaxUpscale(v), limit) {
+		return 0
+	}
+	order := make([]int, 0, len(v))
+	for i, x := range v {
+		if x < U16Max {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(v[b]) - int(v[a]) })
+	added := 0
+	for round := 0; round < U16Max && len(order) > 0; round++ {
+		for _, i := range order {
+			if v[i] < U16Max-1 {
+				v[i]++
+				added++
+			}
+			if yuma.MaxWeightLimited(yuma.MaxUpscale(v), limit) {
+				return added
+			}
+		}
+	}
+	return added
 }

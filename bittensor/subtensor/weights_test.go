@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/vigil-validator/vigil/bittensor/yuma"
 )
 
 func near(a, b []float64) bool { return nearWithin(a, b, 1e-12) }
@@ -188,5 +190,70 @@ func BenchmarkProcessAndConvert(b *testing.B) {
 		if _, _, err := ConvertWeights(u, p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestClippedWeightsPassTheChainsLimit: a vector clipped at
+// max_weight_limit and converted to u16 as the SDK does is refused now and
+// then by the rule subtensor applied while it enforced MaxWeightsLimit (the
+// chain max-upscales, then check_vec_max_limited in I32F32); after
+// FitMaxWeightLimit every one passes, each entry moved by at most one unit,
+// and a vector that passed is untouched. For the limits subnets used, on
+// thousands of score vectors with dominant scores.
+func TestClippedWeightsPassTheChainsLimit(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	refused, total, fitted := 0, 0, 0
+	for _, limit := range []uint16{455, 1000, 2000, 6553, 13107, 32767, 45000} {
+		for range 600 {
+			size := 2 + r.IntN(300)
+			scores := make([]float64, size)
+			uids := make([]uint16, size)
+			for i := range scores {
+				uids[i] = uint16(i)
+				scores[i] = r.Float64()
+				if r.IntN(10) == 0 {
+					scores[i] = 50 * r.Float64() // dominant scores to clip
+				}
+			}
+			u, w, err := ProcessWeights(uids, scores, size, 1, float64(limit)/U16Max, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, cw, err := ConvertWeights(u, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cw)*int(limit) <= U16Max {
+				continue // no vector this short can meet the limit; the SDK goes uniform
+			}
+			total++
+			sdk := slices.Clone(cw)
+			if !yuma.MaxWeightLimited(yuma.MaxUpscale(cw), limit) {
+				refused++
+			}
+			plan := &WeightPlan{Values: cw}
+			added := plan.FitMaxWeightLimit(limit)
+			if !yuma.MaxWeightLimited(yuma.MaxUpscale(plan.Values), limit) {
+				t.Fatalf("limit %d, %d scores: still refused after fitting: %v", limit, size, plan.Values)
+			}
+			changed := 0
+			for i := range sdk {
+				if d := int(plan.Values[i]) - int(sdk[i]); d != 0 {
+					changed++
+					if d < 0 || d > 1 {
+						t.Fatalf("limit %d: entry %d moved from %d to %d", limit, i, sdk[i], plan.Values[i])
+					}
+				}
+			}
+			if (added == 0) != (changed == 0) || added != changed {
+				t.Fatalf("limit %d: fit reports %d units, %d entries changed", limit, added, changed)
+			}
+			fitted += added
+		}
+	}
+	// The SDK's vectors fail the rule this often; that is what the fit is for.
+	t.Logf("%d of %d SDK vectors would be refused with MaxWeightExceeded; fitting added %d units in all", refused, total, fitted)
+	if refused == 0 {
+		t.Error("no SDK vector fails the rule: the test no longer exercises the fit")
 	}
 }

@@ -44,3 +44,30 @@ func roundToU16(x fx) uint16 {
 	}
 	return uint16(r)
 }
+
+// MaxWeightLimited is subtensor's check_vec_max_limited, the rule behind
+// MaxWeightExceeded on runtimes that enforce MaxWeightsLimit: the vector
+// (already max-upscaled by the chain) normalised in I32F32 — a running sum,
+// each entry divided by it, truncating — must have no entry above
+// limit/65535, itself an I32F32 quotient. Subtensor has not enforced it
+// since its limit getter became the constant 65535 (late 2025); a limit of
+// 65535 passes everything, as the runtime's own shortcut does.
+func MaxWeightLimited(values []uint16, limit uint16) bool {
+	if limit == u16Max {
+		return true
+	}
+	limitFx := safeDiv(fxFromU16(limit), fxU16Max)
+	var sum fx
+	for _, v := range values {
+		sum += fxFromU16(v) // the runtime's Sum: wrapping in a release build
+	}
+	if sum == 0 {
+		return true
+	}
+	for _, v := range values {
+		if safeDiv(fxFromU16(v), sum) > limitFx {
+			return false
+		}
+	}
+	return true
+}

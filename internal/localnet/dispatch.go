@@ -390,7 +390,7 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 		return "WeightVecLengthIsLow"
 	}
 	up := yuma.MaxUpscale(values)
-	if limit := s.Params.MaxWeightsLimit; limit != 65535 && !selfWeight && !maxWeightOK(up, limit) {
+	if !selfWeight && !yuma.MaxWeightLimited(up, s.Params.MaxWeightsLimit) {
 		return "MaxWeightExceeded"
 	}
 	row := make([]WeightEntry, 0, len(uids))
@@ -403,17 +403,6 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 	}
 	ev.emit(subtensor.Pallet, "WeightsSet", append(u16b(s.Netuid), u16b(uid)...))
 	return ""
-}
-
-// maxWeightOK reports whether the largest value's share of the sum is at
-// most limit/65535.
-func maxWeightOK(v []uint16, limit uint16) bool {
-	var sum, m float64
-	for _, x := range v {
-		sum += float64(x)
-		m = max(m, float64(x))
-	}
-	return sum == 0 || m/sum <= float64(limit)/65535
 }
 
 // dropExpired removes hash commits whose reveal epoch has passed.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -74,6 +75,11 @@ type Validator struct {
 	chainAt   time.Time
 	lastState *subtensor.WeightState
 	started   time.Time
+
+	// fitMaxWeight is set once the chain refused a vector with
+	// MaxWeightExceeded: it enforces MaxWeightsLimit (today's subtensor does
+	// not), so vectors are fitted to its rule from then on.
+	fitMaxWeight atomic.Bool
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
@@ -227,6 +233,13 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if v.cfg.VersionKey != nil {
 		plan.VersionKey = *v.cfg.VersionKey
 	}
+	// The SDK's vector, to the last u16, unless this chain has shown that it
+	// refuses some of those: then the fitted one.
+	if v.fitMaxWeight.Load() {
+		if added := plan.FitMaxWeightLimit(st.Params.MaxWeightsLimit); added > 0 {
+			v.cfg.Log.Info("weights fitted to the chain's max weight limit", "limit", st.Params.MaxWeightsLimit, "units_added", added)
+		}
+	}
 	out, err := v.submit(ctx, st, plan)
 	res.Result = out
 	if err != nil {
@@ -329,6 +342,10 @@ func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan 
 		v.cfg.Log.Error("weight journal", "err", uerr)
 	}
 	v.m.submissions.WithLabelValues(string(result.Outcome)).Inc()
+	if de := (*substrate.DispatchError)(nil); errors.As(err, &de) && de.Name == "MaxWeightExceeded" && !v.fitMaxWeight.Swap(true) {
+		v.cfg.Log.Warn("the chain enforces MaxWeightsLimit and refused the SDK's vector; vectors are fitted to its rule from now on",
+			"limit", st.Params.MaxWeightsLimit)
+	}
 	if err != nil {
 		return out, fmt.Errorf("submit weights (%s): %w", plan.Mode, err)
 	}

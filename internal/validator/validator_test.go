@@ -1,8 +1,11 @@
 package validator
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"github.com/vigil-validator/vigil/bittensor/yuma"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -228,5 +231,49 @@ func TestValidatorWaitsForScores(t *testing.T) {
 	}
 	if err := v.HealthChecks()["metagraph"](context.Background()); err != nil {
 		t.Fatalf("metagraph health: %v", err)
+	}
+}
+
+// TestValidatorFitsToAnEnforcedMaxWeightLimit: on a chain that enforces
+// MaxWeightsLimit (the localnet applies subtensor's check_vec_max_limited
+// when the limit is below 65535), the SDK's vector for these scores is
+// refused with MaxWeightExceeded; the validator says so, fits the next
+// vector to the chain's rule, and that one is accepted.
+func TestValidatorFitsToAnEnforcedMaxWeightLimit(t *testing.T) {
+	const limit = 45370
+	n := startChain(t, map[string]any{"weights_rate_limit": 0, "max_weights_limit": limit})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	// The SDK turns these into [19418 65535 9709], whose largest share
+	// (0.69234…) is above 45370/65535 (0.69230…) in I32F32.
+	mech := &fixedScores{scores: map[subtensor.AccountID]float64{
+		subtensor.AccountID(dev(t, "//Bob").PublicKey()):     2,
+		subtensor.AccountID(dev(t, "//Charlie").PublicKey()): 17,
+		subtensor.AccountID(dev(t, "//Dave").PublicKey()):    1,
+	}}
+	var logs bytes.Buffer
+	v := newValidator(t, n, st, "//Alice", mech, nil)
+	v.cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	r, err := n.step(t, v)
+	if err == nil || !strings.Contains(err.Error(), "MaxWeightExceeded") || r.Submitted {
+		t.Fatalf("first step: %+v %v; want MaxWeightExceeded", r, err)
+	}
+	if !strings.Contains(logs.String(), "the chain enforces MaxWeightsLimit") {
+		t.Errorf("no warning that the chain enforces the limit:\n%s", logs.String())
+	}
+	n.blocks(t, 11)
+	r, err = n.step(t, v)
+	if err != nil || !r.Submitted {
+		t.Fatalf("fitted step: %+v %v", r, err)
+	}
+	w := n.chain.Head().State.Subnets[1].Neurons[0].Weights
+	got := make([]uint16, len(w))
+	for i, e := range w {
+		got[i] = e.Value
+	}
+	if !yuma.MaxWeightLimited(got, limit) || len(got) != 3 || got[1] != 65535 {
+		t.Fatalf("weights on chain %v", got)
+	}
+	if !strings.Contains(logs.String(), "weights fitted to the chain's max weight limit") {
+		t.Errorf("the fit was not logged:\n%s", logs.String())
 	}
 }
