@@ -132,6 +132,8 @@ type Client struct {
 	closed     bool
 	closeCh    chan struct{}
 	reconnect  sync.WaitGroup
+	// conns counts the connections made, the first included.
+	conns atomic.Uint64
 }
 
 // Dial connects to the node. The first connection must succeed; later drops
@@ -163,11 +165,17 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 }
 
 func (c *Client) install(cn *conn) {
+	c.conns.Add(1)
 	c.mu.Lock()
 	c.cur = cn
 	close(c.ready)
 	c.mu.Unlock()
 }
+
+// Connections counts the connections this client has made: it changes
+// after every reconnection. What a client read from the node (its genesis
+// hash, say) may be stale once it changes, as the node may be another.
+func (c *Client) Connections() uint64 { return c.conns.Load() }
 
 // current returns the live connection, waiting for a reconnection if there
 // is none, until ctx ends.

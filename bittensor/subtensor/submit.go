@@ -3,6 +3,7 @@ package subtensor
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,9 +25,12 @@ type SubmitOptions struct {
 // MaxEraPeriod is the longest validity Submit signs a transaction for.
 const MaxEraPeriod = 4096
 
-// txContext is what signing needs from the chain, kept per runtime.
+// txContext is what signing needs from the chain, kept per runtime and
+// connection: after a reconnection the node may be another chain (a
+// development chain restarted), so the genesis hash is read again.
 type txContext struct {
 	spec    RuntimeVersion
+	conn    uint64
 	genesis [32]byte
 	md      *substrate.Metadata
 	ext     *substrate.Extensions
@@ -37,10 +41,12 @@ func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime version: %w", err)
 	}
+	// Read after a call, so that a reconnection that call waited for counts.
+	conn := c.rpc.Connections()
 	c.mu.Lock()
 	tc := c.tx
 	c.mu.Unlock()
-	if tc != nil && tc.spec == rv {
+	if tc != nil && tc.spec == rv && tc.conn == conn {
 		return tc, nil
 	}
 	var mdHex string
@@ -63,7 +69,7 @@ func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	if err != nil {
 		return nil, fmt.Errorf("genesis hash: %w", err)
 	}
-	tc = &txContext{spec: rv, genesis: genesis, md: md, ext: x}
+	tc = &txContext{spec: rv, conn: conn, genesis: genesis, md: md, ext: x}
 	c.mu.Lock()
 	c.tx = tc
 	c.mu.Unlock()
@@ -131,5 +137,14 @@ func (c *Client) Submit(ctx context.Context, signer substrate.Signer, call Call,
 		return nil, err
 	}
 	res, err := c.rpc.SubmitAndWatch(ctx, tc.md, ext, opts.Wait)
-	return res, ExplainTxError(err)
+	err = ExplainTxError(err)
+	if pe := (*PoolError)(nil); errors.As(err, &pe) && strings.Contains(pe.Reason, "bad signature") {
+		// Signed for another chain or runtime: read them again next time.
+		c.mu.Lock()
+		if c.tx == tc {
+			c.tx = nil
+		}
+		c.mu.Unlock()
+	}
+	return res, err
 }

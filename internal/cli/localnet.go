@@ -66,19 +66,23 @@ func runLocalnet(env Env, args []string) int {
 
 func localnetMain(env Env, logger *slog.Logger, listen string, blockTime time.Duration, lag uint64, genesisFile, stateFile string) error {
 	var st *localnet.State
+	var saved *localnet.Saved
 	var err error
 	if stateFile != "" {
-		st, err = localnet.LoadState(stateFile)
+		saved, err = localnet.LoadState(stateFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			st = nil
+			saved = nil
 		case err != nil:
 			return err
+		case len(saved.Hashes) == 0 && saved.State.Number > 0:
+			logger.Warn("the state file was written by an older vigil and has no genesis hash: the chain resumes under a new genesis, so clients must reconnect",
+				"state", stateFile, "block", saved.State.Number)
 		default:
-			logger.Info("resuming saved chain", "state", stateFile, "block", st.Number)
+			logger.Info("resuming saved chain", "state", stateFile, "block", saved.State.Number, "genesis", fmt.Sprintf("%#x", saved.Genesis))
 		}
 	}
-	if st == nil {
+	if saved == nil {
 		g := localnet.DefaultGenesis()
 		if genesisFile != "" {
 			if g, err = localnet.LoadGenesis(genesisFile); err != nil {
@@ -89,7 +93,13 @@ func localnetMain(env Env, logger *slog.Logger, listen string, blockTime time.Du
 			return fmt.Errorf("genesis: %w", err)
 		}
 	}
-	chain, err := localnet.New(localnet.Config{BlockTime: blockTime, FinalityLag: lag, Log: logger}, st)
+	cfg := localnet.Config{BlockTime: blockTime, FinalityLag: lag, Log: logger}
+	var chain *localnet.Chain
+	if saved != nil {
+		chain, err = localnet.Resume(cfg, saved)
+	} else {
+		chain, err = localnet.New(cfg, st)
+	}
 	if err != nil {
 		return err
 	}

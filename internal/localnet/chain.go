@@ -94,6 +94,29 @@ type TxStatus struct {
 
 // New builds a chain whose genesis is st.
 func New(cfg Config, st *State) (*Chain, error) {
+	c, err := newChain(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		st = newState()
+	}
+	// A loaded state continues its numbering, so that the blocks it
+	// remembers (last updates, commits) stay in the past.
+	if st.TimestampMs == 0 {
+		st.TimestampMs = uint64(c.cfg.Now().UnixMilli())
+	}
+	g, err := c.seal(nil, st, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.genesis = g.Hash
+	c.append(g)
+	return c, nil
+}
+
+// newChain fills in cfg's defaults and builds a chain with no blocks yet.
+func newChain(cfg Config) (*Chain, error) {
 	if cfg.BlockTime <= 0 {
 		cfg.BlockTime = 12 * time.Second
 	}
@@ -137,20 +160,6 @@ func New(cfg Config, st *State) (*Chain, error) {
 		heads:    make(map[chan *Block]bool), finals: make(map[chan *Block]bool),
 		pulseCache: make(map[uint64][2]string),
 	}
-	if st == nil {
-		st = newState()
-	}
-	// A loaded state continues its numbering, so that the blocks it
-	// remembers (last updates, commits) stay in the past.
-	if st.TimestampMs == 0 {
-		st.TimestampMs = uint64(cfg.Now().UnixMilli())
-	}
-	g, err := c.seal(nil, st, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	c.genesis = g.Hash
-	c.append(g)
 	return c, nil
 }
 

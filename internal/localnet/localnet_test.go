@@ -3,6 +3,9 @@ package localnet
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -301,36 +304,183 @@ func TestLocalnetPoolRefusals(t *testing.T) {
 	want("expired era", submit(stale), 1010, "")
 }
 
-func TestLocalnetStateSurvivesARestart(t *testing.T) {
-	n := startNet(t, DefaultGenesis())
-	call, _ := subtensor.SetWeights(1, []uint16{1, 2}, []uint16{65535, 1}, 0)
-	if _, err := n.submit(t, dev(t, "//Alice"), call); err != nil {
+// restartable serves chains one after another on one loopback address,
+// closing every connection when a chain goes, as a stopped process would.
+type restartable struct {
+	t     *testing.T
+	addr  string
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+	srv   *http.Server
+}
+
+func (r *restartable) serve(ch *Chain) {
+	r.t.Helper()
+	addr := r.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var ln net.Listener
+	var err error
+	for range 50 { // the old socket may take a moment to go
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.addr = ln.Addr().String()
+	r.ln = ln
+	r.srv = &http.Server{Handler: NewServer(ch), ConnState: func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			r.mu.Lock()
+			r.conns = append(r.conns, c)
+			r.mu.Unlock()
+		}
+	}}
+	go r.srv.Serve(ln) //nolint:errcheck // ends with stop
+}
+
+func (r *restartable) stop() {
+	r.srv.Close()
+	r.mu.Lock()
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
+	r.mu.Unlock()
+}
+
+// TestLocalnetResumeKeepsGenesisAndClients: a chain saved and resumed has
+// the same genesis hash and block hashes, and a client connected through
+// the restart goes on submitting; a chain replaced by a new one (another
+// genesis) on the same address is signed for after the client reconnects,
+// not refused for a bad signature.
+func TestLocalnetResumeKeepsGenesisAndClients(t *testing.T) {
+	now := time.Unix(1_763_800_000, 0)
+	var mu sync.Mutex
+	clk := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	tick := func() { mu.Lock(); now = now.Add(12 * time.Second); mu.Unlock() }
+	st, err := DefaultGenesis().State()
+	if err != nil {
 		t.Fatal(err)
 	}
+	a, err := New(Config{Now: clk}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &restartable{t: t}
+	srv.serve(a)
+	defer srv.stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rpc, err := substrate.Dial(ctx, substrate.Options{URL: "ws://" + srv.addr, CallTimeout: 5 * time.Second,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpc.Close()
+	client, _ := subtensor.New(rpc)
+	chain := a
+	submit := func(uids []uint16) {
+		t.Helper()
+		call, _ := subtensor.SetWeights(1, uids, []uint16{65535, 1}, 0)
+		done := make(chan error, 1)
+		go func() {
+			_, err := client.Submit(ctx, dev(t, "//Alice"), call, subtensor.SubmitOptions{})
+			done <- err
+		}()
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("submit on the chain at %d: %v", chain.Head().Number, err)
+				}
+				return
+			case <-time.After(20 * time.Millisecond):
+				tick()
+				if _, err := chain.Produce(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	for range 5 {
+		tick()
+		a.Produce() //nolint:errcheck
+	}
+	submit([]uint16{1, 2})
+	head := a.Head()
 	path := t.TempDir() + "/state.json"
-	if err := n.chain.SaveState(path); err != nil {
+	if err := a.SaveState(path); err != nil {
 		t.Fatal(err)
 	}
-	st, err := LoadState(path)
+	srv.stop()
+
+	saved, err := LoadState(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := n.chain.Head()
-	if st.Number != head.Number || len(st.Subnets[1].Neurons[0].Weights) != 2 || st.Accounts[AccountID(dev(t, "//Alice").PublicKey())].Nonce != 1 {
-		t.Fatalf("loaded state at %d: %+v", st.Number, st.Subnets[1].Neurons[0])
+	if saved.State.Number != head.Number || len(saved.State.Subnets[1].Neurons[0].Weights) != 2 ||
+		saved.State.Accounts[AccountID(dev(t, "//Alice").PublicKey())].Nonce != 1 {
+		t.Fatalf("loaded state at %d: %+v", saved.State.Number, saved.State.Subnets[1].Neurons[0])
 	}
-	c2, err := New(Config{Metadata: n.chain.Metadata()}, st)
+	b, err := Resume(Config{Now: clk}, saved)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2.Head().Number != head.Number {
-		t.Fatalf("resumed at %d, saved at %d", c2.Head().Number, head.Number)
+	if b.Genesis() != a.Genesis() || b.Head().Number != head.Number {
+		t.Fatalf("resumed: genesis %x at %d; saved %x at %d", b.Genesis(), b.Head().Number, a.Genesis(), head.Number)
 	}
+	for n := uint64(0); n < head.Number; n++ {
+		ha, _ := a.BlockHash(n)
+		if hb, ok := b.BlockHash(n); !ok || hb != ha {
+			t.Fatalf("block %d: hash %x after resuming, %x before", n, hb, ha)
+		}
+	}
+	chain = b
+	srv.serve(b)
+	var g0 string
+	if err := rpc.CallIdempotent(ctx, "chain_getBlockHash", []any{0}, &g0); err != nil || g0 != fmt.Sprintf("0x%x", a.Genesis()) {
+		t.Fatalf("chain_getBlockHash(0) after resuming: %q %v", g0, err)
+	}
+	for range int(saved.State.Subnets[1].Params.WeightsRateLimit) + 1 {
+		tick()
+		b.Produce() //nolint:errcheck
+	}
+	submit([]uint16{2, 3}) // the same client, through the restart
+	if w := b.Head().State.Subnets[1].Neurons[0].Weights; len(w) != 2 || w[0].UID != 2 {
+		t.Fatalf("weights after resuming: %v", w)
+	}
+	srv.stop()
+
+	// Another chain on the same address: a new genesis.
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	st, _ = DefaultGenesis().State()
+	c, err := New(Config{Now: clk}, st)
+	if err != nil || c.Genesis() == a.Genesis() {
+		t.Fatalf("a new chain: %v (genesis %x)", err, c.Genesis())
+	}
+	chain = c
+	srv.serve(c)
+	submit([]uint16{1, 3})
+
 	if err := os.WriteFile(path, []byte(`{"subnets":{"1":null}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := LoadState(path); err == nil {
 		t.Fatal("a null subnet loaded")
+	}
+	if err := os.WriteFile(path, []byte(`{"format":2,"genesis":"0x00","hashes":[],"state":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadState(path); err == nil {
+		t.Fatal("a malformed genesis loaded")
 	}
 }
 
