@@ -148,3 +148,13 @@ func (c *Client) Submit(ctx context.Context, signer substrate.Signer, call Call,
 	}
 	return res, err
 }
+
+// Genesis returns the chain's genesis hash, read again after every
+// reconnection (the node may be another chain by then).
+func (c *Client) Genesis(ctx context.Context) ([32]byte, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return tc.genesis, nil
+}

@@ -33,9 +33,12 @@ const (
 
 // WeightSubmission is one attempt to put weights on chain.
 type WeightSubmission struct {
-	ID            int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	ID        int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// Genesis is the chain's genesis hash, 0x-hex ("" for rows written
+	// before the journal recorded it).
+	Genesis       string
 	Netuid        uint16
 	Block         uint64 // the chain head when the attempt was made
 	Mode          SubmissionMode
@@ -91,9 +94,9 @@ func (s *Store) RecordWeightSubmission(ctx context.Context, w *WeightSubmission)
 		included = int64(*w.IncludedBlock)
 	}
 	err := s.db.QueryRowContext(ctx, s.Rebind(`INSERT INTO weight_submissions
-	(created_at, updated_at, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		now, now, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
+	(created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		now, now, w.Genesis, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
 		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, included).Scan(&w.ID)
 	if err = s.observe(err); err != nil {
 		return fmt.Errorf("record weight submission: %w", err)
@@ -138,16 +141,27 @@ func (s *Store) UpdateWeightSubmission(ctx context.Context, id int64, r Submissi
 	return nil
 }
 
-const weightColumns = `id, created_at, updated_at, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block`
+const weightColumns = `id, created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block`
 
-// WeightSubmissions lists the newest submissions for a subnet, newest first.
-// With outcomes given, only those outcomes are listed.
+// WeightSubmissions lists the newest submissions for a subnet on any chain,
+// newest first. With outcomes given, only those outcomes are listed.
 func (s *Store) WeightSubmissions(ctx context.Context, netuid uint16, limit int, outcomes ...Outcome) ([]WeightSubmission, error) {
+	return s.WeightSubmissionsOn(ctx, "", netuid, limit, outcomes...)
+}
+
+// WeightSubmissionsOn is WeightSubmissions on one chain: rows of that
+// genesis hash and rows of an unknown chain (written before the journal
+// recorded it); genesis "" means every chain.
+func (s *Store) WeightSubmissionsOn(ctx context.Context, genesis string, netuid uint16, limit int, outcomes ...Outcome) ([]WeightSubmission, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	q := "SELECT " + weightColumns + " FROM weight_submissions WHERE netuid = ?"
 	args := []any{int64(netuid)}
+	if genesis != "" {
+		q += " AND genesis IN (?, '')"
+		args = append(args, genesis)
+	}
 	if len(outcomes) > 0 {
 		q += " AND outcome IN ("
 		for i, o := range outcomes {
@@ -180,7 +194,13 @@ func (s *Store) WeightSubmissions(ctx context.Context, netuid uint16, limit int,
 // LastWeightSubmission returns the newest submission for a subnet with one
 // of the given outcomes (any outcome when none is given), or ErrNotFound.
 func (s *Store) LastWeightSubmission(ctx context.Context, netuid uint16, outcomes ...Outcome) (WeightSubmission, error) {
-	ws, err := s.WeightSubmissions(ctx, netuid, 1, outcomes...)
+	return s.LastWeightSubmissionOn(ctx, "", netuid, outcomes...)
+}
+
+// LastWeightSubmissionOn is LastWeightSubmission on one chain (see
+// WeightSubmissionsOn).
+func (s *Store) LastWeightSubmissionOn(ctx context.Context, genesis string, netuid uint16, outcomes ...Outcome) (WeightSubmission, error) {
+	ws, err := s.WeightSubmissionsOn(ctx, genesis, netuid, 1, outcomes...)
 	if err != nil {
 		return WeightSubmission{}, err
 	}
@@ -197,7 +217,7 @@ func scanSubmission(rows *sql.Rows) (WeightSubmission, error) {
 		mode, uids, weights, out  string
 		included                  sql.NullInt64
 	)
-	if err := rows.Scan(&w.ID, &w.CreatedAt, &w.UpdatedAt, &netuid, &block, &mode, &uids, &weights,
+	if err := rows.Scan(&w.ID, &w.CreatedAt, &w.UpdatedAt, &w.Genesis, &netuid, &block, &mode, &uids, &weights,
 		&versionKey, &w.TxHash, &out, &w.Error, &included); err != nil {
 		return w, err
 	}

@@ -84,12 +84,16 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 			if st == nil {
 				return errors.New("chain state not read yet")
 			}
-			last, err := v.lastSubmissionBlock(ctx, st)
+			v.mu.Lock()
+			genesis := v.genesis
+			v.mu.Unlock()
+			last, err := v.lastSubmissionBlock(ctx, st, genesis)
 			if err != nil {
 				return err
 			}
-			limit := 2*uint64(max(st.Params.Tempo, 1)) + st.Params.WeightsSetRateLimit
-			// A validator gets two tempos from its start before this fails.
+			// Two weight windows (weights.every_blocks, else the tempo) and
+			// the rate limit; a validator gets as long from its start.
+			limit := 2*v.cadence(st) + st.Params.WeightsSetRateLimit
 			since := st.Block - min(st.Block, last)
 			if last == 0 {
 				// One tick is about a block.
@@ -99,7 +103,7 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 				return fmt.Errorf("no weights set since start (%d blocks allowed)", limit)
 			}
 			if since > limit {
-				return fmt.Errorf("no weights for %d blocks (two tempos and the rate limit are %d)", since, limit)
+				return fmt.Errorf("no weights for %d blocks (two weight windows and the rate limit are %d)", since, limit)
 			}
 			return nil
 		},

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/logthrottle"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -80,6 +81,11 @@ type Validator struct {
 	// MaxWeightExceeded: it enforces MaxWeightsLimit (today's subtensor does
 	// not), so vectors are fitted to its rule from then on.
 	fitMaxWeight atomic.Bool
+
+	// genesis is the chain the journal is read for (0x-hex); skipLogged
+	// the due block last logged as skipped.
+	genesis    string
+	skipLogged uint64
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
@@ -151,9 +157,18 @@ func (v *Validator) Metagraph() *subtensor.Metagraph {
 func (v *Validator) Run(ctx context.Context) error {
 	t := v.cfg.Clock.NewTicker(v.cfg.Tick)
 	defer t.Stop()
+	// A failure that repeats every tick (a node refusing our signature, a
+	// Prometheus down) is logged at backing-off intervals, with the count.
+	warns := logthrottle.New(v.cfg.Log, v.cfg.Clock, 0, 0)
 	for {
-		if _, err := v.Step(ctx); err != nil && ctx.Err() == nil {
-			v.cfg.Log.Warn("weight loop", "err", err)
+		_, err := v.Step(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			warns.Warn("step", "weight loop", "err", err)
+		case err == nil:
+			if n := warns.Reset("step"); n > 0 {
+				v.cfg.Log.Info("weight loop recovered", "failures_not_logged", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -179,10 +194,23 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, fmt.Errorf("weight state: %w", err)
 	}
+	gh, err := v.cfg.Client.Genesis(ctx)
+	v.chainSeen(err)
+	if err != nil {
+		return StepResult{}, fmt.Errorf("genesis hash: %w", err)
+	}
+	genesis := fmt.Sprintf("%#x", gh)
 	v.mu.Lock()
-	v.lastState = st
+	if v.genesis != "" && v.genesis != genesis {
+		v.cfg.Log.Warn("the chain's genesis hash changed (a new chain at this address): its weight journal starts afresh",
+			"was", v.genesis, "now", genesis, "block", st.Block)
+	}
+	v.genesis, v.lastState = genesis, st
 	v.mu.Unlock()
 	res := StepResult{Block: st.Block}
+	if err := v.resolvePending(ctx, st, genesis); err != nil {
+		return res, err
+	}
 	mg, err := v.cfg.Client.Metagraph(ctx, v.cfg.Netuid, st.BlockHash)
 	v.chainSeen(err)
 	if err != nil {
@@ -195,17 +223,19 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		res.Reason = "hotkey not registered"
 		return res, fmt.Errorf("%w on netuid %d", ErrNotRegistered, v.cfg.Netuid)
 	}
-	last, err := v.lastSubmissionBlock(ctx, st)
+	last, err := v.lastSubmissionBlock(ctx, st, genesis)
 	if err != nil {
 		return res, err
 	}
 	v.m.blocksSince.Set(float64(st.Block - min(st.Block, last)))
 	if due := last + v.cadence(st); last > 0 && st.Block < due {
 		res.Reason = fmt.Sprintf("next weights at block %d", due)
+		v.logSkip(res.Reason, due)
 		return res, nil
 	}
 	if b := st.BlocksUntilAllowed(); b > 0 {
 		res.Reason = fmt.Sprintf("rate limit: %d more blocks", b)
+		v.logSkip(res.Reason, st.Block+b)
 		return res, nil
 	}
 	started := v.cfg.Clock.Now()
@@ -258,24 +288,82 @@ func (v *Validator) cadence(st *subtensor.WeightState) uint64 {
 	return max(every, st.Params.WeightsSetRateLimit, 1)
 }
 
+// logSkip says once per due block why no weights go out now and when
+// they will.
+func (v *Validator) logSkip(reason string, due uint64) {
+	v.mu.Lock()
+	logged := v.skipLogged == due
+	v.skipLogged = due
+	v.mu.Unlock()
+	if !logged {
+		v.cfg.Log.Info("weights not due", "reason", reason, "next_block", due)
+	}
+}
+
+// journalScan bounds the journal rows read to find the last submission of
+// this chain.
+const journalScan = 64
+
 // lastSubmissionBlock is the latest of the chain's LastUpdate for our uid
-// and the journal's last attempt that may have landed (pending or
-// included), so that a restart during an unfinished submission waits.
-func (v *Validator) lastSubmissionBlock(ctx context.Context, st *subtensor.WeightState) (uint64, error) {
+// and the journal's last attempt on this chain that may have landed
+// (pending or included), so that a restart during an unfinished submission
+// waits. A row beyond the chain's head cannot be of this chain (a journal
+// of unknown chain carried over a reset) and is passed over.
+func (v *Validator) lastSubmissionBlock(ctx context.Context, st *subtensor.WeightState, genesis string) (uint64, error) {
 	last := st.LastUpdate
-	ws, err := v.cfg.Store.LastWeightSubmission(ctx, v.cfg.Netuid, store.OutcomePending, store.OutcomeIncluded, store.OutcomeFinalized)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
+	rows, err := v.cfg.Store.WeightSubmissionsOn(ctx, genesis, v.cfg.Netuid, journalScan,
+		store.OutcomePending, store.OutcomeIncluded, store.OutcomeFinalized)
+	if err != nil {
 		return 0, fmt.Errorf("weight journal: %w", err)
-	default:
+	}
+	for _, ws := range rows {
 		b := ws.Block
 		if ws.IncludedBlock != nil {
 			b = *ws.IncludedBlock
 		}
-		last = max(last, b)
+		if b > st.Block {
+			continue
+		}
+		return max(last, b), nil
 	}
 	return last, nil
+}
+
+// resolvePending settles journal rows left pending (a kill during a
+// submission, a lost answer) from what the chain says: our LastUpdate
+// after the attempt means it (or a later one) landed; an attempt older than
+// its era can no longer land. Until then a row stays pending and holds the
+// next submission back, as it may still be included.
+func (v *Validator) resolvePending(ctx context.Context, st *subtensor.WeightState, genesis string) error {
+	rows, err := v.cfg.Store.WeightSubmissionsOn(ctx, genesis, v.cfg.Netuid, journalScan, store.OutcomePending)
+	if err != nil {
+		return fmt.Errorf("weight journal: %w", err)
+	}
+	era := v.cfg.Weights.Submit.EraPeriod
+	if era == 0 {
+		era = 64
+	}
+	for _, ws := range rows {
+		var r store.SubmissionResult
+		switch {
+		case ws.Genesis != genesis && ws.Block > st.Block:
+			r = store.SubmissionResult{Outcome: store.OutcomeFailed, Error: "not on this chain: made at a block it has not reached"}
+		case st.LastUpdate > ws.Block:
+			lu := st.LastUpdate
+			r = store.SubmissionResult{Outcome: store.OutcomeIncluded, IncludedBlock: &lu, TxHash: ws.TxHash,
+				Error: "settled from the chain: LastUpdate is after the attempt"}
+		case st.Block > ws.Block+era:
+			r = store.SubmissionResult{Outcome: store.OutcomeFailed, TxHash: ws.TxHash,
+				Error: fmt.Sprintf("never included: its %d-block era has passed", era)}
+		default:
+			continue
+		}
+		if err := v.cfg.Store.UpdateWeightSubmission(ctx, ws.ID, r); err != nil {
+			return fmt.Errorf("weight journal: %w", err)
+		}
+		v.cfg.Log.Info("settled a pending weight submission", "id", ws.ID, "block", ws.Block, "outcome", r.Outcome, "why", r.Error)
+	}
+	return nil
 }
 
 func storeMode(m subtensor.WeightMode) store.SubmissionMode {
@@ -290,7 +378,10 @@ func storeMode(m subtensor.WeightMode) store.SubmissionMode {
 // submit records the attempt, submits with retries on transient failures
 // inside the window, and records the outcome.
 func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan *subtensor.WeightPlan) (*subtensor.WeightResult, error) {
-	rec := &store.WeightSubmission{Netuid: plan.Netuid, Block: st.Block, Mode: storeMode(plan.Mode),
+	v.mu.Lock()
+	genesis := v.genesis
+	v.mu.Unlock()
+	rec := &store.WeightSubmission{Genesis: genesis, Netuid: plan.Netuid, Block: st.Block, Mode: storeMode(plan.Mode),
 		UIDs: plan.UIDs, Weights: plan.Values, VersionKey: plan.VersionKey}
 	if err := v.cfg.Store.RecordWeightSubmission(ctx, rec); err != nil {
 		return nil, fmt.Errorf("weight journal: %w", err)

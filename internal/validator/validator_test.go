@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/vigil-validator/vigil/bittensor/yuma"
 	"log/slog"
 	"net/http/httptest"
@@ -52,13 +53,20 @@ type net struct {
 // subnet-1 hyperparameters on loopback.
 func startChain(t *testing.T, hp map[string]any) *net {
 	t.Helper()
+	return startChainAt(t, hp, time.Unix(1_763_800_000, 0))
+}
+
+// startChainAt is startChain with the chain's clock starting at start (the
+// genesis hash depends on it).
+func startChainAt(t *testing.T, hp map[string]any, start time.Time) *net {
+	t.Helper()
 	g := localnet.DefaultGenesis()
 	g.Subnets[0].Hyperparameters = hp
 	st, err := g.State()
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(time.Unix(1_763_800_000, 0))
+	clk := clock.NewFake(start)
 	ch, err := localnet.New(localnet.Config{Now: clk.Now}, st)
 	if err != nil {
 		t.Fatal(err)
@@ -276,4 +284,173 @@ func TestValidatorFitsToAnEnforcedMaxWeightLimit(t *testing.T) {
 	if !strings.Contains(logs.String(), "weights fitted to the chain's max weight limit") {
 		t.Errorf("the fit was not logged:\n%s", logs.String())
 	}
+}
+
+// TestJournalIsBoundToItsChain: after a chain reset (a new genesis, the
+// same database), the last submission of the old chain — at a block the new
+// chain has not reached — does not hold the validator back, and the skipped
+// windows say why and until when.
+func TestJournalIsBoundToItsChain(t *testing.T) {
+	st := storetest.Open(t, "sqlite", clock.Real())
+	mech := &fixedScores{scores: miners(t)}
+	old := startChain(t, map[string]any{"weights_rate_limit": 0})
+	old.blocks(t, 200)
+	v := newValidator(t, old, st, "//Alice", mech, nil)
+	if r, err := old.step(t, v); err != nil || !r.Submitted || r.Block < 200 || r.Block > 203 {
+		t.Fatalf("on the old chain: %+v %v", r, err)
+	}
+	var logs bytes.Buffer
+	fresh := startChainAt(t, map[string]any{"weights_rate_limit": 0}, time.Unix(1_763_900_000, 0)) // another genesis
+	// Past the old chain's submission, inside what would be its window:
+	// only the genesis tells the two apart.
+	fresh.blocks(t, 201)
+	v2 := newValidator(t, fresh, st, "//Alice", mech, nil)
+	v2.cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	r, err := fresh.step(t, v2)
+	if err != nil || !r.Submitted {
+		t.Fatalf("on the new chain at block %d: %+v %v; the old chain's journal held it back", r.Block, r, err)
+	}
+	rows, _ := st.WeightSubmissions(context.Background(), 1, 10)
+	if len(rows) != 2 || rows[0].Genesis == rows[1].Genesis || rows[0].Genesis == "" {
+		t.Fatalf("journal rows do not name their chains: %+v", rows)
+	}
+	r, err = fresh.step(t, v2)
+	if err != nil || r.Submitted || !strings.Contains(r.Reason, "next weights at block") {
+		t.Fatalf("second step: %+v %v", r, err)
+	}
+	if !strings.Contains(logs.String(), "weights not due") || !strings.Contains(logs.String(), "next_block=") {
+		t.Errorf("a skipped window was not logged with its next block:\n%s", logs.String())
+	}
+}
+
+// TestHealthFollowsTheWeightCadence: with weights.every_blocks far above
+// the tempo, a validator between two windows is healthy, not failing after
+// two tempos.
+func TestHealthFollowsTheWeightCadence(t *testing.T) {
+	n := startChain(t, map[string]any{"weights_rate_limit": 0})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	beacon := n.chain.Beacon()
+	v, err := New(Config{Netuid: 1, Hotkey: dev(t, "//Alice"), Client: n.client, Store: st, Mechanism: &fixedScores{scores: miners(t)},
+		EveryBlocks: 4000, Weights: subtensor.WeightOptions{Beacon: &beacon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := n.step(t, v); err != nil || !r.Submitted {
+		t.Fatalf("first step: %+v %v", r, err)
+	}
+	n.blocks(t, 100) // ten tempos
+	if r, err := n.step(t, v); err != nil || r.Submitted {
+		t.Fatalf("inside the window: %+v %v", r, err)
+	}
+	if err := v.HealthChecks()["weights"](context.Background()); err != nil {
+		t.Errorf("health 100 blocks into a 4000-block window: %v", err)
+	}
+}
+
+// TestPendingRowsAreSettledFromTheChain: rows a killed validator left
+// pending are settled by reading the chain — included when our LastUpdate
+// moved past them, failed once their era has passed — and a failed one no
+// longer holds the next submission back.
+func TestPendingRowsAreSettledFromTheChain(t *testing.T) {
+	n := startChain(t, map[string]any{"weights_rate_limit": 0})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	mech := &fixedScores{scores: miners(t)}
+	v := newValidator(t, n, st, "//Alice", mech, nil)
+	ctx := context.Background()
+	gh, err := n.client.Genesis(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesis := fmt.Sprintf("%#x", gh)
+	head := n.chain.Head().Number
+	lost := &store.WeightSubmission{Genesis: genesis, Netuid: 1, Block: head, Mode: store.ModeSet, UIDs: []uint16{1}, Weights: []uint16{65535}}
+	if err := st.RecordWeightSubmission(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing landed, and the era (64 blocks) has not passed: it may
+	// still land, so the validator waits.
+	n.blocks(t, 5)
+	if r, err := n.step(t, v); err != nil || r.Submitted {
+		t.Fatalf("with a pending attempt in its era: %+v %v", r, err)
+	}
+	n.blocks(t, 70)
+	r, err := n.step(t, v)
+	if err != nil || !r.Submitted {
+		t.Fatalf("after the lost attempt's era: %+v %v", r, err)
+	}
+	rows, _ := st.WeightSubmissions(ctx, 1, 10)
+	var settled store.WeightSubmission
+	for _, w := range rows {
+		if w.ID == lost.ID {
+			settled = w
+		}
+	}
+	if settled.Outcome != store.OutcomeFailed || !strings.Contains(settled.Error, "era has passed") {
+		t.Fatalf("lost attempt settled as %+v", settled)
+	}
+	// An attempt the chain did take (LastUpdate moved past it) is settled
+	// as included.
+	taken := &store.WeightSubmission{Genesis: genesis, Netuid: 1, Block: r.Block - 1, Mode: store.ModeSet, UIDs: []uint16{1}, Weights: []uint16{65535}}
+	if err := st.RecordWeightSubmission(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	n.blocks(t, 1)
+	if _, err := n.step(t, v); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = st.WeightSubmissions(ctx, 1, 10)
+	for _, w := range rows {
+		if w.ID == taken.ID && (w.Outcome != store.OutcomeIncluded || w.IncludedBlock == nil) {
+			t.Fatalf("taken attempt settled as %+v", w)
+		}
+	}
+}
+
+// TestRepeatedFailuresBackOff: a step that fails every tick (here a hotkey
+// the subnet does not know) is logged at backing-off intervals with the
+// count held back, not once a tick.
+func TestRepeatedFailuresBackOff(t *testing.T) {
+	n := startChain(t, nil)
+	st := storetest.Open(t, "sqlite", clock.Real())
+	var logs lockedBuffer
+	beacon := n.chain.Beacon()
+	v, err := New(Config{Netuid: 1, Hotkey: dev(t, "//Ferdie"), Client: n.client, Store: st, Mechanism: &fixedScores{},
+		Tick: 2 * time.Millisecond, Weights: subtensor.WeightOptions{Beacon: &beacon}, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	if err := v.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if strings.Contains(l, "weight loop") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) < 2 || len(lines) > 3 {
+		t.Fatalf("%d weight-loop lines in 1.5 s of failing 2 ms ticks, want 2 or 3:\n%s", len(lines), logs.String())
+	}
+	if !strings.Contains(lines[0], "hotkey not registered") || !strings.Contains(lines[1], "suppressed=") {
+		t.Errorf("lines %q: want the reason, then the count held back", lines)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
