@@ -45,6 +45,7 @@ func commands() []command {
 		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
 		{"demo", "run the whole Kaspa subnet locally: chain, pool, Prometheus, validator, miners", runDemo},
+		{"kaspa", "register or unbind a Kaspa miner's worker with a validator", runKaspa},
 		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", runKaspaSim},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
