@@ -160,6 +160,62 @@ func WriteHotkey(w Wallet, kp *keys.KeyPair, mnemonic string, overwrite bool) er
 		return err
 	}
 	defer clear(data)
+	return writePair(path, pubPath, data, kp.PublicKey(), overwrite)
+}
+
+// WriteColdkey writes coldkey and coldkeypub.txt as btcli does: the keyfile
+// (see EncodeKeyfile; mnemonic may be empty) encrypted with password in the
+// $NACL format (a few seconds; see Encrypt), or in plaintext when password
+// is "", and the public keyfile beside it. Files, directories and overwrite
+// as for WriteHotkey.
+func WriteColdkey(w Wallet, kp *keys.KeyPair, mnemonic, password string, overwrite bool) error {
+	if err := ValidateName(w.Name); err != nil {
+		return fmt.Errorf("wallet name: %w", err)
+	}
+	path, err := w.ColdkeyPath()
+	if err != nil {
+		return err
+	}
+	pubPath, err := w.ColdkeyPubPath()
+	if err != nil {
+		return err
+	}
+	plain, err := EncodeKeyfile(kp, mnemonic)
+	if err != nil {
+		return err
+	}
+	defer clear(plain)
+	data := plain
+	if password != "" {
+		if data, err = Encrypt(plain, password); err != nil {
+			return err
+		}
+	}
+	return writePair(path, pubPath, data, kp.PublicKey(), overwrite)
+}
+
+// CreateColdkey creates a coldkey from a new random mnemonic of words words
+// and writes it (see WriteColdkey). It returns the key pair and the
+// mnemonic, to be shown to the user once.
+func CreateColdkey(w Wallet, words int, password string, overwrite bool) (*keys.KeyPair, string, error) {
+	mnemonic, err := keys.NewMnemonic(words)
+	if err != nil {
+		return nil, "", err
+	}
+	kp, err := keys.FromMnemonic(mnemonic, "")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := WriteColdkey(w, kp, mnemonic, password, overwrite); err != nil {
+		return nil, "", err
+	}
+	return kp, mnemonic, nil
+}
+
+// writePair writes a keyfile and its public keyfile (0600 files, 0700
+// directories, each replaced atomically), refusing existing ones unless
+// overwrite is set.
+func writePair(path, pubPath string, data []byte, pub keys.PublicKey, overwrite bool) error {
 	if !overwrite {
 		for _, p := range []string{path, pubPath} {
 			ok, err := exists(p)
@@ -177,7 +233,7 @@ func WriteHotkey(w Wallet, kp *keys.KeyPair, mnemonic string, overwrite bool) er
 	if err := WriteFileAtomic(path, data, overwrite); err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(pubPath, EncodePublicKeyfile(kp.PublicKey()), overwrite); err != nil {
+	if err := WriteFileAtomic(pubPath, EncodePublicKeyfile(pub), overwrite); err != nil {
 		if !overwrite {
 			_ = os.Remove(path) // we created it just now
 		}

@@ -199,3 +199,109 @@ func TestWalletErrors(t *testing.T) {
 		t.Errorf("help: %+v", help)
 	}
 }
+
+// devPhrase is Substrate's development mnemonic; its public key (no
+// derivation path) is published with subkey: 0x46ebddef…b47a, address
+// 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV.
+const (
+	devPhrase  = "bottom drive obey lake curtain smoke basket hold race lonely fit walk"
+	devPhrase0 = "5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV"
+)
+
+// TestWalletNewColdkeyEncrypted: the coldkey is written as btcli writes it —
+// $NACL-encrypted with the password, 0600, coldkeypub.txt beside it — and
+// decrypts to the key of the printed mnemonic.
+func TestWalletNewColdkeyEncrypted(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"VIGIL_COLDKEY_PASSWORD": "correct horse"}
+	r := run(t, env, "wallet", "new-coldkey", "--wallet-path", dir, "--wallet-name", "owner")
+	if r.code != exitOK || !strings.Contains(r.stdout, "encrypted ($NACL)") {
+		t.Fatalf("new-coldkey: %+v", r)
+	}
+	m := mnemonicLine.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no mnemonic in:\n%s", r.stdout)
+	}
+	want, err := keys.FromMnemonic(m[1], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := wallet.Wallet{Path: dir, Name: "owner"}
+	path, _ := w.ColdkeyPath()
+	data, err := os.ReadFile(path)
+	if err != nil || !wallet.IsEncrypted(data) || !strings.HasPrefix(string(data), "$NACL") {
+		t.Fatalf("coldkey file %q %v: want $NACL", data[:min(len(data), 8)], err)
+	}
+	for _, p := range []string{path, filepath.Join(dir, "owner", "coldkeypub.txt")} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want mode 0600", p, fi.Mode(), err)
+		}
+	}
+	kp, err := wallet.DecryptColdkey(w, "correct horse")
+	if err != nil || kp.SS58() != want.SS58() {
+		t.Fatalf("decrypted %v %v, want %s", kp, err, want.SS58())
+	}
+	if pub, err := wallet.LoadColdkeyPub(w); err != nil || pub.SS58() != want.SS58() {
+		t.Fatalf("coldkeypub.txt: %v %v", pub, err)
+	}
+	// No password and no --no-password: refused before anything is made.
+	r = run(t, nil, "wallet", "new-coldkey", "--wallet-path", dir, "--wallet-name", "other")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "VIGIL_COLDKEY_PASSWORD") {
+		t.Fatalf("without a password: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other")); !os.IsNotExist(err) {
+		t.Errorf("a refused new-coldkey left %v", err)
+	}
+}
+
+// TestWalletRegenFromMnemonicAndSeed restores keys from Substrate's
+// published development phrase and from its seed, and holds the addresses
+// to the published one.
+func TestWalletRegenFromMnemonicAndSeed(t *testing.T) {
+	dir := t.TempDir()
+	phraseFile := filepath.Join(t.TempDir(), "phrase")
+	if err := os.WriteFile(phraseFile, []byte("  "+strings.ReplaceAll(devPhrase, " ", "\n ")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "wallet", "regen-coldkey", "--wallet-path", dir, "--wallet-name", "dev", "--mnemonic-file", phraseFile, "--no-password")
+	if r.code != exitOK || !hasField(r.stdout, "ss58 address", devPhrase0) || !strings.Contains(r.stdout, "NOT encrypted") {
+		t.Fatalf("regen-coldkey: %+v", r)
+	}
+	if strings.Contains(r.stdout+r.stderr, "obey") {
+		t.Error("the mnemonic was printed back")
+	}
+	r = run(t, nil, "wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h", "--mnemonic", devPhrase)
+	if r.code != exitOK || !hasField(r.stdout, "ss58 address", devPhrase0) {
+		t.Fatalf("regen-hotkey: %+v", r)
+	}
+	kp, err := wallet.LoadHotkey(wallet.Wallet{Path: dir, Name: "dev", Hotkey: "h"})
+	if err != nil || kp.SS58() != devPhrase0 {
+		t.Fatalf("hotkey file: %v %v", kp, err)
+	}
+	seed, ok := kp.Seed()
+	if !ok {
+		t.Fatal("no seed")
+	}
+	r = run(t, nil, "wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h2", "--seed", "0x"+hex.EncodeToString(seed[:]))
+	if r.code != exitOK || !hasField(r.stdout, "ss58 address", devPhrase0) {
+		t.Fatalf("regen-hotkey --seed: %+v", r)
+	}
+	// An existing key is kept unless --overwrite; a bad phrase is refused
+	// without being quoted.
+	r = run(t, nil, "wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h", "--seed", "0x"+hex.EncodeToString(seed[:]))
+	if r.code != exitFailure || !strings.Contains(r.stderr, "--overwrite") {
+		t.Fatalf("over an existing hotkey: %+v", r)
+	}
+	r = run(t, nil, "wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h3", "--mnemonic", "obey "+devPhrase)
+	if r.code != exitFailure || strings.Contains(r.stderr, "bottom") {
+		t.Fatalf("a bad phrase: %+v", r)
+	}
+	for _, args := range [][]string{
+		{"wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h4"},
+		{"wallet", "regen-hotkey", "--wallet-path", dir, "--wallet-name", "dev", "--wallet-hotkey", "h4", "--mnemonic", devPhrase, "--seed", "0x00"},
+	} {
+		if r := run(t, nil, args...); r.code != exitUsage {
+			t.Errorf("%v: %+v, want a usage error", args[1:], r)
+		}
+	}
+}
