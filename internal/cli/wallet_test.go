@@ -174,7 +174,7 @@ func TestWalletErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"wallet"}, exitUsage, "want 'new-hotkey', 'list' or 'show'"},
+		{[]string{"wallet"}, exitUsage, "want 'new-hotkey', 'new-coldkey', 'regen-coldkey', 'regen-hotkey', 'list' or 'show'"},
 		{[]string{"wallet", "rotate"}, exitUsage, `unknown command "rotate"`},
 		{[]string{"wallet", "new-hotkey", "--wallet-path", dir, "--wallet-name", "../x"}, exitUsage, "--wallet-name"},
 		{[]string{"wallet", "new-hotkey", "--wallet-path", dir, "--wallet-hotkey", "a/b"}, exitUsage, "--wallet-hotkey"},
