@@ -82,8 +82,19 @@ type WeightEntry struct {
 // (mechanism 0), as stored: the largest value upscaled to 65535. A neuron
 // that has set none reads as an empty row.
 func (c *Client) Weights(ctx context.Context, netuid, uid uint16, hash string) ([]WeightEntry, error) {
+	return c.sparseRow(ctx, "Weights", netuid, uid, hash)
+}
+
+// Bonds reads the bonds the neuron at uid holds on a subnet (mechanism 0),
+// as stored (u16 fractions). A neuron without bonds reads as an empty row.
+func (c *Client) Bonds(ctx context.Context, netuid, uid uint16, hash string) ([]WeightEntry, error) {
+	return c.sparseRow(ctx, "Bonds", netuid, uid, hash)
+}
+
+// sparseRow reads one row of a (netuid, uid) → Vec<(u16, u16)> map.
+func (c *Client) sparseRow(ctx context.Context, item string, netuid, uid uint16, hash string) ([]WeightEntry, error) {
 	var out []WeightEntry
-	_, err := c.readValue(ctx, Pallet, "Weights", hash, func(r *scale.Reader) (err error) {
+	_, err := c.readValue(ctx, Pallet, item, hash, func(r *scale.Reader) (err error) {
 		out, err = scale.DecodeVec(r, 4, func(r *scale.Reader) (WeightEntry, error) {
 			var w WeightEntry
 			var err error

@@ -21,6 +21,11 @@ Reads the chain, and sends a validator's transactions to it.
       dividends, validator trust, axon and last update
   hyperparams --netuid N [--block HASH] [--json]
       the subnet's hyperparameters
+  weights --netuid N [--uid U] [--block HASH] [--json]
+      the weights each validator (or uid U) has set, as stored: uid:value,
+      the largest value of a row upscaled to 65535
+  bonds --netuid N [--uid U] [--block HASH] [--json]
+      the bonds each validator (or uid U) holds, as stored
   set-weights --netuid N --uids 0,1,5 --weights 0.2,0.5,0.3 [--dry-run]
       processes the weights as the Python SDK does and submits them, signed by
       the hotkey, the way the subnet requires: set_weights, or a drand
@@ -48,7 +53,7 @@ with VIGIL_COLDKEY_PASSWORD, an encrypted hotkey with VIGIL_HOTKEY_PASSWORD;
 keys and passwords are never printed.`
 
 func runChain(env Env, args []string) int {
-	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams", "set-weights", "reveal-weights", "serve-axon", "register")
+	sub, args, code, ok := subcommand(env, "chain", chainHelp, args, "metagraph", "hyperparams", "weights", "bonds", "set-weights", "reveal-weights", "serve-axon", "register")
 	if !ok {
 		return code
 	}

@@ -28,8 +28,9 @@ type chainFlags struct {
 	timeout time.Duration
 	asJSON  bool
 
-	// metagraph and hyperparams
+	// metagraph, hyperparams, weights and bonds
 	block string
+	uid   int
 
 	// the commands that sign
 	w        wallet.Wallet
@@ -70,6 +71,8 @@ func readFlags(fs *flag.FlagSet, f *chainFlags) {
 var chainCommands = map[string]chainCommand{
 	"metagraph":   {"--netuid N [--block HASH] [--json]", false, readFlags, chainMetagraph},
 	"hyperparams": {"--netuid N [--block HASH] [--json]", false, readFlags, chainHyperparams},
+	"weights":     {"--netuid N [--uid U] [--block HASH] [--json]", false, sparseFlags, chainSparse("Weights")},
+	"bonds":       {"--netuid N [--uid U] [--block HASH] [--json]", false, sparseFlags, chainSparse("Bonds")},
 	"set-weights": {
 		"--netuid N --uids LIST --weights LIST [--dry-run] [--mode auto|set|timelock|hash-commit]", true,
 		func(fs *flag.FlagSet, f *chainFlags) {

@@ -52,6 +52,7 @@ func TestLocalnetEndToEnd(t *testing.T) {
 				m.Neurons[1].Incentive < 0.24 || alice.Dividends < 0.99 || alice.ValidatorTrust < 0.99 {
 				t.Fatalf("after the epoch: %+v", m.Neurons)
 			}
+			checkWeightsAndBonds(t, net)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -84,5 +85,50 @@ func TestLocalnetCommandRefusesBadInput(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("localnet %v: exit %d, stderr %q", c.args, r.code, r.stderr)
 		}
+	}
+}
+
+// checkWeightsAndBonds reads back what //Alice (uid 0) set and holds.
+func checkWeightsAndBonds(t *testing.T, net string) {
+	t.Helper()
+	type rows struct {
+		Kind string `json:"kind"`
+		Rows []struct {
+			UID     int    `json:"uid"`
+			Hotkey  string `json:"hotkey"`
+			Entries []struct {
+				UID   int `json:"uid"`
+				Value int `json:"value"`
+			} `json:"entries"`
+		} `json:"rows"`
+	}
+	read := func(args ...string) rows {
+		t.Helper()
+		r := run(t, nil, append([]string{"chain"}, args...)...)
+		var out rows
+		if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &out) != nil {
+			t.Fatalf("%v: exit %d %s %s", args, r.code, r.stdout, r.stderr)
+		}
+		return out
+	}
+	w := read("weights", "--network", net, "--netuid", "1", "--json")
+	if w.Kind != "weights" || len(w.Rows) != 5 || len(w.Rows[0].Entries) != 2 ||
+		w.Rows[0].Entries[0].UID != 1 || w.Rows[0].Entries[0].Value != 21845 || w.Rows[0].Entries[1].UID != 4 || w.Rows[0].Entries[1].Value != 65535 {
+		t.Fatalf("weights: %+v", w)
+	}
+	one := read("weights", "--network", net, "--netuid", "1", "--uid", "0", "--json")
+	if len(one.Rows) != 1 || one.Rows[0].UID != 0 || !strings.HasPrefix(one.Rows[0].Hotkey, "5GrwvaEF") {
+		t.Fatalf("weights of uid 0: %+v", one)
+	}
+	b := read("bonds", "--network", net, "--netuid", "1", "--uid", "0", "--json")
+	if b.Kind != "bonds" || len(b.Rows) != 1 || len(b.Rows[0].Entries) == 0 {
+		t.Fatalf("bonds of uid 0 after an epoch: %+v", b)
+	}
+	r := run(t, nil, "chain", "weights", "--network", net, "--netuid", "1")
+	if r.code != exitOK || !strings.Contains(r.stdout, "1:21845 4:65535") {
+		t.Fatalf("weights table: %+v", r)
+	}
+	if r := run(t, nil, "chain", "weights", "--network", net, "--netuid", "1", "--uid", "99"); r.code != exitFailure || !strings.Contains(r.stderr, "--uid 99") {
+		t.Fatalf("an unknown uid: %+v", r)
 	}
 }
