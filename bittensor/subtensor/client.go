@@ -68,11 +68,15 @@ func (c *Client) Head(ctx context.Context, hash string) (Block, error) {
 			return Block{}, err
 		}
 	}
-	var hdr struct {
+	var hdr *struct {
 		Number string `json:"number"`
 	}
 	if err := c.rpc.CallIdempotent(ctx, "chain_getHeader", []any{hash}, &hdr); err != nil {
 		return Block{}, err
+	}
+	if hdr == nil {
+		return Block{}, fmt.Errorf("%w: %s: the node does not know it, or no longer keeps it (a pruned node keeps only its latest blocks; an archive node keeps all)",
+			ErrBlockNotFound, hash)
 	}
 	n, err := substrate.HexNumber(hdr.Number)
 	if err != nil {

@@ -54,7 +54,9 @@ func ParseWeightMode(s string) (WeightMode, error) {
 // Errors of the checks made before submitting weights.
 var (
 	ErrSubnetNotFound = errors.New("subnet does not exist")
-	ErrNotRegistered  = errors.New("hotkey is not registered on the subnet")
+	// ErrBlockNotFound: the node has no header for the block hash asked.
+	ErrBlockNotFound = errors.New("block not found")
+	ErrNotRegistered = errors.New("hotkey is not registered on the subnet")
 )
 
 // RateLimitError says the uid set or committed weights too recently:

@@ -186,5 +186,6 @@ type Hyperparameters struct {
 	TransfersEnabled      bool    `json:"transfers_enabled"`
 	BondsResetEnabled     bool    `json:"bonds_reset_enabled"`
 	UserLiquidityEnabled  bool    `json:"user_liquidity_enabled"`
-	Version               int     // 1 or 2
+	// Version is the runtime API that was decoded: 1 or 2.
+	Version int `json:"runtime_api_version"`
 }

@@ -131,7 +131,7 @@ func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f *chainF
 		}{Netuid: m.Netuid, Block: m.Block, BlockHash: m.BlockHash, Name: m.Name, Tempo: m.Tempo, Neurons: make([]neuronJSON, len(m.Neurons))}
 		for i, n := range m.Neurons {
 			out.Neurons[i] = neuronJSON{UID: n.UID, Hotkey: ss58(n.Hotkey), Coldkey: ss58(n.Coldkey), Active: n.Active,
-				ValidatorPermit: n.ValidatorPermit, LastUpdate: n.LastUpdate, AxonIP: n.Axon.IPString(), AxonPort: n.Axon.Port,
+				ValidatorPermit: n.ValidatorPermit, LastUpdate: n.LastUpdate, AxonIP: axonIP(n.Axon), AxonPort: n.Axon.Port,
 				Incentive: n.Incentive.Float(), Dividends: n.Dividends.Float(), Consensus: n.Consensus.Float(),
 				ValidatorTrust: n.ValidatorTrust.Float(), Emission: n.Emission, Stake: n.Stake}
 		}
@@ -156,6 +156,15 @@ func chainMetagraph(ctx context.Context, env Env, c *subtensor.Client, f *chainF
 	return tw.Flush()
 }
 
+// axonIP is the axon's address as the Python SDK prints it: "0.0.0.0" for
+// a neuron that serves none.
+func axonIP(a subtensor.AxonInfo) string {
+	if ip := a.IPString(); ip != "" {
+		return ip
+	}
+	return "0.0.0.0"
+}
+
 // rao renders an amount of rao in whole units with nine decimals.
 func rao(v uint64) string { return fmt.Sprintf("%d.%09d", v/1e9, v%1e9) }
 
@@ -168,12 +177,17 @@ func chainHyperparams(ctx context.Context, env Env, c *subtensor.Client, f *chai
 		return json.NewEncoder(env.Stdout).Encode(h)
 	}
 	b, _ := json.Marshal(h)
-	var fields map[string]any
+	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(b, &fields)
 	tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "netuid %d (runtime API v%d)\n", f.netuid, h.Version)
 	for _, k := range sortedKeys(fields) {
-		fmt.Fprintf(tw, "%s\t%v\n", k, fields[k])
+		if k == "runtime_api_version" {
+			continue
+		}
+		// The JSON text as written: integers stay integers (max_burn
+		// 100000000000, not 1e+11).
+		fmt.Fprintf(tw, "%s\t%s\n", k, fields[k])
 	}
 	return tw.Flush()
 }

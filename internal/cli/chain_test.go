@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -79,5 +80,34 @@ func TestChainHyperparams(t *testing.T) {
 	var h map[string]any
 	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &h) != nil || h["tempo"] != float64(1000) || h["kappa"] != float64(32767) {
 		t.Fatalf("hyperparams: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// Every key is snake_case, as the SDK names them.
+	for k := range h {
+		if strings.ToLower(k) != k || strings.Contains(k, " ") {
+			t.Errorf("hyperparams JSON key %q is not snake_case", k)
+		}
+	}
+	if h["runtime_api_version"] != float64(1) {
+		t.Errorf("runtime_api_version %v, want 1 (the recording is v1)", h["runtime_api_version"])
+	}
+	// The table prints integers as integers, however large.
+	r = run(t, map[string]string{"VIGIL_CHAIN_NETWORK": url}, "chain", "hyperparams", "--netuid", "23")
+	if r.code != exitOK || strings.Contains(r.stdout, "e+") || !regexp.MustCompile(`(?m)^max_burn\s+\d+$`).MatchString(r.stdout) {
+		t.Fatalf("hyperparams table:\n%s", r.stdout)
+	}
+}
+
+// TestChainSubcommandHelp: a subcommand's --help shows its own entry and
+// the notes that apply to it, not every command's.
+func TestChainSubcommandHelp(t *testing.T) {
+	r := run(t, nil, "chain", "metagraph", "--help")
+	if r.code != exitOK || !strings.Contains(r.stdout, "metagraph --netuid N") || strings.Contains(r.stdout, "set-weights --netuid") ||
+		strings.Contains(r.stdout, "VIGIL_COLDKEY_PASSWORD") || !strings.Contains(r.stdout, "--network NET") {
+		t.Fatalf("metagraph --help:\n%s", r.stdout)
+	}
+	r = run(t, nil, "chain", "register", "--help")
+	if r.code != exitOK || !strings.Contains(r.stdout, "burning TAO") || strings.Contains(r.stdout, "hyperparams --netuid") ||
+		!strings.Contains(r.stdout, "VIGIL_COLDKEY_PASSWORD") {
+		t.Fatalf("register --help:\n%s", r.stdout)
 	}
 }

@@ -119,7 +119,7 @@ func commitFlags(fs *flag.FlagSet, f *chainFlags) {
 
 func runChainCommand(env Env, sub string, cmd chainCommand, args []string) int {
 	f := &chainFlags{w: walletFromEnv(env)}
-	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" "+cmd.synopsis+" [--network NET]", chainHelp)
+	fs := newFlagSet(env, "chain "+sub, "chain "+sub+" "+cmd.synopsis+" [--network NET]", subHelp(chainHelp, sub, cmd.signs))
 	fs.IntVar(&f.netuid, "netuid", -1, "subnet (required)")
 	fs.StringVar(&f.network, "network", defaultNetwork(env), "finney, test, local, or a ws:// / wss:// endpoint [env VIGIL_CHAIN_NETWORK]")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
@@ -487,8 +487,10 @@ func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFl
 		return err
 	}
 	if !f.yes {
-		fmt.Fprintf(env.Stdout, "registering %s on netuid %d burns %s TAO from the coldkey now\n", ss58(hk), netuid, rao(burn))
-		return errors.New("not registered: pass --yes to register")
+		// A dry run: what it would cost, and nothing sent. Not a failure.
+		fmt.Fprintf(env.Stdout, "registering %s on netuid %d burns %s TAO from the coldkey now\n"+
+			"nothing sent: pass --yes to register\n", ss58(hk), netuid, rao(burn))
+		return nil
 	}
 	signer, err := f.coldkey(env)
 	if err != nil {
@@ -505,4 +507,33 @@ func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFl
 	}
 	fmt.Fprintf(env.Stdout, "registered %s on netuid %d as uid %d, in block %s\n", ss58(hk), netuid, uid, res.BlockHash)
 	return nil
+}
+
+// subHelp is the part of a command's help that concerns sub: its own entry
+// (the line naming it and the lines indented under it), then the closing
+// paragraphs — the one on signing only for a command that signs.
+func subHelp(help, sub string, signs bool) string {
+	lines := strings.Split(strings.TrimSpace(help), "\n")
+	var entry []string
+	for i := 0; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "  "+sub+" ") || lines[i] == "  "+sub {
+			entry = append(entry, strings.TrimPrefix(lines[i], "  "))
+			for i++; i < len(lines) && strings.HasPrefix(lines[i], "      "); i++ {
+				entry = append(entry, strings.TrimPrefix(lines[i], "  "))
+			}
+			break
+		}
+	}
+	paras := strings.Split(strings.TrimSpace(help), "\n\n")
+	out := []string{strings.Join(entry, "\n")}
+	for _, p := range paras[1:] {
+		if strings.HasPrefix(p, "  ") {
+			continue // the list of commands
+		}
+		if !signs && strings.Contains(p, "signed by") {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, "\n\n")
 }

@@ -210,7 +210,8 @@ func TestServeAxonCommand(t *testing.T) {
 func TestRegisterCommand(t *testing.T) {
 	ch, md, url := txChain(t, false)
 	r := run(t, nil, "chain", "register", "--network", url, "--netuid", "1", "--uri", "//Bob")
-	if r.code != exitFailure || !strings.Contains(r.stdout, "burns 2.500000000 TAO") || !strings.Contains(r.stderr, "--yes") {
+	// Without --yes it is a dry run: the cost, nothing sent, success.
+	if r.code != exitOK || !strings.Contains(r.stdout, "burns 2.500000000 TAO") || !strings.Contains(r.stdout, "nothing sent: pass --yes") {
 		t.Fatalf("without --yes: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	if n := len(ch.Submitted()); n != 0 {

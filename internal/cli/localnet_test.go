@@ -52,6 +52,9 @@ func TestLocalnetEndToEnd(t *testing.T) {
 				m.Neurons[1].Incentive < 0.24 || alice.Dividends < 0.99 || alice.ValidatorTrust < 0.99 {
 				t.Fatalf("after the epoch: %+v", m.Neurons)
 			}
+			if m.Neurons[1].AxonIP != "0.0.0.0" || m.Neurons[1].AxonPort != 0 {
+				t.Fatalf("an unserved axon reads %q:%d, want 0.0.0.0 as the SDK prints it", m.Neurons[1].AxonIP, m.Neurons[1].AxonPort)
+			}
 			checkWeightsAndBonds(t, net)
 			return
 		}
@@ -130,5 +133,11 @@ func checkWeightsAndBonds(t *testing.T, net string) {
 	}
 	if r := run(t, nil, "chain", "weights", "--network", net, "--netuid", "1", "--uid", "99"); r.code != exitFailure || !strings.Contains(r.stderr, "--uid 99") {
 		t.Fatalf("an unknown uid: %+v", r)
+	}
+	// A block the node does not know (or has pruned) is said to be so.
+	unknown := "0x" + strings.Repeat("ab", 32)
+	if r := run(t, nil, "chain", "metagraph", "--network", net, "--netuid", "1", "--block", unknown); r.code != exitFailure ||
+		!strings.Contains(r.stderr, "block not found: "+unknown) || !strings.Contains(r.stderr, "archive node") {
+		t.Fatalf("an unknown block: %+v", r)
 	}
 }

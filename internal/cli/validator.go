@@ -60,7 +60,8 @@ func runValidator(env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "vigil validator: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: config.SN16Env(env.LookupEnv), Flags: flags})
+	lookup, envName := config.SN16EnvNamed(env.LookupEnv)
+	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: lookup, EnvName: envName, Flags: flags})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil validator: %v\n", err)
 		return exitUsage
@@ -154,7 +155,7 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 
 	ops, err := api.New(api.Opts{Listen: cfg.Ops.Listen, Registry: reg, Health: health, Logger: logger})
 	if err != nil {
-		return err
+		return fmt.Errorf("ops.listen: %w", err)
 	}
 	publicLn, err := net.Listen("tcp", k.Listen)
 	if err != nil {

@@ -332,7 +332,24 @@ func firstError(errs ...error) error {
 // Validate checks every key of the validator configuration.
 func (v Validator) Validate() error {
 	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Database.Validate(),
-		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateMechanism(), v.Shutdown.Validate())
+		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateMechanism(), v.Shutdown.Validate(), v.validateListeners())
+}
+
+// validateListeners refuses one address for two listeners, naming both
+// keys, before anything binds.
+func (v Validator) validateListeners() error {
+	_, opsPort, err1 := net.SplitHostPort(v.Ops.Listen)
+	_, apiPort, err2 := net.SplitHostPort(v.Kaspa.Listen)
+	if err1 != nil || err2 != nil || opsPort == "0" || opsPort != apiPort {
+		return nil
+	}
+	opsHost, _, _ := net.SplitHostPort(v.Ops.Listen)
+	apiHost, _, _ := net.SplitHostPort(v.Kaspa.Listen)
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if opsHost == apiHost || wildcard(opsHost) || wildcard(apiHost) {
+		return invalid("ops.listen", "%s clashes with kaspa.listen %s: give them different ports", v.Ops.Listen, v.Kaspa.Listen)
+	}
+	return nil
 }
 
 // Validate checks the weights keys.

@@ -55,6 +55,7 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"duplicate key", minimal + "log:\n  level: debug\n  level: info\n", nil, nil, `"level" already defined`},
 		{"sqlite options", minimal + "database:\n  url: sqlite:x.db?_pragma=foo\n", nil, nil, "database.url: SQLite options are set by vigil"},
 		{"rating alpha negative", minimal, map[string]string{"VIGIL_KASPA_RATING_ALPHA": "-1"}, nil, "kaspa.rating_alpha: -1 out of range"},
+		{"ops and api on one port", minimal + "ops:\n  listen: 127.0.0.1:8000\n", nil, nil, "ops.listen: 127.0.0.1:8000 clashes with kaspa.listen 0.0.0.0:8000"},
 		{"ratings ttl too short", minimal + "kaspa:\n  ratings_ttl: 10ms\n", nil, nil, "kaspa.ratings_ttl: 10ms out of range 1s-1h"},
 	}
 	for _, tc := range cases {

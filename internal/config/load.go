@@ -162,6 +162,9 @@ type Source struct {
 	File string
 	// LookupEnv reads the environment; nil ignores it.
 	LookupEnv func(string) (string, bool)
+	// EnvName names the variable LookupEnv really read for a name (an SN16
+	// twin, say), for error messages; nil means the name itself.
+	EnvName func(string) string
 	// Flags holds the values of the flags given on the command line, by flag name.
 	Flags map[string]string
 }
@@ -188,7 +191,11 @@ func Load(cfg any, src Source) error {
 				continue
 			}
 			if err := k.set(v, raw); err != nil {
-				return fmt.Errorf("%w: %s: invalid value %q from %s: %v", ErrInvalid, k.Path, raw, k.Env, err)
+				from := k.Env
+				if src.EnvName != nil {
+					from = src.EnvName(k.Env)
+				}
+				return fmt.Errorf("%w: %s: invalid value %q from %s: %v", ErrInvalid, k.Path, raw, from, err)
 			}
 		}
 	}

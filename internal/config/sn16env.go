@@ -39,11 +39,36 @@ var sn16Netuids = map[string]string{"finney": "16", "test": "368"}
 // such as "01:00:00") is converted; one that does not parse is passed on
 // for the configuration to refuse with a clear message.
 func SN16Env(lookup func(string) (string, bool)) func(string) (string, bool) {
+	l, _ := SN16EnvNamed(lookup)
+	return l
+}
+
+// SN16EnvNamed is SN16Env with a second function that names the variable a
+// VIGIL_ name's value really comes from (WINDOW for VIGIL_KASPA_WINDOW when
+// only WINDOW is set), so that an error blames the variable the operator set.
+func SN16EnvNamed(lookup func(string) (string, bool)) (func(string) (string, bool), func(string) string) {
 	twins := make(map[string]string, len(sn16Env))
 	for ref, m := range sn16Env {
 		twins[m.key] = ref
 	}
-	return func(name string) (string, bool) {
+	source := func(name string) string {
+		if _, ok := lookup(name); ok {
+			return name
+		}
+		if name == "VIGIL_CHAIN_NETUID" {
+			if _, ok := lookup("SUBTENSOR_NETWORK"); ok {
+				return "SUBTENSOR_NETWORK"
+			}
+			return name
+		}
+		if ref, ok := twins[name]; ok {
+			if _, ok := lookup(ref); ok {
+				return ref
+			}
+		}
+		return name
+	}
+	get := func(name string) (string, bool) {
 		if v, ok := lookup(name); ok {
 			return v, true
 		}
@@ -70,6 +95,7 @@ func SN16Env(lookup func(string) (string, bool)) func(string) (string, bool) {
 		}
 		return v, true
 	}
+	return get, source
 }
 
 var hms = regexp.MustCompile(`^(?:(\d+) days?, )?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$`)

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSN16EnvironmentMapsToVigilKeys(t *testing.T) {
 	env := map[string]string{
@@ -22,9 +25,12 @@ func TestSN16EnvironmentMapsToVigilKeys(t *testing.T) {
 		k.MaxWorkersPerHotkey != 12 || k.MaxDifficulty != 8192 {
 		t.Fatalf("config from the SN16 environment: %+v %+v", cfg.Chain, k)
 	}
-	// A value that is no timedelta reaches validation and is refused there.
-	env["WINDOW"] = "an hour"
-	if _, err := LoadRole(DefaultValidator(), Source{LookupEnv: lookup}); err == nil {
-		t.Fatal("WINDOW=an hour accepted")
+	// A value that is no timedelta reaches validation and is refused there,
+	// naming the variable the operator set.
+	env["WINDOW"] = "abc"
+	named, name := SN16EnvNamed(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	_, err = LoadRole(DefaultValidator(), Source{LookupEnv: named, EnvName: name})
+	if err == nil || !strings.Contains(err.Error(), "from WINDOW") || strings.Contains(err.Error(), "VIGIL_KASPA_WINDOW") {
+		t.Fatalf("WINDOW=abc: %v; want the error to name WINDOW", err)
 	}
 }
