@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 	"golang.org/x/crypto/blake2b"
@@ -97,3 +98,15 @@ func StorageKey(pallet, item string, keys ...MapKey) ([]byte, error) {
 
 // HexKey renders a storage key as the node expects it.
 func HexKey(k []byte) string { return "0x" + hex.EncodeToString(k) }
+
+// ParseHash reads a block or extrinsic hash as nodes write it: 32 bytes of
+// hex, with or without 0x.
+func ParseHash(s string) ([32]byte, error) {
+	var h [32]byte
+	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
+	if err != nil || len(b) != 32 {
+		return h, fmt.Errorf("%q is not a 32-byte hash", s)
+	}
+	copy(h[:], b)
+	return h, nil
+}

@@ -2,7 +2,6 @@ package subtensor
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -65,7 +64,7 @@ func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	if err := c.rpc.CallIdempotent(ctx, "chain_getBlockHash", []any{0}, &gh); err != nil {
 		return nil, fmt.Errorf("genesis hash: %w", err)
 	}
-	genesis, err := hash32(gh)
+	genesis, err := substrate.ParseHash(gh)
 	if err != nil {
 		return nil, fmt.Errorf("genesis hash: %w", err)
 	}
@@ -76,15 +75,6 @@ func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	return tc, nil
 }
 
-func hash32(s string) ([32]byte, error) {
-	var h [32]byte
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil || len(b) != 32 {
-		return h, fmt.Errorf("%q is not a 32-byte hash", s)
-	}
-	copy(h[:], b)
-	return h, nil
-}
 
 // Submit signs call with signer (nonce from system_accountNextIndex, a
 // mortal era from the finalized head) and submits it, following it as
@@ -111,7 +101,7 @@ func (c *Client) Submit(ctx context.Context, signer substrate.Signer, call Call,
 	if err != nil {
 		return nil, fmt.Errorf("finalized head: %w", err)
 	}
-	birth, err := hash32(fin)
+	birth, err := substrate.ParseHash(fin)
 	if err != nil {
 		return nil, err
 	}

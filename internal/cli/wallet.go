@@ -187,17 +187,7 @@ func walletNewHotkey(env Env, f walletFlags) error {
 	if err != nil {
 		return err
 	}
-	path, err := f.w.HotkeyPath()
-	if err != nil {
-		return err
-	}
-	pub := kp.PublicKey()
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "created hotkey\t%s/%s\n", f.w.Name, f.w.Hotkey)
-	fmt.Fprintf(tw, "keyfile\t%s (mode 0600)\n", path)
-	fmt.Fprintf(tw, "ss58 address\t%s\n", pub.SS58())
-	fmt.Fprintf(tw, "public key\t0x%s\n", hex.EncodeToString(pub[:]))
-	if err := tw.Flush(); err != nil {
+	if err := printKey(env, "created hotkey", f.w.Name+"/"+f.w.Hotkey, f.w.HotkeyPath, "", kp); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(env.Stdout, "\nmnemonic (shown only this once; anyone who has it controls this hotkey):\n\n    %s\n\n"+
@@ -385,17 +375,7 @@ func walletRegenHotkey(env Env, f walletFlags) error {
 	if err := wallet.WriteHotkey(f.w, kp, mnemonic, f.overwrite); err != nil {
 		return keyWriteError(err)
 	}
-	path, err := f.w.HotkeyPath()
-	if err != nil {
-		return err
-	}
-	pub := kp.PublicKey()
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "restored hotkey\t%s/%s\n", f.w.Name, f.w.Hotkey)
-	fmt.Fprintf(tw, "keyfile\t%s (mode 0600)\n", path)
-	fmt.Fprintf(tw, "ss58 address\t%s\n", pub.SS58())
-	fmt.Fprintf(tw, "public key\t0x%s\n", hex.EncodeToString(pub[:]))
-	return tw.Flush()
+	return printKey(env, "restored hotkey", f.w.Name+"/"+f.w.Hotkey, f.w.HotkeyPath, "", kp)
 }
 
 func keyWriteError(err error) error {
@@ -406,18 +386,24 @@ func keyWriteError(err error) error {
 }
 
 func printColdkey(env Env, f walletFlags, kp *keys.KeyPair, verb string) error {
-	path, err := f.w.ColdkeyPath()
+	how := ", encrypted ($NACL)"
+	if f.password == "" {
+		how = ", NOT encrypted"
+	}
+	return printKey(env, verb+" coldkey", f.w.Name, f.w.ColdkeyPath, how, kp)
+}
+
+// printKey prints what was written: the key's name, its file and mode, its
+// address and public key (never a secret).
+func printKey(env Env, what, name string, path func() (string, error), how string, kp *keys.KeyPair) error {
+	p, err := path()
 	if err != nil {
 		return err
 	}
-	how := "encrypted ($NACL)"
-	if f.password == "" {
-		how = "NOT encrypted"
-	}
 	pub := kp.PublicKey()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s coldkey\t%s\n", verb, f.w.Name)
-	fmt.Fprintf(tw, "keyfile\t%s (mode 0600, %s)\n", path, how)
+	fmt.Fprintf(tw, "%s\t%s\n", what, name)
+	fmt.Fprintf(tw, "keyfile\t%s (mode 0600%s)\n", p, how)
 	fmt.Fprintf(tw, "ss58 address\t%s\n", pub.SS58())
 	fmt.Fprintf(tw, "public key\t0x%s\n", hex.EncodeToString(pub[:]))
 	return tw.Flush()

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
+	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/wallet"
 )
 
@@ -94,14 +94,14 @@ func LoadState(path string) (*Saved, error) {
 		if err := decodeStrict(raw, &file); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if saved.Genesis, err = parseHash(file.Genesis); err != nil {
+		if saved.Genesis, err = substrate.ParseHash(file.Genesis); err != nil {
 			return nil, fmt.Errorf("%s: genesis: %w", path, err)
 		}
 		if uint64(len(file.Hashes)) != saved.State.Number {
 			return nil, fmt.Errorf("%s: %d block hashes for a chain at block %d", path, len(file.Hashes), saved.State.Number)
 		}
 		for i, s := range file.Hashes {
-			h, err := parseHash(s)
+			h, err := substrate.ParseHash(s)
 			if err != nil {
 				return nil, fmt.Errorf("%s: hash of block %d: %w", path, i, err)
 			}
@@ -134,16 +134,6 @@ func decodeStrict(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
-}
-
-func parseHash(s string) ([32]byte, error) {
-	var h [32]byte
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil || len(b) != 32 {
-		return h, fmt.Errorf("%q is not a 32-byte hash", s)
-	}
-	copy(h[:], b)
-	return h, nil
 }
 
 // Resume continues a saved chain: the same genesis hash, the saved blocks'

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
 // A file that exists but is empty is not a new database: opening it fails
@@ -34,51 +34,21 @@ func TestEmptyDatabaseFileIsRefused(t *testing.T) {
 	s.Close()
 }
 
-// LockSQLite takes the write lock of the SQLite file at path from another
-// connection, as a second process (a backup, an sqlite3 shell) would, and
-// returns its release.
-func lockSQLite(t *testing.T, path string) (release func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
-		conn.Close()
-		db.Close()
-	}
-}
-
 // A write that waits out the busy timeout fails with ErrUnavailable, and
 // Health says so (a ping alone still succeeds on a locked file) until a
 // write succeeds again.
 func TestLockedDatabaseIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "vigil.db")
-	s, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, BusyTimeout: 200 * time.Millisecond, Clock: clock.Real()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.OpenSQLiteAt(t, path, 200*time.Millisecond, clock.Real())
 	if err := s.Health(ctx); err != nil {
 		t.Fatalf("health of a fresh database: %v", err)
 	}
 	m := func(w string) *store.KaspaMapping {
 		return &store.KaspaMapping{Worker: w, Hotkey: "5Hk", RegistrationTime: 1, RegistrationTimeInt: 1_000_000, Signature: "00", Source: store.KaspaSourceLocal}
 	}
-	release := lockSQLite(t, path)
-	err = s.AddKaspaMapping(ctx, m("w1"), 30)
+	release := storetest.LockSQLite(t, path)
+	err := s.AddKaspaMapping(ctx, m("w1"), 30)
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("write to a locked database: %v, want ErrUnavailable", err)
 	}

@@ -1,7 +1,6 @@
 package kaspa
 
 import (
-	"database/sql"
 	"github.com/vigil-validator/vigil/internal/store"
 	"io"
 	"math"
@@ -107,14 +106,7 @@ func TestMetricsWritesNamesAsPythonDoes(t *testing.T) {
 func TestHealthSaysTheStoreIsUnavailable(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "vigil.db")
-	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, BusyTimeout: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenSQLiteAt(t, path, 100*time.Millisecond, clock.Real())
 	mg := stakelessPeer(t)
 	m, err := New(Config{PrometheusURL: "http://127.0.0.1:9", PoolWallet: "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"},
 		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return mg }})
@@ -135,19 +127,7 @@ func TestHealthSaysTheStoreIsUnavailable(t *testing.T) {
 	if code, body := health(); code != 200 || !strings.Contains(body, `"OK"`) {
 		t.Fatalf("health: %d %s", code, body)
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	storetest.LockSQLite(t, path)
 	w := &store.KaspaMapping{Worker: "w", Hotkey: "5Hk", RegistrationTime: 1, RegistrationTimeInt: 1e6, Signature: "00", Source: store.KaspaSourceLocal}
 	if err := st.AddKaspaMapping(ctx, w, 30); err == nil {
 		t.Fatal("a write went through the lock")

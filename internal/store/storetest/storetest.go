@@ -15,10 +15,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+	_ "modernc.org/sqlite"             // the "sqlite" driver
 
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -107,4 +109,51 @@ func freshPostgres(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// OpenSQLiteAt opens and migrates an SQLite database at path with the given
+// busy timeout (short, for tests of a locked database).
+func OpenSQLiteAt(t testing.TB, path string, busy time.Duration, clk clock.Clock) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, Clock: clk, BusyTimeout: busy})
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", path, err)
+	}
+	return s
+}
+
+// LockSQLite takes the write lock of the SQLite file at path from a
+// connection of its own, as another process (a backup, an sqlite3 shell)
+// would, and returns its release; the lock also goes when the test ends.
+func LockSQLite(t testing.TB, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		conn.Close()
+		db.Close()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			db.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
 }

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -492,14 +491,7 @@ func TestLockedDatabaseAnswers503(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "vigil.db")
 	clk := clock.NewFake(t0)
-	st, err := store.Open(ctx, store.Options{URL: "sqlite:" + path, BusyTimeout: 200 * time.Millisecond, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenSQLiteAt(t, path, 200*time.Millisecond, clk)
 	c := &checks{missingWorkers: map[string]bool{}, unregistered: map[string]bool{}}
 	h, err := NewHandler(HandlerOpts{Store: st, Workers: c, Hotkeys: c, PoolWallet: testWallet, Clock: clk})
 	if err != nil {
@@ -522,19 +514,7 @@ func TestLockedDatabaseAnswers503(t *testing.T) {
 		t.Fatalf("register: %d %s", a.status, a.body)
 	}
 
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := storetest.LockSQLite(t, path)
 	if a := register("b_" + hk); a.status != http.StatusServiceUnavailable || a.detail() != MsgStoreUnavailable {
 		t.Errorf("register on a locked database: %d %s, want 503 %q", a.status, a.body, MsgStoreUnavailable)
 	}
@@ -544,9 +524,7 @@ func TestLockedDatabaseAnswers503(t *testing.T) {
 	if err := st.Health(ctx); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("store health while locked: %v", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if a := register("b_" + hk); a.status != 200 {
 		t.Errorf("register after the lock went: %d %s", a.status, a.body)
 	}
