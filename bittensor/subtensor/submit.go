@@ -75,7 +75,6 @@ func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	return tc, nil
 }
 
-
 // Submit signs call with signer (nonce from system_accountNextIndex, a
 // mortal era from the finalized head) and submits it, following it as
 // opts say. Pool rejections come back as *PoolError, dispatch failures as
