@@ -268,7 +268,13 @@ func (c *Client) RevealCommits(ctx context.Context, signer substrate.Signer, net
 	for _, pc := range pending {
 		byHash[pc.Hash] = pc
 	}
-	now := EpochOf(blk.Number, netuid, p.Tempo)
+	// A reveal sent now lands in the next block: the epoch it must match is
+	// that block's, by the scheduler the runtime has.
+	sch, err := c.epochSchedule(ctx, netuid, p.Tempo, blk.Number, blk.Hash)
+	if err != nil {
+		return nil, err
+	}
+	now, blocksUntil := inclusionEpoch(sch, blk.Number, netuid, p.Tempo)
 	var out []RevealOutcome
 	forget := func(pc PendingCommit, st RevealStatus) {
 		o := RevealOutcome{Commit: pc, Status: st}
@@ -284,7 +290,7 @@ func (c *Client) RevealCommits(ctx context.Context, signer substrate.Signer, net
 		due := oc.CommitEpoch + p.RevealPeriodEpochs
 		switch {
 		case now < due:
-			out = append(out, RevealOutcome{Commit: pc, Status: Waiting, Blocks: EpochStart(due, netuid, p.Tempo) - blk.Number})
+			out = append(out, RevealOutcome{Commit: pc, Status: Waiting, Blocks: blocksUntil(due)})
 		case now > due:
 			forget(pc, Expired)
 		default:
@@ -315,4 +321,29 @@ func (c *Client) RevealCommits(ctx context.Context, signer substrate.Signer, net
 		forget(pc, Gone)
 	}
 	return out, nil
+}
+
+// inclusionEpoch is the epoch of the block after head, where a transaction
+// sent now lands — under the stateful scheduler (sch, when the runtime has
+// it) the epoch index after that block's epoch, if any, fired; else the
+// legacy formula — and a function that counts the blocks from head until
+// a given epoch begins.
+func inclusionEpoch(sch *EpochSchedule, head uint64, netuid, tempo uint16) (uint64, func(epoch uint64) uint64) {
+	if sch == nil {
+		return EpochOf(head+1, netuid, tempo), func(epoch uint64) uint64 {
+			return EpochStart(epoch, netuid, tempo) - min(EpochStart(epoch, netuid, tempo), head)
+		}
+	}
+	st := *sch
+	st.Advance(head + 1)
+	return st.EpochIndex, func(epoch uint64) uint64 {
+		w := *sch
+		for b := head + 1; b <= head+(epoch-min(epoch, sch.EpochIndex)+1)*MaxTempo; b++ {
+			w.Advance(b)
+			if w.EpochIndex >= epoch {
+				return b - head
+			}
+		}
+		return 0
+	}
 }

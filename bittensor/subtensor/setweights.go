@@ -91,6 +91,9 @@ type WeightState struct {
 	CommitRevealVersion uint16
 	// LastStoredRound is Drand.LastStoredRound, the latest pulse on chain.
 	LastStoredRound uint64
+	// Schedule is the subnet's epoch scheduler state, on runtimes that
+	// have the stateful scheduler; nil on those that run the legacy one.
+	Schedule *EpochSchedule
 }
 
 // Mode is the mode the chain requires: timelocked commits when commit-reveal
@@ -168,6 +171,9 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		return nil, err
 	}
 	if s.Params, err = c.SubnetParams(ctx, netuid, at); err != nil {
+		return nil, err
+	}
+	if s.Schedule, err = c.epochSchedule(ctx, netuid, s.Params.Tempo, s.Block, at); err != nil {
 		return nil, err
 	}
 	if s.Registered {
@@ -323,7 +329,11 @@ func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, u
 		now = time.Now()
 	}
 	b := opts.beacon()
-	round, err := RevealRound(b, now, opts.blockTime(), s.Block, s.Netuid, s.Params.Tempo, s.Params.RevealPeriodEpochs, s.LastStoredRound)
+	target, err := s.RevealTarget()
+	if err != nil {
+		return Call{}, 0, err
+	}
+	round, err := RevealRound(b, now, opts.blockTime(), s.Block, target.RevealBlock, s.LastStoredRound)
 	if err != nil {
 		return Call{}, 0, err
 	}
@@ -356,30 +366,63 @@ func EpochStart(epoch uint64, netuid, tempo uint16) uint64 {
 
 // revealMargin is how many blocks into the reveal epoch the chosen round
 // falls, so that the pulse is on chain when the reveal runs (the SDK's
-// margin).
+// SECURITY_BLOCK_OFFSET).
 const revealMargin = 3
 
-// RevealRound chooses the drand round of a timelocked commit made at block
-// (whose time is now): the round published revealMargin blocks after the
-// first block of the reveal epoch (the commit's epoch plus revealPeriod),
-// as the SDK computes it, but never below the chain's LastStoredRound,
-// which the chain rejects.
-func RevealRound(b timelock.Beacon, now time.Time, blockTime time.Duration, block uint64, netuid, tempo uint16, revealPeriod, lastStored uint64) (uint64, error) {
-	if tempo == 0 {
-		return 0, fmt.Errorf("netuid %d has tempo 0: it runs no epochs, so nothing would reveal a commit", netuid)
+// RevealTarget is where a commit made now lands and when the chain reveals
+// it.
+type RevealTarget struct {
+	// Scheduler is "stateful" (subtensor's LastEpochBlock scheduler, read
+	// from the chain) or "legacy" ((block + netuid + 1) / (tempo + 1)).
+	Scheduler   string `json:"scheduler"`
+	CommitBlock uint64 `json:"commit_block"` // the block the commit lands in: the head's next
+	CommitEpoch uint64 `json:"commit_epoch"`
+	RevealEpoch uint64 `json:"reveal_epoch"`
+	RevealBlock uint64 `json:"reveal_block"`
+}
+
+// RevealTarget predicts, for a commit submitted at the state's block (so
+// included in the next), its epoch and the first block of its reveal epoch,
+// where the chain reveals it: by simulating the chain's stateful scheduler
+// when the runtime has one (Schedule), else with the legacy formula.
+func (s *WeightState) RevealTarget() (RevealTarget, error) {
+	rp := s.Params.RevealPeriodEpochs
+	t := RevealTarget{CommitBlock: s.Block + 1}
+	if s.Schedule != nil {
+		ce, rb, err := s.Schedule.PredictReveal(rp)
+		if err != nil {
+			return t, fmt.Errorf("netuid %d: %w", s.Netuid, err)
+		}
+		t.Scheduler, t.CommitEpoch, t.RevealEpoch, t.RevealBlock = "stateful", ce, ce+rp, rb
+		return t, nil
 	}
+	tempo := s.Params.Tempo
+	if tempo == 0 {
+		return t, fmt.Errorf("netuid %d: %w", s.Netuid, ErrNoEpochs)
+	}
+	t.Scheduler = "legacy"
+	t.CommitEpoch = EpochOf(t.CommitBlock, s.Netuid, tempo)
+	t.RevealEpoch = t.CommitEpoch + rp
+	t.RevealBlock = EpochStart(t.RevealEpoch, s.Netuid, tempo)
+	return t, nil
+}
+
+// RevealRound chooses the drand round of a timelocked commit made at block
+// (whose time is now) to be revealed at revealBlock: the round published
+// revealMargin blocks after it, as the SDK computes it, but never below the
+// chain's LastStoredRound, which the chain rejects.
+func RevealRound(b timelock.Beacon, now time.Time, blockTime time.Duration, block, revealBlock, lastStored uint64) (uint64, error) {
 	if b.Period <= 0 {
 		return 0, errors.New("beacon period must be positive")
 	}
-	reveal := EpochStart(EpochOf(block, netuid, tempo)+revealPeriod, netuid, tempo) + revealMargin
+	target := revealBlock + revealMargin
 	ahead := time.Duration(0)
-	if reveal > block {
-		ahead = time.Duration(reveal-block) * blockTime
+	if target > block {
+		ahead = time.Duration(target-block) * blockTime
 	}
-	target := now.Add(ahead)
 	// The SDK floors (target − genesis)/period, one round earlier than the
 	// round published at target, for a little more margin.
-	round := max(b.RoundAt(target)-1, 1)
+	round := max(b.RoundAt(now.Add(ahead))-1, 1)
 	return max(round, lastStored), nil
 }
 
@@ -474,4 +517,32 @@ func (p *WeightPlan) FitMaxWeightLimit(limit uint16) int {
 		}
 	}
 	return added
+}
+
+// epochSchedule reads the stateful scheduler's storage at block hash at,
+// when the runtime's metadata has it (nil, nil when it does not).
+func (c *Client) epochSchedule(ctx context.Context, netuid, tempo uint16, block uint64, at string) (*EpochSchedule, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := tc.md.StorageEntry(Pallet, "LastEpochBlock"); err != nil {
+		return nil, nil
+	}
+	sch := &EpochSchedule{Block: block, Tempo: tempo}
+	nk := substrate.MapKey{Hasher: substrate.Identity, Key: netuidKey(netuid)}
+	for _, rd := range []struct {
+		item string
+		dst  *uint64
+	}{
+		{"LastEpochBlock", &sch.LastEpochBlock},
+		{"PendingEpochAt", &sch.PendingEpochAt},
+		{"SubnetEpochIndex", &sch.EpochIndex},
+		{"BlocksSinceLastStep", &sch.BlocksSinceLastStep},
+	} {
+		if _, err := c.readValue(ctx, Pallet, rd.item, at, func(r *scale.Reader) (err error) { *rd.dst, err = r.U64(); return }, nk); err != nil {
+			return nil, err
+		}
+	}
+	return sch, nil
 }

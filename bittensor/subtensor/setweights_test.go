@@ -281,29 +281,49 @@ func TestTimelockPayloadOverTheLimitIsRefused(t *testing.T) {
 func TestRevealRound(t *testing.T) {
 	b := timelock.Quicknet
 	now := time.Unix(1_763_800_000, 0)
-	// netuid 1, tempo 360, block 6_000_000: epoch 16620; reveal epoch
-	// 16621 starts at 16621·361 − 2 = 6_000_179; +3 → 182 blocks ahead.
-	got, err := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 1, 0)
+	// netuid 1, tempo 360, legacy schedule, head 6_000_000: the commit
+	// lands in 6_000_001, epoch 16620; reveal epoch 16621 starts at
+	// 16621·361 − 2 = 6_000_179; +3 → 182 blocks ahead.
+	st := &WeightState{Netuid: 1, Block: 6_000_000, Params: SubnetParams{Tempo: 360, RevealPeriodEpochs: 1}}
+	target, err := st.RevealTarget()
+	if err != nil || target != (RevealTarget{Scheduler: "legacy", CommitBlock: 6_000_001, CommitEpoch: 16620, RevealEpoch: 16621, RevealBlock: 6_000_179}) {
+		t.Fatalf("legacy target %+v %v", target, err)
+	}
+	got, err := RevealRound(b, now, 12*time.Second, 6_000_000, target.RevealBlock, 0)
 	want := uint64((1_763_800_000 + 182*12 - 1692803367) / 3)
 	if err != nil || got != want {
 		t.Fatalf("round %d (%v), want %d", got, err, want)
 	}
 	// Two reveal epochs later.
-	got, _ = RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 3, 0)
+	st.Params.RevealPeriodEpochs = 3
+	target, _ = st.RevealTarget()
+	got, _ = RevealRound(b, now, 12*time.Second, 6_000_000, target.RevealBlock, 0)
 	want = uint64((1_763_800_000 + (182+2*361)*12 - 1692803367) / 3)
 	if got != want {
 		t.Fatalf("reveal period 3: round %d, want %d", got, want)
 	}
+	// A commit built on an epoch's last block lands in the next epoch.
+	last := EpochStart(16621, 1, 360) - 1
+	st = &WeightState{Netuid: 1, Block: last, Params: SubnetParams{Tempo: 360, RevealPeriodEpochs: 1}}
+	if target, _ := st.RevealTarget(); target.CommitEpoch != 16621 || target.RevealBlock != EpochStart(16622, 1, 360) {
+		t.Fatalf("commit built on the last block of epoch 16620: %+v", target)
+	}
+	// The stateful scheduler, when the chain has it.
+	st.Schedule = &EpochSchedule{Block: last, Tempo: 360, LastEpochBlock: last - 100, EpochIndex: 40}
+	if target, _ := st.RevealTarget(); target.Scheduler != "stateful" || target.CommitEpoch != 40 || target.RevealBlock != last+260 {
+		t.Fatalf("stateful target %+v", target)
+	}
 	// Never below the chain's last stored round.
-	if got, _ := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 360, 1, 1<<40); got != 1<<40 {
+	if got, _ := RevealRound(b, now, 12*time.Second, 6_000_000, 6_000_179, 1<<40); got != 1<<40 {
 		t.Fatalf("under LastStoredRound: %d", got)
 	}
 	// Before the beacon's genesis: round 1.
-	if got, _ := RevealRound(b, time.Unix(0, 0), time.Second, 0, 1, 10, 1, 0); got != 1 {
+	if got, _ := RevealRound(b, time.Unix(0, 0), time.Second, 0, 10, 0); got != 1 {
 		t.Fatalf("before genesis: %d", got)
 	}
-	if _, err := RevealRound(b, now, 12*time.Second, 6_000_000, 1, 0, 1, 0); err == nil {
-		t.Fatal("tempo 0 accepted")
+	st.Schedule, st.Params.Tempo = nil, 0
+	if _, err := st.RevealTarget(); !errors.Is(err, ErrNoEpochs) {
+		t.Fatalf("tempo 0: %v", err)
 	}
 	if EpochOf(6_000_000, 1, 360) != 16620 || EpochStart(16621, 1, 360) != 6_000_179 || EpochStart(0, 5, 10) != 0 {
 		t.Fatal("epoch arithmetic")
