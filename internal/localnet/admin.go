@@ -65,6 +65,11 @@ func (c *Chain) SetHyperparameter(netuid uint16, name string, value json.RawMess
 	c.admin = append(c.admin, func(st *State) {
 		if s, ok := st.Subnets[netuid]; ok {
 			_ = setParam(s, name, value)
+			if name == "tempo" && s.stateful {
+				// set_tempo resets the cycle: the next epoch is tempo
+				// blocks from now (apply_tempo_with_cycle_reset).
+				s.LastEpochBlock = st.Number
+			}
 		}
 	})
 	return nil

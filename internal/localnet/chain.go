@@ -94,12 +94,14 @@ type TxStatus struct {
 
 // New builds a chain whose genesis is st.
 func New(cfg Config, st *State) (*Chain, error) {
-	c, err := newChain(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if st == nil {
 		st = newState()
+		st.StatefulEpochs = true
+	}
+	st.syncSchedulers()
+	c, err := newChain(cfg, st.StatefulEpochs)
+	if err != nil {
+		return nil, err
 	}
 	// A loaded state continues its numbering, so that the blocks it
 	// remembers (last updates, commits) stay in the past.
@@ -115,8 +117,9 @@ func New(cfg Config, st *State) (*Chain, error) {
 	return c, nil
 }
 
-// newChain fills in cfg's defaults and builds a chain with no blocks yet.
-func newChain(cfg Config) (*Chain, error) {
+// newChain fills in cfg's defaults and builds a chain with no blocks yet;
+// without metadata in cfg it serves the runtime of the scheduler it runs.
+func newChain(cfg Config, stateful bool) (*Chain, error) {
 	if cfg.BlockTime <= 0 {
 		cfg.BlockTime = 12 * time.Second
 	}
@@ -134,8 +137,8 @@ func newChain(cfg Config) (*Chain, error) {
 	}
 	var md *substrate.Metadata
 	if cfg.Metadata == nil {
-		cfg.Metadata = meta.Metadata()
-		md = meta.Decoded() // the cached decode: shared, and the chain only reads it
+		cfg.Metadata = meta.MetadataFor(stateful)
+		md = meta.DecodedFor(stateful) // the cached decode: shared, and the chain only reads it
 	} else {
 		var err error
 		if md, err = substrate.DecodeMetadata(cfg.Metadata); err != nil {

@@ -18,6 +18,11 @@ import (
 type Genesis struct {
 	Accounts []GenesisAccount `yaml:"accounts"`
 	Subnets  []GenesisSubnet  `yaml:"subnets"`
+	// EpochScheduler is "stateful" (the default: today's subtensor, epochs
+	// every tempo blocks from LastEpochBlock, counted in SubnetEpochIndex)
+	// or "legacy" (epochs at (block + netuid + 1) % (tempo + 1) == 0, as
+	// runtimes before spec 423 ran them).
+	EpochScheduler string `yaml:"epoch_scheduler"`
 }
 
 // GenesisAccount is a funded account.
@@ -115,6 +120,13 @@ func Key(s string) (AccountID, error) {
 // State builds the genesis state.
 func (g Genesis) State() (*State, error) {
 	st := newState()
+	switch g.EpochScheduler {
+	case "", "stateful":
+		st.StatefulEpochs = true
+	case "legacy":
+	default:
+		return nil, fmt.Errorf("epoch_scheduler %q: want stateful or legacy", g.EpochScheduler)
+	}
 	for _, a := range g.Accounts {
 		id, err := Key(a.Key)
 		if err != nil {
@@ -178,5 +190,6 @@ func (g Genesis) State() (*State, error) {
 		}
 		st.Subnets[gs.Netuid] = s
 	}
+	st.syncSchedulers()
 	return st, nil
 }

@@ -148,11 +148,12 @@ func Resume(cfg Config, s *Saved) (*Chain, error) {
 	if len(s.Hashes) == 0 && s.State.Number > 0 {
 		return New(cfg, s.State)
 	}
-	c, err := newChain(cfg)
+	st := s.State
+	st.syncSchedulers()
+	c, err := newChain(cfg, st.StatefulEpochs)
 	if err != nil {
 		return nil, err
 	}
-	st := s.State
 	for n, h := range s.Hashes {
 		c.hashes[uint64(n)] = h
 	}

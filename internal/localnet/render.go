@@ -139,6 +139,11 @@ func (r *renderer) subnet(s *Subnet) {
 	r.put(p, "SubnetOwnerHotkey", s.OwnerHotkey[:], nk)
 	r.put(p, "LastMechansimStepBlock", u64b(s.LastMechanismStep), nk)
 	r.put(p, "BlocksSinceLastStep", u64b(s.BlocksSinceLastStep), nk)
+	if s.stateful {
+		r.put(p, "LastEpochBlock", u64b(s.LastEpochBlock), nk)
+		r.put(p, "PendingEpochAt", u64b(s.PendingEpochAt), nk)
+		r.put(p, "SubnetEpochIndex", u64b(s.EpochIndex), nk)
+	}
 
 	n := len(s.Neurons)
 	lastUpdate := make([]uint64, n)

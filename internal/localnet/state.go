@@ -72,6 +72,12 @@ type Subnet struct {
 	// and distributes at its epoch.
 	EmissionPerBlock uint64 `json:"emission_per_block"`
 	PendingEmission  uint64 `json:"pending_emission"`
+	// The stateful epoch scheduler's storage (State.StatefulEpochs).
+	LastEpochBlock uint64 `json:"last_epoch_block"`
+	PendingEpochAt uint64 `json:"pending_epoch_at"`
+	EpochIndex     uint64 `json:"epoch_index"`
+	// stateful mirrors State.StatefulEpochs for the subnet's own methods.
+	stateful bool
 }
 
 // uid returns the uid of hotkey, or false.
@@ -84,10 +90,36 @@ func (s *Subnet) uid(hotkey AccountID) (uint16, bool) {
 	return 0, false
 }
 
-// epoch is the epoch index of block on the legacy schedule subtensor's
-// finney runtime uses.
+// epoch is the epoch a commit or reveal at block belongs to. On the legacy
+// schedule it is (block + netuid + 1) / (tempo + 1). On the stateful one it
+// is subtensor's current_epoch_with_lookahead: SubnetEpochIndex, plus one
+// while an epoch is due at block (at the start of a block, before it
+// fires; in an extrinsic, only when the cap deferred it).
 func (s *Subnet) epoch(block uint64) uint64 {
-	return subtensor.EpochOf(block, s.Netuid, s.Params.Tempo)
+	if !s.stateful {
+		return subtensor.EpochOf(block, s.Netuid, s.Params.Tempo)
+	}
+	if s.epochDue(block) {
+		return s.EpochIndex + 1
+	}
+	return s.EpochIndex
+}
+
+// maxTempo is subtensor's MAX_TEMPO: past it without an epoch, one fires.
+const maxTempo = 50_400
+
+// epochDue is subtensor's should_run_epoch (run_coinbase.rs).
+func (s *Subnet) epochDue(block uint64) bool {
+	switch tempo := uint64(s.Params.Tempo); {
+	case tempo == 0:
+		return false
+	case s.PendingEpochAt > 0 && block >= s.PendingEpochAt:
+		return true
+	case s.BlocksSinceLastStep > maxTempo:
+		return true
+	default:
+		return block >= s.LastEpochBlock && block-s.LastEpochBlock >= tempo
+	}
 }
 
 // State is the whole chain state at one block. Blocks keep their own copy
@@ -102,6 +134,18 @@ type State struct {
 	// are pruned once no commit can need them.
 	Pulses                     map[uint64][]byte `json:"pulses"`
 	CommitRevealWeightsVersion uint16            `json:"commit_reveal_weights_version"`
+	// StatefulEpochs runs subtensor's stateful epoch scheduler (spec 423
+	// on: LastEpochBlock, PendingEpochAt, SubnetEpochIndex) instead of the
+	// legacy (block + netuid + 1) / (tempo + 1) schedule. State files of
+	// older versions lack it and keep the legacy schedule.
+	StatefulEpochs bool `json:"stateful_epochs,omitempty"`
+}
+
+// syncSchedulers tells each subnet which scheduler the chain runs.
+func (st *State) syncSchedulers() {
+	for _, s := range st.Subnets {
+		s.stateful = st.StatefulEpochs
+	}
 }
 
 func newState() *State {

@@ -15,6 +15,10 @@ import (
 // come (before the epoch, so revealed weights count in it), accrue
 // emission, and run the epoch when the subnet's tempo says so.
 func (c *Chain) blockStep(st *State, ev *eventLog) {
+	if st.StatefulEpochs {
+		c.blockStepStateful(st, ev)
+		return
+	}
 	for _, netuid := range slices.Sorted(maps.Keys(st.Subnets)) {
 		s := st.Subnets[netuid]
 		if s.Params.Tempo == 0 {
@@ -32,6 +36,56 @@ func (c *Chain) blockStep(st *State, ev *eventLog) {
 			s.BlocksSinceLastStep = 0
 			s.PendingEmission = 0
 		}
+	}
+}
+
+// maxEpochsPerBlock is finney's MaxEpochsPerBlock: more subnets due in one
+// block than this are deferred to the next.
+const maxEpochsPerBlock = 2
+
+// blockStepStateful is subtensor's block_step on the stateful scheduler:
+// first every subnet reveals the timelocked commits of the epoch about to
+// fire (reveal_crv3_commits, before run_coinbase; a subnet the per-block
+// cap defers reveals in the block it fires), then run_coinbase counts the
+// block and fires the due epochs, in netuid order, at most
+// maxEpochsPerBlock of them; the rest get PendingEpochAt = next block.
+func (c *Chain) blockStepStateful(st *State, ev *eventLog) {
+	block := st.Number
+	netuids := slices.Sorted(maps.Keys(st.Subnets))
+	deferred := map[uint16]bool{}
+	due := 0
+	for _, netuid := range netuids {
+		if st.Subnets[netuid].epochDue(block) {
+			if due >= maxEpochsPerBlock {
+				deferred[netuid] = true
+			}
+			due++
+		}
+	}
+	for _, netuid := range netuids {
+		if s := st.Subnets[netuid]; s.Params.Tempo != 0 && !deferred[netuid] {
+			c.revealTimelocked(st, s, ev)
+		}
+	}
+	fired := 0
+	for _, netuid := range netuids {
+		s := st.Subnets[netuid]
+		s.BlocksSinceLastStep++
+		s.PendingEmission += s.EmissionPerBlock
+		if !s.epochDue(block) {
+			continue
+		}
+		if fired >= maxEpochsPerBlock {
+			s.PendingEpochAt = block + 1
+			continue
+		}
+		c.runEpoch(st, s, ev)
+		fired++
+		s.LastMechanismStep = block
+		s.BlocksSinceLastStep = 0
+		s.PendingEmission = 0
+		s.LastEpochBlock, s.PendingEpochAt = block, 0
+		s.EpochIndex++
 	}
 }
 

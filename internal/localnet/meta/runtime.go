@@ -31,6 +31,43 @@ var decoded = sync.OnceValues(func() (*substrate.Metadata, error) {
 	return substrate.DecodeMetadata(b)
 })
 
+var encodedLegacy = sync.OnceValues(func() ([]byte, error) { return RuntimeFor(false).Encode() })
+
+var decodedLegacy = sync.OnceValues(func() (*substrate.Metadata, error) {
+	b, err := encodedLegacy()
+	if err != nil {
+		return nil, err
+	}
+	return substrate.DecodeMetadata(b)
+})
+
+// MetadataFor is Metadata for a runtime with (stateful) or without the
+// stateful epoch scheduler's storage (LastEpochBlock, PendingEpochAt,
+// SubnetEpochIndex): clients choose the scheduler by what the metadata
+// has, so a localnet on the legacy schedule must not list them.
+func MetadataFor(stateful bool) []byte {
+	if stateful {
+		return Metadata()
+	}
+	b, err := encodedLegacy()
+	if err != nil {
+		panic(err)
+	}
+	return append([]byte(nil), b...)
+}
+
+// DecodedFor is Decoded for MetadataFor(stateful); shared, read only.
+func DecodedFor(stateful bool) *substrate.Metadata {
+	if stateful {
+		return Decoded()
+	}
+	m, err := decodedLegacy()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
 var encodedHex = sync.OnceValue(func() string { return "0x" + hex.EncodeToString(Metadata()) })
 
 // Metadata returns the localnet runtime's metadata, "meta" ‖ 0x0e ‖
@@ -91,8 +128,12 @@ func variantIndex(pallet, name, what string, enum func(*substrate.Pallet) *uint3
 
 // Runtime returns a fresh description of the localnet runtime's metadata,
 // ready to encode; Metadata is its cached encoding.
-func Runtime() *MetadataV14 {
+func Runtime() *MetadataV14 { return RuntimeFor(true) }
+
+// RuntimeFor is Runtime with or without the stateful epoch scheduler.
+func RuntimeFor(stateful bool) *MetadataV14 {
 	b := newBuilder()
+	b.statefulEpochs = stateful
 	pallets := []palletDef{
 		b.system(),
 		b.timestamp(),
@@ -140,6 +181,7 @@ type builder struct {
 	dispatchError, dispatchEventInfo   uint32
 	runtimeCall, runtimeEvent, runtime uint32
 	boundedBytes                       uint32 // BoundedVec<u8, _>
+	statefulEpochs                     bool   // the runtime has LastEpochBlock & co
 }
 
 func newBuilder() *builder {

@@ -127,7 +127,7 @@ func (b *builder) subtensorStorage() []StorageEntry {
 	// TimelockedWeightCommits: VecDeque<(hotkey, commit block, ciphertext, reveal round)>.
 	timelocked := r.Seq(r.Tuple(account, u64, b.boundedBytes, u64))
 
-	return []StorageEntry{
+	entries := []StorageEntry{
 		value("TaoWeight", u64, le64(971_718_665_099_567_868)),
 		mapItem("Owner", blake2Concat(), account, account, zeroAccount),
 		mapItem("Delegates", blake2Concat(), account, u16, le16(11_796)),
@@ -203,4 +203,13 @@ func (b *builder) subtensorStorage() []StorageEntry {
 		value("CommitRevealWeightsVersion", u16, le16(4)),
 		mapItem("MechanismCountCurrent", twoxConcat(), u16, b.u8, []byte{1}),
 	}
+	if b.statefulEpochs {
+		// The stateful epoch scheduler (subtensor spec 423 on).
+		entries = append(entries,
+			byNetuid("LastEpochBlock", u64, zeros(8)),
+			byNetuid("PendingEpochAt", u64, zeros(8)),
+			byNetuid("SubnetEpochIndex", u64, zeros(8)),
+		)
+	}
+	return entries
 }
