@@ -463,17 +463,21 @@ func (c *Chain) timestampInherent(ms uint64) []byte {
 	return append(enc(func(e *scale.Encoder) { e.Compact(uint64(len(body))) }), body...)
 }
 
-// storePulses adds the beacon's pulses published up to now (at most 64 a
-// block, as a catching-up chain would), and prunes pulses old enough that
-// no reveal can want them.
+// storePulses adds the beacon's pulses published up to pulseDelay rounds
+// before now (at most 64 a block, as a catching-up chain would): on finney
+// a round reaches the chain a few rounds after drand publishes it. The
+// chain keeps every round from OldestStoredRound on for reveals, as
+// subtensor's drand pallet keeps a week of them; the rendered
+// Drand.Pulses storage holds the latest pulseRendered.
 func (c *Chain) storePulses(st *State, now time.Time) {
 	b := c.beacon.Beacon()
 	latest := b.RoundAt(now)
-	if now.Before(time.Unix(b.GenesisTime, 0)) {
+	if now.Before(time.Unix(b.GenesisTime, 0)) || latest <= pulseDelay {
 		return
 	}
+	latest -= pulseDelay
 	from := st.LastStoredRound + 1
-	if st.LastStoredRound == 0 || latest-st.LastStoredRound > 64 {
+	if st.LastStoredRound == 0 || latest-min(latest, st.LastStoredRound) > 64 {
 		from = max(latest, 65) - 64 + 1
 	}
 	for r := from; r <= latest; r++ {
@@ -482,18 +486,44 @@ func (c *Chain) storePulses(st *State, now time.Time) {
 			continue
 		}
 		st.Pulses[r] = sig
+		if st.OldestStoredRound == 0 {
+			st.OldestStoredRound = r
+		}
 		st.LastStoredRound = r
 	}
+	if st.LastStoredRound+1 > maxKeptPulses+st.OldestStoredRound {
+		st.OldestStoredRound = st.LastStoredRound + 1 - maxKeptPulses
+	}
 	for r := range st.Pulses {
-		if r+pulseKeep < st.LastStoredRound {
+		if r+pulseRendered < st.LastStoredRound {
 			delete(st.Pulses, r)
 		}
 	}
 }
 
-// pulseKeep is how many rounds of pulses stay on chain (50 minutes of
-// quicknet's): reveals look up their round as soon as it is stored.
-const pulseKeep = 1000
+// pulse is the stored signature of round, if the chain holds it: every
+// round from OldestStoredRound to LastStoredRound (the signatures are the
+// dev beacon's, so older ones are made again rather than kept).
+func (c *Chain) pulse(st *State, round uint64) ([]byte, bool) {
+	if sig, ok := st.Pulses[round]; ok {
+		return sig, true
+	}
+	if round < st.OldestStoredRound || round > st.LastStoredRound || st.OldestStoredRound == 0 {
+		return nil, false
+	}
+	sig, err := c.beacon.Sign(round)
+	return sig, err == nil
+}
+
+const (
+	// pulseDelay is how many rounds behind drand the chain stores pulses.
+	pulseDelay = 2
+	// maxKeptPulses is subtensor's MAX_KEPT_PULSES (a week of quicknet).
+	maxKeptPulses = 216_000
+	// pulseRendered is how many recent rounds the Drand.Pulses storage
+	// shows (50 minutes of quicknet's); older kept rounds serve reveals.
+	pulseRendered = 1000
+)
 
 // blockHashCount is how many recent block hashes System.BlockHash keeps
 // (finney's BlockHashCount): a mortal era's birth must be among them.

@@ -1,9 +1,12 @@
 package localnet
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/localnet/meta"
@@ -186,3 +189,118 @@ func TestClientPredictsTheLegacySchedule(t *testing.T) {
 	}
 	t.Logf("2000 schedules, %d commits built on an epoch's last block", lastBlockCases)
 }
+
+// TestTimelockedCommitsRevealInTheirEpoch runs vigil's weight submission
+// against the localnet on both schedulers, tempos 10, 17 and 40, reveal
+// periods 1 and 2, with commits sent mid-epoch and from the last block
+// before an epoch fires: each commit lands in the block after the head,
+// under the predicted epoch, and is revealed — never dropped — in its
+// reveal epoch, no earlier than the predicted first block and at most the
+// reveal margin (the pulse's wait) later.
+func TestTimelockedCommitsRevealInTheirEpoch(t *testing.T) {
+	alice := dev(t, "//Alice")
+	for _, scheduler := range []string{"stateful", "legacy"} {
+		// Tempos above the SDK's margin: with its round chosen three blocks
+		// into the reveal epoch, an epoch of three blocks would end before
+		// the pulse arrives, on subtensor as here.
+		for _, tempo := range []int{10, 17, 40} {
+			for _, rp := range []int{1, 2} {
+				for _, atLastBlock := range []bool{false, true} {
+					g := DefaultGenesis()
+					g.EpochScheduler = scheduler
+					g.Subnets[0].Hyperparameters = map[string]any{"tempo": tempo, "commit_reveal_weights_enabled": true,
+						"weights_rate_limit": 0, "commit_reveal_period": rp}
+					n := startNet(t, g)
+					name := fmt.Sprintf("%s tempo %d rp %d last-block %v", scheduler, tempo, rp, atLastBlock)
+					// Move the head to the last block before an epoch fires, or
+					// to a block inside an epoch.
+					for i := 0; i < 4*tempo; i++ {
+						head := n.chain.Head()
+						s := head.State.Subnets[1]
+						last := s.epoch(head.Number+1) != s.epoch(head.Number)
+						if scheduler == "stateful" {
+							last = s.epochDue(head.Number + 1)
+						}
+						if last == atLastBlock && i > tempo {
+							break
+						}
+						n.blocks(t, 1)
+					}
+					ctx := context.Background()
+					ws, err := n.client.WeightState(ctx, 1, subtensor.AccountID(alice.PublicKey()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if (ws.Schedule != nil) != (scheduler == "stateful") {
+						t.Fatalf("%s: the client read schedule %+v from a %s runtime", name, ws.Schedule, scheduler)
+					}
+					target, err := ws.RevealTarget()
+					if err != nil || target.Scheduler != scheduler {
+						t.Fatalf("%s: target %+v %v", name, target, err)
+					}
+					plan, err := ws.Plan([]uint16{1, 2, 3}, []float64{1, 2, 3})
+					if err != nil {
+						t.Fatal(err)
+					}
+					beacon := n.chain.Beacon()
+					done := make(chan error, 1)
+					go func() {
+						_, err := n.client.SubmitWeights(ctx, alice, ws, plan, subtensor.WeightOptions{Beacon: &beacon})
+						done <- err
+					}()
+					// The block after the head takes the commit: wait for it
+					// to reach the pool first.
+					for deadline := time.Now().Add(10 * time.Second); ; {
+						n.chain.mu.RLock()
+						pooled := len(n.chain.pool)
+						n.chain.mu.RUnlock()
+						if pooled > 0 {
+							break
+						}
+						if time.Now().After(deadline) {
+							t.Fatalf("%s: the commit never reached the pool", name)
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+					n.blocks(t, 1)
+					if err := <-done; err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					s := n.chain.Head().State.Subnets[1]
+					if qs, ok := s.Timelocked[target.CommitEpoch]; !ok || len(qs) != 1 || qs[0].Block != target.CommitBlock {
+						t.Fatalf("%s: commit not filed under epoch %d at block %d: %+v", name, target.CommitEpoch, target.CommitBlock, s.Timelocked)
+					}
+					revealed := uint64(0)
+					for range (rp + 2) * (tempo + 2) * 2 {
+						n.blocks(t, 1)
+						head := n.chain.Head()
+						if len(head.State.Subnets[1].Neurons[0].Weights) == 3 {
+							revealed = head.Number
+							break
+						}
+					}
+					switch {
+					case revealed == 0:
+						t.Fatalf("%s: never revealed (target %+v)", name, target)
+					case revealed < target.RevealBlock || revealed > target.RevealBlock+revealMarginBlocks:
+						t.Fatalf("%s: revealed at %d; predicted first block %d (+%d)", name, revealed, target.RevealBlock, revealMarginBlocks)
+					}
+					st := n.chain.Head().State.Subnets[1]
+					epoch := st.EpochIndex // the epoch that fired at or before the reveal
+					if scheduler == "legacy" {
+						epoch = st.epoch(revealed)
+					}
+					if epoch != target.RevealEpoch {
+						t.Fatalf("%s: revealed in epoch %d, want %d", name, epoch, target.RevealEpoch)
+					}
+				}
+			}
+		}
+	}
+}
+
+// revealMarginBlocks bounds how late in its epoch a commit is revealed:
+// the SDK chooses the round published three blocks into the reveal epoch
+// (less one round), and the chain stores a round pulseDelay rounds after
+// drand publishes it — one block more at 12 s blocks and 3 s rounds.
+const revealMarginBlocks = 4

@@ -130,6 +130,8 @@ type State struct {
 	Accounts        map[AccountID]*Account `json:"accounts"`
 	Subnets         map[uint16]*Subnet     `json:"subnets"`
 	LastStoredRound uint64                 `json:"last_stored_round"`
+	// OldestStoredRound is the first round the chain still holds.
+	OldestStoredRound uint64 `json:"oldest_stored_round,omitempty"`
 	// Pulses are the beacon signatures stored on chain, by round; old ones
 	// are pruned once no commit can need them.
 	Pulses                     map[uint64][]byte `json:"pulses"`

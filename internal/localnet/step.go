@@ -109,7 +109,7 @@ func (c *Chain) revealTimelocked(st *State, s *Subnet, ev *eventLog) {
 	queue := s.Timelocked[epoch-rp]
 	var left []TimelockCommit
 	for _, tc := range queue {
-		sig, ok := st.Pulses[tc.Round]
+		sig, ok := c.pulse(st, tc.Round)
 		if !ok {
 			left = append(left, tc)
 			continue
