@@ -304,3 +304,92 @@ func TestTimelockedCommitsRevealInTheirEpoch(t *testing.T) {
 // (less one round), and the chain stores a round pulseDelay rounds after
 // drand publishes it — one block more at 12 s blocks and 3 s rounds.
 const revealMarginBlocks = 4
+
+// TestHashCommitsRevealInTheirEpoch: a salted hash commit made with vigil
+// is revealed by RevealCommits in its reveal epoch and accepted, on both
+// schedulers and reveal periods 1 and 2; before that epoch it waits.
+func TestHashCommitsRevealInTheirEpoch(t *testing.T) {
+	alice := dev(t, "//Alice")
+	ctx := context.Background()
+	for _, scheduler := range []string{"stateful", "legacy"} {
+		for _, rp := range []int{1, 2} {
+			g := DefaultGenesis()
+			g.EpochScheduler = scheduler
+			g.Subnets[0].Hyperparameters = map[string]any{"tempo": 12, "commit_reveal_weights_enabled": true,
+				"weights_rate_limit": 0, "commit_reveal_period": rp}
+			n := startNet(t, g)
+			name := fmt.Sprintf("%s rp %d", scheduler, rp)
+			ws, err := n.client.WeightState(ctx, 1, subtensor.AccountID(alice.PublicKey()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := ws.Plan([]uint16{1, 2}, []float64{1, 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan.Mode = subtensor.ModeHashCommit
+			opts := subtensor.WeightOptions{Commits: subtensor.FileCommitStore{Dir: t.TempDir()}}
+			done := make(chan error, 1)
+			go func() { _, err := n.client.SubmitWeights(ctx, alice, ws, plan, opts); done <- err }()
+			for waiting := true; waiting; {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("%s: commit: %v", name, err)
+					}
+					waiting = false
+				case <-time.After(20 * time.Millisecond):
+					n.blocks(t, 1)
+				}
+			}
+			revealed := false
+			// whileProducing runs f while the chain makes blocks, as a
+			// submission waits for one.
+			whileProducing := func(f func()) {
+				fin := make(chan struct{})
+				go func() { defer close(fin); f() }()
+				for {
+					select {
+					case <-fin:
+						return
+					case <-time.After(20 * time.Millisecond):
+						n.blocks(t, 1)
+					}
+				}
+			}
+			for range (rp + 2) * 14 {
+				var out []subtensor.RevealOutcome
+				whileProducing(func() { out, err = n.client.RevealCommits(ctx, alice, 1, opts) })
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				for _, o := range out {
+					switch o.Status {
+					case subtensor.Revealed:
+						revealed = true
+					case subtensor.Waiting, subtensor.Unseen:
+					default:
+						t.Fatalf("%s: commit %s: %v", name, o.Status, o.Err)
+					}
+				}
+				if revealed {
+					break
+				}
+				n.blocks(t, 1)
+			}
+			if !revealed {
+				t.Fatalf("%s: never revealed", name)
+			}
+			// The reveal was accepted: the weights are on chain.
+			for range 5 {
+				if w := n.chain.Head().State.Subnets[1].Neurons[0].Weights; len(w) == 2 && w[1].Value == 65535 {
+					break
+				}
+				n.blocks(t, 1)
+			}
+			if w := n.chain.Head().State.Subnets[1].Neurons[0].Weights; len(w) != 2 || w[1].Value != 65535 {
+				t.Fatalf("%s: weights after the reveal: %v", name, w)
+			}
+		}
+	}
+}
