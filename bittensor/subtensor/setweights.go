@@ -302,7 +302,7 @@ func (c *Client) SubmitWeights(ctx context.Context, signer substrate.Signer, s *
 	case ModeSet:
 		call, err = SetWeights(plan.Netuid, plan.UIDs, plan.Values, plan.VersionKey)
 	case ModeTimelock:
-		call, out.RevealRound, err = timelockCall(s, plan, opts)
+		call, out.RevealRound, _, err = timelockCall(s, plan, opts)
 	case ModeHashCommit:
 		return c.commitHashed(ctx, signer, s, plan, opts)
 	default:
@@ -315,13 +315,20 @@ func (c *Client) SubmitWeights(ctx context.Context, signer substrate.Signer, s *
 	return out, err
 }
 
-func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, uint64, error) {
+// PrepareTimelock builds, without submitting, the timelocked commit
+// SubmitWeights would send for plan: its drand round and ciphertext.
+func PrepareTimelock(s *WeightState, plan *WeightPlan, opts WeightOptions) (round uint64, ciphertext []byte, err error) {
+	_, round, ciphertext, err = timelockCall(s, plan, opts)
+	return round, ciphertext, err
+}
+
+func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, uint64, []byte, error) {
 	payload, err := TimelockPayload(s.Hotkey, plan.UIDs, plan.Values, plan.VersionKey)
 	if err != nil {
-		return Call{}, 0, err
+		return Call{}, 0, nil, err
 	}
 	if len(payload) > timelock.MaxPayloadSize {
-		return Call{}, 0, fmt.Errorf("timelocked commit: %d uids make a %d-byte payload, over the chain's %d (at most %d uids)",
+		return Call{}, 0, nil, fmt.Errorf("timelocked commit: %d uids make a %d-byte payload, over the chain's %d (at most %d uids)",
 			len(plan.UIDs), len(payload), timelock.MaxPayloadSize, (timelock.MaxPayloadSize-45)/4)
 	}
 	now := s.Timestamp
@@ -331,18 +338,18 @@ func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, u
 	b := opts.beacon()
 	target, err := s.RevealTarget()
 	if err != nil {
-		return Call{}, 0, err
+		return Call{}, 0, nil, err
 	}
 	round, err := RevealRound(b, now, opts.blockTime(), s.Block, target.RevealBlock, s.LastStoredRound)
 	if err != nil {
-		return Call{}, 0, err
+		return Call{}, 0, nil, err
 	}
 	ct, err := timelock.Encrypt(b, round, payload, opts.rand())
 	if err != nil {
-		return Call{}, 0, err
+		return Call{}, 0, nil, err
 	}
 	call, err := CommitTimelockedWeights(plan.Netuid, ct, round, s.CommitRevealVersion)
-	return call, round, err
+	return call, round, ct, err
 }
 
 // Epoch arithmetic of the legacy schedule, the one finney runs: the epoch

@@ -351,7 +351,7 @@ func BenchmarkPlanAndTimelockedCommit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := timelockCall(s, plan, WeightOptions{}); err != nil {
+		if _, _, _, err := timelockCall(s, plan, WeightOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

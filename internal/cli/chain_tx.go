@@ -39,7 +39,7 @@ type chainFlags struct {
 
 	// set-weights and reveal-weights
 	uids, weights string
-	versionKey    int64
+	versionKey    string
 	mode          string
 	dryRun        bool
 	commitDir     string
@@ -78,7 +78,7 @@ var chainCommands = map[string]chainCommand{
 		func(fs *flag.FlagSet, f *chainFlags) {
 			fs.StringVar(&f.uids, "uids", "", "comma-separated uids (required)")
 			fs.StringVar(&f.weights, "weights", "", "comma-separated non-negative weights, one per uid, any scale (required)")
-			fs.Int64Var(&f.versionKey, "version-key", -1, "weights version key (default: the subnet's WeightsVersionKey)")
+			fs.StringVar(&f.versionKey, "version-key", "", "weights version key, a u64 (default: the subnet's WeightsVersionKey)")
 			fs.StringVar(&f.mode, "mode", "auto", "auto (what the subnet requires), set, timelock or hash-commit")
 			fs.BoolVar(&f.dryRun, "dry-run", false, "print the processed weights and the mode; submit nothing")
 			fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
@@ -172,8 +172,10 @@ func (f *chainFlags) validate(fs *flag.FlagSet, sub string) error {
 				return fmt.Errorf("--mode: %w", err)
 			}
 		}
-		if f.versionKey < -1 {
-			return errors.New("--version-key: must not be negative")
+		if f.versionKey != "" {
+			if _, err := strconv.ParseUint(f.versionKey, 10, 64); err != nil {
+				return fmt.Errorf("--version-key: %q is not a u64", f.versionKey)
+			}
 		}
 	case "serve-axon":
 		if f.port <= 0 || f.port > 65535 {
@@ -281,6 +283,10 @@ type weightsJSON struct {
 	BlockHash          string   `json:"block_hash,omitempty"`
 	RevealRound        uint64   `json:"reveal_round,omitempty"`
 	CommitHash         string   `json:"commit_hash,omitempty"`
+	// Reveal is, for a commit, where it lands and when the chain reveals
+	// it; CiphertextLen the timelocked commit's size (dry runs).
+	Reveal        *subtensor.RevealTarget `json:"reveal,omitempty"`
+	CiphertextLen int                     `json:"ciphertext_len,omitempty"`
 }
 
 func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
@@ -314,13 +320,25 @@ func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chain
 	if f.mode != "auto" {
 		plan.Mode, _ = subtensor.ParseWeightMode(f.mode)
 	}
-	if f.versionKey >= 0 {
-		plan.VersionKey = uint64(f.versionKey)
+	if f.versionKey != "" {
+		plan.VersionKey, _ = strconv.ParseUint(f.versionKey, 10, 64) // validated
 	}
 	out := weightsJSON{
 		Netuid: st.Netuid, Block: st.Block, Hotkey: ss58(st.Hotkey), Registered: st.Registered, UID: st.UID,
 		Mode: plan.Mode.String(), VersionKey: plan.VersionKey, BlocksUntilAllowed: st.BlocksUntilAllowed(),
 		UIDs: plan.UIDs, Weights: plan.Values,
+	}
+	if plan.Mode != subtensor.ModeSet {
+		if target, err := st.RevealTarget(); err == nil {
+			out.Reveal = &target
+		}
+	}
+	if f.dryRun && plan.Mode == subtensor.ModeTimelock && len(plan.UIDs) > 0 {
+		round, ct, err := subtensor.PrepareTimelock(st, plan, opts)
+		if err != nil {
+			return err
+		}
+		out.RevealRound, out.CiphertextLen = round, len(ct)
 	}
 	if !f.dryRun {
 		if err := st.Ready(); err != nil {
@@ -369,6 +387,13 @@ func printWeights(env Env, st *subtensor.WeightState, plan *subtensor.WeightPlan
 	}
 	fmt.Fprintf(w, "mode %s (%s), version key %d, rate limit %d blocks (last update %d)\n",
 		plan.Mode, reason, plan.VersionKey, st.Params.WeightsSetRateLimit, st.LastUpdate)
+	if r := out.Reveal; r != nil {
+		fmt.Fprintf(w, "commit lands in block %d (epoch %d), revealed from block %d (epoch %d), %s scheduler\n",
+			r.CommitBlock, r.CommitEpoch, r.RevealBlock, r.RevealEpoch, r.Scheduler)
+	}
+	if !out.Submitted && out.RevealRound > 0 {
+		fmt.Fprintf(w, "timelocked to drand round %d, %d-byte ciphertext\n", out.RevealRound, out.CiphertextLen)
+	}
 	var sum float64
 	for _, v := range plan.Values {
 		sum += float64(v)

@@ -49,6 +49,15 @@ func TestSetWeightsDryRun(t *testing.T) {
 			UIDs               []uint16 `json:"uids"`
 			Weights            []uint16 `json:"weights"`
 			Submitted          bool     `json:"submitted"`
+			RevealRound        uint64   `json:"reveal_round"`
+			CiphertextLen      int      `json:"ciphertext_len"`
+			Reveal             *struct {
+				Scheduler   string `json:"scheduler"`
+				CommitBlock uint64 `json:"commit_block"`
+				CommitEpoch uint64 `json:"commit_epoch"`
+				RevealEpoch uint64 `json:"reveal_epoch"`
+				RevealBlock uint64 `json:"reveal_block"`
+			} `json:"reveal"`
 		}
 		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 			t.Fatalf("%v: %s", err, r.stdout)
@@ -61,6 +70,27 @@ func TestSetWeightsDryRun(t *testing.T) {
 		if n := len(ch.Submitted()); n != 0 {
 			t.Fatalf("dry run submitted %d extrinsics", n)
 		}
+		// A timelocked commit's dry run says where it lands, when it is
+		// revealed, its round and its size; a set_weights one has none.
+		if cr && (out.Reveal == nil || out.Reveal.Scheduler != "legacy" || out.Reveal.CommitBlock != 1001 ||
+			out.Reveal.RevealBlock <= out.Reveal.CommitBlock || out.Reveal.RevealEpoch != out.Reveal.CommitEpoch+1 ||
+			out.RevealRound == 0 || out.CiphertextLen < 200) {
+			t.Fatalf("timelock dry run: %+v %+v", out, out.Reveal)
+		}
+		if !cr && (out.Reveal != nil || out.RevealRound != 0) {
+			t.Fatalf("set_weights dry run names a reveal: %+v", out)
+		}
+	}
+	// The version key is a u64, all of it.
+	_, _, url0 := txChain(t, false)
+	r0 := run(t, nil, "chain", "set-weights", "--network", url0, "--netuid", "1", "--uri", "//Alice", "--uids", "1", "--weights", "1",
+		"--version-key", "18446744073709551615", "--dry-run", "--json")
+	if r0.code != exitOK || !strings.Contains(r0.stdout, `"version_key":18446744073709551615`) {
+		t.Fatalf("u64 version key: %+v", r0)
+	}
+	if r0 := run(t, nil, "chain", "set-weights", "--network", url0, "--netuid", "1", "--uri", "//Alice", "--uids", "1", "--weights", "1",
+		"--version-key", "-1", "--dry-run"); r0.code != exitUsage {
+		t.Fatalf("a negative version key: %+v", r0)
 	}
 	// The text form names the mode and prints the vector.
 	_, _, url := txChain(t, true)
