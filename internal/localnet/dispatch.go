@@ -390,7 +390,10 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 		return "WeightVecLengthIsLow"
 	}
 	up := yuma.MaxUpscale(values)
-	if !selfWeight && !yuma.MaxWeightLimited(up, s.Params.MaxWeightsLimit) {
+	// Runtimes before the stateful scheduler enforced MaxWeightsLimit;
+	// today's subtensor reads the limit as the constant 65535 (its getter
+	// ignores the stored value), so nothing is refused.
+	if !s.stateful && !selfWeight && !yuma.MaxWeightLimited(up, s.Params.MaxWeightsLimit) {
 		return "MaxWeightExceeded"
 	}
 	row := make([]WeightEntry, 0, len(uids))

@@ -80,7 +80,9 @@ func TestLocalnetWeightRules(t *testing.T) {
 		{"duplicate uids", nil, "//Alice", sw(1, []uint16{1, 1}, []uint16{1, 2}, 0), "DuplicateUids"},
 		{"uid outside the subnet", nil, "//Alice", sw(1, []uint16{1, 7}, []uint16{1, 2}, 0), "UidVecContainInvalidOne"},
 		{"fewer than min allowed", func() { setHP(t, n, 1, "min_allowed_weights", 3) }, "//Alice", sw(1, []uint16{1, 2}, []uint16{1, 2}, 0), "WeightVecLengthIsLow"},
-		{"over the max weight", func() { setHP(t, n, 1, "max_weights_limit", 40000) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 65535}, 0), "MaxWeightExceeded"},
+		// Today's runtime no longer enforces MaxWeightsLimit (the legacy one
+		// does: TestLegacyRuntimeEnforcesMaxWeight).
+		{"over the stored max weight", func() { setHP(t, n, 1, "max_weights_limit", 40000) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 65535}, 0), "ok"},
 		{"old version key", func() { setHP(t, n, 1, "weights_version", 5) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 4), "IncorrectWeightVersionKey"},
 		{"accepted", nil, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 5), "ok"},
 		{"self-weight without permit", nil, "//Bob", sw(1, []uint16{1}, []uint16{1}, 5), "ok"},
@@ -249,5 +251,21 @@ func TestLocalnetStorageQueries(t *testing.T) {
 	var re *substrate.RPCError
 	if err := rpc.Call(ctx, "state_queryStorageAt", []any{[]string{"0xzz"}}, &sets); !errors.As(err, &re) || re.Code != -32602 {
 		t.Fatalf("bad key: %v", err)
+	}
+}
+
+// TestLegacyRuntimeEnforcesMaxWeight: the legacy runtime refuses a vector
+// whose largest share is above MaxWeightsLimit, by subtensor's rule.
+func TestLegacyRuntimeEnforcesMaxWeight(t *testing.T) {
+	g := rulesGenesis()
+	g.EpochScheduler = "legacy"
+	n := startNet(t, g)
+	setHP(t, n, 1, "max_weights_limit", 40000)
+	call := must(subtensor.SetWeights(1, []uint16{1, 2, 3}, []uint16{1, 1, 65535}, 0))
+	if got := n.outcome(t, "//Alice", call); got != "MaxWeightExceeded" {
+		t.Fatalf("over the max weight on the legacy runtime: %s", got)
+	}
+	if got := n.outcome(t, "//Alice", must(subtensor.SetWeights(1, []uint16{1, 2, 3}, []uint16{30000, 30000, 65535}, 0))); got != "ok" {
+		t.Fatalf("within the max weight: %s", got)
 	}
 }

@@ -62,6 +62,12 @@ func startChainAt(t *testing.T, hp map[string]any, start time.Time) *net {
 	t.Helper()
 	g := localnet.DefaultGenesis()
 	g.Subnets[0].Hyperparameters = hp
+	return startGenesis(t, g, start)
+}
+
+// startGenesis runs a localnet from g, its clock starting at start.
+func startGenesis(t *testing.T, g localnet.Genesis, start time.Time) *net {
+	t.Helper()
 	st, err := g.State()
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +255,11 @@ func TestValidatorWaitsForScores(t *testing.T) {
 // vector to the chain's rule, and that one is accepted.
 func TestValidatorFitsToAnEnforcedMaxWeightLimit(t *testing.T) {
 	const limit = 45370
-	n := startChain(t, map[string]any{"weights_rate_limit": 0, "max_weights_limit": limit})
+	// The legacy runtime, which still enforces the limit.
+	g := localnet.DefaultGenesis()
+	g.EpochScheduler = "legacy"
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 0, "max_weights_limit": limit}
+	n := startGenesis(t, g, time.Unix(1_763_800_000, 0))
 	st := storetest.Open(t, "sqlite", clock.Real())
 	// The SDK turns these into [19418 65535 9709], whose largest share
 	// (0.69234…) is above 45370/65535 (0.69230…) in I32F32.
