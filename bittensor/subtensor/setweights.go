@@ -94,6 +94,9 @@ type WeightState struct {
 	// Schedule is the subnet's epoch scheduler state, on runtimes that
 	// have the stateful scheduler; nil on those that run the legacy one.
 	Schedule *EpochSchedule
+	// StakeThreshold is SubtensorModule.StakeThreshold: the stake a hotkey
+	// other than the subnet owner's needs for its weights to be taken.
+	StakeThreshold uint64
 }
 
 // Mode is the mode the chain requires: timelocked commits when commit-reveal
@@ -150,6 +153,7 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		{Pallet, "NetworksAdded", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { added, err = r.Bool(); return }},
 		{Pallet, "SubnetworkN", []substrate.MapKey{nk}, func(r *scale.Reader) (err error) { s.N, err = r.U16(); return }},
 		{Pallet, "CommitRevealWeightsVersion", nil, func(r *scale.Reader) (err error) { s.CommitRevealVersion, err = r.U16(); return }},
+		{Pallet, "StakeThreshold", nil, func(r *scale.Reader) (err error) { s.StakeThreshold, err = r.U64(); return }},
 		{"Drand", "LastStoredRound", nil, func(r *scale.Reader) (err error) { s.LastStoredRound, err = r.U64(); return }},
 		{"Timestamp", "Now", nil, func(r *scale.Reader) error {
 			ms, err := r.U64()

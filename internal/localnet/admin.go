@@ -65,6 +65,10 @@ func (c *Chain) SetHyperparameter(netuid uint16, name string, value json.RawMess
 	c.admin = append(c.admin, func(st *State) {
 		if s, ok := st.Subnets[netuid]; ok {
 			_ = setParam(s, name, value)
+			if name == "stake_threshold" {
+				// One value for the chain, as on subtensor.
+				st.StakeThreshold, s.StakeThreshold = s.StakeThreshold, 0
+			}
 			if name == "tempo" && s.stateful {
 				// set_tempo resets the cycle: the next epoch is tempo
 				// blocks from now (apply_tempo_with_cycle_reset).

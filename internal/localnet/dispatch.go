@@ -217,7 +217,7 @@ func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substr
 	if s == nil {
 		return nil
 	}
-	if who != s.OwnerHotkey && stakeOf(s, who) < s.StakeThreshold {
+	if who != s.OwnerHotkey && stakeOf(s, who) < st.StakeThreshold {
 		return custom(subtensor.CustomStakeAmountTooLow)
 	}
 	uid, registered := s.uid(who)
@@ -360,7 +360,7 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 		return "HotKeyNotRegisteredInSubNet"
 	}
 	nr := s.Neurons[uid]
-	if who != s.OwnerHotkey && nr.Stake < s.StakeThreshold {
+	if who != s.OwnerHotkey && nr.Stake < st.StakeThreshold {
 		return "NotEnoughStakeToSetWeights"
 	}
 	if s.Params.WeightsVersion != 0 && versionKey < s.Params.WeightsVersion {

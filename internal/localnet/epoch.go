@@ -19,7 +19,7 @@ func (c *Chain) runEpoch(st *State, s *Subnet, ev *eventLog) {
 		Kappa: hp.Kappa, BondsPenalty: s.BondsPenalty, BondsMovingAverage: hp.BondsMovingAvg,
 		Yuma3: hp.YumaVersion == 3, LiquidAlpha: hp.LiquidAlphaEnabled, AlphaLow: hp.AlphaLow, AlphaHigh: hp.AlphaHigh,
 		AlphaSigmoidSteepness: int16(max(-32768, min(32767, hp.AlphaSigmoidSteepness))),
-		MaxAllowedValidators:  hp.MaxValidators, ActivityCutoff: hp.ActivityCutoff, StakeThreshold: s.StakeThreshold,
+		MaxAllowedValidators:  hp.MaxValidators, ActivityCutoff: hp.ActivityCutoff, StakeThreshold: st.StakeThreshold,
 		Tempo: hp.Tempo,
 	}
 	in := yuma.Inputs{

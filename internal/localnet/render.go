@@ -110,6 +110,7 @@ func render(md *substrate.Metadata, st *State, blockHashes map[uint64][32]byte, 
 	}
 	const p = "SubtensorModule"
 	r.put(p, "CommitRevealWeightsVersion", u16b(st.CommitRevealWeightsVersion))
+	r.put(p, "StakeThreshold", u64b(st.StakeThreshold))
 	for _, netuid := range slices.Sorted(maps.Keys(st.Subnets)) {
 		r.subnet(st.Subnets[netuid])
 	}

@@ -89,7 +89,8 @@ func TestLocalnetWeightRules(t *testing.T) {
 		{"commit with commit-reveal off", nil, "//Alice", subtensor.CommitWeights(1, [32]byte{1}), "CommitRevealDisabled"},
 		{"rate limit (pool)", func() { setHP(t, n, 1, "weights_rate_limit", 100) }, "//Alice", sw(1, []uint16{1, 2, 3}, []uint16{1, 1, 1}, 5), "pool:RateLimitExceeded"},
 		{"stake threshold (pool)", func() { setHP(t, n, 1, "stake_threshold", uint64(1e15)) }, "//Charlie", sw(1, []uint16{2}, []uint16{1}, 5), "pool:StakeAmountTooLow"},
-		{"timelocked with the wrong version", nil, "//Alice", must(subtensor.CommitTimelockedWeights(2, []byte{1}, n.chain.Head().State.LastStoredRound+100, 3)), "IncorrectCommitRevealVersion"},
+		// The threshold is the chain's one value: back to 0 for subnet 2.
+		{"timelocked with the wrong version", func() { setHP(t, n, 1, "stake_threshold", 0) }, "//Alice", must(subtensor.CommitTimelockedWeights(2, []byte{1}, n.chain.Head().State.LastStoredRound+100, 3)), "IncorrectCommitRevealVersion"},
 		{"timelocked for a past round (pool)", nil, "//Alice", must(subtensor.CommitTimelockedWeights(2, []byte{1}, 1, 4)), "pool:InvalidRevealRound"},
 		{"reveal without a commit (pool)", nil, "//Alice", must(subtensor.RevealWeights(2, []uint16{1}, []uint16{1}, []uint16{1}, 0)), "pool:CommitNotFound"},
 	}

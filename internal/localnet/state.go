@@ -61,7 +61,10 @@ type Subnet struct {
 	// complete Params.
 	MaxAllowedUids      uint16                      `json:"max_allowed_uids"`
 	Burn                uint64                      `json:"burn"`
-	StakeThreshold      uint64                      `json:"stake_threshold"`
+	// StakeThreshold is only read from genesis settings and older state
+	// files: the chain's threshold is one value, State.StakeThreshold, as
+	// on subtensor, where the latest subnet setting wins.
+	StakeThreshold uint64 `json:"stake_threshold,omitempty"`
 	BondsPenalty        uint16                      `json:"bonds_penalty"`
 	Neurons             []*Neuron                   `json:"neurons"`
 	HashCommits         map[AccountID][]HashCommit  `json:"hash_commits,omitempty"`
@@ -141,13 +144,29 @@ type State struct {
 	// legacy (block + netuid + 1) / (tempo + 1) schedule. State files of
 	// older versions lack it and keep the legacy schedule.
 	StatefulEpochs bool `json:"stateful_epochs,omitempty"`
+	// StakeThreshold is SubtensorModule.StakeThreshold: the stake (alpha +
+	// TAO weight, here a neuron's stake) a hotkey needs to set weights,
+	// the subnet owner's hotkey exempt.
+	StakeThreshold uint64 `json:"global_stake_threshold,omitempty"`
 }
 
-// syncSchedulers tells each subnet which scheduler the chain runs.
+// foldStakeThresholds moves subnet-level stake thresholds (genesis
+// settings, older state files) into the chain's one value.
+func (st *State) foldStakeThresholds() {
+	for _, netuid := range slices.Sorted(maps.Keys(st.Subnets)) {
+		if s := st.Subnets[netuid]; s.StakeThreshold > 0 {
+			st.StakeThreshold, s.StakeThreshold = s.StakeThreshold, 0
+		}
+	}
+}
+
+// syncSchedulers tells each subnet which scheduler the chain runs (and
+// folds subnet-level stake thresholds into the chain's one).
 func (st *State) syncSchedulers() {
 	for _, s := range st.Subnets {
 		s.stateful = st.StatefulEpochs
 	}
+	st.foldStakeThresholds()
 }
 
 func newState() *State {

@@ -85,8 +85,11 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 				return errors.New("chain state not read yet")
 			}
 			v.mu.Lock()
-			genesis := v.genesis
+			genesis, gateErr := v.genesis, v.gateErr
 			v.mu.Unlock()
+			if gateErr != nil {
+				return gateErr
+			}
 			last, err := v.lastSubmissionBlock(ctx, st, genesis)
 			if err != nil {
 				return err

@@ -86,10 +86,42 @@ type Validator struct {
 	// the due block last logged as skipped.
 	genesis    string
 	skipLogged uint64
+	// gateErr is why the chain would not take weights now, or nil.
+	gateErr error
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
 var ErrNotRegistered = errors.New("hotkey not registered")
+
+// ErrWeightsRefused is wrapped when the chain would refuse this hotkey's
+// weights now — for a timelocked commit, drop them silently at the reveal
+// — so nothing is submitted.
+var ErrWeightsRefused = errors.New("the chain would not take weights from this hotkey")
+
+// weightGate is subtensor's check of a weight setter, made before anything
+// is sent: a validator permit (check_validator_permit) and stake of at
+// least StakeThreshold (check_weights_min_stake), the subnet owner's hotkey
+// exempt from both.
+func weightGate(st *subtensor.WeightState, mg *subtensor.Metagraph) error {
+	if mg.OwnerHotkey == st.Hotkey {
+		return nil
+	}
+	for _, n := range mg.Neurons {
+		if n.UID != st.UID || n.Hotkey != st.Hotkey {
+			continue
+		}
+		if !n.ValidatorPermit {
+			return fmt.Errorf("%w: uid %d has no validator permit on netuid %d (each epoch gives permits to the top %d by stake); a timelocked commit would be dropped at its reveal",
+				ErrWeightsRefused, n.UID, st.Netuid, mg.MaxValidators)
+		}
+		if n.Stake < st.StakeThreshold {
+			return fmt.Errorf("%w: uid %d has %.9f of stake on netuid %d, below the chain's StakeThreshold of %.9f",
+				ErrWeightsRefused, n.UID, float64(n.Stake)/1e9, st.Netuid, float64(st.StakeThreshold)/1e9)
+		}
+		return nil
+	}
+	return nil // not in this metagraph: the registration check speaks
+}
 
 // New checks the configuration and builds a Validator.
 func New(cfg Config) (*Validator, error) {
@@ -222,6 +254,14 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if !st.Registered {
 		res.Reason = "hotkey not registered"
 		return res, fmt.Errorf("%w on netuid %d", ErrNotRegistered, v.cfg.Netuid)
+	}
+	gateErr := weightGate(st, mg)
+	v.mu.Lock()
+	v.gateErr = gateErr
+	v.mu.Unlock()
+	if gateErr != nil {
+		res.Reason = gateErr.Error()
+		return res, gateErr
 	}
 	last, err := v.lastSubmissionBlock(ctx, st, genesis)
 	if err != nil {

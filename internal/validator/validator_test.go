@@ -3,6 +3,7 @@ package validator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/vigil-validator/vigil/bittensor/yuma"
@@ -463,4 +464,63 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestWeightGate: before anything is sent, a hotkey without a validator
+// permit, or with less stake than the chain's StakeThreshold, is refused
+// with the reason (and /health says it), not left to the chain to refuse —
+// or, for a timelocked commit, to drop at its reveal. The subnet owner's
+// hotkey is exempt from both.
+func TestWeightGate(t *testing.T) {
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Owner = "//Eve" // //Alice validates but does not own the subnet
+	g.Subnets[0].Validators = []localnet.GenesisNeuron{{Hotkey: "//Alice", Stake: 1e12}}
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 0, "commit_reveal_weights_enabled": true}
+	n := startGenesis(t, g, time.Unix(1_763_800_000, 0))
+	st := storetest.Open(t, "sqlite", clock.Real())
+	mech := &fixedScores{scores: miners(t)}
+
+	// //Bob is a miner: registered, no permit.
+	bob := newValidator(t, n, st, "//Bob", mech, nil)
+	r, err := n.step(t, bob)
+	if !errors.Is(err, ErrWeightsRefused) || !strings.Contains(err.Error(), "no validator permit") || r.Submitted {
+		t.Fatalf("without a permit: %+v %v", r, err)
+	}
+	if herr := bob.HealthChecks()["weights"](context.Background()); herr == nil || !strings.Contains(herr.Error(), "validator permit") {
+		t.Errorf("health without a permit: %v", herr)
+	}
+
+	// //Alice has a permit; with the threshold above her stake she is
+	// refused too, by the stake.
+	if err := n.chain.SetHyperparameter(1, "stake_threshold", json.RawMessage("2000000000000")); err != nil {
+		t.Fatal(err)
+	}
+	n.blocks(t, 1)
+	alice := newValidator(t, n, st, "//Alice", mech, nil)
+	r, err = n.step(t, alice)
+	if !errors.Is(err, ErrWeightsRefused) || !strings.Contains(err.Error(), "StakeThreshold") || r.Submitted {
+		t.Fatalf("below the stake threshold: %+v %v", r, err)
+	}
+	if rows, _ := st.WeightSubmissions(context.Background(), 1, 10); len(rows) != 0 {
+		t.Fatalf("a refused hotkey submitted: %+v", rows)
+	}
+	// Back under the threshold: Alice commits.
+	if err := n.chain.SetHyperparameter(1, "stake_threshold", json.RawMessage("0")); err != nil {
+		t.Fatal(err)
+	}
+	n.blocks(t, 1)
+	if r, err := n.step(t, alice); err != nil || !r.Submitted {
+		t.Fatalf("within the rules: %+v %v", r, err)
+	}
+	if herr := alice.HealthChecks()["weights"](context.Background()); herr != nil {
+		t.Errorf("health after submitting: %v", herr)
+	}
+
+	// The owner's hotkey is exempt: //Alice owning the subnet, with a
+	// threshold far above her stake, still submits.
+	n2 := startChain(t, map[string]any{"weights_rate_limit": 0, "stake_threshold": uint64(1e18)})
+	owner := newValidator(t, n2, storetest.Open(t, "sqlite", clock.Real()), "//Alice", mech, nil)
+	if r, err := n2.step(t, owner); err != nil || !r.Submitted {
+		t.Fatalf("the owner under a high threshold: %+v %v", r, err)
+	}
 }
