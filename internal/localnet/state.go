@@ -59,12 +59,12 @@ type Subnet struct {
 	Params       subtensor.Hyperparameters `json:"params"`
 	// RevealPeriodEpochs, MaxAllowedUids and the commit-reveal version
 	// complete Params.
-	MaxAllowedUids      uint16                      `json:"max_allowed_uids"`
-	Burn                uint64                      `json:"burn"`
+	MaxAllowedUids uint16 `json:"max_allowed_uids"`
+	Burn           uint64 `json:"burn"`
 	// StakeThreshold is only read from genesis settings and older state
 	// files: the chain's threshold is one value, State.StakeThreshold, as
 	// on subtensor, where the latest subnet setting wins.
-	StakeThreshold uint64 `json:"stake_threshold,omitempty"`
+	StakeThreshold      uint64                      `json:"stake_threshold,omitempty"`
 	BondsPenalty        uint16                      `json:"bonds_penalty"`
 	Neurons             []*Neuron                   `json:"neurons"`
 	HashCommits         map[AccountID][]HashCommit  `json:"hash_commits,omitempty"`
