@@ -347,3 +347,42 @@ func inclusionEpoch(sch *EpochSchedule, head uint64, netuid, tempo uint16) (uint
 		return 0
 	}
 }
+
+// TimelockRevealedIn looks for subtensor's TimelockedWeightsRevealed event
+// of hotkey on netuid (mechanism 0) in blocks from..to, and returns the
+// block it is in. The event is the only sign of a reveal that took: with
+// commit-reveal on, a reveal does not move LastUpdate, and a reveal that
+// fails is dropped without an event.
+func (c *Client) TimelockRevealedIn(ctx context.Context, netuid uint16, hotkey AccountID, from, to uint64) (uint64, bool, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	want := append(netuidKey(netuid), hotkey[:]...)
+	for b := from; b <= to; b++ {
+		var hash string
+		if err := c.rpc.CallIdempotent(ctx, "chain_getBlockHash", []any{b}, &hash); err != nil {
+			return 0, false, err
+		}
+		if hash == "" {
+			return 0, false, fmt.Errorf("%w: block %d", ErrBlockNotFound, b)
+		}
+		raw, ok, err := c.Storage(ctx, substrate.EventsKey(), hash)
+		if err != nil {
+			return 0, false, err
+		}
+		if !ok {
+			continue
+		}
+		evs, err := tc.md.DecodeEvents(raw)
+		if err != nil {
+			return 0, false, fmt.Errorf("events of block %d: %w", b, err)
+		}
+		for _, e := range evs {
+			if e.Pallet == Pallet && e.Name == "TimelockedWeightsRevealed" && bytes.Equal(e.Data, want) {
+				return b, true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}

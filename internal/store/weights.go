@@ -49,7 +49,23 @@ type WeightSubmission struct {
 	Outcome       Outcome
 	Error         string
 	IncludedBlock *uint64
+	// RevealEpoch and RevealBlock are, for a timelocked commit, its
+	// predicted reveal epoch and that epoch's first block; Reveal is what
+	// became of it (RevealUnknown until confirmed from the chain).
+	RevealEpoch *uint64
+	RevealBlock *uint64
+	Reveal      Reveal
 }
+
+// Reveal is the confirmed fate of a timelocked commit.
+type Reveal string
+
+// The fates of a timelocked commit.
+const (
+	RevealUnknown  Reveal = ""
+	RevealRevealed Reveal = "revealed" // its vector became the uid's weights
+	RevealDropped  Reveal = "dropped"  // its reveal epoch passed without it
+)
 
 func (w *WeightSubmission) validate() error {
 	switch w.Mode {
@@ -89,15 +105,19 @@ func (s *Store) RecordWeightSubmission(ctx context.Context, w *WeightSubmission)
 	uids, _ := json.Marshal(nonNil(w.UIDs))
 	weights, _ := json.Marshal(nonNil(w.Weights))
 	now := s.now()
-	var included any
-	if w.IncludedBlock != nil {
-		included = int64(*w.IncludedBlock)
+	opt := func(v *uint64) any {
+		if v == nil {
+			return nil
+		}
+		return int64(*v)
 	}
 	err := s.db.QueryRowContext(ctx, s.Rebind(`INSERT INTO weight_submissions
-	(created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	(created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block,
+	 reveal_epoch, reveal_block, reveal)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		now, now, w.Genesis, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
-		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, included).Scan(&w.ID)
+		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, opt(w.IncludedBlock),
+		opt(w.RevealEpoch), opt(w.RevealBlock), string(w.Reveal)).Scan(&w.ID)
 	if err = s.observe(err); err != nil {
 		return fmt.Errorf("record weight submission: %w", err)
 	}
@@ -141,7 +161,8 @@ func (s *Store) UpdateWeightSubmission(ctx context.Context, id int64, r Submissi
 	return nil
 }
 
-const weightColumns = `id, created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block`
+const weightColumns = `id, created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block,
+	reveal_epoch, reveal_block, reveal`
 
 // WeightSubmissions lists the newest submissions for a subnet on any chain,
 // newest first. With outcomes given, only those outcomes are listed.
@@ -216,10 +237,22 @@ func scanSubmission(rows *sql.Rows) (WeightSubmission, error) {
 		netuid, block, versionKey int64
 		mode, uids, weights, out  string
 		included                  sql.NullInt64
+		revealEpoch, revealBlock  sql.NullInt64
+		reveal                    string
 	)
 	if err := rows.Scan(&w.ID, &w.CreatedAt, &w.UpdatedAt, &w.Genesis, &netuid, &block, &mode, &uids, &weights,
-		&versionKey, &w.TxHash, &out, &w.Error, &included); err != nil {
+		&versionKey, &w.TxHash, &out, &w.Error, &included, &revealEpoch, &revealBlock, &reveal); err != nil {
 		return w, err
+	}
+	w.Reveal = Reveal(reveal)
+	for _, p := range []struct {
+		src sql.NullInt64
+		dst **uint64
+	}{{revealEpoch, &w.RevealEpoch}, {revealBlock, &w.RevealBlock}} {
+		if p.src.Valid {
+			v := uint64(p.src.Int64)
+			*p.dst = &v
+		}
 	}
 	w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
 	w.Netuid, w.Block, w.VersionKey = uint16(netuid), uint64(block), uint64(versionKey)
@@ -235,4 +268,20 @@ func scanSubmission(rows *sql.Rows) (WeightSubmission, error) {
 		return w, fmt.Errorf("submission %d: weights: %w", w.ID, err)
 	}
 	return w, nil
+}
+
+// SetWeightReveal records what became of a timelocked commit's reveal.
+func (s *Store) SetWeightReveal(ctx context.Context, id int64, r Reveal, note string) error {
+	if r != RevealRevealed && r != RevealDropped {
+		return fmt.Errorf("weight submission %d: unknown reveal %q", id, r)
+	}
+	res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE weight_submissions SET updated_at = ?, reveal = ?, error = ? WHERE id = ?`),
+		s.now(), string(r), note, id)
+	if err = s.observe(err); err != nil {
+		return fmt.Errorf("weight submission %d reveal: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("weight submission %d reveal: %w", id, ErrNotFound)
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 type metrics struct {
 	blocksSince prometheus.Gauge
 	submissions *prometheus.CounterVec
+	reveals     *prometheus.CounterVec
 	scorePass   prometheus.Histogram
 }
 
@@ -24,6 +25,10 @@ func newMetrics(reg prometheus.Registerer, mechanism string, v *Validator) *metr
 		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vigil_validator_weight_submissions_total",
 			Help: "Weight submissions by outcome (included, finalized, failed, pending when the outcome is unknown).",
+		}, []string{"outcome"}),
+		reveals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_validator_reveals_total",
+			Help: "Timelocked commits whose reveal was confirmed from the chain, by what became of it (revealed, dropped).",
 		}, []string{"outcome"}),
 		scorePass: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:        "vigil_validator_score_pass_seconds",
@@ -44,7 +49,7 @@ func newMetrics(reg prometheus.Registerer, mechanism string, v *Validator) *metr
 		return v.cfg.Clock.Since(v.mgAt).Seconds()
 	})
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.blocksSince, m.submissions, m.scorePass, age} {
+		for _, c := range []prometheus.Collector{m.blocksSince, m.submissions, m.reveals, m.scorePass, age} {
 			reg.MustRegister(c)
 		}
 	}
@@ -85,10 +90,14 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 				return errors.New("chain state not read yet")
 			}
 			v.mu.Lock()
-			genesis, gateErr := v.genesis, v.gateErr
+			genesis, gateErr, dropped := v.genesis, v.gateErr, v.lastDropped
 			v.mu.Unlock()
 			if gateErr != nil {
 				return gateErr
+			}
+			if dropped != nil {
+				return fmt.Errorf("the chain dropped the last timelocked commit (made at block %d) at its reveal in epoch %d: its weights never applied",
+					dropped.Block, *dropped.RevealEpoch)
 			}
 			last, err := v.lastSubmissionBlock(ctx, st, genesis)
 			if err != nil {

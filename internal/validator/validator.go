@@ -86,8 +86,12 @@ type Validator struct {
 	// the due block last logged as skipped.
 	genesis    string
 	skipLogged uint64
-	// gateErr is why the chain would not take weights now, or nil.
-	gateErr error
+	// gateErr is why the chain would not take weights now, or nil;
+	// lastDropped the latest confirmed reveal, when the chain dropped it.
+	gateErr     error
+	lastDropped *store.WeightSubmission
+	// revealCursor is, per journal row, the next block whose events to read.
+	revealCursor map[int64]uint64
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
@@ -153,7 +157,7 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	v := &Validator{cfg: cfg}
+	v := &Validator{cfg: cfg, revealCursor: map[int64]uint64{}}
 	v.m = newMetrics(cfg.Registerer, cfg.Mechanism.Name(), v)
 	v.started = cfg.Clock.Now()
 	return v, nil
@@ -241,6 +245,9 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	v.mu.Unlock()
 	res := StepResult{Block: st.Block}
 	if err := v.resolvePending(ctx, st, genesis); err != nil {
+		return res, err
+	}
+	if err := v.confirmReveals(ctx, st, genesis); err != nil {
 		return res, err
 	}
 	mg, err := v.cfg.Client.Metagraph(ctx, v.cfg.Netuid, st.BlockHash)
@@ -423,6 +430,11 @@ func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan 
 	v.mu.Unlock()
 	rec := &store.WeightSubmission{Genesis: genesis, Netuid: plan.Netuid, Block: st.Block, Mode: storeMode(plan.Mode),
 		UIDs: plan.UIDs, Weights: plan.Values, VersionKey: plan.VersionKey}
+	if plan.Mode == subtensor.ModeTimelock {
+		if target, err := st.RevealTarget(); err == nil {
+			rec.RevealEpoch, rec.RevealBlock = &target.RevealEpoch, &target.RevealBlock
+		}
+	}
 	if err := v.cfg.Store.RecordWeightSubmission(ctx, rec); err != nil {
 		return nil, fmt.Errorf("weight journal: %w", err)
 	}
@@ -492,4 +504,82 @@ func (v *Validator) chainSeen(err error) {
 	if err == nil {
 		v.chainAt = v.cfg.Clock.Now()
 	}
+}
+
+// revealScan bounds the blocks whose events one step reads per commit.
+const revealScan = 512
+
+// confirmReveals settles the timelocked commits of this chain whose reveal
+// epoch has come, from the blocks' events: revealed when the chain's
+// TimelockedWeightsRevealed event for our hotkey is in a block from the
+// predicted reveal block on; dropped when the reveal epoch has passed
+// without it. Subtensor drops a reveal that fails (no permit, too little
+// stake, a bad payload) without an event or an error, so this is the only
+// way to know.
+func (v *Validator) confirmReveals(ctx context.Context, st *subtensor.WeightState, genesis string) error {
+	if !st.Registered {
+		return nil
+	}
+	rows, err := v.cfg.Store.WeightSubmissionsOn(ctx, genesis, v.cfg.Netuid, journalScan, store.OutcomeIncluded, store.OutcomeFinalized)
+	if err != nil {
+		return fmt.Errorf("weight journal: %w", err)
+	}
+	now := currentEpoch(st)
+	for _, w := range rows {
+		if w.Mode != store.ModeCommit || w.RevealEpoch == nil || w.RevealBlock == nil || w.Reveal != store.RevealUnknown ||
+			now < *w.RevealEpoch || w.Genesis != genesis {
+			continue
+		}
+		v.mu.Lock()
+		from := max(v.revealCursor[w.ID], *w.RevealBlock)
+		v.mu.Unlock()
+		to := min(st.Block, from+revealScan-1)
+		var at uint64
+		found := false
+		if from <= to {
+			if at, found, err = v.cfg.Client.TimelockRevealedIn(ctx, v.cfg.Netuid, st.Hotkey, from, to); err != nil {
+				return fmt.Errorf("reveal events: %w", err)
+			}
+		}
+		v.mu.Lock()
+		v.revealCursor[w.ID] = to + 1
+		v.mu.Unlock()
+		var outcome store.Reveal
+		var note string
+		switch {
+		case found:
+			outcome, note = store.RevealRevealed, fmt.Sprintf("revealed in block %d", at)
+		case now > *w.RevealEpoch && to == st.Block:
+			outcome, note = store.RevealDropped, fmt.Sprintf("reveal epoch %d passed without a reveal (blocks %d to %d read)", *w.RevealEpoch, *w.RevealBlock, to)
+		default:
+			continue
+		}
+		if err := v.cfg.Store.SetWeightReveal(ctx, w.ID, outcome, note); err != nil {
+			return fmt.Errorf("weight journal: %w", err)
+		}
+		v.m.reveals.WithLabelValues(string(outcome)).Inc()
+		v.mu.Lock()
+		delete(v.revealCursor, w.ID)
+		switch {
+		case outcome == store.RevealDropped:
+			v.cfg.Log.Warn("the chain dropped a timelocked commit at its reveal", "block", w.Block, "reveal_epoch", *w.RevealEpoch)
+			if v.lastDropped == nil || w.Block >= v.lastDropped.Block {
+				ws := w
+				v.lastDropped = &ws
+			}
+		case v.lastDropped != nil && w.Block > v.lastDropped.Block:
+			v.lastDropped = nil
+		}
+		v.mu.Unlock()
+	}
+	return nil
+}
+
+// currentEpoch is the epoch the chain is in at the state's block, by the
+// scheduler it runs.
+func currentEpoch(st *subtensor.WeightState) uint64 {
+	if st.Schedule != nil {
+		return st.Schedule.EpochIndex
+	}
+	return subtensor.EpochOf(st.Block, st.Netuid, st.Params.Tempo)
 }

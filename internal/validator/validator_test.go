@@ -524,3 +524,103 @@ func TestWeightGate(t *testing.T) {
 		t.Fatalf("the owner under a high threshold: %+v %v", r, err)
 	}
 }
+
+// TestRevealsAreConfirmed: a timelocked commit is recorded as revealed once
+// the chain's reveal event for it is seen; one the chain drops (here
+// because the stake threshold rose above the validator's stake between
+// commit and reveal) is recorded as dropped after its reveal epoch, and
+// /health says so.
+func TestRevealsAreConfirmed(t *testing.T) {
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Owner = "//Eve"
+	g.Subnets[0].Validators = []localnet.GenesisNeuron{{Hotkey: "//Alice", Stake: 1e12}}
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 0, "commit_reveal_weights_enabled": true}
+	n := startGenesis(t, g, time.Unix(1_763_800_000, 0))
+	st := storetest.Open(t, "sqlite", clock.Real())
+	reg := prometheus.NewRegistry()
+	v := newValidator(t, n, st, "//Alice", &fixedScores{scores: miners(t)}, reg)
+	ctx := context.Background()
+	row := func() store.WeightSubmission {
+		t.Helper()
+		rows, err := st.WeightSubmissions(ctx, 1, 10)
+		if err != nil || len(rows) == 0 {
+			t.Fatalf("journal %v %v", rows, err)
+		}
+		return rows[0]
+	}
+	if r, err := n.step(t, v); err != nil || !r.Submitted {
+		t.Fatalf("commit: %+v %v", r, err)
+	}
+	first := row()
+	if first.RevealEpoch == nil || first.RevealBlock == nil || first.Reveal != store.RevealUnknown {
+		t.Fatalf("commit row %+v", first)
+	}
+	for range 40 {
+		n.blocks(t, 1)
+		if _, err := n.step(t, v); err != nil {
+			t.Fatal(err)
+		}
+		if row().ID == first.ID && row().Reveal != store.RevealUnknown {
+			break
+		}
+	}
+	rows, _ := st.WeightSubmissions(ctx, 1, 10)
+	var got store.WeightSubmission
+	for _, w := range rows {
+		if w.ID == first.ID {
+			got = w
+		}
+	}
+	if got.Reveal != store.RevealRevealed {
+		t.Fatalf("first commit: reveal %q (%+v)", got.Reveal, got)
+	}
+
+	// The next commit, then a stake threshold above //Alice's stake before
+	// its reveal: the chain drops it.
+	var second store.WeightSubmission
+	for range 40 {
+		n.blocks(t, 1)
+		if r, err := n.step(t, v); err == nil && r.Submitted {
+			second = row()
+			break
+		}
+	}
+	if second.ID == 0 || second.ID == first.ID {
+		t.Fatal("no second commit")
+	}
+	if err := n.chain.SetHyperparameter(1, "stake_threshold", json.RawMessage("2000000000000")); err != nil {
+		t.Fatal(err)
+	}
+	for range 60 {
+		n.blocks(t, 1)
+		_, _ = n.step(t, v) // refused by the gate now, but it still confirms reveals
+		rows, _ := st.WeightSubmissions(ctx, 1, 10)
+		for _, w := range rows {
+			if w.ID == second.ID {
+				second = w
+			}
+		}
+		if second.Reveal != store.RevealUnknown {
+			break
+		}
+	}
+	if second.Reveal != store.RevealDropped || !strings.Contains(second.Error, "passed without a reveal") {
+		t.Fatalf("second commit: %+v", second)
+	}
+	// The gate speaks first while the threshold stands; with it lifted,
+	// /health names the dropped reveal.
+	if err := n.chain.SetHyperparameter(1, "stake_threshold", json.RawMessage("0")); err != nil {
+		t.Fatal(err)
+	}
+	n.blocks(t, 1)
+	v.mu.Lock()
+	v.gateErr = nil
+	v.mu.Unlock()
+	if herr := v.HealthChecks()["weights"](ctx); herr == nil || !strings.Contains(herr.Error(), "dropped the last timelocked commit") {
+		t.Errorf("health after a dropped reveal: %v", herr)
+	}
+	var mv dto.Metric
+	if err := v.m.reveals.WithLabelValues("dropped").Write(&mv); err != nil || mv.GetCounter().GetValue() != 1 {
+		t.Errorf("dropped reveals metric: %v", mv.GetCounter().GetValue())
+	}
+}
