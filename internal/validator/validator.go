@@ -92,6 +92,7 @@ type Validator struct {
 	lastDropped *store.WeightSubmission
 	// revealCursor is, per journal row, the next block whose events to read.
 	revealCursor map[int64]uint64
+	warns        *logthrottle.Logger
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
@@ -157,7 +158,7 @@ func New(cfg Config) (*Validator, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	v := &Validator{cfg: cfg, revealCursor: map[int64]uint64{}}
+	v := &Validator{cfg: cfg, revealCursor: map[int64]uint64{}, warns: logthrottle.New(cfg.Log, cfg.Clock, 0, 0)}
 	v.m = newMetrics(cfg.Registerer, cfg.Mechanism.Name(), v)
 	v.started = cfg.Clock.Now()
 	return v, nil
@@ -247,8 +248,13 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if err := v.resolvePending(ctx, st, genesis); err != nil {
 		return res, err
 	}
+	// Confirming reveals reads old blocks' events, which a pruned node may
+	// no longer have: a failure is reported, never a reason to stop setting
+	// weights.
 	if err := v.confirmReveals(ctx, st, genesis); err != nil {
-		return res, err
+		v.warns.Warn("reveals", "cannot confirm timelocked reveals", "err", err)
+	} else {
+		v.warns.Reset("reveals")
 	}
 	mg, err := v.cfg.Client.Metagraph(ctx, v.cfg.Netuid, st.BlockHash)
 	v.chainSeen(err)

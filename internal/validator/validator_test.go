@@ -22,6 +22,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/logthrottle"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
@@ -622,5 +623,28 @@ func TestRevealsAreConfirmed(t *testing.T) {
 	var mv dto.Metric
 	if err := v.m.reveals.WithLabelValues("dropped").Write(&mv); err != nil || mv.GetCounter().GetValue() != 1 {
 		t.Errorf("dropped reveals metric: %v", mv.GetCounter().GetValue())
+	}
+}
+
+// TestPrunedRevealBlocksDoNotStopWeights: when the blocks of a reveal are
+// gone from the node (pruned while the validator was away), confirming it
+// fails with a warning, and weights are still set.
+func TestPrunedRevealBlocksDoNotStopWeights(t *testing.T) {
+	n := startChain(t, map[string]any{"commit_reveal_weights_enabled": true, "weights_rate_limit": 0})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	var logs lockedBuffer
+	v := newValidator(t, n, st, "//Alice", &fixedScores{scores: miners(t)}, nil)
+	v.cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	v.warns = logthrottle.New(v.cfg.Log, v.cfg.Clock, 0, 0)
+	if r, err := n.step(t, v); err != nil || !r.Submitted {
+		t.Fatalf("commit: %+v %v", r, err)
+	}
+	n.blocks(t, 300) // the localnet keeps 256 blocks of state
+	r, err := n.step(t, v)
+	if err != nil || !r.Submitted {
+		t.Fatalf("after the reveal's blocks were pruned: %+v %v", r, err)
+	}
+	if !strings.Contains(logs.String(), "cannot confirm timelocked reveals") {
+		t.Errorf("no warning about the pruned reveal blocks:\n%s", logs.String())
 	}
 }
