@@ -97,6 +97,9 @@ type WeightState struct {
 	// StakeThreshold is SubtensorModule.StakeThreshold: the stake a hotkey
 	// other than the subnet owner's needs for its weights to be taken.
 	StakeThreshold uint64
+	// MechanismCount is the subnet's MechanismCountCurrent: its incentive
+	// mechanisms, each with weights of its own (1 on runtimes without it).
+	MechanismCount uint8
 }
 
 // Mode is the mode the chain requires: timelocked commits when commit-reveal
@@ -178,6 +181,9 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		return nil, err
 	}
 	if s.Schedule, err = c.epochSchedule(ctx, netuid, s.Params.Tempo, s.Block, at); err != nil {
+		return nil, err
+	}
+	if s.MechanismCount, err = c.mechanismCount(ctx, netuid, at); err != nil {
 		return nil, err
 	}
 	if s.Registered {
@@ -556,4 +562,20 @@ func (c *Client) epochSchedule(ctx context.Context, netuid, tempo uint16, block 
 		}
 	}
 	return sch, nil
+}
+
+// mechanismCount reads MechanismCountCurrent at at, 1 on runtimes whose
+// metadata lacks it.
+func (c *Client) mechanismCount(ctx context.Context, netuid uint16, at string) (uint8, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if _, _, err := tc.md.StorageEntry(Pallet, "MechanismCountCurrent"); err != nil {
+		return 1, nil
+	}
+	n := uint8(1)
+	_, err = c.readValue(ctx, Pallet, "MechanismCountCurrent", at, func(r *scale.Reader) (err error) { n, err = r.U8(); return },
+		substrate.MapKey{Hasher: substrate.Twox64Concat, Key: netuidKey(netuid)})
+	return max(n, 1), err
 }

@@ -126,6 +126,7 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	mechanisms, _ := cfg.Weights.MechanismIDs() // validated with the configuration
 	// The mechanism reads the validator's metagraph; the validator is
 	// built right after it.
 	var v *validator.Validator
@@ -138,7 +139,8 @@ func validatorMain(env Env, cfg config.Validator, logger *slog.Logger) error {
 	v, err = validator.New(validator.Config{
 		Netuid: netuid, Hotkey: hotkey, Client: client, Store: st, Mechanism: mech, Tick: cfg.Weights.BlockTime,
 		EveryBlocks: cfg.Weights.EveryBlocks, Weights: subtensor.WeightOptions{Beacon: &beacon, BlockTime: cfg.Weights.BlockTime},
-		Log: logger, Registerer: reg,
+		Mechanisms: mechanisms,
+		Log:        logger, Registerer: reg,
 	})
 	if err != nil {
 		return err

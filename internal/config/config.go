@@ -64,6 +64,26 @@ type Weights struct {
 	EveryBlocks uint64        `yaml:"every_blocks" help:"blocks between weight submissions; 0 means the subnet's tempo (the chain's rate limit is never beaten)"`
 	Beacon      string        `yaml:"beacon" help:"drand beacon of timelocked commits: auto (the localnet's own on a localnet, else quicknet), quicknet, or <public key hex>:<genesis unix>:<period>"`
 	BlockTime   time.Duration `yaml:"block_time" help:"the chain's block interval, to time reveals and the weight loop"`
+	Mechanisms  string        `yaml:"mechanisms" help:"the subnet's incentive mechanisms to set weights on, comma-separated ids; required when the subnet has more than one (this version sets mechanism 0 only)"`
+}
+
+// MechanismIDs parses weights.mechanisms: nil when unset.
+func (w Weights) MechanismIDs() ([]uint8, error) {
+	if strings.TrimSpace(w.Mechanisms) == "" {
+		return nil, nil
+	}
+	var out []uint8
+	for _, f := range strings.Split(w.Mechanisms, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 8)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a mechanism id", strings.TrimSpace(f))
+		}
+		if n != 0 {
+			return nil, fmt.Errorf("mechanism %d: this version sets weights on mechanism 0 only", n)
+		}
+		out = append(out, uint8(n))
+	}
+	return out, nil
 }
 
 // Kaspa configures the Kaspa-mining mechanism (SN16-compatible).
@@ -354,6 +374,9 @@ func (v Validator) validateListeners() error {
 
 // Validate checks the weights keys.
 func (w Weights) Validate() error {
+	if _, err := w.MechanismIDs(); err != nil {
+		return invalid("weights.mechanisms", "%v", err)
+	}
 	switch w.Beacon {
 	case "auto", "quicknet":
 	default:

@@ -14,6 +14,16 @@ var extraParams = map[string]func(s *Subnet, v json.RawMessage) error{
 	"stake_threshold":    func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.StakeThreshold) },
 	"emission_per_block": func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.EmissionPerBlock) },
 	"bonds_penalty":      func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BondsPenalty) },
+	// mechanism_count is MechanismCountCurrent. The localnet takes weights
+	// for mechanism 0 only; more mechanisms exist for clients to see.
+	"mechanism_count": func(s *Subnet, v json.RawMessage) error {
+		var n uint8
+		if err := json.Unmarshal(v, &n); err != nil || n == 0 {
+			return fmt.Errorf("want 1-255 mechanisms (%v)", err)
+		}
+		s.MechanismCount = n
+		return nil
+	},
 }
 
 // setParam sets one named parameter of a subnet from its JSON value,

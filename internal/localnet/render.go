@@ -140,6 +140,9 @@ func (r *renderer) subnet(s *Subnet) {
 	r.put(p, "SubnetOwnerHotkey", s.OwnerHotkey[:], nk)
 	r.put(p, "LastMechansimStepBlock", u64b(s.LastMechanismStep), nk)
 	r.put(p, "BlocksSinceLastStep", u64b(s.BlocksSinceLastStep), nk)
+	if s.MechanismCount > 1 {
+		r.put(p, "MechanismCountCurrent", []byte{s.MechanismCount}, nk)
+	}
 	if s.stateful {
 		r.put(p, "LastEpochBlock", u64b(s.LastEpochBlock), nk)
 		r.put(p, "PendingEpochAt", u64b(s.PendingEpochAt), nk)

@@ -75,6 +75,8 @@ type Subnet struct {
 	// and distributes at its epoch.
 	EmissionPerBlock uint64 `json:"emission_per_block"`
 	PendingEmission  uint64 `json:"pending_emission"`
+	// MechanismCount is MechanismCountCurrent (0 reads as 1).
+	MechanismCount uint8 `json:"mechanism_count,omitempty"`
 	// The stateful epoch scheduler's storage (State.StatefulEpochs).
 	LastEpochBlock uint64 `json:"last_epoch_block"`
 	PendingEpochAt uint64 `json:"pending_epoch_at"`

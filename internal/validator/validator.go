@@ -50,6 +50,10 @@ type Config struct {
 	EveryBlocks uint64
 	// VersionKey overrides the subnet's WeightsVersionKey when set.
 	VersionKey *uint64
+	// Mechanisms are the incentive mechanisms to set weights on
+	// (weights.mechanisms); nil means mechanism 0 of a subnet that has
+	// only that one. Only mechanism 0 is set by this version.
+	Mechanisms []uint8
 	// Weights tunes submission (beacon, block time, era).
 	Weights subtensor.WeightOptions
 	// Attempts bounds tries per window on transient failures (default 3),
@@ -179,8 +183,20 @@ func (v *Validator) Check(ctx context.Context) error {
 		return fmt.Errorf("%w: %s has no uid on netuid %d; register it with 'vigil chain register --netuid %d' (it burns TAO from the coldkey)",
 			ErrNotRegistered, v.cfg.Hotkey.SS58(), v.cfg.Netuid, v.cfg.Netuid)
 	}
+	if st.MechanismCount > 1 {
+		if len(v.cfg.Mechanisms) == 0 {
+			return fmt.Errorf("%w: netuid %d has %d incentive mechanisms, each paying dividends for its own weights; this version sets mechanism 0 only. Set weights.mechanisms to \"0\" to run so, knowing the dividends of the others are lost",
+				ErrMechanisms, v.cfg.Netuid, st.MechanismCount)
+		}
+		v.cfg.Log.Warn("the subnet has several incentive mechanisms; weights are set on mechanism 0 only (weights.mechanisms)",
+			"netuid", v.cfg.Netuid, "mechanisms", st.MechanismCount)
+	}
 	return nil
 }
+
+// ErrMechanisms is wrapped by Check for a subnet with several incentive
+// mechanisms when weights.mechanisms does not say which to set.
+var ErrMechanisms = errors.New("weights.mechanisms is required")
 
 // Metagraph is the latest metagraph read, nil before the first.
 func (v *Validator) Metagraph() *subtensor.Metagraph {

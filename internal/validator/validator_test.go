@@ -648,3 +648,25 @@ func TestPrunedRevealBlocksDoNotStopWeights(t *testing.T) {
 		t.Errorf("no warning about the pruned reveal blocks:\n%s", logs.String())
 	}
 }
+
+// TestSeveralMechanismsNeedAConfiguration: on a subnet with two incentive
+// mechanisms, the validator refuses to start until weights.mechanisms says
+// to set mechanism 0 only, naming the subnet, the count and the key.
+func TestSeveralMechanismsNeedAConfiguration(t *testing.T) {
+	n := startChain(t, map[string]any{"mechanism_count": 2})
+	st := storetest.Open(t, "sqlite", clock.Real())
+	v := newValidator(t, n, st, "//Alice", &fixedScores{}, nil)
+	err := v.Check(context.Background())
+	if !errors.Is(err, ErrMechanisms) || !strings.Contains(err.Error(), "netuid 1 has 2 incentive mechanisms") || !strings.Contains(err.Error(), "weights.mechanisms") {
+		t.Fatalf("check on a two-mechanism subnet: %v", err)
+	}
+	v.cfg.Mechanisms = []uint8{0}
+	if err := v.Check(context.Background()); err != nil {
+		t.Fatalf("with weights.mechanisms 0: %v", err)
+	}
+	// One mechanism: nothing to say.
+	one := startChain(t, nil)
+	if err := newValidator(t, one, st, "//Alice", &fixedScores{}, nil).Check(context.Background()); err != nil {
+		t.Fatalf("one mechanism: %v", err)
+	}
+}
