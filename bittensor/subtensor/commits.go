@@ -270,7 +270,11 @@ func (c *Client) RevealCommits(ctx context.Context, signer substrate.Signer, net
 	}
 	// A reveal sent now lands in the next block: the epoch it must match is
 	// that block's, by the scheduler the runtime has.
-	sch, err := c.epochSchedule(ctx, netuid, p.Tempo, blk.Number, blk.Hash)
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sch, err := c.epochSchedule(ctx, tc.md, netuid, p.Tempo, blk.Number, blk.Hash)
 	if err != nil {
 		return nil, err
 	}

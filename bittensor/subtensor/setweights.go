@@ -180,10 +180,16 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 	if s.Params, err = c.SubnetParams(ctx, netuid, at); err != nil {
 		return nil, err
 	}
-	if s.Schedule, err = c.epochSchedule(ctx, netuid, s.Params.Tempo, s.Block, at); err != nil {
+	// What the runtime has is read from its metadata, fetched once per
+	// runtime and connection.
+	tc, err := c.txContext(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if s.MechanismCount, err = c.mechanismCount(ctx, netuid, at); err != nil {
+	if s.Schedule, err = c.epochSchedule(ctx, tc.md, netuid, s.Params.Tempo, s.Block, at); err != nil {
+		return nil, err
+	}
+	if s.MechanismCount, err = c.mechanismCount(ctx, tc.md, netuid, at); err != nil {
 		return nil, err
 	}
 	if s.Registered {
@@ -538,12 +544,8 @@ func (p *WeightPlan) FitMaxWeightLimit(limit uint16) int {
 
 // epochSchedule reads the stateful scheduler's storage at block hash at,
 // when the runtime's metadata has it (nil, nil when it does not).
-func (c *Client) epochSchedule(ctx context.Context, netuid, tempo uint16, block uint64, at string) (*EpochSchedule, error) {
-	tc, err := c.txContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, _, err := tc.md.StorageEntry(Pallet, "LastEpochBlock"); err != nil {
+func (c *Client) epochSchedule(ctx context.Context, md *substrate.Metadata, netuid, tempo uint16, block uint64, at string) (*EpochSchedule, error) {
+	if _, _, err := md.StorageEntry(Pallet, "LastEpochBlock"); err != nil {
 		return nil, nil
 	}
 	sch := &EpochSchedule{Block: block, Tempo: tempo}
@@ -566,16 +568,12 @@ func (c *Client) epochSchedule(ctx context.Context, netuid, tempo uint16, block 
 
 // mechanismCount reads MechanismCountCurrent at at, 1 on runtimes whose
 // metadata lacks it.
-func (c *Client) mechanismCount(ctx context.Context, netuid uint16, at string) (uint8, error) {
-	tc, err := c.txContext(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if _, _, err := tc.md.StorageEntry(Pallet, "MechanismCountCurrent"); err != nil {
+func (c *Client) mechanismCount(ctx context.Context, md *substrate.Metadata, netuid uint16, at string) (uint8, error) {
+	if _, _, err := md.StorageEntry(Pallet, "MechanismCountCurrent"); err != nil {
 		return 1, nil
 	}
 	n := uint8(1)
-	_, err = c.readValue(ctx, Pallet, "MechanismCountCurrent", at, func(r *scale.Reader) (err error) { n, err = r.U8(); return },
+	_, err := c.readValue(ctx, Pallet, "MechanismCountCurrent", at, func(r *scale.Reader) (err error) { n, err = r.U8(); return },
 		substrate.MapKey{Hasher: substrate.Twox64Concat, Key: netuidKey(netuid)})
 	return max(n, 1), err
 }
