@@ -100,6 +100,8 @@ type WeightState struct {
 	// MechanismCount is the subnet's MechanismCountCurrent: its incentive
 	// mechanisms, each with weights of its own (1 on runtimes without it).
 	MechanismCount uint8
+	// Genesis is the chain's genesis hash, as signing uses it.
+	Genesis [32]byte
 }
 
 // Mode is the mode the chain requires: timelocked commits when commit-reveal
@@ -186,6 +188,7 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 	if err != nil {
 		return nil, err
 	}
+	s.Genesis = tc.genesis
 	if s.Schedule, err = c.epochSchedule(ctx, tc.md, netuid, s.Params.Tempo, s.Block, at); err != nil {
 		return nil, err
 	}

@@ -247,12 +247,7 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, fmt.Errorf("weight state: %w", err)
 	}
-	gh, err := v.cfg.Client.Genesis(ctx)
-	v.chainSeen(err)
-	if err != nil {
-		return StepResult{}, fmt.Errorf("genesis hash: %w", err)
-	}
-	genesis := fmt.Sprintf("%#x", gh)
+	genesis := fmt.Sprintf("%#x", st.Genesis)
 	v.mu.Lock()
 	if v.genesis != "" && v.genesis != genesis {
 		v.cfg.Log.Warn("the chain's genesis hash changed (a new chain at this address): its weight journal starts afresh",
