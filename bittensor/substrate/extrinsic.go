@@ -232,6 +232,10 @@ func (m *Metadata) TxExtensions() (*Extensions, error) {
 	return x, nil
 }
 
+// IsEmpty reports whether a type encodes to no bytes (an extension's
+// PhantomData, the unit tuple).
+func (m *Metadata) IsEmpty(id uint32) bool { return m.isEmpty(id, 0) }
+
 // isEmpty reports whether a type encodes to no bytes (the unit tuple, or a
 // composite/tuple/array of such).
 func (m *Metadata) isEmpty(id uint32, depth int) bool {

@@ -45,6 +45,40 @@ func SetWeights(netuid uint16, uids, weights []uint16, versionKey uint64) (Call,
 	return Call{"set_weights", e.Bytes()}, nil
 }
 
+// MaxMechanisms is subtensor's MAX_MECHANISM_COUNT_PER_SUBNET, and
+// MechanismStride its GLOBAL_MAX_SUBNET_COUNT: mechanism m of a subnet keeps
+// its Weights, Bonds, LastUpdate and Incentive at the storage index
+// netuid + m·4096.
+const (
+	MaxMechanisms   = 16
+	MechanismStride = 4096
+)
+
+// StorageIndex is the NetUidStorageIndex of mechanism mecid of netuid.
+func StorageIndex(netuid uint16, mecid uint8) uint16 {
+	return uint16(mecid)*MechanismStride + netuid
+}
+
+// SetMechanismWeights is set_mechanism_weights(netuid, mecid, dests,
+// weights, version_key): set_weights for one incentive mechanism of a
+// subnet (mechanism 0 is what set_weights sets).
+func SetMechanismWeights(netuid uint16, mecid uint8, uids, weights []uint16, versionKey uint64) (Call, error) {
+	c, err := SetWeights(netuid, uids, weights, versionKey)
+	if err != nil {
+		return Call{}, err
+	}
+	return Call{"set_mechanism_weights", withMechanism(c.Args, mecid)}, nil
+}
+
+// withMechanism inserts the mechanism id after a call's leading netuid, as
+// each *_mechanism_* call lays out its arguments.
+func withMechanism(args []byte, mecid uint8) []byte {
+	out := make([]byte, 0, len(args)+1)
+	out = append(out, args[:2]...)
+	out = append(out, mecid)
+	return append(out, args[2:]...)
+}
+
 // CommitWeights is commit_weights(netuid, commit_hash); see CommitHash.
 func CommitWeights(netuid uint16, hash [32]byte) Call {
 	e := scale.NewEncoder(34)
@@ -95,6 +129,16 @@ func CommitTimelockedWeights(netuid uint16, commit []byte, revealRound uint64, v
 	e.U64(revealRound)
 	e.U16(version)
 	return Call{"commit_timelocked_weights", e.Bytes()}, nil
+}
+
+// CommitTimelockedMechanismWeights is commit_timelocked_mechanism_weights
+// (netuid, mecid, commit, reveal_round, commit_reveal_version).
+func CommitTimelockedMechanismWeights(netuid uint16, mecid uint8, commit []byte, revealRound uint64, version uint16) (Call, error) {
+	c, err := CommitTimelockedWeights(netuid, commit, revealRound, version)
+	if err != nil {
+		return Call{}, err
+	}
+	return Call{"commit_timelocked_mechanism_weights", withMechanism(c.Args, mecid)}, nil
 }
 
 // TimelockPayload is the plaintext a timelocked commit encrypts, as the
@@ -151,4 +195,15 @@ func BurnedRegister(netuid uint16, hotkey AccountID) Call {
 	e.U16(netuid)
 	e.Fixed(hotkey[:])
 	return Call{"burned_register", e.Bytes()}
+}
+
+// RegisterLimit is register_limit(netuid, hotkey, limit_price):
+// burned_register that the chain refuses (RegistrationPriceLimitExceeded)
+// when the burn at its block is above limitPrice rao.
+func RegisterLimit(netuid uint16, hotkey AccountID, limitPrice uint64) Call {
+	e := scale.NewEncoder(42)
+	e.U16(netuid)
+	e.Fixed(hotkey[:])
+	e.U64(limitPrice)
+	return Call{"register_limit", e.Bytes()}
 }

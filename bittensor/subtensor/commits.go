@@ -353,16 +353,16 @@ func inclusionEpoch(sch *EpochSchedule, head uint64, netuid, tempo uint16) (uint
 }
 
 // TimelockRevealedIn looks for subtensor's TimelockedWeightsRevealed event
-// of hotkey on netuid (mechanism 0) in blocks from..to, and returns the
+// of hotkey on mechanism mecid of netuid in blocks from..to, and returns the
 // block it is in. The event is the only sign of a reveal that took: with
 // commit-reveal on, a reveal does not move LastUpdate, and a reveal that
 // fails is dropped without an event.
-func (c *Client) TimelockRevealedIn(ctx context.Context, netuid uint16, hotkey AccountID, from, to uint64) (uint64, bool, error) {
+func (c *Client) TimelockRevealedIn(ctx context.Context, netuid uint16, mecid uint8, hotkey AccountID, from, to uint64) (uint64, bool, error) {
 	tc, err := c.txContext(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	want := append(netuidKey(netuid), hotkey[:]...)
+	want := append(netuidKey(StorageIndex(netuid, mecid)), hotkey[:]...)
 	for b := from; b <= to; b++ {
 		var hash string
 		if err := c.rpc.CallIdempotent(ctx, "chain_getBlockHash", []any{b}, &hash); err != nil {

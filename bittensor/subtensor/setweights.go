@@ -84,8 +84,12 @@ type WeightState struct {
 	N      uint16
 	Params SubnetParams
 	// LastUpdate is the block at which the uid last set or committed
-	// weights; 0 means never.
+	// weights on mechanism 0; 0 means never.
 	LastUpdate uint64
+	// LastUpdates is LastUpdate per mechanism, indexed by mechanism id
+	// (MechanismCount entries once registered): each mechanism has its own
+	// rate limit.
+	LastUpdates []uint64
 	// CommitRevealVersion is the chain's CommitRevealWeightsVersion, which
 	// a timelocked commit must carry.
 	CommitRevealVersion uint16
@@ -115,26 +119,46 @@ func (s *WeightState) Mode() WeightMode {
 }
 
 // BlocksUntilAllowed is how many blocks must pass before the rate limit
-// lets the uid set or commit weights; 0 means now.
-func (s *WeightState) BlocksUntilAllowed() uint64 {
-	limit := s.Params.WeightsSetRateLimit
-	if s.LastUpdate == 0 || s.Block < s.LastUpdate {
+// lets the uid set or commit weights on mechanism 0; 0 means now.
+func (s *WeightState) BlocksUntilAllowed() uint64 { return s.BlocksUntilAllowedOn(0) }
+
+// LastUpdateOn is the uid's LastUpdate on mechanism mecid.
+func (s *WeightState) LastUpdateOn(mecid uint8) uint64 {
+	if mecid == 0 {
+		return s.LastUpdate
+	}
+	if int(mecid) < len(s.LastUpdates) {
+		return s.LastUpdates[mecid]
+	}
+	return 0
+}
+
+// BlocksUntilAllowedOn is BlocksUntilAllowed for mechanism mecid.
+func (s *WeightState) BlocksUntilAllowedOn(mecid uint8) uint64 {
+	limit, last := s.Params.WeightsSetRateLimit, s.LastUpdateOn(mecid)
+	if last == 0 || s.Block < last {
 		return 0
 	}
-	if since := s.Block - s.LastUpdate; since < limit {
+	if since := s.Block - last; since < limit {
 		return limit - since
 	}
 	return 0
 }
 
-// Ready reports whether the hotkey may submit weights now: it is
-// registered and the rate limit has passed.
-func (s *WeightState) Ready() error {
+// Ready reports whether the hotkey may submit weights on mechanism 0 now:
+// it is registered and the rate limit has passed.
+func (s *WeightState) Ready() error { return s.ReadyOn(0) }
+
+// ReadyOn is Ready for mechanism mecid, which the subnet must have.
+func (s *WeightState) ReadyOn(mecid uint8) error {
 	if !s.Registered {
 		return fmt.Errorf("%w: %s on netuid %d", ErrNotRegistered, s.Hotkey.Hex(), s.Netuid)
 	}
-	if b := s.BlocksUntilAllowed(); b > 0 {
-		return &RateLimitError{Blocks: b, LastUpdate: s.LastUpdate, Limit: s.Params.WeightsSetRateLimit}
+	if mecid >= max(s.MechanismCount, 1) {
+		return fmt.Errorf("%w: netuid %d has %d incentive mechanisms, no mechanism %d", ErrBadWeights, s.Netuid, max(s.MechanismCount, 1), mecid)
+	}
+	if b := s.BlocksUntilAllowedOn(mecid); b > 0 {
+		return &RateLimitError{Blocks: b, LastUpdate: s.LastUpdateOn(mecid), Limit: s.Params.WeightsSetRateLimit}
 	}
 	return nil
 }
@@ -196,15 +220,19 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 		return nil, err
 	}
 	if s.Registered {
-		// LastUpdate is keyed by the storage index, the netuid for
-		// mechanism 0.
-		lu, err := c.LastUpdate(ctx, netuid, at)
-		if err != nil {
-			return nil, err
+		// LastUpdate is keyed by the storage index: the netuid for
+		// mechanism 0, netuid + m·4096 for mechanism m.
+		s.LastUpdates = make([]uint64, s.MechanismCount)
+		for m := range s.MechanismCount {
+			lu, err := c.LastUpdate(ctx, StorageIndex(netuid, m), at)
+			if err != nil {
+				return nil, err
+			}
+			if int(s.UID) < len(lu) {
+				s.LastUpdates[m] = lu[s.UID]
+			}
 		}
-		if int(s.UID) < len(lu) {
-			s.LastUpdate = lu[s.UID]
-		}
+		s.LastUpdate = s.LastUpdates[0]
 	}
 	return s, nil
 }
@@ -212,7 +240,11 @@ func (c *Client) WeightState(ctx context.Context, netuid uint16, hotkey AccountI
 // WeightPlan is a set of weights processed for the chain: the u16 vectors
 // a weights extrinsic carries, and the mode that will carry them.
 type WeightPlan struct {
-	Netuid     uint16
+	Netuid uint16
+	// Mechanism is the incentive mechanism the weights are for (0 unless
+	// set): mechanism 0 goes out with set_weights and
+	// commit_timelocked_weights, others with their *_mechanism_* calls.
+	Mechanism  uint8
 	Mode       WeightMode
 	UIDs       []uint16
 	Values     []uint16
@@ -308,7 +340,7 @@ func (c *Client) SubmitWeights(ctx context.Context, signer substrate.Signer, s *
 	if plan.Netuid != s.Netuid {
 		return nil, fmt.Errorf("plan for netuid %d, state of netuid %d", plan.Netuid, s.Netuid)
 	}
-	if err := s.Ready(); err != nil {
+	if err := s.ReadyOn(plan.Mechanism); err != nil {
 		return nil, err
 	}
 	if len(plan.UIDs) == 0 {
@@ -319,10 +351,17 @@ func (c *Client) SubmitWeights(ctx context.Context, signer substrate.Signer, s *
 	var err error
 	switch plan.Mode {
 	case ModeSet:
-		call, err = SetWeights(plan.Netuid, plan.UIDs, plan.Values, plan.VersionKey)
+		if plan.Mechanism == 0 {
+			call, err = SetWeights(plan.Netuid, plan.UIDs, plan.Values, plan.VersionKey)
+		} else {
+			call, err = SetMechanismWeights(plan.Netuid, plan.Mechanism, plan.UIDs, plan.Values, plan.VersionKey)
+		}
 	case ModeTimelock:
 		call, out.RevealRound, _, err = timelockCall(s, plan, opts)
 	case ModeHashCommit:
+		if plan.Mechanism != 0 {
+			return nil, fmt.Errorf("%w: hash commits are made on mechanism 0 only; mechanism %d takes set or timelocked weights", ErrBadWeights, plan.Mechanism)
+		}
 		return c.commitHashed(ctx, signer, s, plan, opts)
 	default:
 		err = fmt.Errorf("unknown weight mode %d", plan.Mode)
@@ -367,7 +406,12 @@ func timelockCall(s *WeightState, plan *WeightPlan, opts WeightOptions) (Call, u
 	if err != nil {
 		return Call{}, 0, nil, err
 	}
-	call, err := CommitTimelockedWeights(plan.Netuid, ct, round, s.CommitRevealVersion)
+	var call Call
+	if plan.Mechanism == 0 {
+		call, err = CommitTimelockedWeights(plan.Netuid, ct, round, s.CommitRevealVersion)
+	} else {
+		call, err = CommitTimelockedMechanismWeights(plan.Netuid, plan.Mechanism, ct, round, s.CommitRevealVersion)
+	}
 	return call, round, ct, err
 }
 

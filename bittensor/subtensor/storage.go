@@ -61,7 +61,8 @@ func (c *Client) SubnetParams(ctx context.Context, netuid uint16, hash string) (
 	return p, nil
 }
 
-// LastUpdate reads the block at which each uid last set weights.
+// LastUpdate reads the block at which each uid last set weights; netuid
+// is the storage index (StorageIndex for a mechanism other than 0).
 func (c *Client) LastUpdate(ctx context.Context, netuid uint16, hash string) ([]uint64, error) {
 	var out []uint64
 	_, err := c.readValue(ctx, Pallet, "LastUpdate", hash, func(r *scale.Reader) (err error) {
@@ -83,6 +84,11 @@ type WeightEntry struct {
 // that has set none reads as an empty row.
 func (c *Client) Weights(ctx context.Context, netuid, uid uint16, hash string) ([]WeightEntry, error) {
 	return c.sparseRow(ctx, "Weights", netuid, uid, hash)
+}
+
+// MechanismWeights is Weights on incentive mechanism mecid.
+func (c *Client) MechanismWeights(ctx context.Context, netuid uint16, mecid uint8, uid uint16, hash string) ([]WeightEntry, error) {
+	return c.sparseRow(ctx, "Weights", StorageIndex(netuid, mecid), uid, hash)
 }
 
 // Bonds reads the bonds the neuron at uid holds on a subnet (mechanism 0),

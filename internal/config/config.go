@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
@@ -64,10 +66,11 @@ type Weights struct {
 	EveryBlocks uint64        `yaml:"every_blocks" help:"blocks between weight submissions; 0 means the subnet's tempo (the chain's rate limit is never beaten)"`
 	Beacon      string        `yaml:"beacon" help:"drand beacon of timelocked commits: auto (the localnet's own on a localnet, else quicknet), quicknet, or <public key hex>:<genesis unix>:<period>"`
 	BlockTime   time.Duration `yaml:"block_time" help:"the chain's block interval, to time reveals and the weight loop"`
-	Mechanisms  string        `yaml:"mechanisms" help:"the subnet's incentive mechanisms to set weights on, comma-separated ids; required when the subnet has more than one (this version sets mechanism 0 only)"`
+	Mechanisms  string        `yaml:"mechanisms" help:"the subnet's incentive mechanisms to set weights on, comma-separated ids (0 to 15), each with the mechanism's scores; required when the subnet has more than one"`
 }
 
-// MechanismIDs parses weights.mechanisms: nil when unset.
+// MechanismIDs parses weights.mechanisms: nil when unset, else the ids in
+// the order given, each once.
 func (w Weights) MechanismIDs() ([]uint8, error) {
 	if strings.TrimSpace(w.Mechanisms) == "" {
 		return nil, nil
@@ -78,8 +81,11 @@ func (w Weights) MechanismIDs() ([]uint8, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a mechanism id", strings.TrimSpace(f))
 		}
-		if n != 0 {
-			return nil, fmt.Errorf("mechanism %d: this version sets weights on mechanism 0 only", n)
+		if n >= subtensor.MaxMechanisms {
+			return nil, fmt.Errorf("mechanism %d: a subnet has at most %d (ids 0 to %d)", n, subtensor.MaxMechanisms, subtensor.MaxMechanisms-1)
+		}
+		if slices.Contains(out, uint8(n)) {
+			return nil, fmt.Errorf("mechanism %d is named twice", n)
 		}
 		out = append(out, uint8(n))
 	}

@@ -56,7 +56,8 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"sqlite options", minimal + "database:\n  url: sqlite:x.db?_pragma=foo\n", nil, nil, "database.url: SQLite options are set by vigil"},
 		{"rating alpha negative", minimal, map[string]string{"VIGIL_KASPA_RATING_ALPHA": "-1"}, nil, "kaspa.rating_alpha: -1 out of range"},
 		{"ops and api on one port", minimal + "ops:\n  listen: 127.0.0.1:8000\n", nil, nil, "ops.listen: 127.0.0.1:8000 clashes with kaspa.listen 0.0.0.0:8000"},
-		{"a mechanism this version cannot set", minimal + "weights:\n  mechanisms: 0,1\n", nil, nil, "weights.mechanisms: mechanism 1: this version sets weights on mechanism 0 only"},
+		{"a mechanism no subnet has", minimal + "weights:\n  mechanisms: 0,16\n", nil, nil, "weights.mechanisms: mechanism 16: a subnet has at most 16 (ids 0 to 15)"},
+		{"a mechanism named twice", minimal + "weights:\n  mechanisms: 1,0,1\n", nil, nil, "weights.mechanisms: mechanism 1 is named twice"},
 		{"ratings ttl too short", minimal + "kaspa:\n  ratings_ttl: 10ms\n", nil, nil, "kaspa.ratings_ttl: 10ms out of range 1s-1h"},
 	}
 	for _, tc := range cases {

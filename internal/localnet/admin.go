@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
+
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
 )
 
 // extraParams are the subnet settings outside subtensor.Hyperparameters
@@ -14,14 +17,26 @@ var extraParams = map[string]func(s *Subnet, v json.RawMessage) error{
 	"stake_threshold":    func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.StakeThreshold) },
 	"emission_per_block": func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.EmissionPerBlock) },
 	"bonds_penalty":      func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BondsPenalty) },
-	// mechanism_count is MechanismCountCurrent. The localnet takes weights
-	// for mechanism 0 only; more mechanisms exist for clients to see.
+	// mechanism_count is MechanismCountCurrent; the emission is split
+	// evenly between mechanisms, and fewer mechanisms drop the state of
+	// those removed, as subtensor's do_set_mechanism_count does.
 	"mechanism_count": func(s *Subnet, v json.RawMessage) error {
 		var n uint8
-		if err := json.Unmarshal(v, &n); err != nil || n == 0 {
-			return fmt.Errorf("want 1-255 mechanisms (%v)", err)
+		if err := json.Unmarshal(v, &n); err != nil || n == 0 || n > subtensor.MaxMechanisms {
+			return fmt.Errorf("want 1-%d mechanisms (%v)", subtensor.MaxMechanisms, err)
 		}
 		s.MechanismCount = n
+		for _, nr := range s.Neurons {
+			if len(nr.Mechanisms) > int(n)-1 {
+				nr.Mechanisms = nr.Mechanisms[:n-1]
+			}
+		}
+		for who, cs := range s.HashCommits {
+			s.HashCommits[who] = slices.DeleteFunc(cs, func(hc HashCommit) bool { return hc.Mech >= n })
+		}
+		for e, cs := range s.Timelocked {
+			s.Timelocked[e] = slices.DeleteFunc(cs, func(tc TimelockCommit) bool { return tc.Mech >= n })
+		}
 		return nil
 	},
 }

@@ -20,7 +20,7 @@ import (
 // Runtime versions the chain reports and signs under.
 const (
 	SpecName           = "node-subtensor"
-	SpecVersion        = 400
+	SpecVersion        = 425
 	TransactionVersion = 1
 )
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -45,6 +46,7 @@ func (c *Chain) decodeCall(b []byte) (call, error) {
 // Arguments of the calls the chain dispatches.
 type weightsArgs struct {
 	netuid       uint16
+	mech         uint8 // the *_mechanism_* calls' mecid; 0 for the others
 	uids, values []uint16
 	salt         []uint16
 	versionKey   uint64
@@ -58,13 +60,31 @@ func u16s(r *scale.Reader) ([]uint16, error) {
 	return scale.DecodeVec(r, 2, func(r *scale.Reader) (uint16, error) { return r.U16() })
 }
 
-// parseArgs reads a SubtensorModule call's arguments; every byte must be
-// consumed.
-func parseArgs(name string, b []byte) (weightsArgs, error) {
+// weightCall maps the weight calls to what they do: a *_mechanism_* call
+// is its mechanism-0 call with a mecid after the netuid.
+func weightCall(name string) (base string, mechanism, ok bool) {
+	switch name {
+	case "set_weights", "commit_weights", "reveal_weights", "commit_timelocked_weights":
+		return name, false, true
+	case "set_mechanism_weights", "commit_mechanism_weights", "reveal_mechanism_weights", "commit_timelocked_mechanism_weights":
+		return strings.Replace(name, "_mechanism", "", 1), true, true
+	}
+	return "", false, false
+}
+
+// parseArgs reads a SubtensorModule weight call's arguments; every byte
+// must be consumed.
+func parseArgs(call string, b []byte) (weightsArgs, error) {
 	var a weightsArgs
+	name, withMech, _ := weightCall(call)
 	err := scale.Decode(b, func(r *scale.Reader) (err error) {
 		if a.netuid, err = r.U16(); err != nil {
 			return err
+		}
+		if withMech {
+			if a.mech, err = r.U8(); err != nil {
+				return err
+			}
 		}
 		switch name {
 		case "set_weights", "reveal_weights":
@@ -181,9 +201,10 @@ func (c *Chain) checkTx(st *State, x *substrate.Extrinsic, current uint64, pendi
 
 // guard is subtensor's transaction extension for SubtensorModule calls.
 func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substrate.RPCError {
-	switch cl.name {
-	case "set_weights", "commit_weights", "reveal_weights", "commit_timelocked_weights":
-	case "serve_axon":
+	name, _, isWeights := weightCall(cl.name)
+	switch {
+	case isWeights:
+	case cl.name == "serve_axon":
 		a, err := parseAxon(cl.args)
 		if err != nil {
 			return nil // dispatch reports it
@@ -214,15 +235,19 @@ func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substr
 		return nil
 	}
 	s := st.Subnets[a.netuid]
-	if s == nil {
-		return nil
+	if s == nil || a.mech >= s.mechanisms() {
+		return nil // dispatch reports it
 	}
 	if who != s.OwnerHotkey && stakeOf(s, who) < st.StakeThreshold {
 		return custom(subtensor.CustomStakeAmountTooLow)
 	}
 	uid, registered := s.uid(who)
-	rateLimited := registered && s.Neurons[uid].LastUpdate > 0 && current-s.Neurons[uid].LastUpdate < s.Params.WeightsRateLimit
-	switch cl.name {
+	var rateLimited bool
+	if registered {
+		lu := *s.Neurons[uid].mech(a.mech).lastUpdate
+		rateLimited = lu > 0 && current-lu < s.Params.WeightsRateLimit
+	}
+	switch name {
 	case "set_weights":
 		if !s.Params.CommitRevealWeightsEnable && rateLimited {
 			return custom(subtensor.CustomRateLimitExceeded)
@@ -239,8 +264,8 @@ func (c *Chain) guard(st *State, who AccountID, cl call, current uint64) *substr
 			return custom(subtensor.CustomRateLimitExceeded)
 		}
 	case "reveal_weights":
-		h := subtensor.CommitHash(who, a.netuid, a.uids, a.values, a.salt, a.versionKey)
-		i := slices.IndexFunc(s.HashCommits[who], func(hc HashCommit) bool { return hc.Hash == h })
+		h := subtensor.CommitHash(who, s.index(a.mech), a.uids, a.values, a.salt, a.versionKey)
+		i := slices.IndexFunc(s.HashCommits[who], func(hc HashCommit) bool { return hc.Hash == h && hc.Mech == a.mech })
 		if i < 0 {
 			return custom(subtensor.CustomCommitNotFound)
 		}
@@ -314,37 +339,60 @@ func (c *Chain) dispatch(st *State, who AccountID, cl call, ev *eventLog) string
 			return "InvalidValue"
 		}
 		return burnedRegister(st, who, netuid, hotkey, ev)
-	case "set_weights", "commit_weights", "reveal_weights", "commit_timelocked_weights":
-		a, err := parseArgs(cl.name, cl.args)
+	case "register_limit":
+		var netuid uint16
+		var hotkey [32]byte
+		var limit uint64
+		err := scale.Decode(cl.args, func(r *scale.Reader) (err error) {
+			if netuid, err = r.U16(); err != nil {
+				return
+			}
+			if hotkey, err = r.Bytes32(); err != nil {
+				return
+			}
+			limit, err = r.U64()
+			return
+		})
 		if err != nil {
 			return "InvalidValue"
 		}
-		s := st.Subnets[a.netuid]
-		if s == nil {
-			return "SubnetNotExists"
+		if s := st.Subnets[netuid]; s != nil && netuid != 0 && s.Burn > limit {
+			return "RegistrationPriceLimitExceeded"
 		}
-		switch cl.name {
-		case "set_weights":
-			if s.Params.CommitRevealWeightsEnable {
-				return "CommitRevealEnabled"
-			}
-			return setWeights(st, s, who, a.uids, a.values, a.versionKey, false, ev)
-		case "commit_weights":
-			return commitWeights(st, s, who, a.hash, ev)
-		case "reveal_weights":
-			return revealWeights(st, s, who, a, ev)
-		default:
-			return commitTimelocked(st, s, who, a, ev)
-		}
+		return burnedRegister(st, who, netuid, hotkey, ev)
 	}
-	return "CallDisabled"
+	name, _, ok := weightCall(cl.name)
+	if !ok {
+		return "CallDisabled"
+	}
+	a, err := parseArgs(cl.name, cl.args)
+	if err != nil {
+		return "InvalidValue"
+	}
+	s := st.Subnets[a.netuid]
+	if s == nil {
+		return "SubnetNotExists"
+	}
+	switch name {
+	case "set_weights":
+		if s.Params.CommitRevealWeightsEnable {
+			return "CommitRevealEnabled"
+		}
+		return setWeights(st, s, who, a.mech, a.uids, a.values, a.versionKey, false, ev)
+	case "commit_weights":
+		return commitWeights(st, s, who, a.mech, a.hash, ev)
+	case "reveal_weights":
+		return revealWeights(st, s, who, a, ev)
+	default:
+		return commitTimelocked(st, s, who, a, ev)
+	}
 }
 
 // setWeights is subtensor's do_set_weights, its checks in its order
 // (subtensor pallets/subtensor/src/subnets/weights.rs, do_set_weights,
 // and guards/check_weights.rs). revealed skips what a reveal's commit already settled: the
 // rate limit and the LastUpdate bump.
-func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, versionKey uint64, revealed bool, ev *eventLog) string {
+func setWeights(st *State, s *Subnet, who AccountID, m uint8, uids, values []uint16, versionKey uint64, revealed bool, ev *eventLog) string {
 	current := st.Number
 	n := len(s.Neurons)
 	switch {
@@ -352,6 +400,8 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 		return "CanNotSetRootNetworkWeights"
 	case len(uids) != len(values):
 		return "WeightVecNotEqualSize"
+	case m >= s.mechanisms():
+		return "MechanismDoesNotExist"
 	case len(uids) > n:
 		return "UidsLengthExceedUidsInSubNet"
 	}
@@ -360,13 +410,14 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 		return "HotKeyNotRegisteredInSubNet"
 	}
 	nr := s.Neurons[uid]
+	nm := nr.mech(m)
 	if who != s.OwnerHotkey && nr.Stake < st.StakeThreshold {
 		return "NotEnoughStakeToSetWeights"
 	}
 	if s.Params.WeightsVersion != 0 && versionKey < s.Params.WeightsVersion {
 		return "IncorrectWeightVersionKey"
 	}
-	if !revealed && !s.Params.CommitRevealWeightsEnable && nr.LastUpdate > 0 && current-nr.LastUpdate < s.Params.WeightsRateLimit {
+	if lu := *nm.lastUpdate; !revealed && !s.Params.CommitRevealWeightsEnable && lu > 0 && current-lu < s.Params.WeightsRateLimit {
 		return "SettingWeightsTooFast"
 	}
 	selfWeight := len(uids) == 1 && uids[0] == uid
@@ -400,15 +451,16 @@ func setWeights(st *State, s *Subnet, who AccountID, uids, values []uint16, vers
 	for i, u := range uids {
 		row = append(row, WeightEntry{UID: u, Value: up[i]})
 	}
-	nr.Weights = row
+	*nm.weights = row
 	if !revealed && !s.Params.CommitRevealWeightsEnable {
-		nr.LastUpdate = current
+		*nm.lastUpdate = current
 	}
-	ev.emit(subtensor.Pallet, "WeightsSet", append(u16b(s.Netuid), u16b(uid)...))
+	ev.emit(subtensor.Pallet, "WeightsSet", append(u16b(s.index(m)), u16b(uid)...))
 	return ""
 }
 
-// dropExpired removes hash commits whose reveal epoch has passed.
+// dropExpired removes hash commits whose reveal epoch has passed (of
+// every mechanism, as each has the same reveal period).
 func dropExpired(s *Subnet, who AccountID, epoch uint64) {
 	s.HashCommits[who] = slices.DeleteFunc(s.HashCommits[who], func(hc HashCommit) bool {
 		return hc.Epoch+s.Params.CommitRevealPeriod < epoch
@@ -418,25 +470,29 @@ func dropExpired(s *Subnet, who AccountID, epoch uint64) {
 	}
 }
 
-// commitChecks are what both kinds of commit check first: commit-reveal
-// on, the hotkey registered, the rate limit passed.
-func commitChecks(st *State, s *Subnet, who AccountID) (*Neuron, string) {
+// commitChecks are what both kinds of commit check first: the mechanism
+// exists, commit-reveal on, the hotkey registered, the mechanism's rate
+// limit passed. It returns the neuron's state on the mechanism.
+func commitChecks(st *State, s *Subnet, who AccountID, m uint8) (mech, string) {
+	if m >= s.mechanisms() {
+		return mech{}, "MechanismDoesNotExist"
+	}
 	if !s.Params.CommitRevealWeightsEnable {
-		return nil, "CommitRevealDisabled"
+		return mech{}, "CommitRevealDisabled"
 	}
 	uid, ok := s.uid(who)
 	if !ok {
-		return nil, "HotKeyNotRegisteredInSubNet"
+		return mech{}, "HotKeyNotRegisteredInSubNet"
 	}
-	nr := s.Neurons[uid]
-	if nr.LastUpdate > 0 && st.Number-nr.LastUpdate < s.Params.WeightsRateLimit {
-		return nil, "CommittingWeightsTooFast"
+	nm := s.Neurons[uid].mech(m)
+	if lu := *nm.lastUpdate; lu > 0 && st.Number-lu < s.Params.WeightsRateLimit {
+		return mech{}, "CommittingWeightsTooFast"
 	}
-	return nr, ""
+	return nm, ""
 }
 
-func commitWeights(st *State, s *Subnet, who AccountID, hash [32]byte, ev *eventLog) string {
-	nr, e := commitChecks(st, s, who)
+func commitWeights(st *State, s *Subnet, who AccountID, m uint8, hash [32]byte, ev *eventLog) string {
+	nm, e := commitChecks(st, s, who, m)
 	if e != "" {
 		return e
 	}
@@ -445,25 +501,42 @@ func commitWeights(st *State, s *Subnet, who AccountID, hash [32]byte, ev *event
 		s.HashCommits = make(map[AccountID][]HashCommit)
 	}
 	dropExpired(s, who, epoch)
-	if len(s.HashCommits[who]) >= maxUnrevealed {
+	mine := 0
+	for _, hc := range s.HashCommits[who] {
+		if hc.Mech == m {
+			mine++
+		}
+	}
+	if mine >= maxUnrevealed {
 		return "TooManyUnrevealedCommits"
 	}
-	s.HashCommits[who] = append(s.HashCommits[who], HashCommit{Hash: hash, Epoch: epoch, Block: st.Number})
-	nr.LastUpdate = st.Number
-	ev.emit(subtensor.Pallet, "WeightsCommitted", concat(who[:], u16b(s.Netuid), hash[:]))
+	s.HashCommits[who] = append(s.HashCommits[who], HashCommit{Hash: hash, Epoch: epoch, Block: st.Number, Mech: m})
+	*nm.lastUpdate = st.Number
+	ev.emit(subtensor.Pallet, "WeightsCommitted", concat(who[:], u16b(s.index(m)), hash[:]))
 	return ""
 }
 
 func revealWeights(st *State, s *Subnet, who AccountID, a weightsArgs, ev *eventLog) string {
+	if a.mech >= s.mechanisms() {
+		return "MechanismDoesNotExist"
+	}
 	if !s.Params.CommitRevealWeightsEnable {
 		return "CommitRevealDisabled"
 	}
-	commits := s.HashCommits[who]
+	// The mechanism's own commits, and the others' to keep.
+	var commits, others []HashCommit
+	for _, hc := range s.HashCommits[who] {
+		if hc.Mech == a.mech {
+			commits = append(commits, hc)
+		} else {
+			others = append(others, hc)
+		}
+	}
 	if len(commits) == 0 {
 		return "NoWeightsCommitFound"
 	}
 	epoch := s.epoch(st.Number)
-	h := subtensor.CommitHash(who, s.Netuid, a.uids, a.values, a.salt, a.versionKey)
+	h := subtensor.CommitHash(who, s.index(a.mech), a.uids, a.values, a.salt, a.versionKey)
 	i := slices.IndexFunc(commits, func(hc HashCommit) bool { return hc.Hash == h })
 	switch {
 	case i < 0:
@@ -473,15 +546,15 @@ func revealWeights(st *State, s *Subnet, who AccountID, a weightsArgs, ev *event
 	case epoch > commits[i].Epoch+s.Params.CommitRevealPeriod:
 		return "ExpiredWeightCommit"
 	}
-	if e := setWeights(st, s, who, a.uids, a.values, a.versionKey, true, ev); e != "" {
+	if e := setWeights(st, s, who, a.mech, a.uids, a.values, a.versionKey, true, ev); e != "" {
 		return e
 	}
-	// Revealing a commit drops it and every older one.
-	s.HashCommits[who] = slices.Clone(commits[i+1:])
+	// Revealing a commit drops it and every older one of its mechanism.
+	s.HashCommits[who] = append(others, commits[i+1:]...)
 	if len(s.HashCommits[who]) == 0 {
 		delete(s.HashCommits, who)
 	}
-	ev.emit(subtensor.Pallet, "WeightsRevealed", concat(who[:], u16b(s.Netuid), h[:]))
+	ev.emit(subtensor.Pallet, "WeightsRevealed", concat(who[:], u16b(s.index(a.mech)), h[:]))
 	return ""
 }
 
@@ -489,7 +562,7 @@ func commitTimelocked(st *State, s *Subnet, who AccountID, a weightsArgs, ev *ev
 	if a.crVersion != st.CommitRevealWeightsVersion {
 		return "IncorrectCommitRevealVersion"
 	}
-	nr, e := commitChecks(st, s, who)
+	nm, e := commitChecks(st, s, who, a.mech)
 	if e != "" {
 		return e
 	}
@@ -502,17 +575,17 @@ func commitTimelocked(st *State, s *Subnet, who AccountID, a weightsArgs, ev *ev
 	}
 	mine := 0
 	for _, tc := range s.Timelocked[epoch] {
-		if tc.Who == who {
+		if tc.Who == who && tc.Mech == a.mech {
 			mine++
 		}
 	}
 	if mine >= maxUnrevealed {
 		return "TooManyUnrevealedCommits"
 	}
-	s.Timelocked[epoch] = append(s.Timelocked[epoch], TimelockCommit{Who: who, Block: st.Number, Ciphertext: a.commit, Round: a.round})
-	nr.LastUpdate = st.Number
+	s.Timelocked[epoch] = append(s.Timelocked[epoch], TimelockCommit{Who: who, Block: st.Number, Ciphertext: a.commit, Round: a.round, Mech: a.mech})
+	*nm.lastUpdate = st.Number
 	h := blake2b.Sum256(a.commit)
-	ev.emit(subtensor.Pallet, "TimelockedWeightsCommitted", concat(who[:], u16b(s.Netuid), h[:], u64b(a.round)))
+	ev.emit(subtensor.Pallet, "TimelockedWeightsCommitted", concat(who[:], u16b(s.index(a.mech)), h[:], u64b(a.round)))
 	return ""
 }
 
@@ -577,7 +650,9 @@ func burnedRegister(st *State, coldkey AccountID, netuid uint16, hotkey AccountI
 	nr.UID = uint16(uid)
 	nr.Hotkey, nr.Coldkey = hotkey, coldkey
 	nr.BlockAtRegistration = st.Number
-	nr.LastUpdate = st.Number
+	for m := range s.mechanisms() {
+		*nr.mech(m).lastUpdate = st.Number
+	}
 	if uid == len(s.Neurons) {
 		s.Neurons = append(s.Neurons, nr)
 	} else {

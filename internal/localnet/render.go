@@ -187,28 +187,62 @@ func (r *renderer) subnet(s *Subnet) {
 	r.put(p, "Dividends", vecU16(dividends), nk)
 	r.put(p, "Consensus", vecU16(consensus), nk)
 	r.put(p, "ValidatorTrust", vecU16(vtrust), nk)
-	for who, cs := range s.HashCommits {
-		r.put(p, "WeightCommits", enc(func(e *scale.Encoder) {
-			e.VecLen(len(cs))
-			for _, c := range cs {
-				e.Fixed(c.Hash[:])
-				e.U64(c.Epoch)
-				e.U64(c.Block)
-				e.U64(0)
+	// Mechanisms 1 and up, at their storage indices.
+	for m := uint8(1); m < s.mechanisms(); m++ {
+		ik := u16b(s.index(m))
+		lu, inc := make([]uint64, n), make([]uint16, n)
+		for i, nr := range s.Neurons {
+			uid := u16b(uint16(i))
+			if int(m) <= len(nr.Mechanisms) {
+				ms := nr.Mechanisms[m-1]
+				if len(ms.Weights) > 0 {
+					r.put(p, "Weights", sparseRow(ms.Weights), ik, uid)
+				}
+				if len(ms.Bonds) > 0 {
+					r.put(p, "Bonds", sparseRow(ms.Bonds), ik, uid)
+				}
+				lu[i], inc[i] = ms.LastUpdate, ms.Incentive
 			}
-		}), nk, who[:])
+		}
+		r.put(p, "LastUpdate", vecU64(lu), ik)
+		r.put(p, "Incentive", vecU16(inc), ik)
+	}
+	// Commits are keyed by the storage index of their mechanism.
+	for who, cs := range s.HashCommits {
+		for m, group := range byMechanism(cs, func(c HashCommit) uint8 { return c.Mech }) {
+			r.put(p, "WeightCommits", enc(func(e *scale.Encoder) {
+				e.VecLen(len(group))
+				for _, c := range group {
+					e.Fixed(c.Hash[:])
+					e.U64(c.Epoch)
+					e.U64(c.Block)
+					e.U64(0)
+				}
+			}), u16b(s.index(m)), who[:])
+		}
 	}
 	for epoch, cs := range s.Timelocked {
-		r.put(p, "TimelockedWeightCommits", enc(func(e *scale.Encoder) {
-			e.VecLen(len(cs))
-			for _, c := range cs {
-				e.Fixed(c.Who[:])
-				e.U64(c.Block)
-				e.ByteSlice(c.Ciphertext)
-				e.U64(c.Round)
-			}
-		}), nk, u64b(epoch))
+		for m, group := range byMechanism(cs, func(c TimelockCommit) uint8 { return c.Mech }) {
+			r.put(p, "TimelockedWeightCommits", enc(func(e *scale.Encoder) {
+				e.VecLen(len(group))
+				for _, c := range group {
+					e.Fixed(c.Who[:])
+					e.U64(c.Block)
+					e.ByteSlice(c.Ciphertext)
+					e.U64(c.Round)
+				}
+			}), u16b(s.index(m)), u64b(epoch))
+		}
 	}
+}
+
+// byMechanism groups commits by mechanism, keeping their order.
+func byMechanism[C any](cs []C, mech func(C) uint8) map[uint8][]C {
+	out := make(map[uint8][]C)
+	for _, c := range cs {
+		out[mech(c)] = append(out[mech(c)], c)
+	}
+	return out
 }
 
 func sparseRow(row []WeightEntry) []byte {

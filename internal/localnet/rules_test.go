@@ -1,6 +1,7 @@
 package localnet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -268,5 +269,93 @@ func TestLegacyRuntimeEnforcesMaxWeight(t *testing.T) {
 	}
 	if got := n.outcome(t, "//Alice", must(subtensor.SetWeights(1, []uint16{1, 2, 3}, []uint16{30000, 30000, 65535}, 0))); got != "ok" {
 		t.Fatalf("within the max weight: %s", got)
+	}
+}
+
+// TestLocalnetMechanisms: a subnet with two incentive mechanisms takes
+// weights on each with its own call, storage index and rate limit, refuses
+// a mechanism it lacks, and its epoch pays each mechanism's incentive from
+// an even split of the emission.
+func TestLocalnetMechanisms(t *testing.T) {
+	g := DefaultGenesis()
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 5, "mechanism_count": 2}
+	n := startNet(t, g)
+	smw := func(mecid uint8, uids, vals []uint16) subtensor.Call {
+		return must(subtensor.SetMechanismWeights(1, mecid, uids, vals, 0))
+	}
+	for _, s := range []struct {
+		name string
+		call subtensor.Call
+		want string
+	}{
+		{"a mechanism the subnet lacks", smw(2, []uint16{1}, []uint16{1}), "MechanismDoesNotExist"},
+		{"mechanism 0 with set_weights", must(subtensor.SetWeights(1, []uint16{1, 2, 3}, []uint16{10, 20, 40}, 0)), "ok"},
+		{"mechanism 1 in the same window", smw(1, []uint16{1, 2, 3}, []uint16{40, 20, 10}), "ok"},
+		{"mechanism 1 again", smw(1, []uint16{1}, []uint16{1}), "pool:RateLimitExceeded"},
+		{"mechanism 0 again", must(subtensor.SetWeights(1, []uint16{1}, []uint16{1}, 0)), "pool:RateLimitExceeded"},
+	} {
+		if got := n.outcome(t, "//Alice", s.call); got != s.want {
+			t.Errorf("%s: %s, want %s", s.name, got, s.want)
+		}
+	}
+	ctx := context.Background()
+	w1, err := n.client.MechanismWeights(ctx, 1, 1, 0, "")
+	if err != nil || len(w1) != 3 || w1[0].Value != 65535 {
+		t.Fatalf("mechanism 1 weights %v %v", w1, err)
+	}
+	lu, err := n.client.LastUpdate(ctx, subtensor.StorageIndex(1, 1), "")
+	if err != nil || len(lu) != 4 || lu[0] == 0 {
+		t.Fatalf("mechanism 1 LastUpdate %v %v", lu, err)
+	}
+	s := n.chain.Head().State.Subnets[1]
+	stake := func(s *Subnet) (sum uint64) {
+		for _, nr := range s.Neurons {
+			sum += nr.Stake
+		}
+		return
+	}
+	before, pending := stake(s), s.PendingEmission
+	n.blocks(t, 12) // past the next epoch of a tempo-10 subnet
+	s = n.chain.Head().State.Subnets[1]
+	// Mechanism 0 favours uid 3, mechanism 1 uid 1; each keeps its own
+	// incentive vector at its storage index.
+	inc0, inc1 := s.Neurons[3].incentive(0), s.Neurons[1].incentive(1)
+	if inc0 < 37000 || inc1 < 37000 || s.Neurons[1].incentive(0) > 10000 || s.Neurons[3].incentive(1) > 10000 {
+		t.Fatalf("incentives: mechanism 0 %v, mechanism 1 %v", s.Neurons[3].incentive(0), s.Neurons[1].incentive(1))
+	}
+	// Both mechanisms' miners got paid from one emission: uid 1 and uid 3
+	// earned alike (mirror-image weights), and nothing beyond the pending
+	// emission was minted.
+	e1, e3 := s.Neurons[1].Stake, s.Neurons[3].Stake
+	if e1 == 0 || e3 == 0 || max(e1, e3)-min(e1, e3) > max(e1, e3)/100 {
+		t.Errorf("miner stakes %d and %d, want alike", e1, e3)
+	}
+	if paid := stake(s) - before; paid == 0 || paid > pending+12*s.EmissionPerBlock {
+		t.Errorf("epoch paid %d (pending %d + %d a block)", paid, pending, s.EmissionPerBlock)
+	}
+	// Fewer mechanisms drop the state of those removed.
+	setHP(t, n, 1, "mechanism_count", 1)
+	if nr := n.chain.Head().State.Subnets[1].Neurons[0]; len(nr.Mechanisms) != 0 {
+		t.Errorf("mechanism 1 state kept: %+v", nr.Mechanisms)
+	}
+	if got := n.outcome(t, "//Alice", smw(1, []uint16{1}, []uint16{1})); got != "MechanismDoesNotExist" {
+		t.Errorf("mechanism 1 after removal: %s", got)
+	}
+}
+
+// TestLocalnetRegisterLimit: register_limit registers only while the burn
+// is at most its limit price.
+func TestLocalnetRegisterLimit(t *testing.T) {
+	n := startNet(t, DefaultGenesis())
+	burn := n.chain.Head().State.Subnets[1].Burn
+	ferdie := subtensor.AccountID(dev(t, "//Ferdie").PublicKey())
+	if got := n.outcome(t, "//Alice", subtensor.RegisterLimit(1, ferdie, burn-1)); got != "RegistrationPriceLimitExceeded" {
+		t.Fatalf("limit below the burn: %s", got)
+	}
+	if got := n.outcome(t, "//Alice", subtensor.RegisterLimit(1, ferdie, burn)); got != "ok" {
+		t.Fatalf("limit at the burn: %s", got)
+	}
+	if _, ok := n.chain.Head().State.Subnets[1].uid(ferdie); !ok {
+		t.Fatal("not registered")
 	}
 }

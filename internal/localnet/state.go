@@ -27,11 +27,52 @@ type WeightEntry struct {
 	Value uint16 `json:"value"`
 }
 
-// Neuron is a uid of a subnet, with the state the chain keeps for it.
+// Neuron is a uid of a subnet, with the state the chain keeps for it. Its
+// Weights, Bonds, LastUpdate and Incentive are mechanism 0's; Mechanisms
+// holds those of mechanisms 1 and up (index m-1).
 type Neuron struct {
 	subtensor.Neuron
-	Weights []WeightEntry `json:"weights,omitempty"`
-	Bonds   []WeightEntry `json:"bonds,omitempty"`
+	Weights    []WeightEntry    `json:"weights,omitempty"`
+	Bonds      []WeightEntry    `json:"bonds,omitempty"`
+	Mechanisms []MechanismState `json:"mechanisms,omitempty"`
+}
+
+// MechanismState is a neuron's state on an incentive mechanism other than
+// mechanism 0: what subtensor keys by the storage index netuid + m·4096.
+type MechanismState struct {
+	Weights    []WeightEntry `json:"weights,omitempty"`
+	Bonds      []WeightEntry `json:"bonds,omitempty"`
+	LastUpdate uint64        `json:"last_update,omitempty"`
+	Incentive  uint16        `json:"incentive,omitempty"`
+}
+
+// mech is a neuron's state on one mechanism, by reference.
+type mech struct {
+	weights, bonds *[]WeightEntry
+	lastUpdate     *uint64
+}
+
+// mech returns the neuron's state on mechanism m, making room for it.
+func (nr *Neuron) mech(m uint8) mech {
+	if m == 0 {
+		return mech{&nr.Weights, &nr.Bonds, &nr.LastUpdate}
+	}
+	for len(nr.Mechanisms) < int(m) {
+		nr.Mechanisms = append(nr.Mechanisms, MechanismState{})
+	}
+	ms := &nr.Mechanisms[m-1]
+	return mech{&ms.Weights, &ms.Bonds, &ms.LastUpdate}
+}
+
+// incentive is the neuron's incentive on mechanism m.
+func (nr *Neuron) incentive(m uint8) uint16 {
+	if m == 0 {
+		return uint16(nr.Incentive)
+	}
+	if int(m) <= len(nr.Mechanisms) {
+		return nr.Mechanisms[m-1].Incentive
+	}
+	return 0
 }
 
 // HashCommit is an entry of WeightCommits: (hash, commit epoch, commit
@@ -40,6 +81,7 @@ type HashCommit struct {
 	Hash  [32]byte `json:"hash"`
 	Epoch uint64   `json:"epoch"`
 	Block uint64   `json:"block"`
+	Mech  uint8    `json:"mechanism,omitempty"`
 }
 
 // TimelockCommit is an entry of TimelockedWeightCommits.
@@ -48,6 +90,7 @@ type TimelockCommit struct {
 	Block      uint64    `json:"block"`
 	Ciphertext []byte    `json:"ciphertext"`
 	Round      uint64    `json:"round"`
+	Mech       uint8     `json:"mechanism,omitempty"`
 }
 
 // Subnet is one subnet's state.
@@ -84,6 +127,12 @@ type Subnet struct {
 	// stateful mirrors State.StatefulEpochs for the subnet's own methods.
 	stateful bool
 }
+
+// mechanisms is the subnet's MechanismCountCurrent.
+func (s *Subnet) mechanisms() uint8 { return max(s.MechanismCount, 1) }
+
+// index is the storage index of mechanism m.
+func (s *Subnet) index(m uint8) uint16 { return subtensor.StorageIndex(s.Netuid, m) }
 
 // uid returns the uid of hotkey, or false.
 func (s *Subnet) uid(hotkey AccountID) (uint16, bool) {
@@ -213,6 +262,11 @@ func (s *Subnet) clone() *Subnet {
 		nn := *n
 		nn.Weights = slices.Clone(n.Weights)
 		nn.Bonds = slices.Clone(n.Bonds)
+		nn.Mechanisms = slices.Clone(n.Mechanisms)
+		for j := range nn.Mechanisms {
+			nn.Mechanisms[j].Weights = slices.Clone(n.Mechanisms[j].Weights)
+			nn.Mechanisms[j].Bonds = slices.Clone(n.Mechanisms[j].Bonds)
+		}
 		c.Neurons[i] = &nn
 	}
 	c.HashCommits = make(map[AccountID][]HashCommit, len(s.HashCommits))

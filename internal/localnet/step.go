@@ -118,7 +118,7 @@ func (c *Chain) revealTimelocked(st *State, s *Subnet, ev *eventLog) {
 			// Subtensor drops such a commit in silence; the localnet says
 			// so with its own event, and in its log.
 			c.cfg.Log.Info("timelocked commit dropped", "netuid", s.Netuid, "who", tc.Who.Hex(), "round", tc.Round, "err", err)
-			ev.emit(subtensor.Pallet, "TimelockedWeightsDropped", concat(u16b(s.Netuid), tc.Who[:], u64b(tc.Round)))
+			ev.emit(subtensor.Pallet, "TimelockedWeightsDropped", concat(u16b(s.index(tc.Mech)), tc.Who[:], u64b(tc.Round)))
 		}
 	}
 	if len(left) == 0 {
@@ -142,10 +142,10 @@ func (c *Chain) revealOne(st *State, s *Subnet, tc TimelockCommit, sig []byte, e
 	if hotkey != nil && AccountID(hotkey) != tc.Who {
 		return errWrongHotkey
 	}
-	if e := setWeights(st, s, tc.Who, uids, values, vk, true, ev); e != "" {
+	if e := setWeights(st, s, tc.Who, tc.Mech, uids, values, vk, true, ev); e != "" {
 		return errors.New(e)
 	}
-	ev.emit(subtensor.Pallet, "TimelockedWeightsRevealed", concat(u16b(s.Netuid), tc.Who[:]))
+	ev.emit(subtensor.Pallet, "TimelockedWeightsRevealed", concat(u16b(s.index(tc.Mech)), tc.Who[:]))
 	return nil
 }
 

@@ -40,6 +40,7 @@ type WeightSubmission struct {
 	// before the journal recorded it).
 	Genesis       string
 	Netuid        uint16
+	Mechanism     uint8  // the subnet's incentive mechanism (0 for most)
 	Block         uint64 // the chain head when the attempt was made
 	Mode          SubmissionMode
 	UIDs          []uint16
@@ -113,11 +114,11 @@ func (s *Store) RecordWeightSubmission(ctx context.Context, w *WeightSubmission)
 	}
 	err := s.db.QueryRowContext(ctx, s.Rebind(`INSERT INTO weight_submissions
 	(created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block,
-	 reveal_epoch, reveal_block, reveal)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+	 reveal_epoch, reveal_block, reveal, mechanism)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		now, now, w.Genesis, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
 		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, opt(w.IncludedBlock),
-		opt(w.RevealEpoch), opt(w.RevealBlock), string(w.Reveal)).Scan(&w.ID)
+		opt(w.RevealEpoch), opt(w.RevealBlock), string(w.Reveal), int64(w.Mechanism)).Scan(&w.ID)
 	if err = s.observe(err); err != nil {
 		return fmt.Errorf("record weight submission: %w", err)
 	}
@@ -162,7 +163,7 @@ func (s *Store) UpdateWeightSubmission(ctx context.Context, id int64, r Submissi
 }
 
 const weightColumns = `id, created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block,
-	reveal_epoch, reveal_block, reveal`
+	reveal_epoch, reveal_block, reveal, mechanism`
 
 // WeightSubmissions lists the newest submissions for a subnet on any chain,
 // newest first. With outcomes given, only those outcomes are listed.
@@ -174,11 +175,26 @@ func (s *Store) WeightSubmissions(ctx context.Context, netuid uint16, limit int,
 // genesis hash and rows of an unknown chain (written before the journal
 // recorded it); genesis "" means every chain.
 func (s *Store) WeightSubmissionsOn(ctx context.Context, genesis string, netuid uint16, limit int, outcomes ...Outcome) ([]WeightSubmission, error) {
+	return s.weightSubmissions(ctx, genesis, netuid, -1, limit, outcomes...)
+}
+
+// MechanismSubmissionsOn is WeightSubmissionsOn for one incentive
+// mechanism of the subnet.
+func (s *Store) MechanismSubmissionsOn(ctx context.Context, genesis string, netuid uint16, mecid uint8, limit int, outcomes ...Outcome) ([]WeightSubmission, error) {
+	return s.weightSubmissions(ctx, genesis, netuid, int(mecid), limit, outcomes...)
+}
+
+// weightSubmissions lists rows of netuid; mecid < 0 means every mechanism.
+func (s *Store) weightSubmissions(ctx context.Context, genesis string, netuid uint16, mecid, limit int, outcomes ...Outcome) ([]WeightSubmission, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	q := "SELECT " + weightColumns + " FROM weight_submissions WHERE netuid = ?"
 	args := []any{int64(netuid)}
+	if mecid >= 0 {
+		q += " AND mechanism = ?"
+		args = append(args, int64(mecid))
+	}
 	if genesis != "" {
 		q += " AND genesis IN (?, '')"
 		args = append(args, genesis)
@@ -239,12 +255,13 @@ func scanSubmission(rows *sql.Rows) (WeightSubmission, error) {
 		included                  sql.NullInt64
 		revealEpoch, revealBlock  sql.NullInt64
 		reveal                    string
+		mechanism                 int64
 	)
 	if err := rows.Scan(&w.ID, &w.CreatedAt, &w.UpdatedAt, &w.Genesis, &netuid, &block, &mode, &uids, &weights,
-		&versionKey, &w.TxHash, &out, &w.Error, &included, &revealEpoch, &revealBlock, &reveal); err != nil {
+		&versionKey, &w.TxHash, &out, &w.Error, &included, &revealEpoch, &revealBlock, &reveal, &mechanism); err != nil {
 		return w, err
 	}
-	w.Reveal = Reveal(reveal)
+	w.Reveal, w.Mechanism = Reveal(reveal), uint8(mechanism)
 	for _, p := range []struct {
 		src sql.NullInt64
 		dst **uint64

@@ -99,23 +99,26 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 				return fmt.Errorf("the chain dropped the last timelocked commit (made at block %d) at its reveal in epoch %d: its weights never applied",
 					dropped.Block, *dropped.RevealEpoch)
 			}
-			last, err := v.lastSubmissionBlock(ctx, st, genesis)
-			if err != nil {
-				return err
-			}
 			// Two weight windows (weights.every_blocks, else the tempo) and
-			// the rate limit; a validator gets as long from its start.
+			// the rate limit; a validator gets as long from its start. Every
+			// mechanism it sets must be within that.
 			limit := 2*v.cadence(st) + st.Params.WeightsSetRateLimit
-			since := st.Block - min(st.Block, last)
-			if last == 0 {
-				// One tick is about a block.
-				if v.cfg.Clock.Since(v.started) < v.cfg.Tick*time.Duration(limit) {
-					return nil
+			for _, m := range v.mechanisms(st) {
+				last, err := v.lastSubmissionBlock(ctx, st, genesis, m)
+				if err != nil {
+					return err
 				}
-				return fmt.Errorf("no weights set since start (%d blocks allowed)", limit)
-			}
-			if since > limit {
-				return fmt.Errorf("no weights for %d blocks (two weight windows and the rate limit are %d)", since, limit)
+				since := st.Block - min(st.Block, last)
+				if last == 0 {
+					// One tick is about a block.
+					if v.cfg.Clock.Since(v.started) < v.cfg.Tick*time.Duration(limit) {
+						continue
+					}
+					return fmt.Errorf("no weights set on mechanism %d since start (%d blocks allowed)", m, limit)
+				}
+				if since > limit {
+					return fmt.Errorf("no weights on mechanism %d for %d blocks (two weight windows and the rate limit are %d)", m, since, limit)
+				}
 			}
 			return nil
 		},

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,9 +51,9 @@ type Config struct {
 	EveryBlocks uint64
 	// VersionKey overrides the subnet's WeightsVersionKey when set.
 	VersionKey *uint64
-	// Mechanisms are the incentive mechanisms to set weights on
-	// (weights.mechanisms); nil means mechanism 0 of a subnet that has
-	// only that one. Only mechanism 0 is set by this version.
+	// Mechanisms are the subnet's incentive mechanisms to set weights on
+	// (weights.mechanisms), each with the scores of the one Mechanism; nil
+	// means mechanism 0 of a subnet that has only that one.
 	Mechanisms []uint8
 	// Weights tunes submission (beacon, block time, era).
 	Weights subtensor.WeightOptions
@@ -183,15 +184,38 @@ func (v *Validator) Check(ctx context.Context) error {
 		return fmt.Errorf("%w: %s has no uid on netuid %d; register it with 'vigil chain register --netuid %d' (it burns TAO from the coldkey)",
 			ErrNotRegistered, v.cfg.Hotkey.SS58(), v.cfg.Netuid, v.cfg.Netuid)
 	}
-	if st.MechanismCount > 1 {
-		if len(v.cfg.Mechanisms) == 0 {
-			return fmt.Errorf("%w: netuid %d has %d incentive mechanisms, each paying dividends for its own weights; this version sets mechanism 0 only. Set weights.mechanisms to \"0\" to run so, knowing the dividends of the others are lost",
-				ErrMechanisms, v.cfg.Netuid, st.MechanismCount)
+	count := max(st.MechanismCount, 1)
+	if count > 1 && len(v.cfg.Mechanisms) == 0 {
+		return fmt.Errorf("%w: netuid %d has %d incentive mechanisms, each paying dividends for its own weights; set weights.mechanisms to the ids to set (\"0,1\" for the first two), knowing that a mechanism left out pays this validator nothing",
+			ErrMechanisms, v.cfg.Netuid, count)
+	}
+	for _, m := range v.cfg.Mechanisms {
+		if m >= count {
+			return fmt.Errorf("%w: weights.mechanisms names mechanism %d, but netuid %d has %d (ids 0 to %d)",
+				ErrMechanisms, m, v.cfg.Netuid, count, count-1)
 		}
-		v.cfg.Log.Warn("the subnet has several incentive mechanisms; weights are set on mechanism 0 only (weights.mechanisms)",
-			"netuid", v.cfg.Netuid, "mechanisms", st.MechanismCount)
+	}
+	if unset := count - uint8(len(v.mechanisms(st))); unset > 0 {
+		v.cfg.Log.Warn("the subnet has incentive mechanisms this validator sets no weights on (weights.mechanisms)",
+			"netuid", v.cfg.Netuid, "mechanisms", count, "set", v.mechanisms(st))
 	}
 	return nil
+}
+
+// mechanisms are the mechanisms to set weights on at st: the configured
+// ones the subnet has (it may have fewer since Check), mechanism 0 when
+// none are configured.
+func (v *Validator) mechanisms(st *subtensor.WeightState) []uint8 {
+	if len(v.cfg.Mechanisms) == 0 {
+		return []uint8{0}
+	}
+	out := make([]uint8, 0, len(v.cfg.Mechanisms))
+	for _, m := range v.cfg.Mechanisms {
+		if m < max(st.MechanismCount, 1) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // ErrMechanisms is wrapped by Check for a subnet with several incentive
@@ -237,7 +261,10 @@ type StepResult struct {
 	Submitted bool
 	// Reason is why nothing was submitted ("" when something was).
 	Reason string
-	Result *subtensor.WeightResult
+	// Result is the last submission's; Mechanisms are the mechanisms
+	// weights went out for, in order.
+	Result     *subtensor.WeightResult
+	Mechanisms []uint8
 }
 
 // Step runs one pass of the loop.
@@ -287,21 +314,40 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		res.Reason = gateErr.Error()
 		return res, gateErr
 	}
-	last, err := v.lastSubmissionBlock(ctx, st, genesis)
-	if err != nil {
-		return res, err
+	// Each mechanism has its own LastUpdate and rate limit; the scores are
+	// computed once, for those that are due.
+	var due []uint8
+	next := uint64(math.MaxUint64)
+	for _, m := range v.mechanisms(st) {
+		last, err := v.lastSubmissionBlock(ctx, st, genesis, m)
+		if err != nil {
+			return res, err
+		}
+		if m == 0 {
+			v.m.blocksSince.Set(float64(st.Block - min(st.Block, last)))
+		}
+		if at := last + v.cadence(st); last > 0 && st.Block < at {
+			if at < next {
+				next, res.Reason = at, fmt.Sprintf("next weights at block %d", at)
+			}
+			continue
+		}
+		if b := st.BlocksUntilAllowedOn(m); b > 0 {
+			if st.Block+b < next {
+				next, res.Reason = st.Block+b, fmt.Sprintf("rate limit: %d more blocks", b)
+			}
+			continue
+		}
+		due = append(due, m)
 	}
-	v.m.blocksSince.Set(float64(st.Block - min(st.Block, last)))
-	if due := last + v.cadence(st); last > 0 && st.Block < due {
-		res.Reason = fmt.Sprintf("next weights at block %d", due)
-		v.logSkip(res.Reason, due)
+	if len(due) == 0 {
+		if res.Reason == "" {
+			res.Reason = "no mechanism to set weights on"
+		}
+		v.logSkip(res.Reason, next)
 		return res, nil
 	}
-	if b := st.BlocksUntilAllowed(); b > 0 {
-		res.Reason = fmt.Sprintf("rate limit: %d more blocks", b)
-		v.logSkip(res.Reason, st.Block+b)
-		return res, nil
-	}
+	res.Reason = ""
 	started := v.cfg.Clock.Now()
 	mech := v.cfg.Mechanism
 	scores, err := mech.Scores(ctx, mg)
@@ -320,26 +366,30 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		res.Reason = "no scores yet"
 		return res, nil
 	}
-	plan, err := st.Plan(uids, weights)
-	if err != nil {
-		return res, err
-	}
-	if v.cfg.VersionKey != nil {
-		plan.VersionKey = *v.cfg.VersionKey
-	}
-	// The SDK's vector, to the last u16, unless this chain has shown that it
-	// refuses some of those: then the fitted one.
-	if v.fitMaxWeight.Load() {
-		if added := plan.FitMaxWeightLimit(st.Params.MaxWeightsLimit); added > 0 {
-			v.cfg.Log.Info("weights fitted to the chain's max weight limit", "limit", st.Params.MaxWeightsLimit, "units_added", added)
+	for _, m := range due {
+		plan, err := st.Plan(uids, weights)
+		if err != nil {
+			return res, err
 		}
+		plan.Mechanism = m
+		if v.cfg.VersionKey != nil {
+			plan.VersionKey = *v.cfg.VersionKey
+		}
+		// The SDK's vector, to the last u16, unless this chain has shown that it
+		// refuses some of those: then the fitted one.
+		if v.fitMaxWeight.Load() {
+			if added := plan.FitMaxWeightLimit(st.Params.MaxWeightsLimit); added > 0 {
+				v.cfg.Log.Info("weights fitted to the chain's max weight limit", "limit", st.Params.MaxWeightsLimit, "units_added", added)
+			}
+		}
+		out, err := v.submit(ctx, st, plan)
+		res.Result = out
+		if err != nil {
+			return res, err
+		}
+		res.Submitted = true
+		res.Mechanisms = append(res.Mechanisms, m)
 	}
-	out, err := v.submit(ctx, st, plan)
-	res.Result = out
-	if err != nil {
-		return res, err
-	}
-	res.Submitted = true
 	return res, nil
 }
 
@@ -369,13 +419,14 @@ func (v *Validator) logSkip(reason string, due uint64) {
 const journalScan = 64
 
 // lastSubmissionBlock is the latest of the chain's LastUpdate for our uid
-// and the journal's last attempt on this chain that may have landed
-// (pending or included), so that a restart during an unfinished submission
-// waits. A row beyond the chain's head cannot be of this chain (a journal
-// of unknown chain carried over a reset) and is passed over.
-func (v *Validator) lastSubmissionBlock(ctx context.Context, st *subtensor.WeightState, genesis string) (uint64, error) {
-	last := st.LastUpdate
-	rows, err := v.cfg.Store.WeightSubmissionsOn(ctx, genesis, v.cfg.Netuid, journalScan,
+// on mechanism m and the journal's last attempt for it on this chain that
+// may have landed (pending or included), so that a restart during an
+// unfinished submission waits. A row beyond the chain's head cannot be of
+// this chain (a journal of unknown chain carried over a reset) and is
+// passed over.
+func (v *Validator) lastSubmissionBlock(ctx context.Context, st *subtensor.WeightState, genesis string, m uint8) (uint64, error) {
+	last := st.LastUpdateOn(m)
+	rows, err := v.cfg.Store.MechanismSubmissionsOn(ctx, genesis, v.cfg.Netuid, m, journalScan,
 		store.OutcomePending, store.OutcomeIncluded, store.OutcomeFinalized)
 	if err != nil {
 		return 0, fmt.Errorf("weight journal: %w", err)
@@ -412,8 +463,8 @@ func (v *Validator) resolvePending(ctx context.Context, st *subtensor.WeightStat
 		switch {
 		case ws.Genesis != genesis && ws.Block > st.Block:
 			r = store.SubmissionResult{Outcome: store.OutcomeFailed, Error: "not on this chain: made at a block it has not reached"}
-		case st.LastUpdate > ws.Block:
-			lu := st.LastUpdate
+		case st.LastUpdateOn(ws.Mechanism) > ws.Block:
+			lu := st.LastUpdateOn(ws.Mechanism)
 			r = store.SubmissionResult{Outcome: store.OutcomeIncluded, IncludedBlock: &lu, TxHash: ws.TxHash,
 				Error: "settled from the chain: LastUpdate is after the attempt"}
 		case st.Block > ws.Block+era:
@@ -445,7 +496,7 @@ func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan 
 	v.mu.Lock()
 	genesis := v.genesis
 	v.mu.Unlock()
-	rec := &store.WeightSubmission{Genesis: genesis, Netuid: plan.Netuid, Block: st.Block, Mode: storeMode(plan.Mode),
+	rec := &store.WeightSubmission{Genesis: genesis, Netuid: plan.Netuid, Mechanism: plan.Mechanism, Block: st.Block, Mode: storeMode(plan.Mode),
 		UIDs: plan.UIDs, Weights: plan.Values, VersionKey: plan.VersionKey}
 	if plan.Mode == subtensor.ModeTimelock {
 		if target, err := st.RevealTarget(); err == nil {
@@ -507,9 +558,9 @@ func (v *Validator) submit(ctx context.Context, st *subtensor.WeightState, plan 
 			"limit", st.Params.MaxWeightsLimit)
 	}
 	if err != nil {
-		return out, fmt.Errorf("submit weights (%s): %w", plan.Mode, err)
+		return out, fmt.Errorf("submit weights (%s, mechanism %d): %w", plan.Mode, plan.Mechanism, err)
 	}
-	v.cfg.Log.Info("weights submitted", "mode", plan.Mode.String(), "uids", len(plan.UIDs), "block", st.Block, "reveal_round", out.RevealRound)
+	v.cfg.Log.Info("weights submitted", "mode", plan.Mode.String(), "mechanism", plan.Mechanism, "uids", len(plan.UIDs), "block", st.Block, "reveal_round", out.RevealRound)
 	v.m.blocksSince.Set(0)
 	return out, nil
 }
@@ -554,7 +605,7 @@ func (v *Validator) confirmReveals(ctx context.Context, st *subtensor.WeightStat
 		var at uint64
 		found := false
 		if from <= to {
-			if at, found, err = v.cfg.Client.TimelockRevealedIn(ctx, v.cfg.Netuid, st.Hotkey, from, to); err != nil {
+			if at, found, err = v.cfg.Client.TimelockRevealedIn(ctx, v.cfg.Netuid, w.Mechanism, st.Hotkey, from, to); err != nil {
 				return fmt.Errorf("reveal events: %w", err)
 			}
 		}
@@ -579,7 +630,7 @@ func (v *Validator) confirmReveals(ctx context.Context, st *subtensor.WeightStat
 		delete(v.revealCursor, w.ID)
 		switch {
 		case outcome == store.RevealDropped:
-			v.cfg.Log.Warn("the chain dropped a timelocked commit at its reveal", "block", w.Block, "reveal_epoch", *w.RevealEpoch)
+			v.cfg.Log.Warn("the chain dropped a timelocked commit at its reveal", "block", w.Block, "mechanism", w.Mechanism, "reveal_epoch", *w.RevealEpoch)
 			if v.lastDropped == nil || w.Block >= v.lastDropped.Block {
 				ws := w
 				v.lastDropped = &ws

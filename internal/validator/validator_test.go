@@ -679,3 +679,102 @@ func TestSeveralMechanismsNeedAConfiguration(t *testing.T) {
 		t.Fatalf("one mechanism: %v", err)
 	}
 }
+
+// TestTwoMechanismsGetWeights: on a subnet with two incentive mechanisms
+// and weights.mechanisms "0,1", one validator sets weights on both (plain,
+// then timelocked), each under its own rate limit and journal rows, and
+// each reveal is confirmed for its own mechanism.
+func TestTwoMechanismsGetWeights(t *testing.T) {
+	for _, timelocked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("timelocked=%v", timelocked), func(t *testing.T) {
+			n := startChain(t, map[string]any{"mechanism_count": 2, "weights_rate_limit": 5, "commit_reveal_weights_enabled": timelocked})
+			st := storetest.Open(t, "sqlite", clock.Real())
+			v := newValidator(t, n, st, "//Alice", &fixedScores{scores: miners(t)}, nil)
+			ctx := context.Background()
+			v.cfg.Mechanisms = []uint8{0, 2}
+			if err := v.Check(ctx); !errors.Is(err, ErrMechanisms) || !strings.Contains(err.Error(), "names mechanism 2, but netuid 1 has 2") {
+				t.Fatalf("a mechanism the subnet lacks: %v", err)
+			}
+			v.cfg.Mechanisms = []uint8{0, 1}
+			if err := v.Check(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r, err := n.step(t, v)
+			if err != nil || !r.Submitted || fmt.Sprint(r.Mechanisms) != "[0 1]" {
+				t.Fatalf("step: %+v %v", r, err)
+			}
+			rows, err := st.WeightSubmissions(ctx, 1, 10)
+			if err != nil || len(rows) != 2 || rows[0].Mechanism == rows[1].Mechanism {
+				t.Fatalf("journal %+v %v", rows, err)
+			}
+			for _, w := range rows {
+				if w.Outcome != store.OutcomeIncluded && w.Outcome != store.OutcomeFinalized {
+					t.Errorf("mechanism %d: %s %s", w.Mechanism, w.Outcome, w.Error)
+				}
+			}
+			// Both rows of weights, read back through the storage index.
+			want := []subtensor.WeightEntry{{UID: 1, Value: 21845}, {UID: 2, Value: 43690}, {UID: 3, Value: 65535}}
+			for range 60 {
+				head, err := n.client.Head(ctx, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				w0, err0 := n.client.MechanismWeights(ctx, 1, 0, 0, head.Hash)
+				w1, err1 := n.client.MechanismWeights(ctx, 1, 1, 0, head.Hash)
+				if err0 != nil || err1 != nil {
+					t.Fatal(err0, err1)
+				}
+				if fmt.Sprint(w0) == fmt.Sprint(want) && fmt.Sprint(w1) == fmt.Sprint(want) {
+					break
+				}
+				if !timelocked {
+					t.Fatalf("weights on mechanism 0 %v, on 1 %v; want %v on both", w0, w1, want)
+				}
+				n.blocks(t, 1)
+				if _, err := n.step(t, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := n.chain.Head().State.Subnets[1]
+			if len(s.Neurons[0].Weights) != 3 || len(s.Neurons[0].Mechanisms) != 1 || len(s.Neurons[0].Mechanisms[0].Weights) != 3 {
+				t.Fatalf("chain rows: %+v / %+v", s.Neurons[0].Weights, s.Neurons[0].Mechanisms)
+			}
+			if timelocked {
+				// Each mechanism's reveal is confirmed from its own event.
+				for range 40 {
+					rows, _ = st.WeightSubmissions(ctx, 1, 10)
+					done := 0
+					for _, w := range rows {
+						if w.Reveal == store.RevealRevealed {
+							done++
+						}
+					}
+					if done >= 2 {
+						break
+					}
+					n.blocks(t, 1)
+					if _, err := n.step(t, v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				seen := map[uint8]bool{}
+				for _, w := range rows {
+					if w.Reveal == store.RevealRevealed {
+						seen[w.Mechanism] = true
+					}
+					if w.Reveal == store.RevealDropped {
+						t.Errorf("mechanism %d: dropped: %s", w.Mechanism, w.Error)
+					}
+				}
+				if !seen[0] || !seen[1] {
+					t.Fatalf("reveals confirmed for %v; rows %+v", seen, rows)
+				}
+			}
+			// The next step waits for each mechanism's own cadence.
+			r, err = n.step(t, v)
+			if err != nil || r.Submitted {
+				t.Fatalf("a step right after: %+v %v", r, err)
+			}
+		})
+	}
+}

@@ -153,7 +153,7 @@ func TestPolkadotJS(t *testing.T) {
 		// Only the subtensor extensions may be unknown to it (they carry no data).
 		t.Logf("polkadot-js warnings: %q", a.Warnings)
 		for _, w := range a.Warnings {
-			if !strings.Contains(w, "Unknown signed extensions SubtensorTransactionExtension, DrandPriority") {
+			if !strings.Contains(w, "Unknown signed extensions SudoTransactionExtension, CheckShieldedTxValidity, SubtensorTransactionExtension, DrandPriority") {
 				t.Errorf("polkadot-js warned: %s", w)
 			}
 		}

@@ -505,9 +505,13 @@ func quicknetConfig() []byte {
 	return e.Bytes()
 }
 
-// extrinsic declares finney's transaction extensions, in its order and with
-// its types, so that a signed extrinsic has the same layout and signing
-// payload on both chains.
+// extrinsic declares the transaction extensions of subtensor spec 425
+// (runtime/src/lib.rs, TxExtension: the system ones, then
+// ChargeTransactionPaymentWrapper, which names itself
+// ChargeTransactionPayment in metadata, SudoTransactionExtension,
+// CheckShieldedTxValidity, SubtensorTransactionExtension, DrandPriority,
+// CheckMetadataHash), in its order and with finney's types, so that a
+// signed extrinsic has the same layout and signing payload on both chains.
 func (b *builder) extrinsic() Extrinsic {
 	r := b.r
 	unit := r.Tuple()
@@ -525,6 +529,8 @@ func (b *builder) extrinsic() Extrinsic {
 		{Identifier: "CheckNonce", Type: ext("node_subtensor_runtime::check_nonce::CheckNonce", t, f("", r.Compact(b.u32), "T::Nonce")), AdditionalSigned: unit},
 		{Identifier: "CheckWeight", Type: ext("frame_system::extensions::check_weight::CheckWeight", t), AdditionalSigned: unit},
 		{Identifier: "ChargeTransactionPayment", Type: payment, AdditionalSigned: unit},
+		{Identifier: "SudoTransactionExtension", Type: ext("node_subtensor_runtime::sudo_wrapper::SudoTransactionExtension", []TypeParam{Param("T", b.runtime)}), AdditionalSigned: unit},
+		{Identifier: "CheckShieldedTxValidity", Type: ext("pallet_shield::extension::CheckShieldedTxValidity", []TypeParam{Param("T", b.runtime)}), AdditionalSigned: unit},
 		{Identifier: "SubtensorTransactionExtension", Type: ext("pallet_subtensor::transaction_extension::SubtensorTransactionExtension", []TypeParam{Param("T", b.runtime)}), AdditionalSigned: unit},
 		{Identifier: "DrandPriority", Type: ext("pallet_drand::drand_priority::DrandPriority", []TypeParam{Param("T", b.runtime)}), AdditionalSigned: unit},
 		{Identifier: "CheckMetadataHash", Type: ext("frame_metadata_hash_extension::CheckMetadataHash", t, f("mode", mode, "Mode")), AdditionalSigned: option(r, b.bytes32)},

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -49,6 +50,53 @@ func loadMainnet(path string) (*substrate.Metadata, error) {
 	mainnetCache[path] = md
 	return md, nil
 }
+
+// spec425 is subtensor's index tables at runtime spec 425, read from its
+// sources (testdata/chain/subtensor_spec425_enums.json): the localnet's
+// indices and extensions are today's, while its types are checked against
+// the recorded finney metadata (spec 343).
+type spec425Tables struct {
+	Extensions []string `json:"extensions"`
+	Calls      []struct {
+		Name  string `json:"name"`
+		Index uint8  `json:"index"`
+	} `json:"subtensor_calls"`
+	Events []string `json:"subtensor_events"`
+	Errors []struct {
+		Name string   `json:"name"`
+		Docs []string `json:"docs"`
+	} `json:"subtensor_errors"`
+}
+
+func spec425(t *testing.T) *spec425Tables {
+	t.Helper()
+	b, err := os.ReadFile(substratetest.Fixture(t, "chain", "subtensor_spec425_enums.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out spec425Tables
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Calls) < 50 || len(out.Events) < 100 || len(out.Errors) < 100 || len(out.Extensions) < 10 {
+		t.Fatalf("spec 425 tables too short: %d calls, %d events, %d errors, %d extensions", len(out.Calls), len(out.Events), len(out.Errors), len(out.Extensions))
+	}
+	return &out
+}
+
+// callIndex is the spec-425 index of a SubtensorModule call.
+func (s *spec425Tables) callIndex(name string) (uint8, bool) {
+	for _, c := range s.Calls {
+		if c.Name == name {
+			return c.Index, true
+		}
+	}
+	return 0, false
+}
+
+// renamedTypes are type names subtensor changed after the recording (the
+// currency newtypes became *Balance); the types are the same.
+var renamedTypes = map[string]string{"TaoCurrency": "TaoBalance", "AlphaCurrency": "AlphaBalance", "Vec<AlphaCurrency>": "Vec<AlphaBalance>"}
 
 // outerEnums are rendered by name only: the localnet's hold a subset of
 // finney's pallets, compared variant by variant in TestOuterEnums.
@@ -273,17 +321,29 @@ func TestPalletsMatchMainnet(t *testing.T) {
 }
 
 func TestCallsMatchMainnet(t *testing.T) {
-	main, md := mainnet(t), Decoded()
+	main, md, today := mainnet(t), Decoded(), spec425(t)
 	n := 0
 	for _, p := range md.Pallets {
 		mp, _ := main.Pallet(p.Name)
 		for _, v := range variants(md, p.Calls) {
+			want := v.Index
+			if p.Name == "SubtensorModule" {
+				idx, ok := today.callIndex(v.Name)
+				if !ok {
+					t.Errorf("call %s.%s is not in spec 425", p.Name, v.Name)
+				}
+				want = idx
+			}
 			mv := findVariant(variants(main, mp.Calls), v.Name)
 			if mv == nil {
+				if p.Name == "SubtensorModule" && v.Index == want {
+					n++ // newer than the recording: its index is spec 425's
+					continue
+				}
 				t.Errorf("call %s.%s is not on mainnet", p.Name, v.Name)
 				continue
 			}
-			compareVariant(t, "call "+p.Name, md, main, v, *mv)
+			compareVariant(t, "call "+p.Name, md, main, v, *mv, want)
 			var seed byte
 			e := scale.NewEncoder(64)
 			for _, f := range v.Fields {
@@ -297,6 +357,7 @@ func TestCallsMatchMainnet(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			theirs[1] = want // the same arguments, at today's index
 			if !bytes.Equal(ours, theirs) {
 				t.Errorf("call %s.%s: %x, mainnet %x", p.Name, v.Name, ours, theirs)
 			}
@@ -306,7 +367,8 @@ func TestCallsMatchMainnet(t *testing.T) {
 	// The calls a validator makes, at their #[pallet::call_index] in subtensor's
 	// pallets/subtensor/src/macros/dispatches.rs.
 	for call, idx := range map[string]uint8{"set_weights": 0, "serve_axon": 4, "burned_register": 7, "commit_weights": 96,
-		"reveal_weights": 97, "commit_timelocked_weights": 113, "set_mechanism_weights": 119, "commit_timelocked_mechanism_weights": 118} {
+		"reveal_weights": 97, "commit_timelocked_weights": 113, "set_mechanism_weights": 119, "commit_timelocked_mechanism_weights": 118,
+		"register_limit": 134} {
 		pi, v, err := md.Call("SubtensorModule", call)
 		if err != nil || pi != 7 || v.Index != idx {
 			t.Errorf("SubtensorModule.%s: (%d, %v), %v; want (7, %d)", call, pi, v, err, idx)
@@ -315,16 +377,21 @@ func TestCallsMatchMainnet(t *testing.T) {
 	t.Logf("%d calls", n)
 }
 
-// compareVariant checks index, field names, type names and types.
-func compareVariant(t *testing.T, what string, md, main *substrate.Metadata, v, mv substrate.Variant) {
+// compareVariant checks the index (want: today's), field names, type
+// names and types (the recording's, with renamedTypes).
+func compareVariant(t *testing.T, what string, md, main *substrate.Metadata, v, mv substrate.Variant, want uint8) {
 	t.Helper()
-	if v.Index != mv.Index || len(v.Fields) != len(mv.Fields) {
-		t.Errorf("%s.%s: index %d with %d fields, mainnet %d with %d", what, v.Name, v.Index, len(v.Fields), mv.Index, len(mv.Fields))
+	if v.Index != want || len(v.Fields) != len(mv.Fields) {
+		t.Errorf("%s.%s: index %d with %d fields, want %d with mainnet's %d", what, v.Name, v.Index, len(v.Fields), want, len(mv.Fields))
 		return
 	}
 	for i, f := range v.Fields {
 		mf := mv.Fields[i]
-		if f.Name != mf.Name || f.TypeName != mf.TypeName || render(md, f.Type) != render(main, mf.Type) {
+		typeName := mf.TypeName
+		if n, ok := renamedTypes[typeName]; ok {
+			typeName = n
+		}
+		if f.Name != mf.Name || f.TypeName != typeName || render(md, f.Type) != render(main, mf.Type) {
 			t.Errorf("%s.%s field %d:\n ours    %s [%s]: %s\n mainnet %s [%s]: %s", what, v.Name, i,
 				f.Name, f.TypeName, render(md, f.Type), mf.Name, mf.TypeName, render(main, mf.Type))
 		}
@@ -332,17 +399,15 @@ func compareVariant(t *testing.T, what string, md, main *substrate.Metadata, v, 
 }
 
 func TestEventsMatchMainnet(t *testing.T) {
-	main, md := mainnet(t), Decoded()
+	main, md, today := mainnet(t), Decoded(), spec425(t)
 	for _, p := range md.Pallets {
 		mp, _ := main.Pallet(p.Name)
 		for _, v := range variants(md, p.Events) {
 			mv := findVariant(variants(main, mp.Events), v.Name)
 			if p.Name == "SubtensorModule" && v.Name == "TimelockedWeightsDropped" {
-				// Localnet's own, at an index finney does not use.
-				for _, m := range variants(main, mp.Events) {
-					if m.Index == v.Index {
-						t.Errorf("localnet-only event index %d is finney's %s", v.Index, m.Name)
-					}
+				// Localnet's own, at an index subtensor does not use.
+				if int(v.Index) < len(today.Events) {
+					t.Errorf("localnet-only event index %d is spec 425's %s", v.Index, today.Events[v.Index])
 				}
 				continue
 			}
@@ -350,7 +415,16 @@ func TestEventsMatchMainnet(t *testing.T) {
 				t.Errorf("event %s.%s is not on mainnet", p.Name, v.Name)
 				continue
 			}
-			compareVariant(t, "event "+p.Name, md, main, v, *mv)
+			want := v.Index
+			if p.Name == "SubtensorModule" {
+				i := slices.Index(today.Events, v.Name)
+				if i < 0 {
+					t.Errorf("event %s is not in spec 425", v.Name)
+					continue
+				}
+				want = uint8(i)
+			}
+			compareVariant(t, "event "+p.Name, md, main, v, *mv, want)
 		}
 	}
 	for _, name := range []string{"NeuronRegistered", "AxonServed", "WeightsSet", "WeightsCommitted", "WeightsRevealed",
@@ -361,39 +435,48 @@ func TestEventsMatchMainnet(t *testing.T) {
 	}
 }
 
-// Every error enum the localnet declares is mainnet's whole enum, so that
+// Every error enum the localnet declares is the whole enum of its runtime
+// (the recording's for the other pallets, spec 425's for subtensor), so that
 // any module error index names the same error on both chains.
 func TestErrorsMatchMainnet(t *testing.T) {
-	main, md := mainnet(t), Decoded()
+	main, md, today := mainnet(t), Decoded(), spec425(t)
 	for _, p := range md.Pallets {
 		mp, _ := main.Pallet(p.Name)
-		ours, theirs := variants(md, p.Errors), variants(main, mp.Errors)
-		if (p.Errors == nil) != (mp.Errors == nil) {
-			t.Errorf("pallet %s: errors declared %v, on mainnet %v", p.Name, p.Errors != nil, mp.Errors != nil)
-			continue
+		ours := variants(md, p.Errors)
+		var theirs []substrate.Variant
+		if p.Name == "SubtensorModule" {
+			for i, e := range today.Errors {
+				theirs = append(theirs, substrate.Variant{Name: e.Name, Index: uint8(i), Docs: e.Docs})
+			}
+		} else {
+			theirs = variants(main, mp.Errors)
+			if (p.Errors == nil) != (mp.Errors == nil) {
+				t.Errorf("pallet %s: errors declared %v, on mainnet %v", p.Name, p.Errors != nil, mp.Errors != nil)
+				continue
+			}
 		}
 		if len(ours) != len(theirs) {
-			t.Errorf("pallet %s: %d errors, mainnet %d", p.Name, len(ours), len(theirs))
+			t.Errorf("pallet %s: %d errors, want %d", p.Name, len(ours), len(theirs))
 			continue
 		}
 		for i := range ours {
 			o, m := ours[i], theirs[i]
 			if o.Name != m.Name || o.Index != m.Index || len(o.Fields) != 0 || len(m.Fields) != 0 || !slices.Equal(o.Docs, m.Docs) {
-				t.Errorf("pallet %s error %d: %d %s %q, mainnet %d %s %q", p.Name, i, o.Index, o.Name, o.Docs, m.Index, m.Name, m.Docs)
+				t.Errorf("pallet %s error %d: %d %s %q, want %d %s %q", p.Name, i, o.Index, o.Name, o.Docs, m.Index, m.Name, m.Docs)
 			}
 		}
 	}
 	if sub, _ := md.Pallet("SubtensorModule"); len(variants(md, sub.Errors)) < 100 {
 		t.Fatalf("SubtensorModule has only %d errors", len(variants(md, sub.Errors)))
 	}
-	for _, name := range []string{"SettingWeightsTooFast", "CommitRevealEnabled", "IncorrectWeightVersionKey", "NeuronNoValidatorPermit"} {
+	for _, name := range []string{"SettingWeightsTooFast", "CommitRevealEnabled", "IncorrectWeightVersionKey", "NeuronNoValidatorPermit",
+		"MechanismDoesNotExist", "RegistrationPriceLimitExceeded"} {
 		pi, ei, err := ErrorIndex("SubtensorModule", name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pallet, v, err := main.Error(pi, ei)
-		if err != nil || pallet != "SubtensorModule" || v.Name != name {
-			t.Errorf("ErrorIndex(%s) = (%d, %d), mainnet names it %s.%v (%v)", name, pi, ei, pallet, v, err)
+		if pi != PalletSubtensor || int(ei) >= len(today.Errors) || today.Errors[ei].Name != name {
+			t.Errorf("ErrorIndex(%s) = (%d, %d), not spec 425's", name, pi, ei)
 		}
 	}
 	if _, _, err := ErrorIndex("SubtensorModule", "NoSuchError"); err == nil {
@@ -535,15 +618,40 @@ func TestOuterEnums(t *testing.T) {
 	// Mainnet wraps sp_runtime's UncheckedExtrinsic in Frontier's; compare
 	// the parameters of the inner one.
 	inner := byPath(main, "sp_runtime::generic::unchecked_extrinsic::UncheckedExtrinsic")
-	for i := range 4 {
+	for i := range 3 {
 		if got, want := render(md, *ext.Params[i].Type), render(main, *inner.Params[i].Type); got != want {
 			t.Errorf("extrinsic %s:\n ours    %s\n mainnet %s", ext.Params[i].Name, got, want)
+		}
+	}
+	// Extra is today's list: one type per extension, in order (the payment
+	// extension's runtime wrapper in its place), as the recording's is for
+	// its shorter list.
+	for name, m := range map[string]*substrate.Metadata{"ours": md, "mainnet": main} {
+		x := m.Types[md.ExtrinsicType]
+		if name == "mainnet" {
+			x = inner
+		}
+		extra := m.Types[*x.Params[3].Type]
+		if len(extra.Tuple) != len(m.SignedExtensions) {
+			t.Fatalf("%s: Extra has %d types for %d extensions", name, len(extra.Tuple), len(m.SignedExtensions))
+		}
+		for i, se := range m.SignedExtensions {
+			got := render(m, extra.Tuple[i])
+			if se.Identifier == "ChargeTransactionPayment" {
+				if !strings.Contains(got, "ChargeTransactionPaymentWrapper") {
+					t.Errorf("%s: Extra %d is %s, want the payment wrapper", name, i, got)
+				}
+				continue
+			}
+			if want := render(m, se.Type); got != want {
+				t.Errorf("%s: Extra %d is %s, want %s's %s", name, i, got, se.Identifier, want)
+			}
 		}
 	}
 }
 
 func TestExtensionsMatchMainnet(t *testing.T) {
-	main, md := mainnet(t), Decoded()
+	main, md, today := mainnet(t), Decoded(), spec425(t)
 	ours, err := md.TxExtensions()
 	if err != nil {
 		t.Fatal(err)
@@ -552,10 +660,19 @@ func TestExtensionsMatchMainnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(ours.Names(), theirs.Names()) {
-		t.Fatalf("extensions %v, mainnet %v", ours.Names(), theirs.Names())
+	if !slices.Equal(ours.Names(), today.Extensions) {
+		t.Fatalf("extensions %v, spec 425 %v", ours.Names(), today.Extensions)
 	}
-	for i, s := range md.SignedExtensions {
+	for _, s := range md.SignedExtensions {
+		i := slices.IndexFunc(main.SignedExtensions, func(x substrate.SignedExtension) bool { return x.Identifier == s.Identifier })
+		if i < 0 {
+			// Newer than the recording: SudoTransactionExtension and
+			// CheckShieldedTxValidity carry nothing (PhantomData).
+			if !md.IsEmpty(s.Type) || !md.IsEmpty(s.AdditionalSigned) {
+				t.Errorf("extension %s carries data", s.Identifier)
+			}
+			continue
+		}
 		ms := main.SignedExtensions[i]
 		if render(md, s.Type) != render(main, ms.Type) || render(md, s.AdditionalSigned) != render(main, ms.AdditionalSigned) {
 			t.Errorf("extension %s: %s / %s, mainnet %s / %s", s.Identifier, render(md, s.Type), render(md, s.AdditionalSigned),
@@ -563,7 +680,7 @@ func TestExtensionsMatchMainnet(t *testing.T) {
 		}
 	}
 	// Same explicit and implicit bytes, hence the same extrinsic layout and
-	// signing payload.
+	// signing payload: today's two extensions add none.
 	p := substrate.TxParams{SpecVersion: 385, TransactionVersion: 1, GenesisHash: [32]byte{1, 2}, Era: substrate.MortalEra(1234, 64),
 		BirthHash: [32]byte{3}, Nonce: 77, Tip: 5}
 	if !bytes.Equal(ours.Extra(p), theirs.Extra(p)) || !bytes.Equal(ours.Implicit(p), theirs.Implicit(p)) {
@@ -680,12 +797,19 @@ func TestEventsDecode(t *testing.T) {
 	if !strings.Contains(de.Error(), "rate limit for setting weights") {
 		t.Errorf("error text %q lacks the mainnet docs", de.Error())
 	}
-	// Mainnet's metadata reads the same bytes the same way.
+	// Mainnet's metadata reads the same bytes the same way, but for the
+	// module error's name: the enum moved between its spec and today's.
 	main := mainnet(t)
 	mrecs, err := main.DecodeEvents(blob)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if today := spec425(t); today.Errors[de.ErrorIndex].Name != de.Name {
+		t.Errorf("error index %d is spec 425's %s, decoded as %s", de.ErrorIndex, today.Errors[de.ErrorIndex].Name, de.Name)
+	}
+	mde := *mrecs[4].DispatchError
+	mde.Name, mde.Docs = de.Name, de.Docs
+	mrecs[4].DispatchError = &mde
 	if !reflect.DeepEqual(recs, mrecs) {
 		t.Errorf("decoded under mainnet metadata:\n%+v\nours:\n%+v", mrecs, recs)
 	}

@@ -1,11 +1,13 @@
 package meta
 
-// subtensorErrors is finney's pallet_subtensor::pallet::Error (runtime spec
-// version 343, the recorded V14 metadata it was copied from): names and docs
-// in index order, a variant's index being its position. It must stay whole
-// and in order so that a DispatchError::Module{7, i} from the localnet names
-// the same error as on finney; the tests hold it against that recording.
-// Later runtimes reorder the enum, so moving to one means copying it anew.
+// subtensorErrors is pallet_subtensor::pallet::Error of runtime spec 425
+// (subtensor's pallets/subtensor/src/macros/errors.rs at that version):
+// names and docs in index order, a variant's index being its position. It
+// must stay whole and in order so that a DispatchError::Module{7, i} from
+// the localnet names the same error as on a chain of that runtime;
+// testdata/chain/subtensor_spec425_enums.json holds the list it is tested
+// against. Runtimes reorder the enum, so moving to another means copying it
+// anew.
 var subtensorErrors = []errorDef{
 	{"RootNetworkDoesNotExist", []string{"The root network does not exist."}},
 	{"InvalidIpType", []string{"The user is trying to serve an axon which is not of type 4 (IPv4) or 6 (IPv6)."}},
@@ -30,6 +32,7 @@ var subtensorErrors = []errorDef{
 	{"TooManyRegistrationsThisBlock", []string{"Number of registrations in this block exceeds the allowed number (i.e., exceeds the", "subnet hyperparameter \"max_regs_per_block\")."}},
 	{"HotKeyAlreadyRegisteredInSubNet", []string{"The caller is requesting registering a neuron which already exists in the active set."}},
 	{"NewHotKeyIsSameWithOld", []string{"The new hotkey is the same as old one"}},
+	{"NewHotKeyNotCleanForRootSwap", []string{"The new hotkey has outstanding root claimable or non-zero root stake,", "so the root rate-book cannot be merged without misallocating dividends."}},
 	{"InvalidWorkBlock", []string{"The supplied PoW hash block is in the future or negative."}},
 	{"InvalidDifficulty", []string{"The supplied PoW hash block does not meet the network difficulty."}},
 	{"InvalidSeal", []string{"The supplied PoW hash seal does not match the supplied work."}},
@@ -66,20 +69,22 @@ var subtensorErrors = []errorDef{
 	{"AlphaLowOutOfRange", []string{"Alpha low is out of range: alpha_low > 0 && alpha_low < 0.8"}},
 	{"ColdKeyAlreadyAssociated", []string{"The coldkey has already been swapped"}},
 	{"NotEnoughBalanceToPaySwapColdKey", []string{"The coldkey balance is not enough to pay for the swap"}},
-	{"ColdkeyIsInArbitration", []string{"The coldkey is in arbitration"}},
 	{"InvalidChild", []string{"Attempting to set an invalid child for a hotkey on a network."}},
 	{"DuplicateChild", []string{"Duplicate child when setting children."}},
 	{"ProportionOverflow", []string{"Proportion overflow when setting children."}},
 	{"TooManyChildren", []string{"Too many children MAX 5."}},
 	{"TxRateLimitExceeded", []string{"Default transaction rate limit exceeded."}},
-	{"SwapAlreadyScheduled", []string{"Swap already scheduled."}},
-	{"FailedToSchedule", []string{"failed to swap coldkey"}},
+	{"ColdkeySwapAnnouncementNotFound", []string{"Coldkey swap announcement not found"}},
+	{"ColdkeySwapTooEarly", []string{"Coldkey swap too early."}},
+	{"ColdkeySwapReannouncedTooEarly", []string{"Coldkey swap reannounced too early."}},
+	{"AnnouncedColdkeyHashDoesNotMatch", []string{"The announced coldkey hash does not match the new coldkey hash."}},
+	{"ColdkeySwapAlreadyDisputed", []string{"Coldkey swap already disputed"}},
 	{"NewColdKeyIsHotkey", []string{"New coldkey is hotkey"}},
 	{"InvalidChildkeyTake", []string{"Childkey take is invalid."}},
 	{"TxChildkeyTakeRateLimitExceeded", []string{"Childkey take rate limit exceeded."}},
 	{"InvalidIdentity", []string{"Invalid identity."}},
 	{"MechanismDoesNotExist", []string{"Subnet mechanism does not exist."}},
-	{"CannotUnstakeLock", []string{"Trying to unstake your lock amount."}},
+	{"StakeUnavailable", []string{"Trying to unstake or re-lock the locked amount."}},
 	{"SubnetNotExists", []string{"Trying to perform action on non-existent subnet."}},
 	{"TooManyUnrevealedCommits", []string{"Maximum commit limit reached"}},
 	{"ExpiredWeightCommit", []string{"Attempted to reveal weights that are expired."}},
@@ -100,10 +105,8 @@ var subtensorErrors = []errorDef{
 	{"InvalidRecoveredPublicKey", []string{"Recovered public key is invalid."}},
 	{"SubtokenDisabled", []string{"SubToken disabled now"}},
 	{"HotKeySwapOnSubnetIntervalNotPassed", []string{"Too frequent hotkey swap on subnet"}},
-	{"ZeroMaxStakeAmount", []string{"Zero max stake amount"}},
 	{"SameNetuid", []string{"Invalid netuid duplication"}},
 	{"InsufficientBalance", []string{"The caller does not have enough balance for the operation."}},
-	{"StakingOperationRateLimitExceeded", []string{"Too frequent staking operations"}},
 	{"InvalidLeaseBeneficiary", []string{"Invalid lease beneficiary to register the leased network."}},
 	{"LeaseCannotEndInThePast", []string{"Lease cannot end in the past."}},
 	{"LeaseNetuidNotFound", []string{"Couldn't find the lease netuid."}},
@@ -117,6 +120,7 @@ var subtensorErrors = []errorDef{
 	{"SymbolDoesNotExist", []string{"Symbol does not exist."}},
 	{"SymbolAlreadyInUse", []string{"Symbol already in use."}},
 	{"IncorrectCommitRevealVersion", []string{"Incorrect commit-reveal version."}},
+	{"InvalidRevealRound", []string{"Reveal round is older than the most recently stored DRAND round."}},
 	{"RevealPeriodTooLarge", []string{"Reveal period is too large."}},
 	{"RevealPeriodTooSmall", []string{"Reveal period is too small."}},
 	{"InvalidValue", []string{"Generic error for out-of-range parameter value"}},
@@ -130,4 +134,26 @@ var subtensorErrors = []errorDef{
 	{"InvalidNumRootClaim", []string{"Invalid number of root claims"}},
 	{"InvalidRootClaimThreshold", []string{"Invalid value of root claim threshold"}},
 	{"InvalidSubnetNumber", []string{"Exceeded subnet limit number or zero."}},
+	{"TooManyUIDsPerMechanism", []string{"The maximum allowed UIDs times mechanism count should not exceed 256."}},
+	{"VotingPowerTrackingNotEnabled", []string{"Voting power tracking is not enabled for this subnet."}},
+	{"InvalidVotingPowerEmaAlpha", []string{"Invalid voting power EMA alpha value (must be <= 10^18)."}},
+	{"Deprecated", []string{"Deprecated call."}},
+	{"AddStakeBurnRateLimitExceeded", []string{"\"Add stake and burn\" exceeded the operation rate limit"}},
+	{"ColdkeySwapAnnounced", []string{"A coldkey swap has been announced for this account."}},
+	{"ColdkeySwapDisputed", []string{"A coldkey swap for this account is under dispute."}},
+	{"ColdkeySwapClearTooEarly", []string{"Coldkey swap clear too early."}},
+	{"DisabledTemporarily", []string{"Disabled temporarily."}},
+	{"RegistrationPriceLimitExceeded", []string{"Registration Price Limit Exceeded"}},
+	{"LockHotkeyMismatch", []string{"Lock hotkey mismatch: existing lock is for a different hotkey."}},
+	{"InsufficientStakeForLock", []string{"Insufficient stake on subnet to cover the lock amount."}},
+	{"NoExistingLock", []string{"No existing lock found for the given coldkey and subnet."}},
+	{"ActiveLockExists", []string{"There is already an active lock for the given coldkey."}},
+	{"CannotUseSystemAccount", []string{"A system account cannot be used in this operation"}},
+	{"UnlockAmountTooHigh", []string{"Trying to unlock more than locked"}},
+	{"TempoOutOfBounds", []string{"The supplied tempo is outside the allowed range."}},
+	{"ActivityCutoffFactorMilliOutOfBounds", []string{"The supplied activity-cutoff factor is outside the allowed range."}},
+	{"EpochTriggerAlreadyPending", []string{"An epoch trigger is already pending for this subnet; wait for it to fire", "before triggering again."}},
+	{"AutoEpochAlreadyImminent", []string{"The next automatic epoch is already imminent; a manual trigger would have", "no effect."}},
+	{"DynamicTempoBlockedByCommitReveal", []string{"`trigger_epoch` is blocked because commit-reveal is enabled for this subnet:", "an out-of-band epoch would desync the CRv3 reveal window from the wall-clock", "Drand schedule and silently drop committed weights."}},
+	{"AccountRejectsLockedAlpha", []string{"The destination coldkey rejects incoming locked alpha."}},
 }
