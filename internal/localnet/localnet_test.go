@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/oracletest"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/localnet/meta"
 )
 
 // testNet is a chain on loopback whose blocks the test produces, with a
@@ -485,10 +486,14 @@ func TestLocalnetResumeKeepsGenesisAndClients(t *testing.T) {
 }
 
 // TestPolkadotClientSetsWeights runs @polkadot/api against the chain: it
-// reads the metadata, signs set_weights itself, and reads the weights back.
+// reads the metadata, signs set_weights itself (set_mechanism_weights on a
+// subnet's second mechanism, as the current Python SDK does), with today's
+// full extension list, and reads the weights back.
 func TestPolkadotClientSetsWeights(t *testing.T) {
 	script := oracletest.Script(t, "localnet-client.mjs", "@polkadot/api")
-	st, err := DefaultGenesis().State()
+	g := DefaultGenesis()
+	g.Subnets[0].Hyperparameters = map[string]any{"mechanism_count": 2}
+	st, err := g.State()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,35 +506,55 @@ func TestPolkadotClientSetsWeights(t *testing.T) {
 	go ch.Run(ctx)
 	srv := httptest.NewServer(NewServer(ch))
 	defer srv.Close()
-	var out struct {
+	type answer struct {
 		Error           string   `json:"error"`
 		Chain           string   `json:"chain"`
 		SpecName        string   `json:"specName"`
 		SpecVersion     int      `json:"specVersion"`
 		SetWeightsIndex string   `json:"setWeightsIndex"`
+		MechanismCount  int      `json:"mechanismCount"`
+		Extensions      []string `json:"extensions"`
 		Status          string   `json:"status"`
 		Events          []string `json:"events"`
 		UID             int      `json:"uid"`
 		Stored          [][2]int `json:"stored"`
 	}
-	oracletest.Run(t, script, map[string]any{"url": "ws" + strings.TrimPrefix(srv.URL, "http"), "uri": "//Alice", "netuid": 1,
-		"uids": []int{1, 2, 3}, "weights": []int{10, 20, 40}, "versionKey": 0}, &out)
-	if out.Error != "" {
-		t.Fatalf("polkadot client: %s", out.Error)
+	extensions := meta.DecodedFor(true).SignedExtensions
+	for _, c := range []struct {
+		name      string
+		mecid     any
+		weights   []int
+		callIndex string
+		want      [][2]int // upscaled so that the largest is 65535
+	}{
+		{"set_weights", nil, []int{10, 20, 40}, "0x0700", [][2]int{{1, 16384}, {2, 32768}, {3, 65535}}},
+		{"set_mechanism_weights", 1, []int{40, 20, 10}, "0x0777", [][2]int{{1, 65535}, {2, 32768}, {3, 16384}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out answer
+			oracletest.Run(t, script, map[string]any{"url": "ws" + strings.TrimPrefix(srv.URL, "http"), "uri": "//Alice", "netuid": 1,
+				"uids": []int{1, 2, 3}, "weights": c.weights, "versionKey": 0, "mecid": c.mecid}, &out)
+			if out.Error != "" {
+				t.Fatalf("polkadot client: %s", out.Error)
+			}
+			if out.SpecName != SpecName || out.SpecVersion != SpecVersion || out.SetWeightsIndex != c.callIndex || out.Status != "InBlock" ||
+				out.UID != 0 || out.MechanismCount != 2 {
+				t.Fatalf("polkadot client saw %+v", out)
+			}
+			if len(out.Extensions) != len(extensions) || !slices.Contains(out.Extensions, "SudoTransactionExtension") || !slices.Contains(out.Extensions, "CheckShieldedTxValidity") {
+				t.Fatalf("polkadot client signed with extensions %v", out.Extensions)
+			}
+			if !slices.Contains(out.Events, "subtensorModule.WeightsSet") || !slices.Contains(out.Events, "system.ExtrinsicSuccess") {
+				t.Fatalf("events %v", out.Events)
+			}
+			if !slices.Equal(out.Stored, c.want) {
+				t.Fatalf("stored weights %v, want %v", out.Stored, c.want)
+			}
+		})
 	}
-	if out.SpecName != SpecName || out.SpecVersion != SpecVersion || out.SetWeightsIndex != "0x0700" || out.Status != "InBlock" || out.UID != 0 {
-		t.Fatalf("polkadot client saw %+v", out)
-	}
-	if !slices.Contains(out.Events, "subtensorModule.WeightsSet") || !slices.Contains(out.Events, "system.ExtrinsicSuccess") {
-		t.Fatalf("events %v", out.Events)
-	}
-	// The chain upscaled the weights so that the largest is 65535.
-	want := [][2]int{{1, 16384}, {2, 32768}, {3, 65535}}
-	if !slices.Equal(out.Stored, want) {
-		t.Fatalf("stored weights %v, want %v", out.Stored, want)
-	}
-	if w := ch.Head().State.Subnets[1].Neurons[0].Weights; len(w) != 3 {
-		t.Fatalf("chain state weights %v", w)
+	nr := ch.Head().State.Subnets[1].Neurons[0]
+	if len(nr.Weights) != 3 || len(nr.Mechanisms) != 1 || len(nr.Mechanisms[0].Weights) != 3 || nr.Mechanisms[0].Weights[0].Value != 65535 {
+		t.Fatalf("chain state weights %v / %+v", nr.Weights, nr.Mechanisms)
 	}
 }
 
