@@ -35,6 +35,18 @@ type txContext struct {
 	ext     *substrate.Extensions
 }
 
+// HasCall reports whether the chain's current runtime has a call of
+// SubtensorModule (register_limit, set_mechanism_weights, ...), from its
+// metadata.
+func (c *Client) HasCall(ctx context.Context, name string) (bool, error) {
+	tc, err := c.txContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	_, _, err = tc.md.Call(Pallet, name)
+	return err == nil, nil
+}
+
 func (c *Client) txContext(ctx context.Context) (*txContext, error) {
 	rv, err := c.RuntimeVersion(ctx, "")
 	if err != nil {

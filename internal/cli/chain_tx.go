@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -53,7 +54,8 @@ type chainFlags struct {
 	version  int
 
 	// register
-	yes bool
+	yes     bool
+	maxCost string
 }
 
 type chainCommand struct {
@@ -102,9 +104,10 @@ var chainCommands = map[string]chainCommand{
 		chainServeAxon,
 	},
 	"register": {
-		"--netuid N [--yes]", true,
+		"--netuid N [--max-cost TAO] [--yes]", true,
 		func(fs *flag.FlagSet, f *chainFlags) {
 			fs.BoolVar(&f.yes, "yes", false, "register, burning the current cost; without it the cost is printed and nothing is sent")
+			fs.StringVar(&f.maxCost, "max-cost", "", "the most TAO to burn (e.g. 0.5): the chain refuses the registration if the cost in its block is higher (register_limit)")
 		},
 		chainRegister,
 	},
@@ -175,6 +178,12 @@ func (f *chainFlags) validate(fs *flag.FlagSet, sub string) error {
 		if f.versionKey != "" {
 			if _, err := strconv.ParseUint(f.versionKey, 10, 64); err != nil {
 				return fmt.Errorf("--version-key: %q is not a u64", f.versionKey)
+			}
+		}
+	case "register":
+		if f.maxCost != "" {
+			if _, err := parseTAO(f.maxCost); err != nil {
+				return fmt.Errorf("--max-cost: %w", err)
 			}
 		}
 	case "serve-axon":
@@ -495,6 +504,28 @@ func chainServeAxon(ctx context.Context, env Env, c *subtensor.Client, f *chainF
 	return nil
 }
 
+// parseTAO reads an amount of TAO ("1", "0.25") as rao, exactly.
+func parseTAO(s string) (uint64, error) {
+	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
+	if whole == "" && frac == "" || len(frac) > 9 || strings.ContainsAny(whole+frac, "+-") {
+		return 0, fmt.Errorf("%q is not an amount of TAO (at most 9 decimals)", s)
+	}
+	if whole == "" {
+		whole = "0"
+	}
+	w, err := strconv.ParseUint(whole, 10, 64)
+	if err != nil || w >= math.MaxUint64/1_000_000_000 {
+		return 0, fmt.Errorf("%q is not an amount of TAO", s)
+	}
+	f := uint64(0)
+	if frac != "" {
+		if f, err = strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil {
+			return 0, fmt.Errorf("%q is not an amount of TAO", s)
+		}
+	}
+	return w*1e9 + f, nil
+}
+
 func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFlags) error {
 	hk, err := f.hotkeyPub()
 	if err != nil {
@@ -511,6 +542,14 @@ func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFl
 	if err != nil {
 		return err
 	}
+	var limit *uint64
+	if f.maxCost != "" {
+		v, _ := parseTAO(f.maxCost) // checked in validate
+		if burn > v {
+			return fmt.Errorf("the registration costs %s TAO now, above --max-cost %s; nothing sent", rao(burn), rao(v))
+		}
+		limit = &v
+	}
 	if !f.yes {
 		// A dry run: what it would cost, and nothing sent. Not a failure.
 		fmt.Fprintf(env.Stdout, "registering %s on netuid %d burns %s TAO from the coldkey now\n"+
@@ -521,7 +560,22 @@ func chainRegister(ctx context.Context, env Env, c *subtensor.Client, f *chainFl
 	if err != nil {
 		return err
 	}
-	res, err := c.Submit(ctx, signer, subtensor.BurnedRegister(netuid, hk), subtensor.SubmitOptions{Wait: f.wait()})
+	call := subtensor.BurnedRegister(netuid, hk)
+	if limit != nil {
+		// The price moves each block and with each registration: the chain
+		// enforces the ceiling in the block that includes the call. A runtime
+		// without register_limit gets the check made here, before sending.
+		has, err := c.HasCall(ctx, "register_limit")
+		if err != nil {
+			return err
+		}
+		if has {
+			call = subtensor.RegisterLimit(netuid, hk, *limit)
+		} else {
+			fmt.Fprintf(env.Stderr, "this runtime has no register_limit: the cost was checked before sending, not in the including block\n")
+		}
+	}
+	res, err := c.Submit(ctx, signer, call, subtensor.SubmitOptions{Wait: f.wait()})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/bittensor/subtensor/subtensortest"
 	"github.com/vigil-validator/vigil/bittensor/wallet"
+	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
+	"github.com/vigil-validator/vigil/internal/localnet/meta"
 )
 
 // txChain is subnet 1 at block 1000 with //Alice as uid 3 of 8, able to
@@ -259,5 +262,59 @@ func TestRegisterCommand(t *testing.T) {
 	want := subtensor.BurnedRegister(1, subtensor.AccountID(bob.PublicKey()))
 	if c := subtensortest.Submitted(t, ch, md, 0); c.Name != "burned_register" || c.Signer != bob.PublicKey() || string(c.Args) != string(want.Args) {
 		t.Fatalf("submitted %s(%x) by %x", c.Name, c.Args, c.Signer)
+	}
+}
+
+// TestRegisterMaxCost: --max-cost refuses a cost above it before sending;
+// on a runtime with register_limit (the localnet) the chain enforces the
+// ceiling in the including block, and a runtime without it (the recorded
+// spec 343 here) gets burned_register after the check, with a note.
+func TestRegisterMaxCost(t *testing.T) {
+	for _, bad := range []string{"x", "-1", "1.0000000001", ".", "1e3"} {
+		if r := run(t, nil, "chain", "register", "--network", "ws://127.0.0.1:1", "--netuid", "1", "--uri", "//Bob", "--max-cost", bad, "--yes"); r.code != exitUsage || !strings.Contains(r.stderr, "--max-cost") {
+			t.Errorf("--max-cost %s: exit %d %s", bad, r.code, r.stderr)
+		}
+	}
+	ch, md, url := txChain(t, false) // burn 2.5 TAO
+	r := run(t, nil, "chain", "register", "--network", url, "--netuid", "1", "--uri", "//Bob", "--max-cost", "2.4999", "--yes")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "costs 2.500000000 TAO now, above --max-cost 2.499900000") || len(ch.Submitted()) != 0 {
+		t.Fatalf("cost above the ceiling: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "chain", "register", "--network", url, "--netuid", "1", "--uri", "//Bob", "--max-cost", "2.5", "--yes")
+	if r.code != exitOK || !strings.Contains(r.stderr, "no register_limit") {
+		t.Fatalf("at the ceiling, old runtime: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if c := subtensortest.Submitted(t, ch, md, 0); c.Name != "burned_register" {
+		t.Fatalf("submitted %s", c.Name)
+	}
+
+	lch, net := localnettest.Start(t, localnet.DefaultGenesis(), 50*time.Millisecond)
+	burn := lch.Head().State.Subnets[1].Burn
+	r = run(t, nil, "chain", "register", "--network", net, "--netuid", "1", "--uri", "//Eve", "--max-cost", rao(burn), "--yes")
+	if r.code != exitOK || strings.Contains(r.stderr, "no register_limit") || !strings.Contains(r.stdout, "registered") {
+		t.Fatalf("localnet: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// The including block holds SubtensorModule call 134, register_limit.
+	_, hash, _ := strings.Cut(strings.TrimSpace(r.stdout), "in block ")
+	h, err := substrate.ParseHash(hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, ok := lch.BlockByHash(h)
+	if !ok {
+		t.Fatalf("no block %s", hash)
+	}
+	xs, err := meta.Decoded().TxExtensions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, raw := range blk.Extrinsics {
+		if x, err := xs.DecodeExtrinsic(raw); err == nil && len(x.Call) > 2 && x.Call[0] == meta.PalletSubtensor && x.Call[1] == 134 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no register_limit in the including block")
 	}
 }
