@@ -658,6 +658,9 @@ func burnedRegister(st *State, coldkey AccountID, netuid uint16, hotkey AccountI
 	} else {
 		s.Neurons[uid] = nr
 	}
+	if s.stateful {
+		bumpBurn(s)
+	}
 	ev.emit(subtensor.Pallet, "NeuronRegistered", concat(u16b(netuid), u16b(uint16(uid)), hotkey[:]))
 	return ""
 }

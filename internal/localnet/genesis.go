@@ -143,7 +143,8 @@ func (g Genesis) State() (*State, error) {
 			return nil, fmt.Errorf("subnet %d owner: %w", gs.Netuid, err)
 		}
 		s := &Subnet{Netuid: gs.Netuid, Owner: owner, OwnerHotkey: owner, Params: defaultParams(),
-			MaxAllowedUids: 256, Burn: 1e9, EmissionPerBlock: 1e9, BondsPenalty: 65535}
+			MaxAllowedUids: 256, Burn: 1e9, EmissionPerBlock: 1e9, BondsPenalty: 65535,
+			BurnHalfLife: defaultBurnHalfLife, BurnIncreaseMult: defaultBurnIncreaseMult}
 		for name, v := range gs.Hyperparameters {
 			raw, err := json.Marshal(v)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/netip"
 	"testing"
 
@@ -349,7 +350,7 @@ func TestLocalnetRegisterLimit(t *testing.T) {
 	n := startNet(t, DefaultGenesis())
 	burn := n.chain.Head().State.Subnets[1].Burn
 	ferdie := subtensor.AccountID(dev(t, "//Ferdie").PublicKey())
-	if got := n.outcome(t, "//Alice", subtensor.RegisterLimit(1, ferdie, burn-1)); got != "RegistrationPriceLimitExceeded" {
+	if got := n.outcome(t, "//Alice", subtensor.RegisterLimit(1, ferdie, burn/2)); got != "RegistrationPriceLimitExceeded" {
 		t.Fatalf("limit below the burn: %s", got)
 	}
 	if got := n.outcome(t, "//Alice", subtensor.RegisterLimit(1, ferdie, burn)); got != "ok" {
@@ -359,3 +360,61 @@ func TestLocalnetRegisterLimit(t *testing.T) {
 		t.Fatal("not registered")
 	}
 }
+
+// TestLocalnetBurnPrice: on today's runtime the burn halves every
+// BurnHalfLife blocks (subtensor's Q32 per-block factor) and grows by
+// BurnIncreaseMult with each registration, within MinBurn and MaxBurn.
+func TestLocalnetBurnPrice(t *testing.T) {
+	g := DefaultGenesis()
+	g.Subnets[0].Hyperparameters = map[string]any{"burn_half_life": 20}
+	n := startNet(t, g)
+	s := n.chain.Head().State.Subnets[1]
+	if s.BurnIncreaseMult != defaultBurnIncreaseMult {
+		t.Fatalf("multiplier %v", s.BurnIncreaseMult)
+	}
+	// The factor, against float64 arithmetic: 0.5^(1/20) within a Q32 unit
+	// or two of truncation.
+	f := decayFactorQ32(20)
+	if want := math.Pow(0.5, 1.0/20) * (1 << 32); math.Abs(float64(f)-want) > 2 {
+		t.Fatalf("decay factor %d, float64 says %.1f", f, want)
+	}
+	if decayFactorQ32(0) != 1<<32 || powQ32(f, 20) > 1<<31 || powQ32(f+1, 20) <= 1<<31 {
+		t.Fatalf("factor %d is not the largest with f^20 <= 1/2", f)
+	}
+	before := s.Burn
+	n.blocks(t, 20)
+	after := n.chain.Head().State.Subnets[1].Burn
+	if r := float64(after) / float64(before); r < 0.499 || r > 0.501 {
+		t.Fatalf("burn %d after 20 blocks of half-life 20, was %d (ratio %.4f)", after, before, r)
+	}
+	// A registration multiplies the price of the next one by 1.26.
+	ferdie := subtensor.AccountID(dev(t, "//Ferdie").PublicKey())
+	if _, err := n.submit(t, dev(t, "//Alice"), subtensor.BurnedRegister(1, ferdie)); err != nil {
+		t.Fatal(err)
+	}
+	// The including block and the one before it.
+	var blk, pb *Block
+	for num := n.chain.Head().Number; num > 0; num-- {
+		h, _ := n.chain.BlockHash(num)
+		b, _ := n.chain.BlockByHash(h)
+		if _, ok := b.State.Subnets[1].uid(ferdie); !ok {
+			pb = b
+			break
+		}
+		blk = b
+	}
+	if blk == nil || pb == nil {
+		t.Fatal("registration block not found")
+	}
+	paid := decayed(pb.State.Subnets[1].Burn, f)
+	if got, want := blk.State.Subnets[1].Burn, uint64(float64(paid)*1.26); got < want-1 || got > want+1 {
+		t.Fatalf("burn after a registration %d, want %d (1.26 × %d)", got, want, paid)
+	}
+	// Never below MinBurn.
+	setHP(t, n, 1, "min_burn", 900_000_000)
+	if b := n.chain.Head().State.Subnets[1].Burn; b < 900_000_000 {
+		t.Fatalf("burn %d below MinBurn", b)
+	}
+}
+
+func decayed(burn, f uint64) uint64 { return mulQ32(burn, f) }

@@ -67,6 +67,9 @@ func (c *Chain) blockStepStateful(st *State, ev *eventLog) {
 			c.revealTimelocked(st, s, ev)
 		}
 	}
+	for _, netuid := range netuids {
+		decayBurn(st.Subnets[netuid], block)
+	}
 	fired := 0
 	for _, netuid := range netuids {
 		s := st.Subnets[netuid]
