@@ -293,22 +293,34 @@ func (c *Client) storageU16(ctx context.Context, item string, netuid uint16, has
 	return v, ok, err
 }
 
-// Hyperparameters reads a subnet's hyperparameters through the v2 runtime
-// API, falling back to v1 on runtimes without it.
+// Hyperparameters reads a subnet's hyperparameters through the v3 runtime
+// API (named entries), falling back to v2 and then v1 on runtimes without
+// it, or when v3 carries a value type this client does not know.
 func (c *Client) Hyperparameters(ctx context.Context, netuid uint16, hash string) (Hyperparameters, error) {
-	b, err := c.StateCall(ctx, "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", netuidKey(netuid), hash)
-	version := 2
 	var rpcErr *substrate.RPCError
-	if errors.As(err, &rpcErr) {
-		version = 1
-		b, err = c.StateCall(ctx, "SubnetInfoRuntimeApi_get_subnet_hyperparams", netuidKey(netuid), hash)
+	for _, api := range []struct {
+		method  string
+		version int
+	}{
+		{"SubnetInfoRuntimeApi_get_subnet_hyperparams_v3", 3},
+		{"SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", 2},
+		{"SubnetInfoRuntimeApi_get_subnet_hyperparams", 1},
+	} {
+		b, err := c.StateCall(ctx, api.method, netuidKey(netuid), hash)
+		if errors.As(err, &rpcErr) && api.version > 1 {
+			continue
+		}
+		if err != nil {
+			return Hyperparameters{}, err
+		}
+		h, err := DecodeHyperparameters(b, api.version)
+		if err != nil && api.version == 3 && !errors.Is(err, errNoMetagraph) {
+			continue
+		}
+		if err != nil {
+			return h, fmt.Errorf("hyperparameters of netuid %d: %w", netuid, err)
+		}
+		return h, nil
 	}
-	if err != nil {
-		return Hyperparameters{}, err
-	}
-	h, err := DecodeHyperparameters(b, version)
-	if err != nil {
-		return h, fmt.Errorf("hyperparameters of netuid %d: %w", netuid, err)
-	}
-	return h, nil
+	return Hyperparameters{}, fmt.Errorf("hyperparameters of netuid %d: no runtime API answered", netuid)
 }

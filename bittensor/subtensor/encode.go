@@ -281,13 +281,18 @@ func EncodeNeuronsLiteFor(netuid uint16, ns []Neuron) []byte {
 }
 
 // EncodeHyperparameters encodes h as the answer of get_subnet_hyperparams
-// (version 1) or get_subnet_hyperparams_v2 (version 2): Some(struct), the
+// (version 1), get_subnet_hyperparams_v2 (version 2: Some(struct), the
+// current shape) or get_subnet_hyperparams_v3 (version 3: Some of named
+// entries in subtensor's order). For 1 and 2: Some(struct), the
 // current shape. h.Version is not consulted, so a v2 struct can answer a v1
 // call; version 1 drops the v2 fields. It fails for another version, or
 // when version 2's AlphaSigmoidSteepness does not fit in an I32F32.
 func EncodeHyperparameters(h Hyperparameters, version int) ([]byte, error) {
+	if version == 3 {
+		return encodeHyperparamsV3(h)
+	}
 	if version != 1 && version != 2 {
-		return nil, errors.New("hyperparameters: version must be 1 or 2")
+		return nil, errors.New("hyperparameters: version must be 1, 2 or 3")
 	}
 	var steepness scale.I32F32
 	if version == 2 {

@@ -320,33 +320,29 @@ func TestEncodeHyperparametersSynthetic(t *testing.T) {
 		Difficulty: u64, CommitRevealPeriod: u64, CommitRevealWeightsEnable: true, AlphaHigh: u16, AlphaLow: u16,
 		LiquidAlphaEnabled: true, AlphaSigmoidSteepness: 0x1p31, YumaVersion: u16, SubnetIsActive: true,
 		TransfersEnabled: true, BondsResetEnabled: true, UserLiquidityEnabled: true,
+		ActivityCutoffFactor: math.MaxUint32, BurnHalfLife: u16, BurnIncreaseMult: 0x1p63, OwnerCutEnabled: true, MinChildkeyTake: u16,
 	}
 	typical := Hyperparameters{Rho: 10, Kappa: 32767, ImmunityPeriod: 5000, MinAllowedWeights: 1, MaxWeightsLimit: 65535,
 		Tempo: 360, WeightsRateLimit: 100, ActivityCutoff: 5000, AlphaHigh: 58982, AlphaLow: 45875,
-		AlphaSigmoidSteepness: -1000.25, YumaVersion: 3, TransfersEnabled: true}
+		AlphaSigmoidSteepness: -1000.25, YumaVersion: 3, TransfersEnabled: true, BurnHalfLife: 360, BurnIncreaseMult: 1.26}
 	for name, h := range map[string]Hyperparameters{"zero": {}, "typical": typical, "max": widest} {
-		for _, version := range []int{1, 2} {
+		for _, version := range []int{1, 2, 3} {
 			enc, err := EncodeHyperparameters(h, version)
 			if err != nil {
 				t.Fatalf("%s v%d: %v", name, version, err)
 			}
-			want := h
-			want.Version = version
-			if version == 1 { // the v2 fields are not on the wire
-				want.AlphaSigmoidSteepness, want.YumaVersion = 0, 0
-				want.SubnetIsActive, want.TransfersEnabled, want.BondsResetEnabled, want.UserLiquidityEnabled = false, false, false, false
-			}
+			want := onTheWire(h, version)
 			got, err := DecodeHyperparameters(enc, version)
 			if err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s v%d: %v\n got %+v\nwant %+v", name, version, err, got, want)
 			}
-			if len(enc) > hyperparamsMax {
+			if version < 3 && len(enc) > hyperparamsMax {
 				t.Errorf("%s v%d: %d bytes, more than the %d allowed for", name, version, len(enc), hyperparamsMax)
 			}
 		}
 	}
-	if _, err := EncodeHyperparameters(typical, 3); err == nil {
-		t.Error("version 3 encoded")
+	if _, err := EncodeHyperparameters(typical, 4); err == nil {
+		t.Error("version 4 encoded")
 	}
 	for _, s := range []float64{math.NaN(), math.Inf(1), 0x1p31 + 1, -0x1p31 - 1} {
 		if _, err := EncodeHyperparameters(Hyperparameters{AlphaSigmoidSteepness: s}, 2); !errors.Is(err, scale.ErrRange) {
@@ -577,16 +573,75 @@ func TestEncodersCoverEveryField(t *testing.T) {
 
 	var h Hyperparameters
 	fillNonZero(reflect.ValueOf(&h).Elem())
-	h.Version = 2
-	enc, err := EncodeHyperparameters(h, 2)
-	if err != nil {
-		t.Fatal(err)
+	h.BurnIncreaseMult = 1.5 // a U64F64 is not negative
+	for _, version := range []int{2, 3} {
+		enc, err := EncodeHyperparameters(h, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h2, err := DecodeHyperparameters(enc, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every field the version carries comes back; onTheWire names
+		// those it does not.
+		want := onTheWire(h, version)
+		if d := differingFields(want, h2); len(d) != 0 {
+			t.Errorf("v%d hyperparameter fields lost: %v", version, d)
+		}
+		if d := differingFields(h, h2); len(d) == 0 {
+			t.Errorf("v%d carries every field, which no version does", version)
+		}
 	}
-	h2, err := DecodeHyperparameters(enc, 2)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// onTheWire is h as version carries it: v1 lacks the v2 fields and the
+// v3-only ones, v2 the v3-only ones, v3 the ones subtensor dropped (rho,
+// the difficulties, the adjustment interval and alpha).
+func onTheWire(h Hyperparameters, version int) Hyperparameters {
+	h.Version = version
+	if version < 3 {
+		h.ActivityCutoffFactor, h.BurnHalfLife, h.BurnIncreaseMult, h.OwnerCutEnabled, h.MinChildkeyTake = 0, 0, 0, false, 0
 	}
-	if d := differingFields(h, h2); len(d) != 0 {
-		t.Errorf("hyperparameter fields lost: %v", d)
+	if version == 1 {
+		h.AlphaSigmoidSteepness, h.YumaVersion = 0, 0
+		h.SubnetIsActive, h.TransfersEnabled, h.BondsResetEnabled, h.UserLiquidityEnabled = false, false, false, false
+	}
+	if version == 3 {
+		h.Rho, h.MinDifficulty, h.MaxDifficulty, h.AdjustmentInterval, h.AdjustmentAlpha, h.Difficulty = 0, 0, 0, 0, 0, 0
+	}
+	return h
+}
+
+// TestDecodeHyperparamsV3Vector decodes bytes written out by hand from
+// subtensor's types (rpc_info/subnet_info.rs: Option<Vec<HyperparamEntry
+// {name: Vec<u8>, value: HyperparamValue}>>, the value enum being Bool,
+// U16(Compact), U32(Compact), U64(Compact), U128(Compact),
+// TaoBalance(Compact), I32F32, U64F64): a name it does not know is
+// skipped, a value type it does not know is refused.
+func TestDecodeHyperparamsV3Vector(t *testing.T) {
+	v := []byte{0x01, 0x0c} // Some, three entries
+	v = append(v, 0x14)
+	v = append(v, "kappa"...)
+	v = append(v, 0x01, 0xfe, 0xff, 0x01, 0x00) // U16(Compact(32767)): four-byte mode
+	v = append(v, 0x30)
+	v = append(v, "future_param"...)
+	v = append(v, 0x00, 0x01) // Bool(true), unknown to vigil
+	v = append(v, 0x48)
+	v = append(v, "burn_increase_mult"...)
+	v = append(v, 0x07, 0, 0, 0, 0, 0, 0, 0, 0x80, 1, 0, 0, 0, 0, 0, 0, 0) // U64F64 1.5: bits 2^64 + 2^63
+	h, err := DecodeHyperparameters(v, 3)
+	if err != nil || h.Kappa != 32767 || h.BurnIncreaseMult != 1.5 || h.Version != 3 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	bad := append([]byte{0x01, 0x04, 0x14}, "kappa"...)
+	if _, err := DecodeHyperparameters(append(bad, 0x08, 0x00), 3); err == nil {
+		t.Error("value type 8 decoded")
+	}
+	if _, err := DecodeHyperparameters(append(bad, 0x00, 0x01), 3); err == nil {
+		t.Error("kappa as a bool decoded")
+	}
+	if h, err := DecodeHyperparameters([]byte{0}, 3); !errors.Is(err, errNoMetagraph) {
+		t.Errorf("None: %+v %v", h, err)
 	}
 }

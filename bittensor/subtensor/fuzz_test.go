@@ -34,6 +34,11 @@ func FuzzDecodeNeuronsLite(f *testing.F) {
 
 func FuzzDecodeHyperparameters(f *testing.F) {
 	f.Add(recorded(f, "get_subnet_hyperparameters", "state_call", `["SubnetInfoRuntimeApi_get_subnet_hyperparams"`), 1)
+	v3, err := EncodeHyperparameters(Hyperparameters{Tempo: 360, BurnIncreaseMult: 1.26, AlphaSigmoidSteepness: -3}, 3)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v3, 3)
 	f.Fuzz(func(t *testing.T, data []byte, version int) {
 		_, _ = DecodeHyperparameters(data, version)
 	})

@@ -78,11 +78,15 @@ func readHyperparams(r *scale.Reader, version int) (Hyperparameters, error) {
 }
 
 // DecodeHyperparameters decodes a get_subnet_hyperparams answer of the given
-// API version (2 for _v2, 1 for the original). It accepts the current
-// Option<…> shape and the Vec<u8>-wrapped struct older runtimes returned.
+// API version (3 for _v3, 2 for _v2, 1 for the original). For 1 and 2 it
+// accepts the current Option<…> shape and the Vec<u8>-wrapped struct older
+// runtimes returned.
 func DecodeHyperparameters(b []byte, version int) (Hyperparameters, error) {
+	if version == 3 {
+		return decodeHyperparamsV3(b)
+	}
 	if version != 1 && version != 2 {
-		return Hyperparameters{}, errors.New("hyperparameters: version must be 1 or 2")
+		return Hyperparameters{}, errors.New("hyperparameters: version must be 1, 2 or 3")
 	}
 	var h Hyperparameters
 	err := scale.Decode(b, func(r *scale.Reader) error {

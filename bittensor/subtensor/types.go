@@ -186,6 +186,13 @@ type Hyperparameters struct {
 	TransfersEnabled      bool    `json:"transfers_enabled"`
 	BondsResetEnabled     bool    `json:"bonds_reset_enabled"`
 	UserLiquidityEnabled  bool    `json:"user_liquidity_enabled"`
-	// Version is the runtime API that was decoded: 1 or 2.
+	// Fields below exist from the v3 runtime API on (which drops rho, the
+	// difficulties and the adjustment interval and alpha).
+	ActivityCutoffFactor uint32  `json:"activity_cutoff_factor"` // milli
+	BurnHalfLife         uint16  `json:"burn_half_life"`
+	BurnIncreaseMult     float64 `json:"burn_increase_mult"`
+	OwnerCutEnabled      bool    `json:"owner_cut_enabled"`
+	MinChildkeyTake      uint16  `json:"min_childkey_take"`
+	// Version is the runtime API that was decoded: 1, 2 or 3.
 	Version int `json:"runtime_api_version"`
 }

@@ -17,15 +17,6 @@ var extraParams = map[string]func(s *Subnet, v json.RawMessage) error{
 	"stake_threshold":    func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.StakeThreshold) },
 	"emission_per_block": func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.EmissionPerBlock) },
 	"bonds_penalty":      func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BondsPenalty) },
-	"burn_half_life":     func(s *Subnet, v json.RawMessage) error { return json.Unmarshal(v, &s.BurnHalfLife) },
-	"burn_increase_mult": func(s *Subnet, v json.RawMessage) error {
-		var m float64
-		if err := json.Unmarshal(v, &m); err != nil || m < 1 || m > 1e6 {
-			return fmt.Errorf("want a multiplier from 1 (%v)", err)
-		}
-		s.BurnIncreaseMult = m
-		return nil
-	},
 	// mechanism_count is MechanismCountCurrent; the emission is split
 	// evenly between mechanisms, and fewer mechanisms drop the state of
 	// those removed, as subtensor's do_set_mechanism_count does.

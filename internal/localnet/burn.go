@@ -11,7 +11,8 @@ import (
 // arithmetic): each block after the first the burn is multiplied by f,
 // where f^BurnHalfLife = 1/2 in Q32 fixed point, and each registration
 // multiplies it by BurnIncreaseMult (U64F64); both are clamped to
-// [MinBurn, MaxBurn].
+// [MinBurn, MaxBurn]. State files without these parameters keep a fixed
+// burn.
 const (
 	defaultBurnHalfLife     = 360
 	defaultBurnIncreaseMult = 1.26
@@ -66,12 +67,12 @@ func clampBurn(s *Subnet, burn uint64) uint64 {
 
 // decayBurn is one block's decay of the burn (none at block 1).
 func decayBurn(s *Subnet, block uint64) {
-	if s.BurnHalfLife == 0 && s.BurnIncreaseMult == 0 {
+	if s.Params.BurnHalfLife == 0 && s.Params.BurnIncreaseMult == 0 {
 		return // a state file from before the price moved
 	}
 	burn := s.Burn
-	if s.BurnHalfLife > 0 && block > 1 {
-		burn = mulQ32(burn, decayFactorQ32(s.BurnHalfLife))
+	if s.Params.BurnHalfLife > 0 && block > 1 {
+		burn = mulQ32(burn, decayFactorQ32(s.Params.BurnHalfLife))
 	}
 	s.Burn = clampBurn(s, burn)
 }
@@ -80,11 +81,11 @@ func decayBurn(s *Subnet, block uint64) {
 // multiplier being the U64F64 value of the float64 (exact: a float64 has
 // 52 fraction bits), and at least 1.
 func bumpBurn(s *Subnet) {
-	if s.BurnIncreaseMult <= 1 {
+	if s.Params.BurnIncreaseMult <= 1 {
 		return
 	}
 	p := new(big.Float).SetPrec(256).SetUint64(s.Burn)
-	p.Mul(p, new(big.Float).SetPrec(256).SetFloat64(s.BurnIncreaseMult))
+	p.Mul(p, new(big.Float).SetPrec(256).SetFloat64(s.Params.BurnIncreaseMult))
 	burn, _ := p.Uint64() // truncated; saturated above 2^64-1
 	s.Burn = clampBurn(s, burn)
 }

@@ -95,7 +95,8 @@ func defaultParams() subtensor.Hyperparameters {
 		MinBurn: 500_000, MaxBurn: 100 * 1e9, BondsMovingAvg: 900_000, MaxRegsPerBlock: 1, ServingRateLimit: 0,
 		MaxValidators: 64, CommitRevealPeriod: 1, CommitRevealWeightsEnable: false,
 		AlphaHigh: 58982, AlphaLow: 45875, AlphaSigmoidSteepness: 1000, YumaVersion: 2, SubnetIsActive: true,
-		TransfersEnabled: true, Version: 2,
+		TransfersEnabled: true, Version: 3, ActivityCutoffFactor: 1000, MinChildkeyTake: 0,
+		BurnHalfLife: defaultBurnHalfLife, BurnIncreaseMult: defaultBurnIncreaseMult,
 	}
 }
 
@@ -143,8 +144,7 @@ func (g Genesis) State() (*State, error) {
 			return nil, fmt.Errorf("subnet %d owner: %w", gs.Netuid, err)
 		}
 		s := &Subnet{Netuid: gs.Netuid, Owner: owner, OwnerHotkey: owner, Params: defaultParams(),
-			MaxAllowedUids: 256, Burn: 1e9, EmissionPerBlock: 1e9, BondsPenalty: 65535,
-			BurnHalfLife: defaultBurnHalfLife, BurnIncreaseMult: defaultBurnIncreaseMult}
+			MaxAllowedUids: 256, Burn: 1e9, EmissionPerBlock: 1e9, BondsPenalty: 65535}
 		for name, v := range gs.Hyperparameters {
 			raw, err := json.Marshal(v)
 			if err != nil {

@@ -369,8 +369,8 @@ func TestLocalnetBurnPrice(t *testing.T) {
 	g.Subnets[0].Hyperparameters = map[string]any{"burn_half_life": 20}
 	n := startNet(t, g)
 	s := n.chain.Head().State.Subnets[1]
-	if s.BurnIncreaseMult != defaultBurnIncreaseMult {
-		t.Fatalf("multiplier %v", s.BurnIncreaseMult)
+	if s.Params.BurnIncreaseMult != defaultBurnIncreaseMult {
+		t.Fatalf("multiplier %v", s.Params.BurnIncreaseMult)
 	}
 	// The factor, against float64 arithmetic: 0.5^(1/20) within a Q32 unit
 	// or two of truncation.
@@ -380,6 +380,11 @@ func TestLocalnetBurnPrice(t *testing.T) {
 	}
 	if decayFactorQ32(0) != 1<<32 || powQ32(f, 20) > 1<<31 || powQ32(f+1, 20) <= 1<<31 {
 		t.Fatalf("factor %d is not the largest with f^20 <= 1/2", f)
+	}
+	// The v3 runtime API shows them, and the client reads it.
+	hp, err := n.client.Hyperparameters(context.Background(), 1, "")
+	if err != nil || hp.Version != 3 || hp.BurnHalfLife != 20 || hp.BurnIncreaseMult != 1.26 || hp.Tempo != 10 || hp.MinBurn != 500_000 {
+		t.Fatalf("hyperparameters %+v %v", hp, err)
 	}
 	before := s.Burn
 	n.blocks(t, 20)

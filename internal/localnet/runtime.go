@@ -55,7 +55,7 @@ func (c *Chain) runtimeCall(b *Block, method string, args []byte) ([]byte, *subs
 			return []byte{0}, nil // only mechanism 0 exists
 		}
 		return subtensor.EncodeSelectiveMetagraph(metagraphOf(b, s)), nil
-	case "SubnetInfoRuntimeApi_get_subnet_hyperparams", "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2":
+	case "SubnetInfoRuntimeApi_get_subnet_hyperparams", "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", "SubnetInfoRuntimeApi_get_subnet_hyperparams_v3":
 		s, err := netuidArg()
 		if err != nil {
 			return nil, err
@@ -64,8 +64,11 @@ func (c *Chain) runtimeCall(b *Block, method string, args []byte) ([]byte, *subs
 			return []byte{0}, nil
 		}
 		version := 1
-		if method == "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2" {
+		switch method {
+		case "SubnetInfoRuntimeApi_get_subnet_hyperparams_v2":
 			version = 2
+		case "SubnetInfoRuntimeApi_get_subnet_hyperparams_v3":
+			version = 3
 		}
 		hp := s.Params
 		out, eerr := subtensor.EncodeHyperparameters(hp, version)

@@ -104,12 +104,6 @@ type Subnet struct {
 	// complete Params.
 	MaxAllowedUids uint16 `json:"max_allowed_uids"`
 	Burn           uint64 `json:"burn"`
-	// BurnHalfLife and BurnIncreaseMult move the burn on today's runtime:
-	// it halves every BurnHalfLife blocks and grows by BurnIncreaseMult
-	// with each registration, within MinBurn and MaxBurn. State files
-	// without them keep a fixed burn.
-	BurnHalfLife     uint16  `json:"burn_half_life,omitempty"`
-	BurnIncreaseMult float64 `json:"burn_increase_mult,omitempty"`
 	// StakeThreshold is only read from genesis settings and older state
 	// files: the chain's threshold is one value, State.StakeThreshold, as
 	// on subtensor, where the latest subnet setting wins.
