@@ -634,6 +634,15 @@ func TestDecodeHyperparamsV3Vector(t *testing.T) {
 	if err != nil || h.Kappa != 32767 || h.BurnIncreaseMult != 1.5 || h.Version != 3 {
 		t.Fatalf("%+v %v", h, err)
 	}
+	// The encoder writes those two entries with the same bytes.
+	enc, err := EncodeHyperparameters(Hyperparameters{Kappa: 32767, BurnIncreaseMult: 1.5}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kappa, mult := v[2:13], v[28:]
+	if !bytes.Contains(enc, kappa) || !bytes.Contains(enc, mult) || !bytes.HasPrefix(enc, []byte{0x01, 33 << 2}) {
+		t.Errorf("encoded %x lacks %x or %x (or 33 entries)", enc, kappa, mult)
+	}
 	bad := append([]byte{0x01, 0x04, 0x14}, "kappa"...)
 	if _, err := DecodeHyperparameters(append(bad, 0x08, 0x00), 3); err == nil {
 		t.Error("value type 8 decoded")

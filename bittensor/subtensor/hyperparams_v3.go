@@ -108,88 +108,74 @@ func readHPValue(r *scale.Reader) (hpValue, error) {
 	return v, err
 }
 
+// v3Params are get_subnet_hyperparams_v3's entries in subtensor's order,
+// each with its value type and the field it fills (nil: not kept here).
+var v3Params = []struct {
+	name  string
+	kind  uint8
+	field func(h *Hyperparameters) any
+}{
+	{"kappa", hpU16, func(h *Hyperparameters) any { return &h.Kappa }},
+	{"immunity_period", hpU16, func(h *Hyperparameters) any { return &h.ImmunityPeriod }},
+	{"min_allowed_weights", hpU16, func(h *Hyperparameters) any { return &h.MinAllowedWeights }},
+	{"max_weights_limit", hpU16, func(h *Hyperparameters) any { return &h.MaxWeightsLimit }},
+	{"tempo", hpU16, func(h *Hyperparameters) any { return &h.Tempo }},
+	{"weights_version", hpU64, func(h *Hyperparameters) any { return &h.WeightsVersion }},
+	{"weights_rate_limit", hpU64, func(h *Hyperparameters) any { return &h.WeightsRateLimit }},
+	{"activity_cutoff", hpU64, func(h *Hyperparameters) any { return &h.ActivityCutoff }},
+	{"activity_cutoff_factor", hpU32, func(h *Hyperparameters) any { return &h.ActivityCutoffFactor }},
+	{"registration_allowed", hpBool, func(h *Hyperparameters) any { return &h.RegistrationAllowed }},
+	{"target_regs_per_interval", hpU16, func(h *Hyperparameters) any { return &h.TargetRegsPerInterval }},
+	{"min_burn", hpTaoBalance, func(h *Hyperparameters) any { return &h.MinBurn }},
+	{"max_burn", hpTaoBalance, func(h *Hyperparameters) any { return &h.MaxBurn }},
+	{"burn_half_life", hpU16, func(h *Hyperparameters) any { return &h.BurnHalfLife }},
+	{"burn_increase_mult", hpU64F64, func(h *Hyperparameters) any { return &h.BurnIncreaseMult }},
+	{"bonds_moving_avg", hpU64, func(h *Hyperparameters) any { return &h.BondsMovingAvg }},
+	{"max_regs_per_block", hpU16, func(h *Hyperparameters) any { return &h.MaxRegsPerBlock }},
+	{"serving_rate_limit", hpU64, func(h *Hyperparameters) any { return &h.ServingRateLimit }},
+	{"max_validators", hpU16, func(h *Hyperparameters) any { return &h.MaxValidators }},
+	{"commit_reveal_period", hpU64, func(h *Hyperparameters) any { return &h.CommitRevealPeriod }},
+	{"commit_reveal_weights_enabled", hpBool, func(h *Hyperparameters) any { return &h.CommitRevealWeightsEnable }},
+	{"alpha_high", hpU16, func(h *Hyperparameters) any { return &h.AlphaHigh }},
+	{"alpha_low", hpU16, func(h *Hyperparameters) any { return &h.AlphaLow }},
+	{"liquid_alpha_enabled", hpBool, func(h *Hyperparameters) any { return &h.LiquidAlphaEnabled }},
+	{"alpha_sigmoid_steepness", hpI32F32, func(h *Hyperparameters) any { return &h.AlphaSigmoidSteepness }},
+	{"yuma_version", hpU16, func(h *Hyperparameters) any { return &h.YumaVersion }},
+	{"subnet_is_active", hpBool, func(h *Hyperparameters) any { return &h.SubnetIsActive }},
+	{"transfers_enabled", hpBool, func(h *Hyperparameters) any { return &h.TransfersEnabled }},
+	{"bonds_reset_enabled", hpBool, func(h *Hyperparameters) any { return &h.BondsResetEnabled }},
+	{"user_liquidity_enabled", hpBool, func(h *Hyperparameters) any { return &h.UserLiquidityEnabled }},
+	{"owner_cut_enabled", hpBool, func(h *Hyperparameters) any { return &h.OwnerCutEnabled }},
+	{"owner_cut_auto_lock_enabled", hpBool, nil},
+	{"min_childkey_take", hpU16, func(h *Hyperparameters) any { return &h.MinChildkeyTake }},
+}
+
 // setV3 stores one entry; a known name with a value of another type is an
 // error, an unknown name is ignored.
 func (h *Hyperparameters) setV3(name string, v hpValue) error {
-	want := func(kinds ...uint8) error {
-		for _, k := range kinds {
-			if v.kind == k {
-				return nil
-			}
+	for _, p := range v3Params {
+		if p.name != name {
+			continue
 		}
-		return fmt.Errorf("hyperparameter %s: value type %d", name, v.kind)
-	}
-	u16 := func(dst *uint16) error { *dst = uint16(v.u); return want(hpU16) }
-	u64 := func(dst *uint64) error { *dst = v.u; return want(hpU64, hpTaoBalance) }
-	flag := func(dst *bool) error { *dst = v.b; return want(hpBool) }
-	switch name {
-	case "kappa":
-		return u16(&h.Kappa)
-	case "immunity_period":
-		return u16(&h.ImmunityPeriod)
-	case "min_allowed_weights":
-		return u16(&h.MinAllowedWeights)
-	case "max_weights_limit":
-		return u16(&h.MaxWeightsLimit)
-	case "tempo":
-		return u16(&h.Tempo)
-	case "weights_version":
-		return u64(&h.WeightsVersion)
-	case "weights_rate_limit":
-		return u64(&h.WeightsRateLimit)
-	case "activity_cutoff":
-		return u64(&h.ActivityCutoff)
-	case "activity_cutoff_factor":
-		h.ActivityCutoffFactor = uint32(v.u)
-		return want(hpU32)
-	case "registration_allowed":
-		return flag(&h.RegistrationAllowed)
-	case "target_regs_per_interval":
-		return u16(&h.TargetRegsPerInterval)
-	case "min_burn":
-		return u64(&h.MinBurn)
-	case "max_burn":
-		return u64(&h.MaxBurn)
-	case "burn_half_life":
-		return u16(&h.BurnHalfLife)
-	case "burn_increase_mult":
-		h.BurnIncreaseMult = v.fixed
-		return want(hpU64F64)
-	case "bonds_moving_avg":
-		return u64(&h.BondsMovingAvg)
-	case "max_regs_per_block":
-		return u16(&h.MaxRegsPerBlock)
-	case "serving_rate_limit":
-		return u64(&h.ServingRateLimit)
-	case "max_validators":
-		return u16(&h.MaxValidators)
-	case "commit_reveal_period":
-		return u64(&h.CommitRevealPeriod)
-	case "commit_reveal_weights_enabled":
-		return flag(&h.CommitRevealWeightsEnable)
-	case "alpha_high":
-		return u16(&h.AlphaHigh)
-	case "alpha_low":
-		return u16(&h.AlphaLow)
-	case "liquid_alpha_enabled":
-		return flag(&h.LiquidAlphaEnabled)
-	case "alpha_sigmoid_steepness":
-		h.AlphaSigmoidSteepness = v.fixed
-		return want(hpI32F32)
-	case "yuma_version":
-		return u16(&h.YumaVersion)
-	case "subnet_is_active":
-		return flag(&h.SubnetIsActive)
-	case "transfers_enabled":
-		return flag(&h.TransfersEnabled)
-	case "bonds_reset_enabled":
-		return flag(&h.BondsResetEnabled)
-	case "user_liquidity_enabled":
-		return flag(&h.UserLiquidityEnabled)
-	case "owner_cut_enabled":
-		return flag(&h.OwnerCutEnabled)
-	case "min_childkey_take":
-		return u16(&h.MinChildkeyTake)
+		if v.kind != p.kind {
+			return fmt.Errorf("hyperparameter %s: value type %d, want %d", name, v.kind, p.kind)
+		}
+		if p.field == nil {
+			return nil
+		}
+		switch dst := p.field(h).(type) {
+		case *bool:
+			*dst = v.b
+		case *uint16:
+			*dst = uint16(v.u) // range checked when read
+		case *uint32:
+			*dst = uint32(v.u)
+		case *uint64:
+			*dst = v.u
+		case *float64:
+			*dst = v.fixed
+		}
+		return nil
 	}
 	return nil
 }
@@ -197,67 +183,46 @@ func (h *Hyperparameters) setV3(name string, v hpValue) error {
 // encodeHyperparamsV3 is the get_subnet_hyperparams_v3 answer for h, its
 // entries in subtensor's order.
 func encodeHyperparamsV3(h Hyperparameters) ([]byte, error) {
-	steep, err := i32f32FromFloat(h.AlphaSigmoidSteepness)
-	if err != nil {
+	if _, err := i32f32FromFloat(h.AlphaSigmoidSteepness); err != nil {
 		return nil, fmt.Errorf("hyperparameters: alpha_sigmoid_steepness: %w", err)
 	}
-	if h.BurnIncreaseMult < 0 || h.BurnIncreaseMult >= 0x1p64 || math.IsNaN(h.BurnIncreaseMult) {
+	if !(h.BurnIncreaseMult >= 0 && h.BurnIncreaseMult < 0x1p64) {
 		return nil, errors.New("hyperparameters: burn_increase_mult is not a U64F64")
 	}
 	e := scale.NewEncoder(1024)
-	type entry struct {
-		name string
-		put  func()
-	}
-	u := func(kind uint8, v uint64) func() { return func() { e.U8(kind); e.Compact(v) } }
-	flag := func(v bool) func() { return func() { e.U8(hpBool); e.Bool(v) } }
-	mult := new(big.Float).SetFloat64(h.BurnIncreaseMult)
-	bits, _ := mult.Mul(mult, new(big.Float).SetMantExp(big.NewFloat(1), 64)).Int(nil)
-	var lo, hi uint64
-	if bits.BitLen() <= 128 {
-		lo = new(big.Int).And(bits, new(big.Int).SetUint64(math.MaxUint64)).Uint64()
-		hi = new(big.Int).Rsh(bits, 64).Uint64()
-	}
-	entries := []entry{
-		{"kappa", u(hpU16, uint64(h.Kappa))},
-		{"immunity_period", u(hpU16, uint64(h.ImmunityPeriod))},
-		{"min_allowed_weights", u(hpU16, uint64(h.MinAllowedWeights))},
-		{"max_weights_limit", u(hpU16, uint64(h.MaxWeightsLimit))},
-		{"tempo", u(hpU16, uint64(h.Tempo))},
-		{"weights_version", u(hpU64, h.WeightsVersion)},
-		{"weights_rate_limit", u(hpU64, h.WeightsRateLimit)},
-		{"activity_cutoff", u(hpU64, h.ActivityCutoff)},
-		{"activity_cutoff_factor", u(hpU32, uint64(h.ActivityCutoffFactor))},
-		{"registration_allowed", flag(h.RegistrationAllowed)},
-		{"target_regs_per_interval", u(hpU16, uint64(h.TargetRegsPerInterval))},
-		{"min_burn", u(hpTaoBalance, h.MinBurn)},
-		{"max_burn", u(hpTaoBalance, h.MaxBurn)},
-		{"burn_half_life", u(hpU16, uint64(h.BurnHalfLife))},
-		{"burn_increase_mult", func() { e.U8(hpU64F64); e.U128(scale.Uint128{Hi: hi, Lo: lo}) }},
-		{"bonds_moving_avg", u(hpU64, h.BondsMovingAvg)},
-		{"max_regs_per_block", u(hpU16, uint64(h.MaxRegsPerBlock))},
-		{"serving_rate_limit", u(hpU64, h.ServingRateLimit)},
-		{"max_validators", u(hpU16, uint64(h.MaxValidators))},
-		{"commit_reveal_period", u(hpU64, h.CommitRevealPeriod)},
-		{"commit_reveal_weights_enabled", flag(h.CommitRevealWeightsEnable)},
-		{"alpha_high", u(hpU16, uint64(h.AlphaHigh))},
-		{"alpha_low", u(hpU16, uint64(h.AlphaLow))},
-		{"liquid_alpha_enabled", flag(h.LiquidAlphaEnabled)},
-		{"alpha_sigmoid_steepness", func() { e.U8(hpI32F32); e.I32F32(steep) }},
-		{"yuma_version", u(hpU16, uint64(h.YumaVersion))},
-		{"subnet_is_active", flag(h.SubnetIsActive)},
-		{"transfers_enabled", flag(h.TransfersEnabled)},
-		{"bonds_reset_enabled", flag(h.BondsResetEnabled)},
-		{"user_liquidity_enabled", flag(h.UserLiquidityEnabled)},
-		{"owner_cut_enabled", flag(h.OwnerCutEnabled)},
-		{"owner_cut_auto_lock_enabled", flag(false)},
-		{"min_childkey_take", u(hpU16, uint64(h.MinChildkeyTake))},
-	}
 	e.OptionSome()
-	e.VecLen(len(entries))
-	for _, en := range entries {
-		e.ByteSlice([]byte(en.name))
-		en.put()
+	e.VecLen(len(v3Params))
+	for _, p := range v3Params {
+		e.ByteSlice([]byte(p.name))
+		e.U8(p.kind)
+		var field any = new(bool)
+		if p.field != nil {
+			field = p.field(&h)
+		}
+		switch v := field.(type) {
+		case *bool:
+			e.Bool(*v)
+		case *uint16:
+			e.Compact(uint64(*v))
+		case *uint32:
+			e.Compact(uint64(*v))
+		case *uint64:
+			e.Compact(*v)
+		case *float64:
+			if p.kind == hpI32F32 {
+				steep, _ := i32f32FromFloat(*v) // checked above
+				e.I32F32(steep)
+			} else {
+				e.U128(u64f64(*v))
+			}
+		}
 	}
 	return e.Bytes(), nil
+}
+
+// u64f64 is the U64F64 of a float64 in range, exactly (a float64 has 52
+// fraction bits, a U64F64 64).
+func u64f64(f float64) scale.Uint128 {
+	whole, frac := math.Modf(f)
+	return scale.Uint128{Hi: uint64(whole), Lo: uint64(math.Ldexp(frac, 64))}
 }
