@@ -21,25 +21,29 @@ Reads the chain, and sends a validator's transactions to it.
       dividends, validator trust, axon and last update
   hyperparams --netuid N [--block HASH] [--json]
       the subnet's hyperparameters
-  weights --netuid N [--uid U] [--block HASH] [--json]
+  weights --netuid N [--uid U] [--mechanism M] [--block HASH] [--json]
       the weights each validator (or uid U) has set, as stored: uid:value,
-      the largest value of a row upscaled to 65535
-  bonds --netuid N [--uid U] [--block HASH] [--json]
+      the largest value of a row upscaled to 65535; --mechanism reads one of
+      a subnet's several incentive mechanisms (default 0)
+  bonds --netuid N [--uid U] [--mechanism M] [--block HASH] [--json]
       the bonds each validator (or uid U) holds, as stored
-  set-weights --netuid N --uids 0,1,5 --weights 0.2,0.5,0.3 [--dry-run]
+  set-weights --netuid N --uids 0,1,5 --weights 0.2,0.5,0.3 [--mechanism M] [--dry-run]
       processes the weights as the Python SDK does and submits them, signed by
       the hotkey, the way the subnet requires: set_weights, or a drand
       timelocked commit when commit-reveal is on (--mode hash-commit for a
       salted hash commit, revealed later by reveal-weights). Checks first that
       the hotkey is registered and the rate limit has passed. --dry-run prints
-      the u16 vector and the mode and submits nothing.
+      the u16 vector and the mode and submits nothing. --mechanism M sets
+      mechanism M of a subnet with several (set_mechanism_weights or
+      commit_timelocked_mechanism_weights; each has its own rate limit).
   reveal-weights --netuid N
       reveals the hotkey's hash commits whose reveal epoch has come
   serve-axon --netuid N --ip IP --port PORT
       publishes the hotkey's axon address
-  register --netuid N [--yes]
+  register --netuid N [--max-cost TAO] [--yes]
       registers the hotkey by burning TAO from the coldkey; without --yes it
-      prints the cost and stops
+      prints the cost and stops. --max-cost refuses a higher cost; where the
+      runtime has register_limit, the chain enforces it in its block
 
 Every command takes --network NET: finney, test, local or a ws:// / wss://
 endpoint (default: chain.network, from VIGIL_CHAIN_NETWORK or the built-in

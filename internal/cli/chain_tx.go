@@ -38,8 +38,9 @@ type chainFlags struct {
 	uri      string
 	finalize bool
 
-	// set-weights and reveal-weights
+	// set-weights and reveal-weights; mechanism also for weights and bonds
 	uids, weights string
+	mechanism     int
 	versionKey    string
 	mode          string
 	dryRun        bool
@@ -73,11 +74,12 @@ func readFlags(fs *flag.FlagSet, f *chainFlags) {
 var chainCommands = map[string]chainCommand{
 	"metagraph":   {"--netuid N [--block HASH] [--json]", false, readFlags, chainMetagraph},
 	"hyperparams": {"--netuid N [--block HASH] [--json]", false, readFlags, chainHyperparams},
-	"weights":     {"--netuid N [--uid U] [--block HASH] [--json]", false, sparseFlags, chainSparse("Weights")},
-	"bonds":       {"--netuid N [--uid U] [--block HASH] [--json]", false, sparseFlags, chainSparse("Bonds")},
+	"weights":     {"--netuid N [--uid U] [--mechanism M] [--block HASH] [--json]", false, sparseFlags, chainSparse("Weights")},
+	"bonds":       {"--netuid N [--uid U] [--mechanism M] [--block HASH] [--json]", false, sparseFlags, chainSparse("Bonds")},
 	"set-weights": {
-		"--netuid N --uids LIST --weights LIST [--dry-run] [--mode auto|set|timelock|hash-commit]", true,
+		"--netuid N --uids LIST --weights LIST [--mechanism M] [--dry-run] [--mode auto|set|timelock|hash-commit]", true,
 		func(fs *flag.FlagSet, f *chainFlags) {
+			mechanismFlag(fs, f)
 			fs.StringVar(&f.uids, "uids", "", "comma-separated uids (required)")
 			fs.StringVar(&f.weights, "weights", "", "comma-separated non-negative weights, one per uid, any scale (required)")
 			fs.StringVar(&f.versionKey, "version-key", "", "weights version key, a u64 (default: the subnet's WeightsVersionKey)")
@@ -111,6 +113,10 @@ var chainCommands = map[string]chainCommand{
 		},
 		chainRegister,
 	},
+}
+
+func mechanismFlag(fs *flag.FlagSet, f *chainFlags) {
+	fs.IntVar(&f.mechanism, "mechanism", 0, "the subnet's incentive mechanism (0 unless the subnet has several)")
 }
 
 func commitFlags(fs *flag.FlagSet, f *chainFlags) {
@@ -164,6 +170,12 @@ func (f *chainFlags) validate(fs *flag.FlagSet, sub string) error {
 	}
 	if f.block != "" && (!strings.HasPrefix(f.block, "0x") || len(f.block) != 66) {
 		return fmt.Errorf("--block: %q is not a 0x-prefixed 32-byte hash", f.block)
+	}
+	switch sub {
+	case "set-weights", "weights", "bonds":
+		if f.mechanism < 0 || f.mechanism >= subtensor.MaxMechanisms {
+			return fmt.Errorf("--mechanism: 0-%d", subtensor.MaxMechanisms-1)
+		}
 	}
 	switch sub {
 	case "set-weights":
@@ -278,6 +290,7 @@ func parseList[T any](s, what string, parse func(string) (T, error)) ([]T, error
 // weightsJSON is the stable JSON shape of set-weights.
 type weightsJSON struct {
 	Netuid             uint16   `json:"netuid"`
+	Mechanism          uint8    `json:"mechanism"`
 	Block              uint64   `json:"block"`
 	Hotkey             string   `json:"hotkey"`
 	Registered         bool     `json:"registered"`
@@ -332,9 +345,10 @@ func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chain
 	if f.versionKey != "" {
 		plan.VersionKey, _ = strconv.ParseUint(f.versionKey, 10, 64) // validated
 	}
+	plan.Mechanism = uint8(f.mechanism) // validated
 	out := weightsJSON{
-		Netuid: st.Netuid, Block: st.Block, Hotkey: ss58(st.Hotkey), Registered: st.Registered, UID: st.UID,
-		Mode: plan.Mode.String(), VersionKey: plan.VersionKey, BlocksUntilAllowed: st.BlocksUntilAllowed(),
+		Netuid: st.Netuid, Mechanism: plan.Mechanism, Block: st.Block, Hotkey: ss58(st.Hotkey), Registered: st.Registered, UID: st.UID,
+		Mode: plan.Mode.String(), VersionKey: plan.VersionKey, BlocksUntilAllowed: st.BlocksUntilAllowedOn(plan.Mechanism),
 		UIDs: plan.UIDs, Weights: plan.Values,
 	}
 	if plan.Mode != subtensor.ModeSet {
@@ -350,7 +364,7 @@ func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chain
 		out.RevealRound, out.CiphertextLen = round, len(ct)
 	}
 	if !f.dryRun {
-		if err := st.Ready(); err != nil {
+		if err := st.ReadyOn(plan.Mechanism); err != nil {
 			return err
 		}
 		signer, err := loadHotkey(env, f.uri, f.w)
@@ -374,7 +388,7 @@ func chainSetWeights(ctx context.Context, env Env, c *subtensor.Client, f *chain
 	}
 	printWeights(env, st, plan, out, opts)
 	if f.dryRun {
-		if err := st.Ready(); err != nil {
+		if err := st.ReadyOn(plan.Mechanism); err != nil {
 			fmt.Fprintf(env.Stdout, "\nnot ready: %v\n", err)
 		}
 		fmt.Fprintln(env.Stdout, "\ndry run: nothing submitted")
@@ -394,8 +408,11 @@ func printWeights(env Env, st *subtensor.WeightState, plan *subtensor.WeightPlan
 	if st.Params.CommitRevealEnabled {
 		reason = "commit-reveal on"
 	}
+	if plan.Mechanism > 0 || st.MechanismCount > 1 {
+		fmt.Fprintf(w, "mechanism %d of %d\n", plan.Mechanism, max(st.MechanismCount, 1))
+	}
 	fmt.Fprintf(w, "mode %s (%s), version key %d, rate limit %d blocks (last update %d)\n",
-		plan.Mode, reason, plan.VersionKey, st.Params.WeightsSetRateLimit, st.LastUpdate)
+		plan.Mode, reason, plan.VersionKey, st.Params.WeightsSetRateLimit, st.LastUpdateOn(plan.Mechanism))
 	if r := out.Reveal; r != nil {
 		fmt.Fprintf(w, "commit lands in block %d (epoch %d), revealed from block %d (epoch %d), %s scheduler\n",
 			r.CommitBlock, r.CommitEpoch, r.RevealBlock, r.RevealEpoch, r.Scheduler)

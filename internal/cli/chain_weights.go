@@ -29,6 +29,7 @@ type sparseRowJSON struct {
 func sparseFlags(fs *flag.FlagSet, f *chainFlags) {
 	readFlags(fs, f)
 	fs.IntVar(&f.uid, "uid", -1, "only this uid's row (default: every uid of the subnet)")
+	mechanismFlag(fs, f)
 }
 
 // chainSparse prints the Weights or Bonds rows of a subnet (or of one uid)
@@ -56,7 +57,7 @@ func chainSparse(item string) func(ctx context.Context, env Env, c *subtensor.Cl
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()
-				es, err := read(c, ctx, uint16(f.netuid), n.UID, m.BlockHash)
+				es, err := read(c, ctx, subtensor.StorageIndex(uint16(f.netuid), uint8(f.mechanism)), n.UID, m.BlockHash)
 				row := sparseRowJSON{UID: n.UID, Hotkey: ss58(n.Hotkey), Entries: make([]sparseEntryJSON, len(es))}
 				for j, e := range es {
 					row.Entries[j] = sparseEntryJSON{UID: e.UID, Value: e.Value}
@@ -74,13 +75,18 @@ func chainSparse(item string) func(ctx context.Context, env Env, c *subtensor.Cl
 		if f.asJSON {
 			return json.NewEncoder(env.Stdout).Encode(struct {
 				Netuid    uint16          `json:"netuid"`
+				Mechanism int             `json:"mechanism"`
 				Block     uint64          `json:"block"`
 				BlockHash string          `json:"block_hash"`
 				Kind      string          `json:"kind"`
 				Rows      []sparseRowJSON `json:"rows"`
-			}{m.Netuid, m.Block, m.BlockHash, kind, rows})
+			}{m.Netuid, f.mechanism, m.Block, m.BlockHash, kind, rows})
 		}
-		fmt.Fprintf(env.Stdout, "%s of netuid %d at block %d (%s)\n\n", kind, m.Netuid, m.Block, m.BlockHash)
+		mech := ""
+		if f.mechanism > 0 {
+			mech = fmt.Sprintf(" mechanism %d", f.mechanism)
+		}
+		fmt.Fprintf(env.Stdout, "%s of netuid %d%s at block %d (%s)\n\n", kind, m.Netuid, mech, m.Block, m.BlockHash)
 		tw := tabwriter.NewWriter(env.Stdout, 2, 8, 2, ' ', 0)
 		fmt.Fprintf(tw, "UID\tHOTKEY\t%s (uid:value, value/65535)\n", strings.ToUpper(kind))
 		for _, r := range rows {

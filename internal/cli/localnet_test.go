@@ -141,3 +141,39 @@ func checkWeightsAndBonds(t *testing.T, net string) {
 		t.Fatalf("an unknown block: %+v", r)
 	}
 }
+
+// TestMechanismCommands: on a subnet with two incentive mechanisms,
+// set-weights --mechanism 1 sets the second one's row, which chain weights
+// --mechanism 1 reads back; mechanism 0 is untouched.
+func TestMechanismCommands(t *testing.T) {
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Hyperparameters = map[string]any{"mechanism_count": 2}
+	_, net := localnettest.Start(t, g, 50*time.Millisecond)
+	if r := run(t, nil, "chain", "set-weights", "--network", net, "--netuid", "1", "--uri", "//Alice", "--uids", "1,2", "--weights", "1,3", "--mechanism", "16"); r.code != exitUsage || !strings.Contains(r.stderr, "--mechanism: 0-15") {
+		t.Fatalf("--mechanism 16: exit %d %s", r.code, r.stderr)
+	}
+	if r := run(t, nil, "chain", "set-weights", "--network", net, "--netuid", "1", "--uri", "//Alice", "--uids", "1,2", "--weights", "1,3", "--mechanism", "2"); r.code != exitFailure || !strings.Contains(r.stderr, "no mechanism 2") {
+		t.Fatalf("--mechanism 2 of 2: exit %d %s", r.code, r.stderr)
+	}
+	r := run(t, nil, "chain", "set-weights", "--network", net, "--netuid", "1", "--uri", "//Alice", "--uids", "1,2", "--weights", "1,3", "--mechanism", "1", "--json")
+	var out struct {
+		Mechanism int  `json:"mechanism"`
+		Submitted bool `json:"submitted"`
+	}
+	if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &out) != nil || !out.Submitted || out.Mechanism != 1 {
+		t.Fatalf("set-weights --mechanism 1: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	read := func(mech string) string {
+		r := run(t, nil, "chain", "weights", "--network", net, "--netuid", "1", "--uid", "0", "--mechanism", mech, "--json")
+		if r.code != exitOK {
+			t.Fatalf("weights --mechanism %s: exit %d %s", mech, r.code, r.stderr)
+		}
+		return r.stdout
+	}
+	if got := read("1"); !strings.Contains(got, `"mechanism":1`) || !strings.Contains(got, `"entries":[{"uid":1,"value":21845},{"uid":2,"value":65535}]`) {
+		t.Fatalf("mechanism 1 row: %s", got)
+	}
+	if got := read("0"); !strings.Contains(got, `"entries":[]`) {
+		t.Fatalf("mechanism 0 row: %s", got)
+	}
+}
