@@ -9,6 +9,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/yuma"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -770,10 +771,28 @@ func TestTwoMechanismsGetWeights(t *testing.T) {
 					t.Fatalf("reveals confirmed for %v; rows %+v", seen, rows)
 				}
 			}
-			// The next step waits for each mechanism's own cadence.
-			r, err = n.step(t, v)
-			if err != nil || r.Submitted {
-				t.Fatalf("a step right after: %+v %v", r, err)
+			// A mechanism just set waits for its own cadence: the next step
+			// does not set it again (the other may be due by now).
+			for range 40 {
+				n.blocks(t, 1)
+				if r, err = n.step(t, v); err != nil {
+					t.Fatal(err)
+				}
+				if r.Submitted {
+					break
+				}
+			}
+			just := r.Mechanisms
+			if len(just) == 0 {
+				t.Fatal("no weights set again within 40 steps")
+			}
+			if r, err = n.step(t, v); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range r.Mechanisms {
+				if slices.Contains(just, m) {
+					t.Fatalf("mechanism %d set twice in a row (%v, then %+v)", m, just, r)
+				}
 			}
 		})
 	}
