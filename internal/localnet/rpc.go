@@ -191,278 +191,446 @@ func runtimeVersion() map[string]any {
 	}
 }
 
-// Methods are the JSON-RPC methods served; anything else is "method not
-// found".
-var Methods = []string{
-	"author_pendingExtrinsics", "author_submitAndWatchExtrinsic", "author_submitExtrinsic", "author_unwatchExtrinsic",
-	"chain_getBlock", "chain_getBlockHash", "chain_getFinalisedHead", "chain_getFinalizedHead", "chain_getHead", "chain_getHeader",
-	"chain_subscribeAllHeads", "chain_subscribeFinalisedHeads", "chain_subscribeFinalizedHeads", "chain_subscribeNewHead", "chain_subscribeNewHeads",
-	"chain_unsubscribeAllHeads", "chain_unsubscribeFinalisedHeads", "chain_unsubscribeFinalizedHeads", "chain_unsubscribeNewHead", "chain_unsubscribeNewHeads",
-	"localnet_beacon", "localnet_setHyperparameter", "rpc_methods",
-	"state_call", "state_getKeysPaged", "state_getMetadata", "state_getRuntimeVersion", "state_getStorage", "state_getStorageAt",
-	"state_queryStorageAt", "state_subscribeRuntimeVersion", "state_subscribeStorage", "state_unsubscribeRuntimeVersion", "state_unsubscribeStorage",
-	"system_accountNextIndex", "system_chain", "system_health", "system_name", "system_properties", "system_version",
-}
+// rpcMethod answers one request; p are its parameters.
+type rpcMethod func(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage)
 
 func (s *Server) handle(c *rpcConn, req rpcRequest) {
-	p := s.params(req)
-	str := func(i int) (string, bool) {
+	m, ok := methods[req.Method]
+	if !ok {
+		s.chain.cfg.Log.Debug("method not found", "method", req.Method)
+		c.fail(req.ID, &substrate.RPCError{Code: codeMethodNotFound, Message: "Method not found"})
+		return
+	}
+	m(s, c, req, s.params(req))
+}
+
+// stringParam reads parameter i as a string.
+func stringParam(p []json.RawMessage) func(i int) (string, bool) {
+	return func(i int) (string, bool) {
 		var v string
 		if i >= len(p) || json.Unmarshal(p[i], &v) != nil {
 			return "", false
 		}
 		return v, true
 	}
+}
+
+// methods is the JSON-RPC method table, by namespace; rpc_methods and
+// Methods list its names. Anything else is "method not found".
+var methods = map[string]rpcMethod{}
+
+// Methods are the JSON-RPC methods served, sorted.
+var Methods []string
+
+func init() {
+	for _, ns := range []map[string]rpcMethod{
+		rpcMethods,
+		systemMethods,
+		chainMethods,
+		stateMethods,
+		authorMethods,
+		localnetMethods,
+	} {
+		for name, m := range ns {
+			methods[name] = m
+			Methods = append(Methods, name)
+		}
+	}
+	sort.Strings(Methods)
+}
+
+var rpcMethods = map[string]rpcMethod{
+	"rpc_methods": rpcRpcMethods,
+}
+
+var systemMethods = map[string]rpcMethod{
+	"system_chain":            rpcSystemChain,
+	"system_name":             rpcSystemName,
+	"system_version":          rpcSystemVersion,
+	"system_health":           rpcSystemHealth,
+	"system_properties":       rpcSystemProperties,
+	"system_accountNextIndex": rpcSystemAccountNextIndex,
+}
+
+var chainMethods = map[string]rpcMethod{
+	"chain_getBlockHash":              rpcChainGetBlockHash,
+	"chain_getHead":                   rpcChainGetHead,
+	"chain_getFinalizedHead":          rpcChainGetFinalizedHead,
+	"chain_getFinalisedHead":          rpcChainGetFinalizedHead,
+	"chain_getHeader":                 rpcChainGetHeader,
+	"chain_getBlock":                  rpcChainGetHeader,
+	"chain_subscribeNewHeads":         rpcChainSubscribeNewHeads,
+	"chain_subscribeNewHead":          rpcChainSubscribeNewHeads,
+	"chain_subscribeAllHeads":         rpcChainSubscribeNewHeads,
+	"chain_subscribeFinalizedHeads":   rpcChainSubscribeNewHeads,
+	"chain_subscribeFinalisedHeads":   rpcChainSubscribeNewHeads,
+	"chain_unsubscribeNewHeads":       rpcUnsubscribe,
+	"chain_unsubscribeNewHead":        rpcUnsubscribe,
+	"chain_unsubscribeAllHeads":       rpcUnsubscribe,
+	"chain_unsubscribeFinalizedHeads": rpcUnsubscribe,
+	"chain_unsubscribeFinalisedHeads": rpcUnsubscribe,
+}
+
+var stateMethods = map[string]rpcMethod{
+	"state_unsubscribeRuntimeVersion": rpcUnsubscribe,
+	"state_unsubscribeStorage":        rpcUnsubscribe,
+	"state_getRuntimeVersion":         rpcStateGetRuntimeVersion,
+	"state_subscribeRuntimeVersion":   rpcStateSubscribeRuntimeVersion,
+	"state_getMetadata":               rpcStateGetMetadata,
+	"state_getStorage":                rpcStateGetStorage,
+	"state_getStorageAt":              rpcStateGetStorage,
+	"state_subscribeStorage":          rpcStateSubscribeStorage,
+	"state_getKeysPaged":              rpcStateGetKeysPaged,
+	"state_queryStorageAt":            rpcStateQueryStorageAt,
+	"state_call":                      rpcStateCall,
+}
+
+var authorMethods = map[string]rpcMethod{
+	"author_unwatchExtrinsic":        rpcUnsubscribe,
+	"author_pendingExtrinsics":       rpcAuthorPendingExtrinsics,
+	"author_submitExtrinsic":         rpcAuthorSubmitExtrinsic,
+	"author_submitAndWatchExtrinsic": rpcAuthorSubmitExtrinsic,
+}
+
+var localnetMethods = map[string]rpcMethod{
+	"localnet_beacon":            rpcLocalnetBeacon,
+	"localnet_setHyperparameter": rpcLocalnetSetHyperparameter,
+}
+
+// rpcRpcMethods answers rpc_methods.
+func rpcRpcMethods(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, map[string]any{"version": 1, "methods": Methods})
+}
+
+// rpcSystemChain answers system_chain.
+func rpcSystemChain(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, "Vigil Localnet")
+}
+
+// rpcSystemName answers system_name.
+func rpcSystemName(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, "vigil-localnet")
+}
+
+// rpcSystemVersion answers system_version.
+func rpcSystemVersion(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, "1.0.0")
+}
+
+// rpcSystemHealth answers system_health.
+func rpcSystemHealth(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, map[string]any{"peers": 0, "isSyncing": false, "shouldHavePeers": false})
+}
+
+// rpcSystemProperties answers system_properties.
+func rpcSystemProperties(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	c.reply(req.ID, map[string]any{"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"})
+}
+
+// rpcChainGetBlockHash answers chain_getBlockHash.
+func rpcChainGetBlockHash(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
 	ch := s.chain
-	switch req.Method {
-	case "rpc_methods":
-		c.reply(req.ID, map[string]any{"version": 1, "methods": Methods})
-	case "system_chain":
-		c.reply(req.ID, "Vigil Localnet")
-	case "system_name":
-		c.reply(req.ID, "vigil-localnet")
-	case "system_version":
-		c.reply(req.ID, "1.0.0")
-	case "system_health":
-		c.reply(req.ID, map[string]any{"peers": 0, "isSyncing": false, "shouldHavePeers": false})
-	case "system_properties":
-		c.reply(req.ID, map[string]any{"ss58Format": 42, "tokenDecimals": 9, "tokenSymbol": "TAO"})
-	case "chain_getBlockHash":
-		if len(p) == 0 || string(p[0]) == "null" {
-			h := ch.Head().Hash
-			c.reply(req.ID, substrate.HexKey(h[:]))
-			return
-		}
-		var n uint64
-		if err := json.Unmarshal(p[0], &n); err != nil {
-			sv, ok := str(0)
-			if !ok {
-				c.fail(req.ID, invalidParams("block number expected"))
-				return
-			}
-			if n, err = substrate.HexNumber(sv); err != nil {
-				c.fail(req.ID, invalidParams("block number expected"))
-				return
-			}
-		}
-		if h, ok := ch.BlockHash(n); ok {
-			c.reply(req.ID, substrate.HexKey(h[:]))
-		} else {
-			c.reply(req.ID, nil)
-		}
-	case "chain_getHead":
+	if len(p) == 0 || string(p[0]) == "null" {
 		h := ch.Head().Hash
 		c.reply(req.ID, substrate.HexKey(h[:]))
-	case "chain_getFinalizedHead", "chain_getFinalisedHead":
-		h := ch.Finalized().Hash
-		c.reply(req.ID, substrate.HexKey(h[:]))
-	case "chain_getHeader", "chain_getBlock":
-		b, err := s.block(p, 0)
-		if err != nil {
-			if err.Code == codeUnknownBlock {
-				c.reply(req.ID, nil)
-			} else {
-				c.fail(req.ID, err)
-			}
-			return
-		}
-		if req.Method == "chain_getHeader" {
-			c.reply(req.ID, b.headerJSON())
-			return
-		}
-		exts := make([]string, len(b.Extrinsics))
-		for i, x := range b.Extrinsics {
-			exts[i] = substrate.HexKey(x)
-		}
-		c.reply(req.ID, map[string]any{"block": map[string]any{"header": b.headerJSON(), "extrinsics": exts}, "justifications": nil})
-	case "chain_subscribeNewHeads", "chain_subscribeNewHead", "chain_subscribeAllHeads", "chain_subscribeFinalizedHeads", "chain_subscribeFinalisedHeads":
-		finalized := strings.Contains(req.Method, "Finali")
-		note := map[bool]string{false: "chain_newHead", true: "chain_finalizedHead"}[finalized]
-		if req.Method == "chain_subscribeAllHeads" {
-			note = "chain_allHead"
-		}
-		heads, stop := ch.SubscribeHeads(finalized)
-		id := s.subscribe(c, req.ID, stop)
-		first := ch.Head()
-		if finalized {
-			first = ch.Finalized()
-		}
-		go func() {
-			c.notify(note, id, first.headerJSON())
-			for b := range recvUntil(c.ctx, heads) {
-				c.notify(note, id, b.headerJSON())
-			}
-		}()
-	case "chain_unsubscribeNewHeads", "chain_unsubscribeNewHead", "chain_unsubscribeAllHeads", "chain_unsubscribeFinalizedHeads", "chain_unsubscribeFinalisedHeads",
-		"state_unsubscribeRuntimeVersion", "state_unsubscribeStorage", "author_unwatchExtrinsic":
-		id, _ := str(0)
-		c.reply(req.ID, s.unsubscribe(c, id))
-	case "state_getRuntimeVersion":
-		if _, err := s.block(p, 0); err != nil {
-			c.fail(req.ID, err)
-			return
-		}
-		c.reply(req.ID, runtimeVersion())
-	case "state_subscribeRuntimeVersion":
-		id := s.subscribe(c, req.ID, func() {})
-		go c.notify("state_runtimeVersion", id, runtimeVersion())
-	case "state_getMetadata":
-		if _, err := s.block(p, 0); err != nil {
-			c.fail(req.ID, err)
-			return
-		}
-		c.reply(req.ID, substrate.HexKey(ch.Metadata()))
-	case "state_getStorage", "state_getStorageAt":
-		key, ok := str(0)
-		kb, err := parseHex(key)
-		if !ok || err != nil {
-			c.fail(req.ID, invalidParams("storage key must be hex"))
-			return
-		}
-		b, rerr := s.block(p, 1)
-		if rerr != nil {
-			c.fail(req.ID, rerr)
-			return
-		}
-		if v, ok := b.Storage[string(kb)]; ok {
-			c.reply(req.ID, substrate.HexKey(v))
-		} else {
-			c.reply(req.ID, nil)
-		}
-	case "state_subscribeStorage":
-		keys, kerr := storageKeys(p)
-		if kerr != nil {
-			c.fail(req.ID, kerr)
-			return
-		}
-		heads, stop := ch.SubscribeHeads(false)
-		id := s.subscribe(c, req.ID, stop)
-		go func() {
-			// The first notification holds every key; later ones what changed.
-			last := make(map[string]*string, len(keys))
-			send := func(b *Block, all bool) {
-				var changes [][2]any
-				for _, k := range keys {
-					var v *string
-					if val, ok := b.Storage[k]; ok {
-						h := substrate.HexKey(val)
-						v = &h
-					}
-					prev, seen := last[k]
-					if all || !seen || (prev == nil) != (v == nil) || (prev != nil && *prev != *v) {
-						changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
-					}
-					last[k] = v
-				}
-				if len(changes) > 0 {
-					c.notify("state_storage", id, map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes})
-				}
-			}
-			send(ch.Head(), true)
-			for b := range recvUntil(c.ctx, heads) {
-				send(b, false)
-			}
-		}()
-	case "state_getKeysPaged":
-		s.keysPaged(c, req, p)
-	case "state_queryStorageAt":
-		keys, kerr := storageKeys(p)
-		if kerr != nil {
-			c.fail(req.ID, kerr)
-			return
-		}
-		b, rerr := s.block(p, 1)
-		if rerr != nil {
-			c.fail(req.ID, rerr)
-			return
-		}
-		changes := make([][2]any, 0, len(keys))
-		for _, k := range keys {
-			var v any
-			if val, ok := b.Storage[k]; ok {
-				v = substrate.HexKey(val)
-			}
-			changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
-		}
-		c.reply(req.ID, []any{map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes}})
-	case "state_call":
-		method, ok1 := str(0)
-		data, ok2 := str(1)
-		args, err := parseHex(data)
-		if !ok1 || !ok2 || err != nil {
-			c.fail(req.ID, invalidParams("state_call(method, hex data[, block])"))
-			return
-		}
-		b, rerr := s.block(p, 2)
-		if rerr != nil {
-			c.fail(req.ID, rerr)
-			return
-		}
-		out, rerr := s.chain.runtimeCall(b, method, args)
-		if rerr != nil {
-			c.fail(req.ID, rerr)
-			return
-		}
-		c.reply(req.ID, substrate.HexKey(out))
-	case "system_accountNextIndex":
-		addr, ok := str(0)
-		pub, _, err := keys.SS58Decode(addr)
-		if !ok || err != nil {
-			c.fail(req.ID, invalidParams("an SS58 account expected"))
-			return
-		}
-		c.reply(req.ID, ch.NextIndex(AccountID(pub)))
-	case "author_pendingExtrinsics":
-		c.reply(req.ID, ch.pending())
-	case "author_submitExtrinsic", "author_submitAndWatchExtrinsic":
-		x, ok := str(0)
-		raw, err := parseHex(x)
-		if !ok || err != nil {
-			c.fail(req.ID, invalidParams("extrinsic must be hex"))
-			return
-		}
-		watch := req.Method == "author_submitAndWatchExtrinsic"
-		h, updates, serr := ch.Submit(raw, watch)
-		var rerr *substrate.RPCError
-		if errors.As(serr, &rerr) {
-			c.fail(req.ID, rerr)
-			return
-		}
-		if !watch {
-			c.reply(req.ID, substrate.HexKey(h[:]))
-			return
-		}
-		id := s.subscribe(c, req.ID, func() {})
-		go func() {
-			for u := range recvUntil(c.ctx, updates) {
-				switch u.Kind {
-				case "inBlock", "finalized":
-					c.notify("author_extrinsicUpdate", id, map[string]string{u.Kind: substrate.HexKey(u.Block[:])})
-				default:
-					c.notify("author_extrinsicUpdate", id, u.Kind)
-				}
-			}
-		}()
-	case "localnet_beacon":
-		c.reply(req.ID, ch.Beacon().String())
-	case "localnet_setHyperparameter":
-		var netuid uint16
-		var name string
-		var value json.RawMessage
-		if len(p) != 3 || json.Unmarshal(p[0], &netuid) != nil || json.Unmarshal(p[1], &name) != nil {
-			c.fail(req.ID, invalidParams("localnet_setHyperparameter(netuid, name, value)"))
-			return
-		}
-		value = p[2]
-		if err := ch.SetHyperparameter(netuid, name, value); err != nil {
-			c.fail(req.ID, invalidParams(err.Error()))
-			return
-		}
-		c.reply(req.ID, true)
-	default:
-		ch.cfg.Log.Debug("method not found", "method", req.Method)
-		c.fail(req.ID, &substrate.RPCError{Code: codeMethodNotFound, Message: "Method not found"})
+		return
 	}
+	var n uint64
+	if err := json.Unmarshal(p[0], &n); err != nil {
+		sv, ok := str(0)
+		if !ok {
+			c.fail(req.ID, invalidParams("block number expected"))
+			return
+		}
+		if n, err = substrate.HexNumber(sv); err != nil {
+			c.fail(req.ID, invalidParams("block number expected"))
+			return
+		}
+	}
+	if h, ok := ch.BlockHash(n); ok {
+		c.reply(req.ID, substrate.HexKey(h[:]))
+	} else {
+		c.reply(req.ID, nil)
+	}
+}
+
+// rpcChainGetHead answers chain_getHead.
+func rpcChainGetHead(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	h := ch.Head().Hash
+	c.reply(req.ID, substrate.HexKey(h[:]))
+}
+
+// rpcChainGetFinalizedHead answers chain_getFinalizedHead, chain_getFinalisedHead.
+func rpcChainGetFinalizedHead(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	h := ch.Finalized().Hash
+	c.reply(req.ID, substrate.HexKey(h[:]))
+}
+
+// rpcChainGetHeader answers chain_getHeader, chain_getBlock.
+func rpcChainGetHeader(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	b, err := s.block(p, 0)
+	if err != nil {
+		if err.Code == codeUnknownBlock {
+			c.reply(req.ID, nil)
+		} else {
+			c.fail(req.ID, err)
+		}
+		return
+	}
+	if req.Method == "chain_getHeader" {
+		c.reply(req.ID, b.headerJSON())
+		return
+	}
+	exts := make([]string, len(b.Extrinsics))
+	for i, x := range b.Extrinsics {
+		exts[i] = substrate.HexKey(x)
+	}
+	c.reply(req.ID, map[string]any{"block": map[string]any{"header": b.headerJSON(), "extrinsics": exts}, "justifications": nil})
+}
+
+// rpcChainSubscribeNewHeads answers the chain_subscribe* methods: new, all or finalized heads.
+func rpcChainSubscribeNewHeads(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	finalized := strings.Contains(req.Method, "Finali")
+	note := map[bool]string{false: "chain_newHead", true: "chain_finalizedHead"}[finalized]
+	if req.Method == "chain_subscribeAllHeads" {
+		note = "chain_allHead"
+	}
+	heads, stop := ch.SubscribeHeads(finalized)
+	id := s.subscribe(c, req.ID, stop)
+	first := ch.Head()
+	if finalized {
+		first = ch.Finalized()
+	}
+	go func() {
+		c.notify(note, id, first.headerJSON())
+		for b := range recvUntil(c.ctx, heads) {
+			c.notify(note, id, b.headerJSON())
+		}
+	}()
+}
+
+// rpcUnsubscribe ends a subscription of any namespace (chain_unsubscribe*,
+// state_unsubscribe*, author_unwatchExtrinsic).
+func rpcUnsubscribe(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
+	id, _ := str(0)
+	c.reply(req.ID, s.unsubscribe(c, id))
+}
+
+// rpcStateGetRuntimeVersion answers state_getRuntimeVersion.
+func rpcStateGetRuntimeVersion(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	if _, err := s.block(p, 0); err != nil {
+		c.fail(req.ID, err)
+		return
+	}
+	c.reply(req.ID, runtimeVersion())
+}
+
+// rpcStateSubscribeRuntimeVersion answers state_subscribeRuntimeVersion.
+func rpcStateSubscribeRuntimeVersion(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	id := s.subscribe(c, req.ID, func() {})
+	go c.notify("state_runtimeVersion", id, runtimeVersion())
+}
+
+// rpcStateGetMetadata answers state_getMetadata.
+func rpcStateGetMetadata(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	if _, err := s.block(p, 0); err != nil {
+		c.fail(req.ID, err)
+		return
+	}
+	c.reply(req.ID, substrate.HexKey(ch.Metadata()))
+}
+
+// rpcStateGetStorage answers state_getStorage, state_getStorageAt.
+func rpcStateGetStorage(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
+	key, ok := str(0)
+	kb, err := parseHex(key)
+	if !ok || err != nil {
+		c.fail(req.ID, invalidParams("storage key must be hex"))
+		return
+	}
+	b, rerr := s.block(p, 1)
+	if rerr != nil {
+		c.fail(req.ID, rerr)
+		return
+	}
+	if v, ok := b.Storage[string(kb)]; ok {
+		c.reply(req.ID, substrate.HexKey(v))
+	} else {
+		c.reply(req.ID, nil)
+	}
+}
+
+// rpcStateSubscribeStorage answers state_subscribeStorage.
+func rpcStateSubscribeStorage(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	keys, kerr := storageKeys(p)
+	if kerr != nil {
+		c.fail(req.ID, kerr)
+		return
+	}
+	heads, stop := ch.SubscribeHeads(false)
+	id := s.subscribe(c, req.ID, stop)
+	go func() {
+		// The first notification holds every key; later ones what changed.
+		last := make(map[string]*string, len(keys))
+		send := func(b *Block, all bool) {
+			var changes [][2]any
+			for _, k := range keys {
+				var v *string
+				if val, ok := b.Storage[k]; ok {
+					h := substrate.HexKey(val)
+					v = &h
+				}
+				prev, seen := last[k]
+				if all || !seen || (prev == nil) != (v == nil) || (prev != nil && *prev != *v) {
+					changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
+				}
+				last[k] = v
+			}
+			if len(changes) > 0 {
+				c.notify("state_storage", id, map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes})
+			}
+		}
+		send(ch.Head(), true)
+		for b := range recvUntil(c.ctx, heads) {
+			send(b, false)
+		}
+	}()
+}
+
+// rpcStateGetKeysPaged answers state_getKeysPaged.
+func rpcStateGetKeysPaged(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	s.keysPaged(c, req, p)
+}
+
+// rpcStateQueryStorageAt answers state_queryStorageAt.
+func rpcStateQueryStorageAt(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	keys, kerr := storageKeys(p)
+	if kerr != nil {
+		c.fail(req.ID, kerr)
+		return
+	}
+	b, rerr := s.block(p, 1)
+	if rerr != nil {
+		c.fail(req.ID, rerr)
+		return
+	}
+	changes := make([][2]any, 0, len(keys))
+	for _, k := range keys {
+		var v any
+		if val, ok := b.Storage[k]; ok {
+			v = substrate.HexKey(val)
+		}
+		changes = append(changes, [2]any{substrate.HexKey([]byte(k)), v})
+	}
+	c.reply(req.ID, []any{map[string]any{"block": substrate.HexKey(b.Hash[:]), "changes": changes}})
+}
+
+// rpcStateCall answers state_call.
+func rpcStateCall(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
+	method, ok1 := str(0)
+	data, ok2 := str(1)
+	args, err := parseHex(data)
+	if !ok1 || !ok2 || err != nil {
+		c.fail(req.ID, invalidParams("state_call(method, hex data[, block])"))
+		return
+	}
+	b, rerr := s.block(p, 2)
+	if rerr != nil {
+		c.fail(req.ID, rerr)
+		return
+	}
+	out, rerr := s.chain.runtimeCall(b, method, args)
+	if rerr != nil {
+		c.fail(req.ID, rerr)
+		return
+	}
+	c.reply(req.ID, substrate.HexKey(out))
+}
+
+// rpcSystemAccountNextIndex answers system_accountNextIndex.
+func rpcSystemAccountNextIndex(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
+	ch := s.chain
+	addr, ok := str(0)
+	pub, _, err := keys.SS58Decode(addr)
+	if !ok || err != nil {
+		c.fail(req.ID, invalidParams("an SS58 account expected"))
+		return
+	}
+	c.reply(req.ID, ch.NextIndex(AccountID(pub)))
+}
+
+// rpcAuthorPendingExtrinsics answers author_pendingExtrinsics.
+func rpcAuthorPendingExtrinsics(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	c.reply(req.ID, ch.pending())
+}
+
+// rpcAuthorSubmitExtrinsic answers author_submitExtrinsic, author_submitAndWatchExtrinsic.
+func rpcAuthorSubmitExtrinsic(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	str := stringParam(p)
+	ch := s.chain
+	x, ok := str(0)
+	raw, err := parseHex(x)
+	if !ok || err != nil {
+		c.fail(req.ID, invalidParams("extrinsic must be hex"))
+		return
+	}
+	watch := req.Method == "author_submitAndWatchExtrinsic"
+	h, updates, serr := ch.Submit(raw, watch)
+	var rerr *substrate.RPCError
+	if errors.As(serr, &rerr) {
+		c.fail(req.ID, rerr)
+		return
+	}
+	if !watch {
+		c.reply(req.ID, substrate.HexKey(h[:]))
+		return
+	}
+	id := s.subscribe(c, req.ID, func() {})
+	go func() {
+		for u := range recvUntil(c.ctx, updates) {
+			switch u.Kind {
+			case "inBlock", "finalized":
+				c.notify("author_extrinsicUpdate", id, map[string]string{u.Kind: substrate.HexKey(u.Block[:])})
+			default:
+				c.notify("author_extrinsicUpdate", id, u.Kind)
+			}
+		}
+	}()
+}
+
+// rpcLocalnetBeacon answers localnet_beacon.
+func rpcLocalnetBeacon(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	c.reply(req.ID, ch.Beacon().String())
+}
+
+// rpcLocalnetSetHyperparameter answers localnet_setHyperparameter.
+func rpcLocalnetSetHyperparameter(s *Server, c *rpcConn, req rpcRequest, p []json.RawMessage) {
+	ch := s.chain
+	var netuid uint16
+	var name string
+	var value json.RawMessage
+	if len(p) != 3 || json.Unmarshal(p[0], &netuid) != nil || json.Unmarshal(p[1], &name) != nil {
+		c.fail(req.ID, invalidParams("localnet_setHyperparameter(netuid, name, value)"))
+		return
+	}
+	value = p[2]
+	if err := ch.SetHyperparameter(netuid, name, value); err != nil {
+		c.fail(req.ID, invalidParams(err.Error()))
+		return
+	}
+	c.reply(req.ID, true)
 }
 
 // storageKeys reads the first parameter, a list of 1 to 1000 hex storage
