@@ -36,12 +36,35 @@ type Mechanism interface {
 	Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error)
 }
 
+// Chain is what the weight loop reads from and sends to the chain.
+type Chain interface {
+	WeightState(ctx context.Context, netuid uint16, hotkey subtensor.AccountID) (*subtensor.WeightState, error)
+	Metagraph(ctx context.Context, netuid uint16, hash string) (*subtensor.Metagraph, error)
+	SubmitWeights(ctx context.Context, signer substrate.Signer, st *subtensor.WeightState, plan *subtensor.WeightPlan, opts subtensor.WeightOptions) (*subtensor.WeightResult, error)
+	Head(ctx context.Context, hash string) (subtensor.Block, error)
+	TimelockRevealedIn(ctx context.Context, netuid uint16, mecid uint8, hotkey subtensor.AccountID, from, to uint64) (uint64, bool, error)
+}
+
+// Journal is where the weight loop records its submissions and their fate.
+type Journal interface {
+	RecordWeightSubmission(ctx context.Context, w *store.WeightSubmission) error
+	UpdateWeightSubmission(ctx context.Context, id int64, r store.SubmissionResult) error
+	WeightSubmissionsOn(ctx context.Context, genesis string, netuid uint16, limit int, outcomes ...store.Outcome) ([]store.WeightSubmission, error)
+	MechanismSubmissionsOn(ctx context.Context, genesis string, netuid uint16, mecid uint8, limit int, outcomes ...store.Outcome) ([]store.WeightSubmission, error)
+	SetWeightReveal(ctx context.Context, id int64, r store.Reveal, note string) error
+}
+
+var (
+	_ Chain   = (*subtensor.Client)(nil)
+	_ Journal = (*store.Store)(nil)
+)
+
 // Config wires a Validator.
 type Config struct {
 	Netuid    uint16
 	Hotkey    *keys.KeyPair
-	Client    *subtensor.Client
-	Store     *store.Store
+	Client    Chain
+	Store     Journal
 	Mechanism Mechanism
 	// Tick is how often the loop looks at the chain (default 12 s, a
 	// block).
@@ -326,15 +349,11 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		if m == 0 {
 			v.m.blocksSince.Set(float64(st.Block - min(st.Block, last)))
 		}
+		// The cadence is at least the rate limit, and last at least the
+		// chain's LastUpdate: a mechanism due here is past its rate limit.
 		if at := last + v.cadence(st); last > 0 && st.Block < at {
 			if at < next {
 				next, res.Reason = at, fmt.Sprintf("next weights at block %d", at)
-			}
-			continue
-		}
-		if b := st.BlocksUntilAllowedOn(m); b > 0 {
-			if st.Block+b < next {
-				next, res.Reason = st.Block+b, fmt.Sprintf("rate limit: %d more blocks", b)
 			}
 			continue
 		}
