@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/config"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
@@ -39,12 +40,13 @@ func TestKaspaZeroSettingsReachTheMechanism(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kc := kaspaConfig(cfg.Kaspa)
-			if kc.RatingAlpha == nil || *kc.RatingAlpha != 0 || kc.MinPeerStake == nil || *kc.MinPeerStake != 0 {
-				t.Fatalf("kaspa config %+v, want rating alpha and min peer stake 0", kc)
+			kc := cfg.Kaspa
+			if kc.RatingAlpha != 0 || kc.MinPeerStake != 0 {
+				t.Fatalf("kaspa settings %+v, want rating alpha and min peer stake 0", kc)
 			}
-			mech, err := kaspa.New(kc, kaspa.Deps{Store: storetest.Open(t, "sqlite", clock.Real()),
-				Metagraph: func() *subtensor.Metagraph { return mg }})
+			holder := &mechanism.Metagraph{}
+			holder.Store(mg)
+			mech, err := kaspa.New(kc, mechanism.Deps{Store: storetest.Open(t, "sqlite", clock.Real()), Metagraph: holder})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,8 +21,7 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
-	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
-	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/mechanisms"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -92,21 +92,6 @@ func (w Weights) MechanismIDs() ([]uint8, error) {
 	return out, nil
 }
 
-// Kaspa configures the Kaspa-mining mechanism (SN16-compatible).
-type Kaspa struct {
-	PrometheusEndpoint  string        `yaml:"prometheus_endpoint" help:"the Prometheus scraping the pool's stratum bridges"`
-	PoolWallet          string        `yaml:"pool_wallet" help:"the pool owner's kaspa: address; only its workers count"`
-	Window              time.Duration `yaml:"window" help:"metrics and rating window"`
-	RatingAlpha         float64       `yaml:"rating_alpha" help:"uptime exponent of the rating (the reference's production setting is 1; 0 ignores uptime)"`
-	MaxDifficulty       float64       `yaml:"max_difficulty" help:"credited difficulty per share is capped here (hash-value units)"`
-	MaxWorkersPerHotkey int           `yaml:"max_workers_per_hotkey" help:"active workers a hotkey may register"`
-	RegistrationSkew    time.Duration `yaml:"registration_time_tolerance" help:"how far a registration's time may be from this validator's clock"`
-	MinPeerStake        float64       `yaml:"min_peer_stake" help:"stake (alpha + 0.18 TAO) a validator needs to be synced from, in TAO (0: every validator serving an axon)"`
-	SyncInterval        time.Duration `yaml:"sync_interval" help:"pause between syncs of the worker registry from peer validators"`
-	RatingsTTL          time.Duration `yaml:"ratings_ttl" help:"how long a scoring pass answers /ratings and /metrics before the next request runs a new one (one pass at a time)"`
-	Listen              string        `yaml:"listen" help:"address of the public API: /register, /unbind, /mappings, /hotkey_workers, /validator_sync_offsets, /openapi.json, /health, /metrics, /ratings"`
-}
-
 // Shutdown bounds how long a stopping process may drain in-flight work.
 type Shutdown struct {
 	DrainTimeout time.Duration `yaml:"drain_timeout" help:"how long in-flight work may take to finish after SIGINT/SIGTERM"`
@@ -138,8 +123,10 @@ type Validator struct {
 	Wallet    Wallet   `yaml:"wallet"`
 	Weights   Weights  `yaml:"weights"`
 	Mechanism string   `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
-	Kaspa     Kaspa    `yaml:"kaspa"`
-	Shutdown  Shutdown `yaml:"shutdown"`
+	// Each mechanism's settings, under its name (the mechanism package
+	// defines their keys, help, defaults and validation).
+	Kaspa    kaspa.Settings `yaml:"kaspa"`
+	Shutdown Shutdown       `yaml:"shutdown"`
 }
 
 // Miner is the configuration of `vigil miner`.
@@ -183,19 +170,8 @@ func DefaultValidator() Validator {
 		Wallet:    defaultWallet(),
 		Weights:   Weights{Beacon: "auto", BlockTime: 12 * time.Second},
 		Mechanism: "kaspa",
-		Kaspa: Kaspa{
-			PrometheusEndpoint:  "http://127.0.0.1:9090",
-			PoolWallet:          "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp",
-			Window:              rating.DefaultWindow,
-			RatingAlpha:         rating.DefaultUptimeAlpha,
-			MaxDifficulty:       rating.DefaultMaxDifficulty,
-			MaxWorkersPerHotkey: registry.DefaultMaxWorkersPerHotkey,
-			RegistrationSkew:    registry.DefaultTimeTolerance,
-			MinPeerStake:        registry.DefaultMinPeerStake,
-			SyncInterval:        registry.DefaultSyncInterval,
-			RatingsTTL:          kaspa.DefaultRatingsTTL,
-			Listen:              "0.0.0.0:8000",
-		},
+		Kaspa:     kaspa.DefaultSettings(),
+
 		Shutdown: defaultShutdown(),
 	}
 }
@@ -397,34 +373,29 @@ func (w Weights) Validate() error {
 }
 
 func (v Validator) validateMechanism() error {
-	if v.Mechanism != "kaspa" {
-		return invalid("mechanism", "unknown mechanism %q (want kaspa)", v.Mechanism)
+	if _, ok := mechanisms.Lookup(v.Mechanism); !ok {
+		return invalid("mechanism", "unknown mechanism %q (want %s)", v.Mechanism, strings.Join(mechanisms.Names(), " or "))
 	}
-	k := v.Kaspa
-	u, err := url.Parse(k.PrometheusEndpoint)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return invalid("kaspa.prometheus_endpoint", "%q is not an http(s) URL", k.PrometheusEndpoint)
-	case !strings.HasPrefix(k.PoolWallet, "kaspa:"):
-		return invalid("kaspa.pool_wallet", "%q is not a kaspa: address", k.PoolWallet)
-	case k.Window < time.Minute || k.Window > 24*time.Hour || k.Window%time.Second != 0:
-		return invalid("kaspa.window", "%s: whole seconds from 1m to 24h", k.Window)
-	case k.RatingAlpha < 0 || k.RatingAlpha > 10:
-		return invalid("kaspa.rating_alpha", "%v out of range 0-10", k.RatingAlpha)
-	case k.MaxDifficulty <= 0:
-		return invalid("kaspa.max_difficulty", "must be positive")
-	case k.MaxWorkersPerHotkey < 1 || k.MaxWorkersPerHotkey > 10000:
-		return invalid("kaspa.max_workers_per_hotkey", "%d out of range 1-10000", k.MaxWorkersPerHotkey)
-	case k.RegistrationSkew <= 0 || k.RegistrationSkew > time.Hour:
-		return invalid("kaspa.registration_time_tolerance", "%s out of range (0, 1h]", k.RegistrationSkew)
-	case k.MinPeerStake < 0:
-		return invalid("kaspa.min_peer_stake", "must not be negative")
-	case k.SyncInterval < time.Second:
-		return invalid("kaspa.sync_interval", "%s: at least 1s", k.SyncInterval)
-	case k.RatingsTTL < time.Second || k.RatingsTTL > time.Hour:
-		return invalid("kaspa.ratings_ttl", "%s out of range 1s-1h", k.RatingsTTL)
+	settings, ok := v.MechanismSettings().(interface{ Validate() error })
+	if !ok {
+		return invalid(v.Mechanism, "no settings")
 	}
-	return validateListen("kaspa.listen", k.Listen)
+	if err := settings.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// MechanismSettings is the section of the configuration named after the
+// mechanism (kaspa: for kaspa), nil when there is none.
+func (v Validator) MechanismSettings() any {
+	rv := reflect.ValueOf(v)
+	for i := range rv.NumField() {
+		if yamlName(rv.Type().Field(i)) == v.Mechanism {
+			return rv.Field(i).Interface()
+		}
+	}
+	return nil
 }
 
 // Validate checks every key of the miner configuration.

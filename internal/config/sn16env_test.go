@@ -21,7 +21,7 @@ func TestSN16EnvironmentMapsToVigilKeys(t *testing.T) {
 	k := cfg.Kaspa
 	if cfg.Wallet.Name != "sn16" || cfg.Wallet.Hotkey != "hk1" || cfg.Chain.Network != "test" || cfg.Chain.Netuid == nil || *cfg.Chain.Netuid != 368 ||
 		k.PrometheusEndpoint != "http://10.0.0.9:9090" || k.PoolWallet != env["KASPA_POOL_OWNER_WALLET"] || k.RatingAlpha != 2 ||
-		k.Window.Minutes() != 90 || k.Listen != "0.0.0.0:9000" || k.RegistrationSkew.Seconds() != 120 || k.SyncInterval.Minutes() != 10 ||
+		k.Window.Minutes() != 90 || k.Listen != "0.0.0.0:9000" || k.RegistrationTimeTolerance.Seconds() != 120 || k.SyncInterval.Minutes() != 10 ||
 		k.MaxWorkersPerHotkey != 12 || k.MaxDifficulty != 8192 {
 		t.Fatalf("config from the SN16 environment: %+v %+v", cfg.Chain, k)
 	}

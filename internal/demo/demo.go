@@ -25,13 +25,14 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/lifecycle"
 	"github.com/vigil-validator/vigil/internal/localnet"
-	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/node"
 	"github.com/vigil-validator/vigil/internal/promserver"
 	"github.com/vigil-validator/vigil/internal/store"
-	"github.com/vigil-validator/vigil/internal/validator"
 )
 
 // Netuid is the demo's subnet.
@@ -421,44 +422,30 @@ func (d *demo) startPool(promBin string) error {
 	return nil
 }
 
+// startValidator runs //Alice's validator node, as 'vigil validator' does,
+// from a configuration for the demo's chain, pool and directory.
 func (d *demo) startValidator() error {
-	var err error
-	d.store, err = store.Open(d.ctx, store.Options{URL: "sqlite:" + filepath.Join(d.dir, "vigil.db")})
+	cfg := config.DefaultValidator()
+	netuid := uint16(Netuid)
+	cfg.Chain.Network, cfg.Chain.Netuid = d.chainWS, &netuid
+	cfg.Database.URL = "sqlite:" + filepath.Join(d.dir, "vigil.db")
+	cfg.Ops.Listen = "127.0.0.1:0"
+	cfg.Weights.BlockTime = d.cfg.BlockTime
+	cfg.Shutdown.DrainTimeout = 5 * time.Second
+	k := &cfg.Kaspa
+	k.PrometheusEndpoint, k.PoolWallet, k.Window, k.Listen = d.promURL, kaspasim.DefaultWallet, d.cfg.Window, d.cfg.APIListen
+	// The table asks for ratings every refresh; a pass answers half of it.
+	k.RatingsTTL = max(d.cfg.Refresh/2, time.Second)
+	n, err := node.New(d.ctx, cfg, func() (*keys.KeyPair, error) { return d.alice, nil }, d.log)
 	if err != nil {
 		return err
 	}
-	d.onStop(func() { d.store.Close() })
-	if _, err := d.store.Migrate(d.ctx); err != nil {
-		return err
-	}
-	alice := d.alice
-	var v *validator.Validator
-	mech, err := kaspa.New(kaspa.Config{PrometheusURL: d.promURL, PoolWallet: kaspasim.DefaultWallet, Window: d.cfg.Window,
-		RatingsTTL: d.cfg.Refresh / 2},
-		kaspa.Deps{Store: d.store, Metagraph: func() *subtensor.Metagraph { return v.Metagraph() },
-			Self: subtensor.AccountID(alice.PublicKey()), Log: d.log})
-	if err != nil {
-		return err
-	}
-	v, err = validator.New(validator.Config{Netuid: Netuid, Hotkey: alice, Client: d.client, Store: d.store, Mechanism: mech,
-		Tick: d.cfg.BlockTime, Backoff: d.cfg.BlockTime, Weights: subtensor.WeightOptions{BlockTime: d.cfg.BlockTime}, Log: d.log})
-	if err != nil {
-		return err
-	}
-	cctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
-	err = v.Check(cctx)
-	cancel()
-	if err != nil {
-		return err
-	}
-	ln, addr, err := listen(d.cfg.APIListen)
-	if err != nil {
-		return fmt.Errorf("public API: %w", err)
-	}
-	d.apiURL = "http://" + addr
-	d.serve("public API", ln, http.MaxBytesHandler(mech.Handler(), 1<<20))
-	d.goRun("weight loop", v.Run)
-	d.goRun("registry sync", mech.Run)
+	d.onStop(n.Close)
+	d.store, d.apiURL = n.Store, "http://"+n.APIAddr()
+	g := &lifecycle.Group{DrainTimeout: cfg.Shutdown.DrainTimeout, Logger: d.log}
+	g.Add("demo", lifecycle.Context(d.ctx, func(ctx context.Context) error { <-ctx.Done(); return nil }))
+	n.AddTo(d.ctx, g)
+	d.goRun("validator", func(context.Context) error { return g.Run() })
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/localnet"
 	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
@@ -45,18 +46,20 @@ func startValidator(t *testing.T, client *subtensor.Client, st *store.Store, bea
 	n := &validatorNode{}
 	// The window is the simulated span, so the rating's share-rate and
 	// uptime terms see an hour's proportions in eight minutes.
-	mech, err := kaspa.New(kaspa.Config{PrometheusURL: prom, PoolWallet: kaspasim.DefaultWallet, Window: simulated},
-		kaspa.Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return n.v.Metagraph() }, Self: subtensor.AccountID(alice.PublicKey())})
+	settings := kaspa.DefaultSettings()
+	settings.PrometheusEndpoint, settings.PoolWallet, settings.Window = prom, kaspasim.DefaultWallet, simulated
+	holder := &mechanism.Metagraph{}
+	mech, err := kaspa.New(settings, mechanism.Deps{Store: st, Metagraph: holder, Self: subtensor.AccountID(alice.PublicKey())})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.mech = mech
-	n.v, err = validator.New(validator.Config{Netuid: 1, Hotkey: alice, Client: client, Store: st, Mechanism: mech,
+	n.v, err = validator.New(validator.Config{Netuid: 1, Hotkey: alice, Client: client, Store: st, Mechanism: mech, Metagraph: holder,
 		Tick: 100 * time.Millisecond, Weights: subtensor.WeightOptions{Beacon: beacon, BlockTime: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.api = httptest.NewServer(mech.Handler())
+	n.api = httptest.NewServer(mech.API())
 	t.Cleanup(n.api.Close)
 	return n
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/localnet"
 	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -37,18 +38,19 @@ func TestTwoValidatorsSyncTheirRegistries(t *testing.T) {
 		st   *store.Store
 		mech *kaspa.Mechanism
 		api  *httptest.Server
-		mg   *subtensor.Metagraph
+		mg   mechanism.Metagraph
 	}
 	mk := func(uri string) *node {
 		kp, _ := keys.FromURI(uri)
 		n := &node{kp: kp, st: storetest.Open(t, "sqlite", clock.Real())}
 		// The pool is not consulted when syncing: an unused Prometheus URL.
-		n.mech, err = kaspa.New(kaspa.Config{PrometheusURL: "http://127.0.0.1:9", PoolWallet: "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"},
-			kaspa.Deps{Store: n.st, Metagraph: func() *subtensor.Metagraph { return n.mg }, Self: subtensor.AccountID(kp.PublicKey())})
+		settings := kaspa.DefaultSettings()
+		settings.PrometheusEndpoint = "http://127.0.0.1:9"
+		n.mech, err = kaspa.New(settings, mechanism.Deps{Store: n.st, Metagraph: &n.mg, Self: subtensor.AccountID(kp.PublicKey())})
 		if err != nil {
 			t.Fatal(err)
 		}
-		n.api = httptest.NewServer(n.mech.Handler())
+		n.api = httptest.NewServer(n.mech.API())
 		t.Cleanup(n.api.Close)
 		// Publish the API as the validator's axon.
 		u, _ := url.Parse(n.api.URL)
@@ -68,7 +70,8 @@ func TestTwoValidatorsSyncTheirRegistries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.mg, b.mg = mg, mg
+	a.mg.Store(mg)
+	b.mg.Store(mg)
 	if peers := b.mech.Peers(); len(peers) != 2 {
 		t.Fatalf("peers from the metagraph: %+v", peers)
 	}

@@ -22,11 +22,12 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/logthrottle"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
-// Mechanism scores a subnet's miners. It is all a subnet mechanism must
-// provide to the host.
+// Mechanism is what the weight loop needs of a subnet mechanism (a
+// mechanism.Mechanism is one): its name and its scores.
 type Mechanism interface {
 	// Name identifies the mechanism in logs and metrics.
 	Name() string
@@ -66,6 +67,9 @@ type Config struct {
 	Client    Chain
 	Store     Journal
 	Mechanism Mechanism
+	// Metagraph receives each metagraph the loop reads, for the mechanism
+	// and blacklists (a holder of its own when nil).
+	Metagraph *mechanism.Metagraph
 	// Tick is how often the loop looks at the chain (default 12 s, a
 	// block).
 	Tick time.Duration
@@ -179,6 +183,9 @@ func New(cfg Config) (*Validator, error) {
 	}
 	if cfg.MetagraphMaxAge <= 0 {
 		cfg.MetagraphMaxAge = 5 * time.Minute
+	}
+	if cfg.Metagraph == nil {
+		cfg.Metagraph = &mechanism.Metagraph{}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real()
@@ -324,6 +331,7 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	}
 	v.mu.Lock()
 	v.mg, v.mgAt = mg, v.cfg.Clock.Now()
+	v.cfg.Metagraph.Store(mg)
 	v.mu.Unlock()
 	if !st.Registered {
 		res.Reason = "hotkey not registered"

@@ -17,99 +17,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/logthrottle"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
-	"github.com/vigil-validator/vigil/internal/store"
 )
-
-// Config is the mechanism's settings. A zero duration, difficulty or
-// limit means its default; RatingAlpha and MinPeerStake are pointers
-// because 0 is a setting of its own for them (uptime ignored, every
-// serving validator synced), so only nil means the default.
-type Config struct {
-	// PrometheusURL is the Prometheus that scrapes the pool's bridges.
-	PrometheusURL string
-	// PoolWallet is the pool owner's Kaspa address; only its series count.
-	PoolWallet string
-	// Window is the metrics and rating window (default 1 h).
-	Window time.Duration
-	// RatingAlpha is the uptime exponent (nil: 1.0, the reference's
-	// production setting).
-	RatingAlpha *float64
-	// MaxDifficulty caps credited difficulty per share (default 16384).
-	MaxDifficulty float64
-	// MaxWorkersPerHotkey caps a hotkey's active workers (default 30).
-	MaxWorkersPerHotkey int
-	// TimeTolerance bounds a registration's clock skew (default 1 min).
-	TimeTolerance time.Duration
-	// MinPeerStake is the stake (alpha + 0.18·TAO, in TAO) a validator
-	// needs to be synced from (nil: 1000).
-	MinPeerStake *float64
-	// SyncInterval is the pause between peer syncs (default 5 min).
-	SyncInterval time.Duration
-	// RatingsTTL is how long /ratings and /metrics answers are reused
-	// (default DefaultRatingsTTL).
-	RatingsTTL time.Duration
-}
-
-// DefaultRatingsTTL is how long a scoring pass answers the API by default.
-const DefaultRatingsTTL = 15 * time.Second
-
-// settings are a Config with its defaults filled in.
-type settings struct {
-	Config
-	ratingAlpha  float64
-	minPeerStake float64
-}
-
-func (c Config) settings() (settings, error) {
-	s := settings{Config: c, ratingAlpha: rating.DefaultUptimeAlpha, minPeerStake: registry.DefaultMinPeerStake}
-	if c.RatingAlpha != nil {
-		s.ratingAlpha = *c.RatingAlpha // rating.New refuses what is unusable
-	}
-	if c.MinPeerStake != nil {
-		// NaN would compare false with every stake and let all peers in.
-		if !(*c.MinPeerStake >= 0) {
-			return s, fmt.Errorf("kaspa: min peer stake %v is not a non-negative number", *c.MinPeerStake)
-		}
-		s.minPeerStake = *c.MinPeerStake
-	}
-	if s.Window <= 0 {
-		s.Window = rating.DefaultWindow
-	}
-	if s.MaxDifficulty == 0 {
-		s.MaxDifficulty = rating.DefaultMaxDifficulty
-	}
-	if s.RatingsTTL <= 0 {
-		s.RatingsTTL = DefaultRatingsTTL
-	}
-	return s, nil
-}
-
-// Deps are what the mechanism needs from the validator host.
-type Deps struct {
-	Store *store.Store
-	// Metagraph is the host's latest metagraph (nil before the first).
-	Metagraph func() *subtensor.Metagraph
-	// Self is this validator's hotkey, skipped when syncing.
-	Self       subtensor.AccountID
-	Clock      clock.Clock
-	Log        *slog.Logger
-	Registerer prometheus.Registerer
-}
 
 // Mechanism rates Kaspa miners and serves the registry API.
 type Mechanism struct {
-	cfg     settings
-	deps    Deps
+	cfg     Settings
+	deps    mechanism.Deps
 	metrics *metrics.Client
 	calc    *rating.Calculator
 	reg     *registry.Handler
@@ -118,8 +40,9 @@ type Mechanism struct {
 	passes flight.Group[*scoreSet] // one scoring pass at a time
 	warns  *logthrottle.Logger
 
-	mu     sync.Mutex
-	cached *scoreSet
+	mu      sync.Mutex
+	cached  *scoreSet
+	lastErr error // of the latest scoring pass
 }
 
 // scoreSet is one scoring pass, kept for the API.
@@ -129,14 +52,24 @@ type scoreSet struct {
 	byHK    map[string][]rating.WorkerMetrics
 }
 
-// New builds the mechanism.
-func New(c Config, deps Deps) (*Mechanism, error) {
-	cfg, err := c.settings()
-	if err != nil {
-		return nil, err
+// Factory builds the mechanism from its Settings.
+var Factory = mechanism.Factory{Name: "kaspa", New: func(settings any, deps mechanism.Deps) (mechanism.Mechanism, error) {
+	s, ok := settings.(Settings)
+	if !ok {
+		return nil, fmt.Errorf("kaspa: settings of type %T", settings)
 	}
+	return New(s, deps)
+}}
+
+// New builds the mechanism from cfg, which the configuration has checked
+// (Settings.Validate) and filled with every default.
+func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Store == nil || deps.Metagraph == nil {
 		return nil, errors.New("kaspa: store and metagraph source are required")
+	}
+	// NaN would compare false with every stake and let all peers in.
+	if !(cfg.MinPeerStake >= 0) {
+		return nil, fmt.Errorf("kaspa: min peer stake %v is not a non-negative number", cfg.MinPeerStake)
 	}
 	if deps.Clock == nil {
 		deps.Clock = clock.Real()
@@ -144,12 +77,12 @@ func New(c Config, deps Deps) (*Mechanism, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	mc, err := metrics.New(metrics.Options{URL: cfg.PrometheusURL, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
+	mc, err := metrics.New(metrics.Options{URL: cfg.PrometheusEndpoint, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("kaspa metrics: %w", err)
 	}
 	p := rating.DefaultParams()
-	p.UptimeAlpha, p.Window, p.MaxDifficulty = cfg.ratingAlpha, cfg.Window, cfg.MaxDifficulty
+	p.UptimeAlpha, p.Window, p.MaxDifficulty = cfg.RatingAlpha, cfg.Window, cfg.MaxDifficulty
 	calc, err := rating.New(p)
 	if err != nil {
 		return nil, fmt.Errorf("kaspa rating: %w", err)
@@ -157,7 +90,7 @@ func New(c Config, deps Deps) (*Mechanism, error) {
 	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc, warns: logthrottle.New(deps.Log, deps.Clock, 0, 0)}
 	m.reg, err = registry.NewHandler(registry.HandlerOpts{
 		Store: deps.Store, Workers: m, Hotkeys: m, PoolWallet: cfg.PoolWallet,
-		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.TimeTolerance,
+		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.RegistrationTimeTolerance,
 		Clock: deps.Clock, Logger: deps.Log, Registerer: deps.Registerer,
 	})
 	if err != nil {
@@ -203,6 +136,11 @@ func (m *Mechanism) Scores(ctx context.Context, _ *subtensor.Metagraph) (map[sub
 // requests and weight rounds ask at once, Prometheus sees one pass.
 func (m *Mechanism) score(ctx context.Context) (*scoreSet, error) {
 	set, _, err := m.passes.Do(ctx, m.scorePass)
+	if ctx.Err() == nil {
+		m.mu.Lock()
+		m.lastErr = err
+		m.mu.Unlock()
+	}
 	return set, err
 }
 
@@ -286,7 +224,7 @@ func (m *Mechanism) WorkerExists(ctx context.Context, worker string) (bool, erro
 
 // HotkeyRegistered implements registry.HotkeyChecker from the metagraph.
 func (m *Mechanism) HotkeyRegistered(_ context.Context, hotkey string) (bool, error) {
-	mg := m.deps.Metagraph()
+	mg := m.deps.Metagraph.Load()
 	if mg == nil {
 		return false, errors.New("metagraph not read yet")
 	}
@@ -308,7 +246,7 @@ func (m *Mechanism) HotkeyRegistered(_ context.Context, hotkey string) (bool, er
 // with at least MinPeerStake of alpha + 0.18·TAO, as the reference
 // discovers them (fixing its filter that lets unserved axons through).
 func (m *Mechanism) Peers() []registry.Peer {
-	mg := m.deps.Metagraph()
+	mg := m.deps.Metagraph.Load()
 	if mg == nil {
 		return nil
 	}
@@ -319,7 +257,7 @@ func (m *Mechanism) Peers() []registry.Peer {
 			continue
 		}
 		stake := (float64(n.AlphaStake) + 0.18*float64(n.TaoStake)) / 1e9
-		if stake < m.cfg.minPeerStake {
+		if stake < m.cfg.MinPeerStake {
 			continue
 		}
 		hk, err := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
@@ -334,9 +272,29 @@ func (m *Mechanism) Peers() []registry.Peer {
 // Run syncs the registry from peer validators until ctx ends.
 func (m *Mechanism) Run(ctx context.Context) error { return m.syncer.Run(ctx) }
 
-// Handler serves the public API at the root: the registry's routes,
+// Handler is the public API (API) and the address it is served on.
+func (m *Mechanism) Handler() (string, http.Handler) { return m.cfg.Listen, m.API() }
+
+// HealthChecks: the latest scoring pass (Prometheus answering with the
+// pool's series) must have succeeded.
+func (m *Mechanism) HealthChecks() map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"kaspa scoring": func(context.Context) error {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.lastErr != nil {
+				return fmt.Errorf("the last scoring pass failed: %w", m.lastErr)
+			}
+			return nil
+		},
+	}
+}
+
+var _ mechanism.Mechanism = (*Mechanism)(nil)
+
+// API serves the public API at the root: the registry's routes,
 // GET /health, GET /metrics (the reference's JSON) and GET /ratings.
-func (m *Mechanism) Handler() http.Handler {
+func (m *Mechanism) API() http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range m.reg.Routes() {
 		mux.Handle(r.Pattern, r.Handler)

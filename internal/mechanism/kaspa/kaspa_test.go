@@ -13,9 +13,9 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
@@ -137,12 +137,14 @@ func TestLastGoodRatingsSurviveAPrometheusOutage(t *testing.T) {
 		}
 	}
 	clk := clock.NewFake(time.Now())
-	m, err := New(Config{PrometheusURL: prom.URL(), PoolWallet: kaspasim.DefaultWallet, Window: 5 * time.Minute},
-		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return nil }, Clock: clk})
+	m, err := New(settings(func(s *Settings) {
+		s.PrometheusEndpoint, s.PoolWallet, s.Window = prom.URL(), kaspasim.DefaultWallet, 5*time.Minute
+	}),
+		mechanism.Deps{Store: st, Metagraph: &mechanism.Metagraph{}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(m.Handler())
+	api := httptest.NewServer(m.API())
 	defer api.Close()
 	get := func() (int, string, map[string]float64) {
 		resp, err := http.Get(api.URL + "/ratings")

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
@@ -86,12 +87,13 @@ func TestAPILoadRunsOneScoringPassAtATime(t *testing.T) {
 	fixed := time.Now().Add(-time.Second)
 	clk := clock.NewFake(fixed)
 	const ttl = 5 * time.Second
-	m, err := New(Config{PrometheusURL: promURL, PoolWallet: kaspasim.DefaultWallet, Window: 5 * time.Minute, RatingsTTL: ttl},
-		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return nil }, Clock: clk})
+	m, err := New(settings(func(s *Settings) {
+		s.PrometheusEndpoint, s.PoolWallet, s.Window, s.RatingsTTL = promURL, kaspasim.DefaultWallet, 5*time.Minute, ttl
+	}), mechanism.Deps{Store: st, Metagraph: &mechanism.Metagraph{}, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httptest.NewServer(m.Handler())
+	api := httptest.NewServer(m.API())
 	defer api.Close()
 
 	first, err := m.Scores(ctx, nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
@@ -36,19 +37,34 @@ func stakelessPeer(t *testing.T) *subtensor.Metagraph {
 	}}}
 }
 
-func newForSettings(t *testing.T, cfg Config) (*Mechanism, error) {
+// holding is a metagraph holder holding mg.
+func holding(mg *subtensor.Metagraph) *mechanism.Metagraph {
+	h := &mechanism.Metagraph{}
+	h.Store(mg)
+	return h
+}
+
+// settings are DefaultSettings with edit applied, against a Prometheus
+// that is not there.
+func settings(edit func(s *Settings)) Settings {
+	s := DefaultSettings()
+	s.PrometheusEndpoint = "http://127.0.0.1:9"
+	if edit != nil {
+		edit(&s)
+	}
+	return s
+}
+
+func newForSettings(t *testing.T, cfg Settings) (*Mechanism, error) {
 	t.Helper()
-	mg := stakelessPeer(t)
-	cfg.PrometheusURL, cfg.PoolWallet = "http://127.0.0.1:9", "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"
-	return New(cfg, Deps{Store: storetest.Open(t, "sqlite", clock.Real()), Metagraph: func() *subtensor.Metagraph { return mg }})
+	return New(cfg, mechanism.Deps{Store: storetest.Open(t, "sqlite", clock.Real()), Metagraph: holding(stakelessPeer(t))})
 }
 
 // TestExplicitZeroReachesTheMechanism: rating_alpha 0 (uptime ignored) and
 // min_peer_stake 0 (every serving validator synced) are settings, not
-// requests for the defaults; left unset, the defaults apply.
+// requests for the defaults; the defaults come from DefaultSettings.
 func TestExplicitZeroReachesTheMechanism(t *testing.T) {
-	zero := 0.0
-	m, err := newForSettings(t, Config{RatingAlpha: &zero, MinPeerStake: &zero})
+	m, err := newForSettings(t, settings(func(s *Settings) { s.RatingAlpha, s.MinPeerStake = 0, 0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,31 +75,39 @@ func TestExplicitZeroReachesTheMechanism(t *testing.T) {
 		t.Errorf("peers with min stake 0: %v, want the stakeless validator", peers)
 	}
 
-	m, err = newForSettings(t, Config{})
+	m, err = newForSettings(t, settings(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a := m.calc.Params().UptimeAlpha; a != rating.DefaultUptimeAlpha {
 		t.Errorf("default uptime alpha %v, want %v", a, rating.DefaultUptimeAlpha)
 	}
-	if m.cfg.minPeerStake != registry.DefaultMinPeerStake || len(m.Peers()) != 0 {
-		t.Errorf("default min stake %v let in %v", m.cfg.minPeerStake, m.Peers())
+	if m.cfg.MinPeerStake != registry.DefaultMinPeerStake || len(m.Peers()) != 0 {
+		t.Errorf("default min stake %v let in %v", m.cfg.MinPeerStake, m.Peers())
 	}
 
 	for _, bad := range []float64{-1, math.NaN()} {
-		if _, err := newForSettings(t, Config{MinPeerStake: &bad}); err == nil {
+		if _, err := newForSettings(t, settings(func(s *Settings) { s.MinPeerStake = bad })); err == nil {
 			t.Errorf("min peer stake %v accepted", bad)
 		}
-		if _, err := newForSettings(t, Config{RatingAlpha: &bad}); err == nil {
+		if _, err := newForSettings(t, settings(func(s *Settings) { s.RatingAlpha = bad })); err == nil {
 			t.Errorf("rating alpha %v accepted", bad)
 		}
+		for _, edit := range []func(s *Settings){func(s *Settings) { s.MinPeerStake = bad }, func(s *Settings) { s.RatingAlpha = bad }} {
+			if err := settings(edit).Validate(); err == nil {
+				t.Errorf("Validate accepted %v", bad)
+			}
+		}
+	}
+	if err := settings(nil).Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
 	}
 }
 
 // TestMetricsWritesNamesAsPythonDoes: /metrics encodes like the registry
 // routes and json.dumps, leaving <, > and & in worker names as they are.
 func TestMetricsWritesNamesAsPythonDoes(t *testing.T) {
-	m, err := newForSettings(t, Config{})
+	m, err := newForSettings(t, settings(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +115,7 @@ func TestMetricsWritesNamesAsPythonDoes(t *testing.T) {
 	m.cached = &scoreSet{at: m.deps.Clock.Now(), ratings: map[string]float64{},
 		byHK: map[string][]rating.WorkerMetrics{"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY": {{Worker: worker}}}}
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	m.API().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, `"worker_name":"`+worker+`"`) {
 		t.Fatalf("/metrics: %d %s", rec.Code, body)
@@ -108,12 +132,11 @@ func TestHealthSaysTheStoreIsUnavailable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vigil.db")
 	st := storetest.OpenSQLiteAt(t, path, 100*time.Millisecond, clock.Real())
 	mg := stakelessPeer(t)
-	m, err := New(Config{PrometheusURL: "http://127.0.0.1:9", PoolWallet: "kaspa:qr4ksh6s3rmy5f4qyql2kh7p9z7f4c55da5r5gz2nnsd8ctt4k69whtr4u0wp"},
-		Deps{Store: st, Metagraph: func() *subtensor.Metagraph { return mg }})
+	m, err := New(settings(nil), mechanism.Deps{Store: st, Metagraph: holding(mg)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler())
+	srv := httptest.NewServer(m.API())
 	defer srv.Close()
 	health := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/health")

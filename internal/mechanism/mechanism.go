@@ -1,0 +1,84 @@
+// Package mechanism is how a subnet's incentive mechanism plugs into the
+// validator node. A mechanism is one package that provides a Factory: from
+// its settings (a section of the validator's configuration, under the
+// mechanism's name) and the host's Deps it builds a Mechanism, which gives
+// the node everything it contributes:
+//
+//   - Scores: its rating of the metagraph's hotkeys, which the node's
+//     weight loop turns into weights on the subnet's cadence;
+//   - Run: its long-running loops (a registry sync, a challenge round),
+//     started and stopped with the node;
+//   - Handler: its public HTTP API and the address to serve it on, if any;
+//   - HealthChecks: named checks the node serves on /health.
+//
+// The node writes each subnet's latest metagraph to a Metagraph holder that
+// the mechanism (and axon blacklists) read. internal/mechanisms lists the
+// factories; adding a mechanism is its package, a line there, and a field
+// for its settings in the validator configuration.
+package mechanism
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/store"
+)
+
+// Mechanism is a subnet mechanism as the node runs it.
+type Mechanism interface {
+	// Name identifies the mechanism in logs, metrics and configuration.
+	Name() string
+	// Scores rates hotkeys of the metagraph on any non-negative scale;
+	// hotkeys left out score 0. An empty or all-zero result means "nothing
+	// to say yet": no weights are submitted.
+	Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error)
+	// Run runs the mechanism's loops until ctx ends, then returns nil; an
+	// error stops the node.
+	Run(ctx context.Context) error
+	// Handler is the mechanism's public API and the address it is served
+	// on; "" and nil when it has none.
+	Handler() (listen string, h http.Handler)
+	// HealthChecks are named checks for the node's /health.
+	HealthChecks() map[string]func(context.Context) error
+}
+
+// Metagraph holds a subnet's latest metagraph: the node's weight loop
+// stores each one it reads, mechanisms and blacklists load it. The zero
+// value holds none.
+type Metagraph struct {
+	p atomic.Pointer[subtensor.Metagraph]
+}
+
+// Load is the latest metagraph, nil before the first. It is shared: callers
+// must not modify it.
+func (m *Metagraph) Load() *subtensor.Metagraph { return m.p.Load() }
+
+// Store replaces the metagraph.
+func (m *Metagraph) Store(mg *subtensor.Metagraph) { m.p.Store(mg) }
+
+// Deps are what the node gives a mechanism.
+type Deps struct {
+	// Netuid is the subnet the mechanism serves.
+	Netuid uint16
+	Store  *store.Store
+	// Metagraph is the subnet's latest metagraph.
+	Metagraph *Metagraph
+	// Self is this validator's hotkey.
+	Self       subtensor.AccountID
+	Clock      clock.Clock
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Factory builds a mechanism from its settings, the value of its section of
+// the configuration.
+type Factory struct {
+	Name string
+	New  func(settings any, deps Deps) (Mechanism, error)
+}
