@@ -71,12 +71,14 @@ type Weights struct {
 
 // MechanismIDs parses weights.mechanisms: nil when unset, else the ids in
 // the order given, each once.
-func (w Weights) MechanismIDs() ([]uint8, error) {
-	if strings.TrimSpace(w.Mechanisms) == "" {
+func (w Weights) MechanismIDs() ([]uint8, error) { return parseMechanismIDs(w.Mechanisms) }
+
+func parseMechanismIDs(list string) ([]uint8, error) {
+	if strings.TrimSpace(list) == "" {
 		return nil, nil
 	}
 	var out []uint8
-	for _, f := range strings.Split(w.Mechanisms, ",") {
+	for _, f := range strings.Split(list, ",") {
 		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 8)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a mechanism id", strings.TrimSpace(f))
@@ -114,6 +116,43 @@ type MinerLink struct {
 	URL string `yaml:"url" help:"ws:// or wss:// address of the miner's worker hub"`
 }
 
+// Subnet is one subnet a validator node serves: its netuid, its mechanism
+// with that mechanism's settings (under the mechanism's name), and how
+// weights are set on it.
+type Subnet struct {
+	Netuid    *uint16        `yaml:"netuid" help:"the subnet's netuid (required)"`
+	Mechanism string         `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
+	Weights   SubnetWeights  `yaml:"weights"`
+	Kaspa     kaspa.Settings `yaml:"kaspa"`
+}
+
+// SubnetWeights are the weight settings of one subnet.
+type SubnetWeights struct {
+	EveryBlocks uint64 `yaml:"every_blocks" help:"blocks between weight submissions; 0 means the subnet's tempo"`
+	Mechanisms  string `yaml:"mechanisms" help:"the subnet's incentive mechanisms to set weights on, comma-separated ids (0 to 15); required when it has more than one"`
+}
+
+// SetDefaults gives a subnet of the subnets: list its defaults.
+func (s *Subnet) SetDefaults() {
+	s.Mechanism = "kaspa"
+	s.Kaspa = kaspa.DefaultSettings()
+}
+
+// MechanismIDs parses weights.mechanisms.
+func (s Subnet) MechanismIDs() ([]uint8, error) { return parseMechanismIDs(s.Weights.Mechanisms) }
+
+// MechanismSettings is the subnet's section named after its mechanism
+// (kaspa: for kaspa), nil when there is none.
+func (s Subnet) MechanismSettings() any {
+	rv := reflect.ValueOf(s)
+	for i := range rv.NumField() {
+		if yamlName(rv.Type().Field(i)) == s.Mechanism {
+			return rv.Field(i).Interface()
+		}
+	}
+	return nil
+}
+
 // Validator is the configuration of `vigil validator`.
 type Validator struct {
 	Log       Log      `yaml:"log"`
@@ -125,8 +164,19 @@ type Validator struct {
 	Mechanism string   `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
 	// Each mechanism's settings, under its name (the mechanism package
 	// defines their keys, help, defaults and validation).
-	Kaspa    kaspa.Settings `yaml:"kaspa"`
-	Shutdown Shutdown       `yaml:"shutdown"`
+	Kaspa kaspa.Settings `yaml:"kaspa"`
+	// Subnets are more subnets served by the same node, hotkey, chain
+	// connection, store and ops listener; the keys above describe the first.
+	Subnets  []Subnet `yaml:"subnets" help:"more subnets served by this node (configuration file only)"`
+	Shutdown Shutdown `yaml:"shutdown"`
+}
+
+// SubnetList is every subnet the node serves: the one of chain.netuid,
+// mechanism, weights and the mechanism's section, then subnets:.
+func (v Validator) SubnetList() []Subnet {
+	first := Subnet{Netuid: v.Chain.Netuid, Mechanism: v.Mechanism, Kaspa: v.Kaspa,
+		Weights: SubnetWeights{EveryBlocks: v.Weights.EveryBlocks, Mechanisms: v.Weights.Mechanisms}}
+	return append([]Subnet{first}, v.Subnets...)
 }
 
 // Miner is the configuration of `vigil miner`.
@@ -334,22 +384,38 @@ func firstError(errs ...error) error {
 // Validate checks every key of the validator configuration.
 func (v Validator) Validate() error {
 	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Database.Validate(),
-		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateMechanism(), v.Shutdown.Validate(), v.validateListeners())
+		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateSubnets(), v.Shutdown.Validate(), v.validateListeners())
 }
 
-// validateListeners refuses one address for two listeners, naming both
-// keys, before anything binds.
+// validateListeners refuses one address for two listeners (the ops
+// listener and each subnet's public API), naming both keys, before
+// anything binds.
 func (v Validator) validateListeners() error {
-	_, opsPort, err1 := net.SplitHostPort(v.Ops.Listen)
-	_, apiPort, err2 := net.SplitHostPort(v.Kaspa.Listen)
-	if err1 != nil || err2 != nil || opsPort == "0" || opsPort != apiPort {
-		return nil
+	type listener struct{ key, addr string }
+	ls := []listener{{"ops.listen", v.Ops.Listen}}
+	for i, sn := range v.SubnetList() {
+		l, ok := sn.MechanismSettings().(interface{ PublicListen() string })
+		if !ok {
+			continue
+		}
+		key := sn.Mechanism + ".listen"
+		if i > 0 {
+			key = fmt.Sprintf("subnets[%d].%s", i-1, key)
+		}
+		ls = append(ls, listener{key, l.PublicListen()})
 	}
-	opsHost, _, _ := net.SplitHostPort(v.Ops.Listen)
-	apiHost, _, _ := net.SplitHostPort(v.Kaspa.Listen)
 	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	if opsHost == apiHost || wildcard(opsHost) || wildcard(apiHost) {
-		return invalid("ops.listen", "%s clashes with kaspa.listen %s: give them different ports", v.Ops.Listen, v.Kaspa.Listen)
+	for i, a := range ls {
+		for _, b := range ls[i+1:] {
+			ah, ap, err1 := net.SplitHostPort(a.addr)
+			bh, bp, err2 := net.SplitHostPort(b.addr)
+			if err1 != nil || err2 != nil || ap == "0" || ap != bp {
+				continue
+			}
+			if ah == bh || wildcard(ah) || wildcard(bh) {
+				return invalid(a.key, "%s clashes with %s %s: give them different ports", a.addr, b.key, b.addr)
+			}
+		}
 	}
 	return nil
 }
@@ -372,27 +438,37 @@ func (w Weights) Validate() error {
 	return nil
 }
 
-func (v Validator) validateMechanism() error {
-	if _, ok := mechanisms.Lookup(v.Mechanism); !ok {
-		return invalid("mechanism", "unknown mechanism %q (want %s)", v.Mechanism, strings.Join(mechanisms.Names(), " or "))
-	}
-	settings, ok := v.MechanismSettings().(interface{ Validate() error })
-	if !ok {
-		return invalid(v.Mechanism, "no settings")
-	}
-	if err := settings.Validate(); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
-	}
-	return nil
-}
-
-// MechanismSettings is the section of the configuration named after the
-// mechanism (kaspa: for kaspa), nil when there is none.
-func (v Validator) MechanismSettings() any {
-	rv := reflect.ValueOf(v)
-	for i := range rv.NumField() {
-		if yamlName(rv.Type().Field(i)) == v.Mechanism {
-			return rv.Field(i).Interface()
+// validateSubnets checks each subnet's mechanism and settings (the
+// first's keys are top-level, the others' under subnets[i]), and that no
+// netuid is served twice.
+func (v Validator) validateSubnets() error {
+	seen := map[uint16]int{}
+	for i, sn := range v.SubnetList() {
+		prefix := ""
+		if i > 0 {
+			prefix = fmt.Sprintf("subnets[%d].", i-1)
+			if sn.Netuid == nil {
+				return invalid(prefix+"netuid", "required")
+			}
+			if _, err := sn.MechanismIDs(); err != nil {
+				return invalid(prefix+"weights.mechanisms", "%v", err)
+			}
+		}
+		if sn.Netuid != nil {
+			if j, dup := seen[*sn.Netuid]; dup {
+				return invalid(prefix+"netuid", "netuid %d is served twice (also by subnet %d of the list)", *sn.Netuid, j+1)
+			}
+			seen[*sn.Netuid] = i
+		}
+		if _, ok := mechanisms.Lookup(sn.Mechanism); !ok {
+			return invalid(prefix+"mechanism", "unknown mechanism %q (want %s)", sn.Mechanism, strings.Join(mechanisms.Names(), " or "))
+		}
+		settings, ok := sn.MechanismSettings().(interface{ Validate() error })
+		if !ok {
+			return invalid(prefix+sn.Mechanism, "no settings")
+		}
+		if err := settings.Validate(); err != nil {
+			return fmt.Errorf("%w: %s%w", ErrInvalid, prefix, err)
 		}
 	}
 	return nil

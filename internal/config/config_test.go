@@ -3,11 +3,14 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 )
 
 func writeFile(t *testing.T, body string) string {
@@ -59,6 +62,14 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"a mechanism no subnet has", minimal + "weights:\n  mechanisms: 0,16\n", nil, nil, "weights.mechanisms: mechanism 16: a subnet has at most 16 (ids 0 to 15)"},
 		{"a mechanism named twice", minimal + "weights:\n  mechanisms: 1,0,1\n", nil, nil, "weights.mechanisms: mechanism 1 is named twice"},
 		{"ratings ttl too short", minimal + "kaspa:\n  ratings_ttl: 10ms\n", nil, nil, "kaspa.ratings_ttl: 10ms out of range 1s-1h"},
+		{"subnets not a list", minimal + "subnets:\n  netuid: 2\n", nil, nil, "subnets: expected a list (validator.yaml:4)"},
+		{"a subnet without netuid", minimal + "subnets:\n  - mechanism: kaspa\n    kaspa:\n      listen: 127.0.0.1:8001\n", nil, nil, "subnets[0].netuid: required"},
+		{"an unknown key in a subnet", minimal + "subnets:\n  - netuid: 2\n    kaspaa: {}\n", nil, nil, "subnets[0].kaspaa: unknown key (validator.yaml:5)"},
+		{"a bad value in a subnet", minimal + "subnets:\n  - netuid: 2\n    kaspa:\n      window: 5s\n", nil, nil, "subnets[0].kaspa.window: 5s: whole seconds from 1m to 24h"},
+		{"a netuid served twice", minimal + "subnets:\n  - netuid: 7\n    kaspa:\n      listen: 127.0.0.1:8001\n", nil, nil, "subnets[0].netuid: netuid 7 is served twice"},
+		{"an unknown mechanism in a subnet", minimal + "subnets:\n  - netuid: 2\n    mechanism: doge\n", nil, nil, `subnets[0].mechanism: unknown mechanism "doge" (want kaspa)`},
+		{"two public APIs on one port", minimal + "subnets:\n  - netuid: 2\n", nil, nil, "kaspa.listen: 0.0.0.0:8000 clashes with subnets[0].kaspa.listen 0.0.0.0:8000"},
+		{"bad weights.mechanisms in a subnet", minimal + "subnets:\n  - netuid: 2\n    weights:\n      mechanisms: x\n    kaspa:\n      listen: 127.0.0.1:8001\n", nil, nil, `subnets[0].weights.mechanisms: "x" is not a mechanism id`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,6 +141,39 @@ func TestLoadEmptyAndNullKeepDefaults(t *testing.T) {
 	}
 	if _, err := LoadRole(DefaultValidator(), Source{File: writeFile(t, ""), Flags: map[string]string{"chain-netuid": "1"}}); err != nil {
 		t.Errorf("empty file: %v", err)
+	}
+}
+
+// TestSubnetsList: each entry of subnets: starts from the defaults (kaspa,
+// the mechanism's settings) and takes the file's values; SubnetList puts
+// the top-level subnet first.
+func TestSubnetsList(t *testing.T) {
+	file := minimal + "kaspa:\n  window: 2h\nsubnets:\n  - netuid: 2\n    weights:\n      every_blocks: 50\n      mechanisms: 0,1\n    kaspa:\n      listen: 127.0.0.1:8001\n  - netuid: 3\n    kaspa:\n      listen: 127.0.0.1:8002\n      rating_alpha: 0\n"
+	cfg, err := LoadRole(DefaultValidator(), Source{File: writeFile(t, file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := cfg.SubnetList()
+	if len(list) != 3 || *list[0].Netuid != 7 || *list[1].Netuid != 2 || *list[2].Netuid != 3 {
+		t.Fatalf("subnets %+v", list)
+	}
+	if list[0].Kaspa.Window != 2*time.Hour || list[1].Kaspa.Window != DefaultValidator().Kaspa.Window {
+		t.Errorf("windows %v %v: the top-level setting must not leak into the list", list[0].Kaspa.Window, list[1].Kaspa.Window)
+	}
+	if list[1].Mechanism != "kaspa" || list[1].Weights.EveryBlocks != 50 || list[2].Kaspa.RatingAlpha != 0 || list[1].Kaspa.RatingAlpha != 1 {
+		t.Errorf("entries %+v / %+v", list[1], list[2])
+	}
+	if ids, err := list[1].MechanismIDs(); err != nil || fmt.Sprint(ids) != "[0 1]" {
+		t.Errorf("mechanisms %v %v", ids, err)
+	}
+	if _, ok := list[2].MechanismSettings().(kaspa.Settings); !ok {
+		t.Errorf("settings of type %T", list[2].MechanismSettings())
+	}
+	// The list is file-only: no flag or variable for it.
+	for _, k := range Keys(DefaultValidator()) {
+		if strings.HasPrefix(k.Path, "subnets") {
+			t.Errorf("key %s", k.Path)
+		}
 	}
 }
 

@@ -63,6 +63,9 @@ func collectKeys(v reflect.Value, path []string, index []int, keys *[]Key) {
 			collectKeys(fv, p, idx, keys)
 			continue
 		}
+		if isList(f.Type) {
+			continue // a list of sections is set from the file only
+		}
 		*keys = append(*keys, Key{
 			Path:    strings.Join(p, "."),
 			Env:     EnvPrefix + strings.ToUpper(strings.Join(p, "_")),
@@ -74,6 +77,15 @@ func collectKeys(v reflect.Value, path []string, index []int, keys *[]Key) {
 		})
 	}
 }
+
+// isList reports whether a field is a list of sections (subnets:).
+func isList(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
+}
+
+// Defaulter is a section of a list that fills in its own defaults before
+// the file's values are laid over it.
+type Defaulter interface{ SetDefaults() }
 
 func yamlName(f reflect.StructField) string {
 	if !f.IsExported() {
@@ -285,6 +297,15 @@ func (w walker) walk(n *yaml.Node, t reflect.Type, prefix string) error {
 			}
 			continue
 		}
+		if isList(f.Type) {
+			if prefix != "" {
+				return fmt.Errorf("%w: %s: a list inside a section is not supported (%s)", ErrInvalid, path, w.at(kn))
+			}
+			if err := w.list(vn, w.v.FieldByIndex(f.Index), path); err != nil {
+				return err
+			}
+			continue
+		}
 		key := w.keys[path]
 		switch {
 		case vn.Kind == yaml.AliasNode:
@@ -301,6 +322,36 @@ func (w walker) walk(n *yaml.Node, t reflect.Type, prefix string) error {
 			return fmt.Errorf("%w: %s: expected a single value, not a list or mapping (%s)", ErrInvalid, path, w.at(vn))
 		}
 	}
+	return nil
+}
+
+// list sets a top-level list of sections from a sequence of mappings, each
+// starting from its type's defaults; paths in errors read subnets[1].kaspa.
+func (w walker) list(n *yaml.Node, dst reflect.Value, path string) error {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%w: %s: expected a list (%s)", ErrInvalid, path, w.at(n))
+	}
+	out := reflect.MakeSlice(dst.Type(), 0, len(n.Content))
+	for i, item := range n.Content {
+		ev := reflect.New(dst.Type().Elem())
+		if d, ok := ev.Interface().(Defaulter); ok {
+			d.SetDefaults()
+		}
+		prefix := fmt.Sprintf("%s[%d]", path, i)
+		keys := map[string]Key{}
+		for _, k := range Keys(ev.Interface()) {
+			keys[prefix+"."+k.Path] = k
+		}
+		sub := walker{v: ev.Elem(), keys: keys, file: w.file}
+		if err := sub.walk(item, ev.Elem().Type(), prefix); err != nil {
+			return err
+		}
+		out = reflect.Append(out, ev.Elem())
+	}
+	dst.Set(out)
 	return nil
 }
 

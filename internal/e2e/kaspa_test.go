@@ -64,18 +64,11 @@ func startValidator(t *testing.T, client *subtensor.Client, st *store.Store, bea
 	return n
 }
 
-func TestKaspaSubnetEndToEnd(t *testing.T) {
-	// The chain: //Alice validates subnet 1, five dev miners.
-	g := localnet.DefaultGenesis()
-	g.Subnets[0].Miners = []localnet.GenesisNeuron{{Hotkey: "//Bob"}, {Hotkey: "//Charlie"}, {Hotkey: "//Dave"}, {Hotkey: "//Eve"}, {Hotkey: "//Ferdie"}}
-	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 5}
-	chain, url := localnettest.Start(t, g, 100*time.Millisecond)
-	client := localnettest.Client(t, url)
-	ctx := context.Background()
-	b := chain.Beacon()
-	beacon := &b
-
-	// The pool: five workers, one per miner, scraped by a real Prometheus.
+// simulatedPool is the pool: five workers, one per dev miner (//Bob to
+// //Ferdie), with simulated minutes of activity scraped by a real
+// Prometheus.
+func simulatedPool(t *testing.T) (*kaspasim.Sim, *prometheustest.Prometheus, []kaspasim.Hotkey) {
+	t.Helper()
 	hotkeys, err := kaspasim.DevHotkeys(5)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +80,7 @@ func TestKaspaSubnetEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	simSrv := httptest.NewServer(sim.Handler())
-	defer simSrv.Close()
+	t.Cleanup(simSrv.Close)
 	prom := prometheustest.Start(t, simSrv.URL+"/metrics")
 	prom.WaitForSamples(t, kaspasim.MetricUptime)
 	for range simulated / time.Minute {
@@ -95,6 +88,39 @@ func TestKaspaSubnetEndToEnd(t *testing.T) {
 		sim.Advance()
 		time.Sleep(1100 * time.Millisecond)
 	}
+	return sim, prom, hotkeys
+}
+
+// registerWorkers registers each pool worker of the owner's wallet with
+// the validator's public API, signed by its miner's hotkey.
+func registerWorkers(t *testing.T, sim *kaspasim.Sim, api string) {
+	t.Helper()
+	for _, w := range sim.Workers() {
+		if !w.OwnerWallet {
+			continue
+		}
+		kp, err := keys.FromURI(w.HotkeyURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (&registry.Client{BaseURL: api}).Register(context.Background(), kp, w.Name); err != nil {
+			t.Fatalf("register %s (%s): %v", w.Name, w.Profile, err)
+		}
+	}
+}
+
+func TestKaspaSubnetEndToEnd(t *testing.T) {
+	// The chain: //Alice validates subnet 1, five dev miners.
+	g := localnet.DefaultGenesis()
+	g.Subnets[0].Miners = []localnet.GenesisNeuron{{Hotkey: "//Bob"}, {Hotkey: "//Charlie"}, {Hotkey: "//Dave"}, {Hotkey: "//Eve"}, {Hotkey: "//Ferdie"}}
+	g.Subnets[0].Hyperparameters = map[string]any{"weights_rate_limit": 5}
+	chain, url := localnettest.Start(t, g, 100*time.Millisecond)
+	client := localnettest.Client(t, url)
+	ctx := context.Background()
+	b := chain.Beacon()
+	beacon := &b
+
+	sim, prom, hotkeys := simulatedPool(t)
 
 	st := storetest.Open(t, "sqlite", clock.Real())
 	node := startValidator(t, client, st, beacon, prom.URL())
@@ -104,18 +130,7 @@ func TestKaspaSubnetEndToEnd(t *testing.T) {
 		t.Fatalf("first step: %+v %v", r, err)
 	}
 	// Miners register their workers over HTTP, signed by their hotkeys.
-	for _, w := range sim.Workers() {
-		if !w.OwnerWallet {
-			continue
-		}
-		kp, err := keys.FromURI(w.HotkeyURI)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := (&registry.Client{BaseURL: node.api.URL}).Register(ctx, kp, w.Name); err != nil {
-			t.Fatalf("register %s (%s): %v", w.Name, w.Profile, err)
-		}
-	}
+	registerWorkers(t, sim, node.api.URL)
 	// A forged registration (signed by another key) is refused.
 	mallory, _ := keys.FromURI("//Mallory")
 	if code, _ := registerAs(t, node.api.URL, mallory, hotkeys[0].SS58, hotkeys[0].SS58+".rig9"); code != http.StatusBadRequest {

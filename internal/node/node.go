@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,23 +38,30 @@ const maxRequestBody = 1 << 20
 
 // Node is a built validator node, ready to run.
 type Node struct {
-	cfg       config.Validator
-	log       *slog.Logger
-	Store     *store.Store
-	Client    *subtensor.Client
-	Validator *validator.Validator
+	cfg     config.Validator
+	log     *slog.Logger
+	Store   *store.Store
+	Client  *subtensor.Client
+	Subnets []*Subnet
+	ops     *api.Server
+	closers []func()
+}
+
+// Subnet is one subnet the node serves: its mechanism, its weight loop
+// and the mechanism's public API.
+type Subnet struct {
+	Netuid    uint16
 	Mechanism mechanism.Mechanism
-	ops       *api.Server
+	Validator *validator.Validator
 	public    *http.Server
 	publicLn  net.Listener
-	closers   []func()
 }
 
 // New builds a node: it opens and migrates the store, loads the hotkey
-// (hotkey may ask for a password), connects to the chain, builds the
-// mechanism and the weight loop, checks that the hotkey may set weights on
-// the subnet, and binds the listeners, so that a misconfiguration fails
-// here, before anything runs. Close releases what it opened.
+// (loadHotkey may ask for a password), connects to the chain, builds each
+// subnet's mechanism and weight loop, checks that the hotkey may set
+// weights on each, and binds the listeners, so that a misconfiguration
+// fails here, before anything runs. Close releases what it opened.
 func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.KeyPair, error), log *slog.Logger) (n *Node, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -61,7 +69,6 @@ func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.Key
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	factory, _ := mechanisms.Lookup(cfg.Mechanism) // checked by Validate
 	n = &Node{cfg: cfg, log: log}
 	built := n // n is nil in the results of a failure
 	defer func() {
@@ -69,7 +76,6 @@ func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.Key
 			built.Close()
 		}
 	}()
-	netuid := *cfg.Chain.Netuid
 	reg := api.NewRegistry(buildinfo.Version, buildinfo.Commit)
 	health := api.NewHealth(5 * time.Second)
 
@@ -100,50 +106,86 @@ func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.Key
 		return nil, err
 	}
 
-	holder := &mechanism.Metagraph{}
-	mlog := log.With("component", factory.Name, "netuid", netuid)
-	n.Mechanism, err = factory.New(cfg.MechanismSettings(), mechanism.Deps{Netuid: netuid, Store: n.Store, Metagraph: holder,
-		Self: subtensor.AccountID(hotkey.PublicKey()), Log: mlog, Registerer: reg})
-	if err != nil {
-		return nil, err
+	subnets := cfg.SubnetList()
+	byMechanism := map[string][]uint16{}
+	for _, sc := range subnets {
+		byMechanism[sc.Mechanism] = append(byMechanism[sc.Mechanism], *sc.Netuid)
 	}
-	ids, _ := cfg.Weights.MechanismIDs() // checked by Validate
-	n.Validator, err = validator.New(validator.Config{
-		Netuid: netuid, Hotkey: hotkey, Client: n.Client, Store: n.Store, Mechanism: n.Mechanism, Metagraph: holder,
-		Tick: cfg.Weights.BlockTime, EveryBlocks: cfg.Weights.EveryBlocks, Mechanisms: ids,
-		Weights: subtensor.WeightOptions{Beacon: &beacon, BlockTime: cfg.Weights.BlockTime},
-		Log:     log.With("component", "weights", "netuid", netuid), Registerer: reg,
-	})
-	if err != nil {
-		return nil, err
+	for name, netuids := range byMechanism {
+		if len(netuids) > 1 {
+			// A mechanism's tables are the store's, not a subnet's.
+			log.Warn("several subnets run one mechanism: they share its state in the store (the kaspa worker registry)", "mechanism", name, "netuids", netuids)
+		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, time.Minute)
-	err = n.Validator.Check(cctx)
-	cancel()
-	if err != nil {
-		return nil, err
-	}
-	for name, check := range n.Validator.HealthChecks() {
-		health.Register(name, check)
-	}
-	for name, check := range n.Mechanism.HealthChecks() {
-		health.Register(name, check)
+	for _, sc := range subnets {
+		// With several subnets, each one's metrics carry its netuid and its
+		// health checks name it.
+		sreg, prefix := prometheus.Registerer(reg), ""
+		if len(subnets) > 1 {
+			sreg = prometheus.WrapRegistererWith(prometheus.Labels{"netuid": strconv.Itoa(int(*sc.Netuid))}, reg)
+			prefix = fmt.Sprintf("netuid %d ", *sc.Netuid)
+		}
+		sn, err := n.buildSubnet(ctx, sc, hotkey, beacon, sreg)
+		if err != nil {
+			return nil, fmt.Errorf("netuid %d: %w", *sc.Netuid, err)
+		}
+		n.Subnets = append(n.Subnets, sn)
+		for name, check := range sn.Validator.HealthChecks() {
+			health.Register(prefix+name, check)
+		}
+		for name, check := range sn.Mechanism.HealthChecks() {
+			health.Register(prefix+name, check)
+		}
 	}
 
 	if n.ops, err = api.New(api.Opts{Listen: cfg.Ops.Listen, Registry: reg, Health: health, Logger: log.With("component", "ops")}); err != nil {
 		return nil, fmt.Errorf("ops.listen: %w", err)
 	}
 	n.closers = append(n.closers, func() { n.ops.Listener().Close() })
-	if listen, h := n.Mechanism.Handler(); h != nil {
-		if n.publicLn, err = net.Listen("tcp", listen); err != nil {
+	for _, sn := range n.Subnets {
+		log.Info("serving", "netuid", sn.Netuid, "mechanism", sn.Mechanism.Name(), "hotkey", hotkey.SS58(), "ops", n.OpsAddr(), "api", sn.APIAddr())
+	}
+	return n, nil
+}
+
+// buildSubnet builds one subnet's mechanism and weight loop, checks the
+// hotkey's registration on it and binds its public API.
+func (n *Node) buildSubnet(ctx context.Context, sc config.Subnet, hotkey *keys.KeyPair, beacon timelock.Beacon, reg prometheus.Registerer) (*Subnet, error) {
+	factory, _ := mechanisms.Lookup(sc.Mechanism) // checked by Validate
+	netuid := *sc.Netuid
+	holder := &mechanism.Metagraph{}
+	mech, err := factory.New(sc.MechanismSettings(), mechanism.Deps{Netuid: netuid, Store: n.Store, Metagraph: holder,
+		Self: subtensor.AccountID(hotkey.PublicKey()), Log: n.log.With("component", factory.Name, "netuid", netuid), Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	sn := &Subnet{Netuid: netuid, Mechanism: mech}
+	ids, _ := sc.MechanismIDs() // checked by Validate
+	blockTime := n.cfg.Weights.BlockTime
+	sn.Validator, err = validator.New(validator.Config{
+		Netuid: netuid, Hotkey: hotkey, Client: n.Client, Store: n.Store, Mechanism: mech, Metagraph: holder,
+		Tick: blockTime, EveryBlocks: sc.Weights.EveryBlocks, Mechanisms: ids,
+		Weights: subtensor.WeightOptions{Beacon: &beacon, BlockTime: blockTime},
+		Log:     n.log.With("component", "weights", "netuid", netuid), Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err = sn.Validator.Check(cctx)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	if listen, h := mech.Handler(); h != nil {
+		if sn.publicLn, err = net.Listen("tcp", listen); err != nil {
 			return nil, fmt.Errorf("%s.listen: %w", factory.Name, err)
 		}
-		n.closers = append(n.closers, func() { n.publicLn.Close() })
-		n.public = &http.Server{Handler: http.MaxBytesHandler(h, maxRequestBody), ReadHeaderTimeout: 10 * time.Second,
+		n.closers = append(n.closers, func() { sn.publicLn.Close() })
+		sn.public = &http.Server{Handler: http.MaxBytesHandler(h, maxRequestBody), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
 	}
-	log.Info("serving", "netuid", netuid, "mechanism", factory.Name, "hotkey", hotkey.SS58(), "ops", n.OpsAddr(), "api", n.APIAddr())
-	return n, nil
+	return sn, nil
 }
 
 func openStore(ctx context.Context, db config.Database, reg prometheus.Registerer, log *slog.Logger) (*store.Store, error) {
@@ -196,25 +238,39 @@ func (n *Node) OpsAddr() string {
 	return n.ops.Addr().String()
 }
 
-// APIAddr is the mechanism's public API address, "" when it has none.
+// APIAddr is the public API address of the first subnet's mechanism.
 func (n *Node) APIAddr() string {
-	if n.publicLn == nil {
+	if len(n.Subnets) == 0 {
 		return ""
 	}
-	return n.publicLn.Addr().String()
+	return n.Subnets[0].APIAddr()
 }
 
-// AddTo adds the node's actors to g: the weight loop, the mechanism's
-// loops, the operations listener and the public API. ctx bounds the loops.
+// APIAddr is the subnet's public API address, "" when it has none.
+func (s *Subnet) APIAddr() string {
+	if s.publicLn == nil {
+		return ""
+	}
+	return s.publicLn.Addr().String()
+}
+
+// AddTo adds the node's actors to g: each subnet's weight loop, mechanism
+// loops and public API, and the operations listener. ctx bounds the loops.
 func (n *Node) AddTo(ctx context.Context, g *lifecycle.Group) {
 	drain := n.cfg.Shutdown.DrainTimeout
-	name := n.Mechanism.Name()
-	g.Add("weight loop", lifecycle.Context(ctx, n.Validator.Run))
-	g.Add(name+" loops", lifecycle.Context(ctx, n.Mechanism.Run))
-	g.Add("ops listener", lifecycle.HTTPServer(n.ops.HTTPServer(), n.ops.Listener(), drain))
-	if n.public != nil {
-		g.Add(name+" public api", lifecycle.HTTPServer(n.public, n.publicLn, drain))
+	for _, sn := range n.Subnets {
+		tag := fmt.Sprintf("netuid %d ", sn.Netuid)
+		if len(n.Subnets) == 1 {
+			tag = ""
+		}
+		name := sn.Mechanism.Name()
+		g.Add(tag+"weight loop", lifecycle.Context(ctx, sn.Validator.Run))
+		g.Add(tag+name+" loops", lifecycle.Context(ctx, sn.Mechanism.Run))
+		if sn.public != nil {
+			g.Add(tag+name+" public api", lifecycle.HTTPServer(sn.public, sn.publicLn, drain))
+		}
 	}
+	g.Add("ops listener", lifecycle.HTTPServer(n.ops.HTTPServer(), n.ops.Listener(), drain))
 }
 
 // Event writes to the store's audit trail; a failure is logged, never

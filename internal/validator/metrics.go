@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigil-validator/vigil/internal/promreg"
 )
 
 type metrics struct {
@@ -48,12 +50,23 @@ func newMetrics(reg prometheus.Registerer, mechanism string, v *Validator) *metr
 		}
 		return v.cfg.Clock.Since(v.mgAt).Seconds()
 	})
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.blocksSince, m.submissions, m.reveals, m.scorePass, age} {
-			reg.MustRegister(c)
-		}
-	}
+	// A validator built again against the same registry (a second subnet
+	// is told apart by the registerer's labels) reuses the collectors.
+	m.blocksSince = must(promreg.Register(reg, m.blocksSince))
+	m.submissions = must(promreg.Register(reg, m.submissions))
+	m.reveals = must(promreg.Register(reg, m.reveals))
+	m.scorePass = must(promreg.Register(reg, m.scorePass))
+	must(promreg.Register(reg, age))
 	return m
+}
+
+// must panics on an error that only a programming mistake causes: two
+// different metrics under one name.
+func must[C any](c C, err error) C {
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // Health checks for /health, by name: the chain answered lately, the

@@ -93,3 +93,7 @@ func (s Settings) Validate() error {
 	}
 	return nil
 }
+
+// PublicListen is the public API's address, which the configuration holds
+// apart from every other listener's.
+func (s Settings) PublicListen() string { return s.Listen }

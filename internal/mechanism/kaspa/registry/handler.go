@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/logthrottle"
+	"github.com/vigil-validator/vigil/internal/promreg"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -167,10 +168,9 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 		Name:      "requests_total",
 		Help:      "Registrations and unbinds received, by route and outcome.",
 	}, []string{"route", "outcome"})
-	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(h.results); err != nil {
-			return nil, fmt.Errorf("registry: register metrics: %w", err)
-		}
+	var err error
+	if h.results, err = promreg.Register(opts.Registerer, h.results); err != nil {
+		return nil, fmt.Errorf("registry: register metrics: %w", err)
 	}
 	for _, r := range h.Routes() {
 		h.mux.Handle(r.Pattern, r.Handler)

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/promreg"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -173,12 +174,12 @@ func NewSyncer(opts SyncerOpts) (*Syncer, error) {
 		Namespace: "vigil", Subsystem: "kaspa_registry", Name: "sync_peer_runs_total",
 		Help: "Sync attempts per peer, by result.",
 	}, []string{"result"})
-	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{s.rows, s.runs} {
-			if err := opts.Registerer.Register(c); err != nil {
-				return nil, fmt.Errorf("registry: register sync metrics: %w", err)
-			}
-		}
+	var err error
+	if s.rows, err = promreg.Register(opts.Registerer, s.rows); err == nil {
+		s.runs, err = promreg.Register(opts.Registerer, s.runs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry: register sync metrics: %w", err)
 	}
 	return s, nil
 }
