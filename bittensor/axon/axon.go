@@ -123,7 +123,7 @@ type route struct {
 // New builds an Axon.
 func New(cfg Config) (*Axon, error) {
 	if cfg.Hotkey == nil {
-		return nil, errors.New("axon: a hotkey is required")
+		return nil, errors.New("axon: no hotkey specified")
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
@@ -155,6 +155,7 @@ func New(cfg Config) (*Axon, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Log = cfg.Log.With("component", "axon")
 	a := &Axon{cfg: cfg, uuid: synapse.NewUUID(), hotkey: cfg.Hotkey.SS58(), routes: map[string]*route{},
 		nonces: newNonceStore(cfg.MaxEndpoints)}
 	if cfg.RateLimit > 0 {
@@ -263,7 +264,7 @@ func (a *Axon) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cancel()
 	if err != nil {
 		id := synapse.NewUUID()
-		a.cfg.Log.Warn("axon: handler failed", "synapse", name, "hotkey", req.Hotkey, "err", err, "error_id", id)
+		a.cfg.Log.Warn("handler failed", "synapse", name, "hotkey", req.Hotkey, "err", err, "error_id", id)
 		a.writeError(w, s, fail(http.StatusInternalServerError, "Internal Server Error #%s", id), start)
 		return
 	}
@@ -413,7 +414,7 @@ func (a *Axon) readBody(w http.ResponseWriter, r *http.Request, rt *route, s syn
 	}
 	if fromHeaders.ComputedBodyHash == nil || hash != *fromHeaders.ComputedBodyHash {
 		id := synapse.NewUUID()
-		a.cfg.Log.Info("axon: body hash mismatch", "synapse", rt.typ.Name(), "hotkey", deref(fromHeaders.Dendrite.Hotkey), "error_id", id)
+		a.cfg.Log.Info("body hash mismatch", "synapse", rt.typ.Name(), "hotkey", deref(fromHeaders.Dendrite.Hotkey), "error_id", id)
 		return fail(http.StatusInternalServerError, "Internal Server Error #%s", id)
 	}
 	return nil

@@ -69,7 +69,7 @@ type lane struct {
 // its lifetime.
 func New(key *keys.KeyPair) (*Dendrite, error) {
 	if key == nil || !key.CanSign() {
-		return nil, errors.New("dendrite: a key that can sign is required")
+		return nil, errors.New("dendrite: no signing key specified")
 	}
 	return &Dendrite{key: key, primary: &lane{uuid: synapse.NewUUID()},
 		ExternalIP: "0.0.0.0", HTTP: &http.Client{Transport: defaultTransport}}, nil

@@ -105,7 +105,7 @@ const evSizeCap = 1 << 30
 // not length-prefixed.
 func (m *Metadata) DecodeEvents(b []byte) ([]EventRecord, error) {
 	if m == nil {
-		return nil, errors.New("events: no metadata")
+		return nil, errors.New("events: no metadata specified")
 	}
 	recID, rec, err := m.eventRecordType()
 	if err != nil {

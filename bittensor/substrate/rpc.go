@@ -98,6 +98,7 @@ func (o *Options) defaults() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Logger = o.Logger.With("component", "substrate")
 	return nil
 }
 
@@ -321,7 +322,7 @@ func (c *Client) readLoop(cn *conn) {
 		}
 		var env envelope
 		if json.Unmarshal(data, &env) != nil {
-			c.opts.Logger.Debug("substrate: ignoring a malformed message", "bytes", len(data))
+			c.opts.Logger.Debug("ignoring a malformed message", "bytes", len(data))
 			continue
 		}
 		switch {
@@ -364,7 +365,7 @@ func (c *Client) readLoop(cn *conn) {
 	close(cn.dead)
 	cn.ws.CloseNow()
 	if !closed {
-		c.opts.Logger.Warn("substrate: connection lost; reconnecting", "url", c.opts.URL, "err", err)
+		c.opts.Logger.Warn("connection lost; reconnecting", "url", c.opts.URL, "err", err)
 		go c.reconnectLoop()
 	}
 }
@@ -395,7 +396,7 @@ func (c *Client) reconnectLoop() {
 		cancel()
 		if err == nil {
 			c.install(cn)
-			c.opts.Logger.Info("substrate: reconnected", "url", c.opts.URL, "attempts", attempt)
+			c.opts.Logger.Info("reconnected", "url", c.opts.URL, "attempts", attempt)
 			c.resubscribe()
 			return
 		}

@@ -62,7 +62,7 @@ type ServerConfig struct {
 // Serve registers the handshake and the handled encrypted synapses on a.
 func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 	if cfg.Sessions == nil {
-		return errors.New("computerpc: a session server is required")
+		return errors.New("computerpc: no session server specified")
 	}
 	if cfg.Sessions.Hotkey() != a.Hotkey() {
 		return fmt.Errorf("computerpc: sessions are for %s but the axon serves %s", cfg.Sessions.Hotkey(), a.Hotkey())
@@ -82,6 +82,7 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Log = cfg.Log.With("component", "compute")
 	s := &server{cfg: cfg}
 	if cfg.RateLimit > 0 {
 		s.rate = axon.NewRateLimiter(cfg.RateLimit, cfg.RateWindow, cfg.MaxPeers)
@@ -91,7 +92,7 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 	axon.Handle(a, func(_ context.Context, syn *computeproto.SessionInitSynapse) error {
 		resp, err := cfg.Sessions.Handshake(peerOf(syn), deref(syn.Request))
 		if err != nil {
-			cfg.Log.Debug("compute: handshake refused", "hotkey", peerOf(syn), "err", err)
+			cfg.Log.Debug("handshake refused", "hotkey", peerOf(syn), "err", err)
 		}
 		syn.Response = &resp
 		return nil
@@ -151,7 +152,7 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 	if err != nil {
 		var se *securesession.Error
 		if errors.As(err, &se) {
-			s.cfg.Log.Debug("compute: record refused", "hotkey", peer, "protocol", protocol, "code", se.Code, "err", se.Message)
+			s.cfg.Log.Debug("record refused", "hotkey", peer, "protocol", protocol, "code", se.Code, "err", se.Message)
 			return se.Response(), nil
 		}
 		return "", err
@@ -160,7 +161,7 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 	if err != nil {
 		// The reference answers 4015 (bad AAD) here, which misleads: the
 		// payload is what failed. Neither code makes a miner retry.
-		s.cfg.Log.Debug("compute: invalid payload", "hotkey", peer, "protocol", protocol, "err", err)
+		s.cfg.Log.Debug("invalid payload", "hotkey", peer, "protocol", protocol, "err", err)
 		return securesession.ErrorResponse(computeproto.CodeValidationFailed, err.Error()), nil
 	}
 	if code != 0 && body == nil {

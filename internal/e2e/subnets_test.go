@@ -81,6 +81,7 @@ subnets:
 	g2.Add("test", lifecycle.Context(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil }))
 	n.AddTo(ctx, g2)
 	done := make(chan error, 1)
+	start := time.Now()
 	go func() { done <- g2.Run() }()
 	defer func() {
 		cancel()
@@ -89,8 +90,15 @@ subnets:
 		}
 	}()
 
-	// The workers are registered once, with subnet 1's API; the Kaspa
-	// registry is the store's, so subnet 2 rates the same workers.
+	// The workers are registered once, with subnet 1's API (once its weight
+	// loop has read the metagraph the registry checks hotkeys against); the
+	// Kaspa registry is the store's, so subnet 2 rates the same workers.
+	for n.Subnets[0].Validator.Metagraph() == nil {
+		if time.Now().After(start.Add(30 * time.Second)) {
+			t.Fatal("no metagraph read within 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	registerWorkers(t, sim, "http://"+n.Subnets[0].APIAddr())
 
 	// Three submissions on each subnet, each at least its tempo after the

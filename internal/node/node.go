@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.Key
 		return nil, err
 	}
 	dctx, cancel := context.WithTimeout(ctx, time.Minute)
-	rpc, err := substrate.Dial(dctx, substrate.Options{URL: endpoint, Logger: log.With("component", "chain")})
+	rpc, err := substrate.Dial(dctx, substrate.Options{URL: endpoint, Logger: log})
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", endpoint, err)
@@ -155,7 +155,7 @@ func (n *Node) buildSubnet(ctx context.Context, sc config.Subnet, hotkey *keys.K
 	netuid := *sc.Netuid
 	holder := &mechanism.Metagraph{}
 	mech, err := factory.New(sc.MechanismSettings(), mechanism.Deps{Netuid: netuid, Store: n.Store, Metagraph: holder,
-		Self: subtensor.AccountID(hotkey.PublicKey()), Log: n.log.With("component", factory.Name, "netuid", netuid), Registerer: reg})
+		Self: subtensor.AccountID(hotkey.PublicKey()), Log: n.log.With("netuid", netuid), Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

@@ -164,13 +164,13 @@ func weightGate(st *subtensor.WeightState, mg *subtensor.Metagraph) error {
 func New(cfg Config) (*Validator, error) {
 	switch {
 	case cfg.Hotkey == nil || !cfg.Hotkey.CanSign():
-		return nil, errors.New("validator: a hotkey that can sign is required")
+		return nil, errors.New("validator: no signing hotkey specified")
 	case cfg.Client == nil:
-		return nil, errors.New("validator: no chain client")
+		return nil, errors.New("validator: no chain client specified")
 	case cfg.Store == nil:
-		return nil, errors.New("validator: no store")
+		return nil, errors.New("validator: no journal specified")
 	case cfg.Mechanism == nil:
-		return nil, errors.New("validator: no mechanism")
+		return nil, errors.New("validator: no mechanism specified")
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = 12 * time.Second

@@ -65,7 +65,7 @@ var Factory = mechanism.Factory{Name: "kaspa", New: func(settings any, deps mech
 // (Settings.Validate) and filled with every default.
 func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Store == nil || deps.Metagraph == nil {
-		return nil, errors.New("kaspa: store and metagraph source are required")
+		return nil, errors.New("kaspa: no store or metagraph holder specified")
 	}
 	// NaN would compare false with every stake and let all peers in.
 	if !(cfg.MinPeerStake >= 0) {
@@ -87,7 +87,9 @@ func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kaspa rating: %w", err)
 	}
-	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc, warns: logthrottle.New(deps.Log, deps.Clock, 0, 0)}
+	// The registry's parts tag their own logs; the mechanism's carry
+	// component=kaspa.
+	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc, warns: logthrottle.New(deps.Log.With("component", "kaspa"), deps.Clock, 0, 0)}
 	m.reg, err = registry.NewHandler(registry.HandlerOpts{
 		Store: deps.Store, Workers: m, Hotkeys: m, PoolWallet: cfg.PoolWallet,
 		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.RegistrationTimeTolerance,
@@ -160,7 +162,7 @@ func (m *Mechanism) scorePass(ctx context.Context) (*scoreSet, error) {
 		}
 	}
 	if skipped > 0 {
-		m.warns.Warn("noncanonical", "kaspa: bindings under a hotkey that is not the subnet's SS58 form are not rated", "bindings", skipped)
+		m.warns.Warn("noncanonical", "bindings under a hotkey that is not the subnet's SS58 form are not rated", "bindings", skipped)
 	}
 	byHK, err := m.metrics.HotkeyMetrics(ctx, time.Time{}, mapping)
 	if err != nil {
@@ -190,7 +192,7 @@ func (m *Mechanism) recent(ctx context.Context) (set *scoreSet, stale bool, err 
 	if set == nil {
 		return nil, false, err
 	}
-	m.warns.Warn("scoring", "kaspa: scoring failed; serving the last good ratings", "from", set.at, "err", err)
+	m.warns.Warn("scoring", "scoring failed; serving the last good ratings", "from", set.at, "err", err)
 	return set, true, nil
 }
 

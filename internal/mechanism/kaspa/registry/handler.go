@@ -161,6 +161,7 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.log = h.log.With("component", "kaspa registry")
 	h.warns = logthrottle.New(h.log, opts.Clock, 0, 0)
 	h.results = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "vigil",
@@ -404,7 +405,7 @@ func (h *Handler) hotkeyRegistered(w http.ResponseWriter, r *http.Request, route
 func (h *Handler) event(ctx context.Context, kind, hotkey, worker string) {
 	d, _ := json.Marshal(map[string]string{"worker": worker})
 	if _, err := h.opts.Store.AppendEvent(ctx, store.Event{Kind: kind, Subject: hotkey, Detail: d}); err != nil {
-		h.log.Warn("registry: cannot record event", "kind", kind, "err", err)
+		h.log.Warn("cannot record event", "kind", kind, "err", err)
 	}
 }
 

@@ -166,6 +166,7 @@ func NewSyncer(opts SyncerOpts) (*Syncer, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = s.log.With("component", "kaspa registry sync")
 	s.rows = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "vigil", Subsystem: "kaspa_registry", Name: "sync_rows_total",
 		Help: "Rows received from peer validators, by outcome.",
@@ -263,7 +264,7 @@ func (s *Syncer) syncPeer(ctx context.Context, p Peer) PeerReport {
 		delete(s.backoff, key)
 		s.runs.WithLabelValues("ok").Inc()
 		if rep.Added+rep.Tombstoned > 0 {
-			s.log.Info("registry: synced from peer", "peer", p.Hotkey, "mode", rep.Mode, "added", rep.Added,
+			s.log.Info("synced from peer", "peer", p.Hotkey, "mode", rep.Mode, "added", rep.Added,
 				"tombstoned", rep.Tombstoned, "rejected", rep.Rejected)
 		}
 		return rep
@@ -461,7 +462,7 @@ func (s *Syncer) readReference(ctx context.Context, p Peer, base string, off sto
 			if perr != nil {
 				rep.Rejected++
 				s.rows.WithLabelValues("rejected").Inc()
-				s.log.Debug("registry: skipped a peer row", "peer", p.Hotkey, "err", perr)
+				s.log.Debug("skipped a peer row", "peer", p.Hotkey, "err", perr)
 				continue
 			}
 			if err = s.apply(ctx, p, row, rep); err != nil {
