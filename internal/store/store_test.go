@@ -313,3 +313,48 @@ func TestRebind(t *testing.T) {
 		t.Errorf("postgres rebind: %s", got)
 	}
 }
+
+// TestTimelockModeMigration: rows journaled as 'commit' before migration 6
+// (all timelocked: the weight loop makes no hash commits) read as
+// 'timelock' after it, with their ids, and new rows are numbered after
+// them on both engines.
+func TestTimelockModeMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, err := store.Open(ctx, store.Options{URL: storetest.URL(t, engine)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.MigrateUpTo(ctx, 5); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, mode := range []store.SubmissionMode{store.ModeSet, store.ModeCommit, store.ModeSet} {
+			w := &store.WeightSubmission{Netuid: 3, Block: 100 + uint64(len(ids)), Mode: mode, UIDs: []uint16{1}, Weights: []uint16{65535}, Mechanism: 1}
+			if err := s.RecordWeightSubmission(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, w.ID)
+		}
+		if _, err := s.DB().ExecContext(ctx, s.Rebind("INSERT INTO weight_submissions (created_at, updated_at, netuid, block, mode, uids, weights, version_key, outcome) VALUES (?, ?, 3, 1, 'timelock', '[]', '[]', 0, 'pending')"), t0, t0); err == nil {
+			t.Fatal("version 5 took a 'timelock' row")
+		}
+		applied, err := s.Migrate(ctx)
+		if err != nil || len(applied) != 1 || applied[0].Version != 6 {
+			t.Fatalf("migrate: %v %v", applied, err)
+		}
+		rows, err := s.WeightSubmissions(ctx, 3, 10)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("rows %v %v", rows, err)
+		}
+		// Newest first.
+		if rows[2].ID != ids[0] || rows[1].ID != ids[1] || rows[1].Mode != store.ModeTimelock || rows[0].Mode != store.ModeSet || rows[1].Mechanism != 1 {
+			t.Fatalf("after migration: %+v", rows)
+		}
+		w := &store.WeightSubmission{Netuid: 3, Block: 200, Mode: store.ModeCommit, UIDs: []uint16{}, Weights: []uint16{}}
+		if err := s.RecordWeightSubmission(ctx, w); err != nil || w.ID <= ids[2] {
+			t.Fatalf("a new row: id %d after %d, %v", w.ID, ids[2], err)
+		}
+	})
+}

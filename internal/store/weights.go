@@ -16,8 +16,11 @@ type SubmissionMode string
 // The modes of the chain's weight extrinsics.
 const (
 	ModeSet    SubmissionMode = "set"    // set_weights
-	ModeCommit SubmissionMode = "commit" // commit_weights or commit_timelocked_weights
-	ModeReveal SubmissionMode = "reveal" // reveal_weights
+	ModeCommit SubmissionMode = "commit" // commit_weights, a salted hash commit
+	// ModeTimelock is commit_timelocked_weights (or its mechanism form):
+	// the chain reveals it itself.
+	ModeTimelock SubmissionMode = "timelock"
+	ModeReveal   SubmissionMode = "reveal" // reveal_weights
 )
 
 // Outcome is what became of a submission.
@@ -70,7 +73,7 @@ const (
 
 func (w *WeightSubmission) validate() error {
 	switch w.Mode {
-	case ModeSet, ModeCommit, ModeReveal:
+	case ModeSet, ModeCommit, ModeTimelock, ModeReveal:
 	default:
 		return fmt.Errorf("unknown mode %q", w.Mode)
 	}

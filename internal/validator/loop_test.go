@@ -229,9 +229,12 @@ func TestWeightLoopDecisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			var outcomes []store.Outcome
-			for _, w := range rows {
+			for i, w := range rows {
 				outcomes = append(outcomes, w.Outcome)
-				if w.Mode == store.ModeCommit && (w.RevealEpoch == nil || w.RevealBlock == nil) {
+				if i < len(c.plans) && w.Mode != map[subtensor.WeightMode]store.SubmissionMode{subtensor.ModeSet: store.ModeSet, subtensor.ModeTimelock: store.ModeTimelock}[c.plans[0]] {
+					t.Errorf("journal mode %q for a %s submission", w.Mode, c.plans[0])
+				}
+				if w.Mode == store.ModeTimelock && (w.RevealEpoch == nil || w.RevealBlock == nil) {
 					t.Errorf("a timelocked commit's row lacks its reveal: %+v", w)
 				}
 			}

@@ -512,6 +512,8 @@ func storeMode(m subtensor.WeightMode) store.SubmissionMode {
 	switch m {
 	case subtensor.ModeSet:
 		return store.ModeSet
+	case subtensor.ModeTimelock:
+		return store.ModeTimelock
 	default:
 		return store.ModeCommit
 	}
@@ -621,7 +623,7 @@ func (v *Validator) confirmReveals(ctx context.Context, st *subtensor.WeightStat
 	}
 	now := currentEpoch(st)
 	for _, w := range rows {
-		if w.Mode != store.ModeCommit || w.RevealEpoch == nil || w.RevealBlock == nil || w.Reveal != store.RevealUnknown ||
+		if w.Mode != store.ModeTimelock || w.RevealEpoch == nil || w.RevealBlock == nil || w.Reveal != store.RevealUnknown ||
 			now < *w.RevealEpoch || w.Genesis != genesis {
 			continue
 		}

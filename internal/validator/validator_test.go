@@ -227,7 +227,7 @@ func TestValidatorCommitsTimelockedWhenCommitRevealIsOn(t *testing.T) {
 	for range 40 {
 		if len(n.chain.Head().State.Subnets[1].Neurons[0].Weights) == 3 {
 			rows, _ := st.WeightSubmissions(context.Background(), 1, 1)
-			if len(rows) != 1 || rows[0].Mode != store.ModeCommit {
+			if len(rows) != 1 || rows[0].Mode != store.ModeTimelock {
 				t.Fatalf("journal %+v", rows)
 			}
 			return
