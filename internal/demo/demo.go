@@ -8,7 +8,6 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -475,7 +474,7 @@ func (d *demo) runMiner(ctx context.Context, m Miner, kp *keys.KeyPair) error {
 		}
 		for attempt := 1; ; attempt++ {
 			err := c.Register(ctx, kp, w.Name)
-			if err == nil || registry.IsStatus(err, http.StatusBadRequest) && strings.Contains(err.Error(), registry.MsgAlreadyRegistered) {
+			if err == nil || registry.IsAlreadyRegistered(err) {
 				d.setStatus(w.Name, "registered")
 				d.log.Info("demo miner registered a worker", "miner", m.URI, "worker", w.Name, "attempts", attempt)
 				break
@@ -640,22 +639,7 @@ func (d *demo) table(ctx context.Context) (Table, error) {
 func (d *demo) ratings(ctx context.Context) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.apiURL+"/ratings", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return nil, fmt.Errorf("/ratings: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	var out map[string]float64
-	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out)
-	return out, err
+	return (&registry.Client{BaseURL: d.apiURL}).Ratings(ctx)
 }
 
 // String renders the table.

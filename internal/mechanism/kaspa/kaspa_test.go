@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
@@ -168,5 +169,13 @@ func TestLastGoodRatingsSurviveAPrometheusOutage(t *testing.T) {
 	}
 	if _, err := m.Scores(context.Background(), nil); err == nil {
 		t.Fatal("Scores succeeded with Prometheus down")
+	}
+	// The health check says the last pass failed; the client reads the
+	// same ratings the API serves.
+	if err := m.HealthChecks()["kaspa scoring"](context.Background()); err == nil {
+		t.Error("health passes after a failed scoring pass")
+	}
+	if got, err := (&registry.Client{BaseURL: api.URL}).Ratings(context.Background()); err != nil || !reflect.DeepEqual(got, good) {
+		t.Errorf("registry.Client.Ratings: %v %v, want %v", got, err, good)
 	}
 }

@@ -68,6 +68,27 @@ func (c *Client) Unbind(ctx context.Context, kp *keys.KeyPair, worker string) er
 	return c.post(ctx, "/unbind", kp, UnbindMessage(hotkey, worker), body)
 }
 
+// maxRatings bounds a /ratings answer (a rating per hotkey).
+const maxRatings = 4 << 20
+
+// Ratings reads the validator's current ratings, hotkey → rating, from
+// GET /ratings.
+func (c *Client) Ratings(ctx context.Context) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.BaseURL, "/")+"/ratings", nil)
+	if err != nil {
+		return nil, err
+	}
+	answer, err := c.do(req, maxRatings)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]float64
+	if err := json.Unmarshal(answer, &out); err != nil {
+		return nil, fmt.Errorf("/ratings: %w", err)
+	}
+	return out, nil
+}
+
 func (c *Client) post(ctx context.Context, path string, kp *keys.KeyPair, msg, body []byte) error {
 	sig, err := kp.Sign(msg)
 	if err != nil {
@@ -79,23 +100,30 @@ func (c *Client) post(ctx context.Context, path string, kp *keys.KeyPair, msg, b
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Signature", hex.EncodeToString(sig[:]))
+	_, err = c.do(req, maxAnswer)
+	return err
+}
+
+// do sends req and returns the body of a 2xx answer (at most limit bytes),
+// else an APIError.
+func (c *Client) do(req *http.Request, limit int64) ([]byte, error) {
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode/100 == 2 {
-		return nil
+		return answer, nil
 	}
-	return &APIError{Status: resp.StatusCode, Detail: answerDetail(answer)}
+	return nil, &APIError{Status: resp.StatusCode, Detail: answerDetail(answer)}
 }
 
 // answerDetail is the "detail" of a FastAPI-style error answer when it is a
@@ -112,6 +140,13 @@ func answerDetail(answer []byte) string {
 		return string(d.Detail)
 	}
 	return strings.TrimSpace(string(answer))
+}
+
+// IsAlreadyRegistered reports whether err is the registry's answer that
+// the worker is bound already (to this hotkey or another).
+func IsAlreadyRegistered(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusBadRequest && ae.Detail == MsgAlreadyRegistered
 }
 
 // IsStatus reports whether err is an APIError with the given status.

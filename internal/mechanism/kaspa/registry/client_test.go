@@ -31,7 +31,7 @@ func TestClientAgainstHandler(t *testing.T) {
 	if got := n.mappings(); got[worker] != alice.SS58() {
 		t.Fatalf("/mappings after register: %v", got)
 	}
-	if err := c.Register(ctx, alice, worker); !IsStatus(err, http.StatusBadRequest) || err.(*APIError).Detail != MsgAlreadyRegistered {
+	if err := c.Register(ctx, alice, worker); !IsAlreadyRegistered(err) || !IsStatus(err, http.StatusBadRequest) || err.(*APIError).Detail != MsgAlreadyRegistered {
 		t.Fatalf("second register: %v", err)
 	}
 	if err := c.Unbind(ctx, alice, worker); err != nil {
