@@ -236,24 +236,6 @@ func (f *chainFlags) hotkeyPub() (subtensor.AccountID, error) {
 	return subtensor.AccountID(pub), err
 }
 
-// loadHotkey loads the signing hotkey of a command or the validator: the
-// dev key uri names when set, else the wallet's hotkey, decrypted with
-// VIGIL_HOTKEY_PASSWORD when it is encrypted.
-func loadHotkey(env Env, uri string, w wallet.Wallet) (*keys.KeyPair, error) {
-	if uri != "" {
-		return keys.FromURI(uri)
-	}
-	kp, err := wallet.LoadHotkey(w)
-	if errors.Is(err, wallet.ErrEncrypted) {
-		pw, ok := env.LookupEnv("VIGIL_HOTKEY_PASSWORD")
-		if !ok {
-			return nil, fmt.Errorf("%w: set VIGIL_HOTKEY_PASSWORD", err)
-		}
-		return wallet.DecryptHotkey(w, pw)
-	}
-	return kp, err
-}
-
 // coldkey loads the signing coldkey, decrypting it with
 // VIGIL_COLDKEY_PASSWORD when it is encrypted.
 func (f *chainFlags) coldkey(env Env) (*keys.KeyPair, error) {

@@ -3,55 +3,52 @@
 package cli
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"sort"
-	"strings"
 
 	"github.com/vigil-validator/vigil/internal/buildinfo"
+	"github.com/vigil-validator/vigil/internal/command"
+	"github.com/vigil-validator/vigil/internal/mechanisms"
 )
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailure = 1 // the command ran and failed
-	exitUsage   = 2 // bad flags or configuration, or a command that is not built
+	exitOK      = command.ExitOK
+	exitFailure = command.ExitFailure
+	exitUsage   = command.ExitUsage
 )
 
-// Env is what a command may touch of its process, so tests can run commands
-// in-process.
-type Env struct {
-	Stdout, Stderr io.Writer
-	LookupEnv      func(string) (string, bool)
-}
+// Env is what a command may touch of its process, so tests can run
+// commands in-process.
+type Env = command.Env
 
 // OSEnv is the process's own environment.
-func OSEnv() Env { return Env{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv} }
+func OSEnv() Env { return command.OSEnv() }
 
-type command struct {
+type cliCommand struct {
 	name    string
 	summary string
 	run     func(env Env, args []string) int
 }
 
-func commands() []command {
-	return []command{
+func commands() []cliCommand {
+	cmds := []cliCommand{
 		{"validator", "run a subnet validator", runValidator},
 		{"miner", "run a compute-subnet miner", notBuilt("miner", "the compute miner (validator sessions, heartbeats, task relay, worker hub)")},
 		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
 		{"demo", "run the whole Kaspa subnet locally: chain, pool, Prometheus, validator, miners", runDemo},
-		{"kaspa", "register or unbind a Kaspa miner's worker with a validator", runKaspa},
-		{"kaspa-sim", "simulate a Kaspa stratum bridge's metrics", runKaspaSim},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
 		{"version", "print the version", runVersion},
 	}
+	// The mechanisms' own tools (vigil kaspa, vigil kaspa-sim).
+	for _, t := range mechanisms.Tools() {
+		cmds = append(cmds, cliCommand{t.Name, t.Summary, t.Run})
+	}
+	return cmds
 }
 
 // Main runs the subcommand named by args[0] and returns the exit code.
@@ -92,68 +89,14 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'vigil <command> --help' for a command's flags. Every configuration key\ncan also come from a YAML file (--config) or a VIGIL_* environment variable.\n")
 }
 
-// newFlagSet returns a flag set that prints a command's help to stdout on
-// --help and errors to stderr.
-func newFlagSet(env Env, name, synopsis, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet("vigil "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: vigil %s\n\n%s\n", synopsis, strings.TrimSpace(description))
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprintf(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
-}
-
-// parse parses args, printing help to stdout for --help. It returns the exit
-// code to use and whether the command should go on.
-func parse(env Env, fs *flag.FlagSet, args []string) (int, bool) {
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(env.Stdout)
-		fs.Usage()
-		return exitOK, false
-	}
-	fs.SetOutput(env.Stderr)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: %v\nRun '%s --help' for usage.\n", fs.Name(), err, fs.Name())
-		return exitUsage, false
-	}
-	return exitOK, true
-}
-
-// subcommand takes "<sub> [flags]" off args for a command whose
-// subcommands are subs. Without one it prints the help (for --help) or a
-// usage error, and ok is false; so it is for an unknown one.
-func subcommand(env Env, name, help string, args []string, subs ...string) (sub string, rest []string, code int, ok bool) {
-	quoted := make([]string, len(subs))
-	for i, s := range subs {
-		quoted[i] = "'" + s + "'"
-	}
-	choice := quoted[len(quoted)-1]
-	if len(quoted) > 1 {
-		choice = strings.Join(quoted[:len(quoted)-1], ", ") + " or " + choice
-	}
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fs := newFlagSet(env, name, name+" "+strings.Join(subs, "|")+" [flags]", help)
-		if code, ok := parse(env, fs, args); !ok {
-			return "", nil, code, false
-		}
-		fmt.Fprintf(env.Stderr, "vigil %s: want %s; run 'vigil %s --help'\n", name, choice, name)
-		return "", nil, exitUsage, false
-	}
-	if !slices.Contains(subs, args[0]) {
-		fmt.Fprintf(env.Stderr, "vigil %s: unknown command %q; run 'vigil %s --help'\n", name, args[0], name)
-		return "", nil, exitUsage, false
-	}
-	return args[0], args[1:], exitOK, true
-}
+// The helpers every command is made of (package command).
+var (
+	newFlagSet    = command.NewFlagSet
+	parse         = command.Parse
+	subcommand    = command.Subcommand
+	loadHotkey    = command.LoadHotkey
+	walletFromEnv = command.WalletFromEnv
+)
 
 func notBuilt(name, what string) func(Env, []string) int {
 	return func(env Env, args []string) int {

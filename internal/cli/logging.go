@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/config"
 )
 
@@ -19,11 +19,5 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// flagLogger builds the text logger of a command's --log-level flag, which
-// takes the levels log.level takes.
-func flagLogger(w io.Writer, level string) (*slog.Logger, error) {
-	if err := config.CheckLogLevel(level); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
-	}
-	return newLogger(w, config.Log{Level: level, Format: "text"}), nil
-}
+// flagLogger builds the text logger of a command's --log-level flag.
+var flagLogger = command.FlagLogger

@@ -122,24 +122,6 @@ func runWallet(env Env, args []string) int {
 	return exitOK
 }
 
-// walletFromEnv applies VIGIL_WALLET_* and then BT_WALLET_* over the SDK
-// defaults.
-func walletFromEnv(env Env) wallet.Wallet {
-	w := wallet.Default()
-	pick := func(dst *string, names ...string) {
-		for _, n := range names {
-			if v, ok := env.LookupEnv(n); ok && v != "" {
-				*dst = v
-				return
-			}
-		}
-	}
-	pick(&w.Path, "VIGIL_WALLET_PATH", wallet.EnvPath)
-	pick(&w.Name, "VIGIL_WALLET_NAME", wallet.EnvName)
-	pick(&w.Hotkey, "VIGIL_WALLET_HOTKEY", wallet.EnvHotkey)
-	return w
-}
-
 func (f walletFlags) validate(fs *flag.FlagSet, sub string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -253,15 +254,9 @@ func invalid(key, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
 }
 
-// CheckLogLevel accepts the levels log.level takes; commands with a
-// --log-level flag of their own check it here, so both accept the same.
-func CheckLogLevel(level string) error {
-	switch level {
-	case "debug", "info", "warn", "error":
-		return nil
-	}
-	return fmt.Errorf("unsupported level %q (want debug, info, warn or error)", level)
-}
+// CheckLogLevel accepts the levels log.level takes (command.CheckLogLevel,
+// which commands with a --log-level flag use too).
+func CheckLogLevel(level string) error { return command.CheckLogLevel(level) }
 
 // Validate checks the logging keys.
 func (l Log) Validate() error {

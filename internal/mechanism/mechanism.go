@@ -27,6 +27,7 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -77,8 +78,10 @@ type Deps struct {
 }
 
 // Factory builds a mechanism from its settings, the value of its section of
-// the configuration.
+// the configuration; Tools are the commands it adds to vigil (its miners'
+// side, a simulator).
 type Factory struct {
-	Name string
-	New  func(settings any, deps Deps) (Mechanism, error)
+	Name  string
+	New   func(settings any, deps Deps) (Mechanism, error)
+	Tools []command.Tool
 }

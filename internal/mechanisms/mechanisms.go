@@ -5,6 +5,7 @@ package mechanisms
 import (
 	"slices"
 
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 )
@@ -20,6 +21,15 @@ func Lookup(name string) (mechanism.Factory, bool) {
 		return mechanism.Factory{}, false
 	}
 	return factories[i], true
+}
+
+// Tools are every mechanism's commands, in the order above.
+func Tools() []command.Tool {
+	var out []command.Tool
+	for _, f := range factories {
+		out = append(out, f.Tools...)
+	}
+	return out
 }
 
 // Names lists the mechanisms, in the order above.

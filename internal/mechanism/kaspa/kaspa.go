@@ -20,7 +20,9 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/flight"
+	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/logthrottle"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/metrics"
@@ -53,13 +55,17 @@ type scoreSet struct {
 }
 
 // Factory builds the mechanism from its Settings.
-var Factory = mechanism.Factory{Name: "kaspa", New: func(settings any, deps mechanism.Deps) (mechanism.Mechanism, error) {
-	s, ok := settings.(Settings)
-	if !ok {
-		return nil, fmt.Errorf("kaspa: settings of type %T", settings)
-	}
-	return New(s, deps)
-}}
+var Factory = mechanism.Factory{
+	Name: "kaspa",
+	New: func(settings any, deps mechanism.Deps) (mechanism.Mechanism, error) {
+		s, ok := settings.(Settings)
+		if !ok {
+			return nil, fmt.Errorf("kaspa: settings of type %T", settings)
+		}
+		return New(s, deps)
+	},
+	Tools: []command.Tool{Tool, kaspasim.Tool},
+}
 
 // New builds the mechanism from cfg, which the configuration has checked
 // (Settings.Validate) and filled with every default.

@@ -1,4 +1,4 @@
-package cli
+package kaspasim
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
 )
 
@@ -61,20 +61,20 @@ grow X times faster); the uptime gauge still holds clock time. The same
 // and demos, and each worker costs a step every simulated second.
 const maxSimWorkers = 1000
 
-func runKaspaSim(env Env, args []string) int {
-	fs := newFlagSet(env, "kaspa-sim", "kaspa-sim [--listen ADDR] [--workers N] [--profiles SPEC] [--wallet ADDR] [--hotkeys LIST] [--seed N] [--speed X]", kaspaSimHelp)
+func runKaspaSim(env command.Env, args []string) int {
+	fs := command.NewFlagSet(env, "kaspa-sim", "kaspa-sim [--listen ADDR] [--workers N] [--profiles SPEC] [--wallet ADDR] [--hotkeys LIST] [--seed N] [--speed X]", kaspaSimHelp)
 	listen := fs.String("listen", "", "address of the metrics server (default 127.0.0.1:2114, or :2115 with --deployment highdiff)")
-	deployment := fs.String("deployment", string(kaspasim.Main), "bridge simulated: main (:2114, GPUs and small ASICs) or highdiff (:2115, large ASICs)")
+	deployment := fs.String("deployment", string(Main), "bridge simulated: main (:2114, GPUs and small ASICs) or highdiff (:2115, large ASICs)")
 	workers := fs.Int("workers", 8, "workers mining to the pool-owner wallet")
-	profiles := fs.String("profiles", kaspasim.DefaultMix().String(), "profile of each worker, in order: name:count,... (honest, idle, intermittent, inflated, flooding, invalid)")
+	profiles := fs.String("profiles", DefaultMix().String(), "profile of each worker, in order: name:count,... (honest, idle, intermittent, inflated, flooding, invalid)")
 	foreign := fs.Int("foreign", 1, "additional honest workers, each mining to its own other wallet")
-	wallet := fs.String("wallet", kaspasim.DefaultWallet, "pool-owner wallet (a kaspa: address)")
+	wallet := fs.String("wallet", DefaultWallet, "pool-owner wallet (a kaspa: address)")
 	hotkeys := fs.String("hotkeys", "", "comma-separated hotkeys (SS58, 0x public key or //Name dev URI), assigned to workers in turn (default: one dev hotkey per worker)")
 	seed := fs.Uint64("seed", 1, "seed of the simulation")
-	speed := fs.Float64("speed", 1, fmt.Sprintf("simulated seconds per second, more than 0 and at most %d", kaspasim.MaxSpeed))
+	speed := fs.Float64("speed", 1, fmt.Sprintf("simulated seconds per second, more than 0 and at most %d", MaxSpeed))
 	asJSON := fs.Bool("json", false, "print the workers as one line of JSON at start instead of a table")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if code, ok := parse(env, fs, args); !ok {
+	if code, ok := command.Parse(env, fs, args); !ok {
 		return code
 	}
 	set := map[string]bool{}
@@ -84,20 +84,20 @@ func runKaspaSim(env Env, args []string) int {
 		wallet: *wallet, hotkeys: *hotkeys, seed: *seed, speed: *speed,
 	})
 	if err == nil {
-		cfg.Logger, err = flagLogger(env.Stderr, *logLevel)
+		cfg.Logger, err = command.FlagLogger(env.Stderr, *logLevel)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "vigil kaspa-sim: %v\n", err)
-		return exitUsage
+		return command.ExitUsage
 	}
 	if *listen == "" {
 		*listen = fmt.Sprintf("127.0.0.1:%d", cfg.Deployment.Port())
 	}
 	if err := kaspaSimMain(env, cfg, *listen, *asJSON); err != nil {
 		fmt.Fprintf(env.Stderr, "vigil kaspa-sim: %v\n", err)
-		return exitFailure
+		return command.ExitFailure
 	}
-	return exitOK
+	return command.ExitOK
 }
 
 type kaspaSimFlags struct {
@@ -109,12 +109,12 @@ type kaspaSimFlags struct {
 
 // kaspaSimConfig turns the flags into a simulation config; every error is a
 // usage error naming its flag.
-func kaspaSimConfig(fs *flag.FlagSet, set map[string]bool, f kaspaSimFlags) (kaspasim.Config, error) {
-	var cfg kaspasim.Config
+func kaspaSimConfig(fs *flag.FlagSet, set map[string]bool, f kaspaSimFlags) (Config, error) {
+	var cfg Config
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	d, err := kaspasim.ParseDeployment(f.deployment)
+	d, err := ParseDeployment(f.deployment)
 	if err != nil {
 		return cfg, fmt.Errorf("--deployment: %w", err)
 	}
@@ -124,11 +124,11 @@ func kaspaSimConfig(fs *flag.FlagSet, set map[string]bool, f kaspaSimFlags) (kas
 	if f.foreign < 0 || f.foreign > maxSimWorkers {
 		return cfg, fmt.Errorf("--foreign: %d: want 0 to %d", f.foreign, maxSimWorkers)
 	}
-	mix, err := kaspasim.ParseMix(f.profiles)
+	mix, err := ParseMix(f.profiles)
 	if err != nil {
 		return cfg, fmt.Errorf("--profiles: %w", err)
 	}
-	var ps []kaspasim.Profile
+	var ps []Profile
 	switch {
 	case !set["profiles"]:
 		// The default mix is cut to --workers, so "--workers 3" alone works.
@@ -144,38 +144,38 @@ func kaspaSimConfig(fs *flag.FlagSet, set map[string]bool, f kaspaSimFlags) (kas
 	if len(ps)+f.foreign == 0 {
 		return cfg, fmt.Errorf("--workers and --foreign: no workers to simulate")
 	}
-	w, err := kaspasim.NormalizeWallet(f.wallet)
+	w, err := NormalizeWallet(f.wallet)
 	if err != nil {
 		return cfg, fmt.Errorf("--wallet: %w", err)
 	}
-	var hks []kaspasim.Hotkey
+	var hks []Hotkey
 	if strings.TrimSpace(f.hotkeys) == "" {
 		if set["hotkeys"] {
 			return cfg, fmt.Errorf("--hotkeys: empty")
 		}
-		if hks, err = kaspasim.DevHotkeys(len(ps) + f.foreign); err != nil {
+		if hks, err = DevHotkeys(len(ps) + f.foreign); err != nil {
 			return cfg, err
 		}
 	} else {
 		for item := range strings.SplitSeq(f.hotkeys, ",") {
-			hk, err := kaspasim.ParseHotkey(strings.TrimSpace(item))
+			hk, err := ParseHotkey(strings.TrimSpace(item))
 			if err != nil {
 				return cfg, fmt.Errorf("--hotkeys: %w", err)
 			}
 			hks = append(hks, hk)
 		}
 	}
-	if !(f.speed > 0 && f.speed <= kaspasim.MaxSpeed) {
-		return cfg, fmt.Errorf("--speed: %v: want more than 0 and at most %d", f.speed, kaspasim.MaxSpeed)
+	if !(f.speed > 0 && f.speed <= MaxSpeed) {
+		return cfg, fmt.Errorf("--speed: %v: want more than 0 and at most %d", f.speed, MaxSpeed)
 	}
-	return kaspasim.Config{
+	return Config{
 		Wallet: w, Hotkeys: hks, Profiles: ps, Foreign: f.foreign,
 		Deployment: d, Seed: f.seed, Speed: f.speed,
 	}, nil
 }
 
-func kaspaSimMain(env Env, cfg kaspasim.Config, listen string, asJSON bool) error {
-	sim, err := kaspasim.New(cfg)
+func kaspaSimMain(env command.Env, cfg Config, listen string, asJSON bool) error {
+	sim, err := New(cfg)
 	if err != nil {
 		return err
 	}
@@ -198,12 +198,12 @@ func kaspaSimMain(env Env, cfg kaspasim.Config, listen string, asJSON bool) erro
 	return nil
 }
 
-func printSimWorkers(env Env, sim *kaspasim.Sim, addr string, asJSON bool) error {
+func printSimWorkers(env command.Env, sim *Sim, addr string, asJSON bool) error {
 	snap := sim.Snapshot()
 	if asJSON {
 		b, err := json.Marshal(struct {
 			Metrics string `json:"metrics"`
-			kaspasim.Snapshot
+			Snapshot
 		}{"http://" + addr + "/metrics", snap})
 		if err != nil {
 			return err
@@ -228,3 +228,6 @@ func printSimWorkers(env Env, sim *kaspasim.Sim, addr string, asJSON bool) error
 	}
 	return tw.Flush()
 }
+
+// Tool is `vigil kaspa-sim`.
+var Tool = command.Tool{Name: "kaspa-sim", Summary: "simulate a Kaspa stratum bridge's metrics", Run: runKaspaSim}

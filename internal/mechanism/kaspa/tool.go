@@ -1,4 +1,4 @@
-package cli
+package kaspa
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 )
 
@@ -29,13 +30,13 @@ is decrypted with VIGIL_HOTKEY_PASSWORD) or --uri //Bob on a development
 chain. Register with every validator of the subnet: they sync bindings from
 each other, but only those with enough stake.`
 
-func runKaspa(env Env, args []string) int {
-	sub, args, code, ok := subcommand(env, "kaspa", kaspaHelp, args, "register", "unbind")
+func runKaspa(env command.Env, args []string) int {
+	sub, args, code, ok := command.Subcommand(env, "kaspa", kaspaHelp, args, "register", "unbind")
 	if !ok {
 		return code
 	}
-	w := walletFromEnv(env)
-	fs := newFlagSet(env, "kaspa "+sub, "kaspa "+sub+" --validator URL --worker NAME [flags]", kaspaHelp)
+	w := command.WalletFromEnv(env)
+	fs := command.NewFlagSet(env, "kaspa "+sub, "kaspa "+sub+" --validator URL --worker NAME [flags]", kaspaHelp)
 	validator := fs.String("validator", "", "the validator's public API, http://host:8000 (required)")
 	worker := fs.String("worker", "", "the worker name as the rig connects with it; it must contain the hotkey (required)")
 	timeout := fs.Duration("timeout", 15*time.Second, "how long to wait for the validator")
@@ -43,7 +44,7 @@ func runKaspa(env Env, args []string) int {
 	fs.StringVar(&w.Name, "wallet-name", w.Name, "wallet (coldkey) name [env VIGIL_WALLET_NAME, BT_WALLET_NAME]")
 	fs.StringVar(&w.Hotkey, "wallet-hotkey", w.Hotkey, "hotkey name inside the wallet [env VIGIL_WALLET_HOTKEY, BT_WALLET_HOTKEY]")
 	uri := fs.String("uri", "", "sign with this key URI instead of the wallet (//Bob on a development chain)")
-	if code, ok := parse(env, fs, args); !ok {
+	if code, ok := command.Parse(env, fs, args); !ok {
 		return code
 	}
 	fail := func(code int, err error) int {
@@ -52,19 +53,19 @@ func runKaspa(env Env, args []string) int {
 	}
 	switch u, err := url.Parse(*validator); {
 	case fs.NArg() > 0:
-		return fail(exitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+		return fail(command.ExitUsage, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	case *validator == "":
-		return fail(exitUsage, errors.New("--validator is required"))
+		return fail(command.ExitUsage, errors.New("--validator is required"))
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fail(exitUsage, fmt.Errorf("--validator: %q is not an http(s) URL", *validator))
+		return fail(command.ExitUsage, fmt.Errorf("--validator: %q is not an http(s) URL", *validator))
 	case *worker == "":
-		return fail(exitUsage, errors.New("--worker is required"))
+		return fail(command.ExitUsage, errors.New("--worker is required"))
 	case *timeout <= 0:
-		return fail(exitUsage, errors.New("--timeout must be positive"))
+		return fail(command.ExitUsage, errors.New("--timeout must be positive"))
 	}
-	kp, err := loadHotkey(env, *uri, w)
+	kp, err := command.LoadHotkey(env, *uri, w)
 	if err != nil {
-		return fail(exitFailure, err)
+		return fail(command.ExitFailure, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -75,12 +76,15 @@ func runKaspa(env Env, args []string) int {
 		err = c.Unbind(ctx, kp, *worker)
 	}
 	if err != nil {
-		return fail(exitFailure, err)
+		return fail(command.ExitFailure, err)
 	}
 	verb := "registered"
 	if sub == "unbind" {
 		verb = "unbound"
 	}
 	fmt.Fprintf(env.Stdout, "%s worker %s for hotkey %s at %s\n", verb, *worker, kp.SS58(), *validator)
-	return exitOK
+	return command.ExitOK
 }
+
+// Tool is `vigil kaspa`.
+var Tool = command.Tool{Name: "kaspa", Summary: "register or unbind a Kaspa miner's worker with a validator", Run: runKaspa}

@@ -1,4 +1,4 @@
-package cli
+package kaspasim
 
 import (
 	"bufio"
@@ -16,18 +16,24 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/vigil-validator/vigil/internal/kaspasim"
+	"github.com/vigil-validator/vigil/internal/command"
 )
+
+// result is what a run of the tool printed and returned.
+type result struct {
+	code           int
+	stdout, stderr string
+}
 
 func runSim(args ...string) result {
 	var out, errb bytes.Buffer
-	code := runKaspaSim(Env{Stdout: &out, Stderr: &errb, LookupEnv: func(string) (string, bool) { return "", false }}, args)
+	code := runKaspaSim(command.Env{Stdout: &out, Stderr: &errb, LookupEnv: func(string) (string, bool) { return "", false }}, args)
 	return result{code, out.String(), errb.String()}
 }
 
 func TestKaspaSimHelp(t *testing.T) {
 	r := runSim("--help")
-	if r.code != exitOK || r.stderr != "" {
+	if r.code != command.ExitOK || r.stderr != "" {
 		t.Fatalf("--help: %+v", r)
 	}
 	for _, want := range []string{"Usage: vigil kaspa-sim", "-profiles", "-wallet", "-hotkeys", "-seed", "-speed", "-json",
@@ -66,7 +72,7 @@ func TestKaspaSimFlagErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runSim(tc.args...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			if r.code != command.ExitUsage || !strings.Contains(r.stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tc.want)
 			}
 			if r.stdout != "" {
@@ -77,11 +83,11 @@ func TestKaspaSimFlagErrors(t *testing.T) {
 }
 
 func TestKaspaSimConfigFromFlags(t *testing.T) {
-	cfgOf := func(args ...string) kaspasim.Config {
+	cfgOf := func(args ...string) Config {
 		t.Helper()
-		fs := newFlagSet(Env{Stderr: io.Discard}, "kaspa-sim", "", "")
+		fs := command.NewFlagSet(command.Env{Stderr: io.Discard}, "kaspa-sim", "", "")
 		workers := fs.Int("workers", 8, "")
-		profiles := fs.String("profiles", kaspasim.DefaultMix().String(), "")
+		profiles := fs.String("profiles", DefaultMix().String(), "")
 		foreign := fs.Int("foreign", 1, "")
 		hotkeys := fs.String("hotkeys", "", "")
 		if err := fs.Parse(args); err != nil {
@@ -90,25 +96,25 @@ func TestKaspaSimConfigFromFlags(t *testing.T) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		cfg, err := kaspaSimConfig(fs, set, kaspaSimFlags{deployment: "main", workers: *workers, profiles: *profiles,
-			foreign: *foreign, wallet: kaspasim.DefaultWallet, hotkeys: *hotkeys, speed: 1})
+			foreign: *foreign, wallet: DefaultWallet, hotkeys: *hotkeys, speed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return cfg
 	}
-	if c := cfgOf(); len(c.Profiles) != 8 || len(c.Hotkeys) != 9 || c.Profiles[3] != kaspasim.Idle {
+	if c := cfgOf(); len(c.Profiles) != 8 || len(c.Hotkeys) != 9 || c.Profiles[3] != Idle {
 		t.Errorf("defaults: %v, %d hotkeys", c.Profiles, len(c.Hotkeys))
 	}
-	if c := cfgOf("--workers", "3"); len(c.Profiles) != 3 || c.Profiles[2] != kaspasim.Honest {
+	if c := cfgOf("--workers", "3"); len(c.Profiles) != 3 || c.Profiles[2] != Honest {
 		t.Errorf("--workers 3: %v", c.Profiles)
 	}
-	if c := cfgOf("--workers", "10"); len(c.Profiles) != 10 || c.Profiles[9] != kaspasim.Honest {
+	if c := cfgOf("--workers", "10"); len(c.Profiles) != 10 || c.Profiles[9] != Honest {
 		t.Errorf("--workers 10: %v", c.Profiles)
 	}
-	if c := cfgOf("--profiles", "flooding:2,idle"); len(c.Profiles) != 3 || c.Profiles[2] != kaspasim.Idle {
+	if c := cfgOf("--profiles", "flooding:2,idle"); len(c.Profiles) != 3 || c.Profiles[2] != Idle {
 		t.Errorf("--profiles only: %v", c.Profiles)
 	}
-	if c := cfgOf("--workers", "4", "--profiles", "idle:1"); len(c.Profiles) != 4 || c.Profiles[0] != kaspasim.Idle || c.Profiles[3] != kaspasim.Honest {
+	if c := cfgOf("--workers", "4", "--profiles", "idle:1"); len(c.Profiles) != 4 || c.Profiles[0] != Idle || c.Profiles[3] != Honest {
 		t.Errorf("--workers 4 --profiles idle:1: %v", c.Profiles)
 	}
 	if c := cfgOf("--hotkeys", "//Bob, //Charlie"); len(c.Hotkeys) != 2 || c.Hotkeys[1].URI != "//Charlie" {
@@ -141,7 +147,7 @@ func TestKaspaSimServesAndStopsOnSignal(t *testing.T) {
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- runKaspaSim(Env{Stdout: pw, Stderr: &stderr}, []string{"--listen", "127.0.0.1:0", "--workers", "3",
+		done <- runKaspaSim(command.Env{Stdout: pw, Stderr: &stderr}, []string{"--listen", "127.0.0.1:0", "--workers", "3",
 			"--profiles", "honest,idle,flooding", "--foreign", "1", "--seed", "5", "--speed", "100", "--json"})
 		pw.Close()
 	}()
@@ -153,13 +159,13 @@ func TestKaspaSimServesAndStopsOnSignal(t *testing.T) {
 	var start struct {
 		Metrics string `json:"metrics"`
 		Wallet  string `json:"wallet"`
-		Workers []kaspasim.WorkerStatus
+		Workers []WorkerStatus
 	}
 	if err := json.Unmarshal([]byte(line), &start); err != nil {
 		t.Fatalf("%v: %s", err, line)
 	}
-	if len(start.Workers) != 4 || start.Workers[1].Profile != kaspasim.Idle || start.Workers[0].HotkeyURI != "//Bob" ||
-		start.Workers[3].OwnerWallet || start.Wallet != kaspasim.DefaultWallet {
+	if len(start.Workers) != 4 || start.Workers[1].Profile != Idle || start.Workers[0].HotkeyURI != "//Bob" ||
+		start.Workers[3].OwnerWallet || start.Wallet != DefaultWallet {
 		t.Fatalf("workers: %+v", start)
 	}
 	time.Sleep(50 * time.Millisecond) // five simulated seconds at speed 100
@@ -173,7 +179,7 @@ func TestKaspaSimServesAndStopsOnSignal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(fams[kaspasim.MetricValidShares].GetMetric()); n != 4 {
+	if n := len(fams[MetricValidShares].GetMetric()); n != 4 {
 		t.Errorf("%d valid-share series, want 4", n)
 	}
 	// The server answered, so the signal handler is installed.
@@ -182,7 +188,7 @@ func TestKaspaSimServesAndStopsOnSignal(t *testing.T) {
 	}
 	select {
 	case code := <-done:
-		if code != exitOK {
+		if code != command.ExitOK {
 			t.Errorf("exit %d; stderr %s", code, stderr.String())
 		}
 	case <-time.After(10 * time.Second):
@@ -191,17 +197,17 @@ func TestKaspaSimServesAndStopsOnSignal(t *testing.T) {
 }
 
 func TestKaspaSimTextBannerAndListenError(t *testing.T) {
-	hks, err := kaspasim.DevHotkeys(2)
+	hks, err := DevHotkeys(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := kaspasim.New(kaspasim.Config{Wallet: kaspasim.DefaultWallet, Hotkeys: hks,
-		Profiles: []kaspasim.Profile{kaspasim.Intermittent}, Foreign: 1})
+	sim, err := New(Config{Wallet: DefaultWallet, Hotkeys: hks,
+		Profiles: []Profile{Intermittent}, Foreign: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := printSimWorkers(Env{Stdout: &out}, sim, "127.0.0.1:2114", false); err != nil {
+	if err := printSimWorkers(command.Env{Stdout: &out}, sim, "127.0.0.1:2114", false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"http://127.0.0.1:2114/metrics (main bridge), 2 workers", "WORKER", "intermittent  owner", "//Charlie"} {
@@ -210,7 +216,7 @@ func TestKaspaSimTextBannerAndListenError(t *testing.T) {
 		}
 	}
 	r := runSim("--listen", "256.0.0.1:1", "--workers", "1")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "vigil kaspa-sim: listen tcp") {
+	if r.code != command.ExitFailure || !strings.Contains(r.stderr, "vigil kaspa-sim: listen tcp") {
 		t.Errorf("bad listen address: %+v", r)
 	}
 }
