@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
-	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/kaspasim"
@@ -144,7 +143,8 @@ var ErrNoPrometheus = errors.New("the demo needs Prometheus: run 'make demo' (it
 	"apt-get install prometheus, or set " + promserver.BinEnv)
 
 // Run runs the demo until ctx ends or a part fails, then stops every part
-// and returns; a clean stop returns nil.
+// and returns; a clean stop returns nil. Every part is an actor of one
+// lifecycle.Group: the first to end (ctx, or a part failing) stops the rest.
 func Run(ctx context.Context, cfg Config) (err error) {
 	cfg.defaults()
 	bin := cfg.PrometheusBin
@@ -159,13 +159,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	d := &demo{cfg: cfg, dir: dir, ctx: runCtx, errc: make(chan error, 1), registered: map[string]string{}}
-	// Every goroutine ends before the parts they use are closed, and the
+	d := &demo{cfg: cfg, dir: dir, ready: make(chan struct{}), registered: map[string]string{}}
+	// The parts' resources are released after every actor stopped, and the
 	// directory goes last.
 	defer func() {
-		cancel()
-		d.wg.Wait()
 		d.stopAll()
 		cleanup()
 	}()
@@ -178,14 +175,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		d.onStop(func() { f.Close() })
 		d.log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if err := d.start(bin); err != nil {
+	g := &lifecycle.Group{DrainTimeout: 10 * time.Second, Logger: d.log}
+	if err := d.build(g, bin); err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-d.errc:
-	}
-	if err == nil {
+	g.Add("interrupt", lifecycle.Context(ctx, func(ctx context.Context) error { <-ctx.Done(); return nil }))
+	if err = g.Run(); err == nil {
 		fmt.Fprintln(cfg.Out, "stopping the demo")
 	}
 	return err
@@ -215,12 +210,12 @@ func workDir(dir string) (string, func(), error) {
 }
 
 type demo struct {
-	cfg  Config
-	dir  string
-	log  *slog.Logger
-	ctx  context.Context
-	errc chan error
-	wg   sync.WaitGroup
+	cfg Config
+	dir string
+	log *slog.Logger
+	// ready is closed once the validator node is up: apiURL, client and
+	// store are set.
+	ready chan struct{}
 
 	stopMu sync.Mutex
 	stops  []func()
@@ -257,37 +252,14 @@ func (d *demo) stopAll() {
 	}
 }
 
-// goRun runs fn until the demo stops; an error before then ends the demo.
-func (d *demo) goRun(name string, fn func(ctx context.Context) error) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		if err := fn(d.ctx); err != nil && d.ctx.Err() == nil {
-			select {
-			case d.errc <- fmt.Errorf("%s: %w", name, err):
-			default:
-			}
-		}
-	}()
+// part is an actor running fn until the group stops it.
+func part(fn func(ctx context.Context) error) lifecycle.Actor {
+	return lifecycle.Context(context.Background(), fn)
 }
 
-// serve serves h on ln until the demo stops.
-func (d *demo) serve(name string, ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	d.goRun(name, func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if srv.Shutdown(sctx) != nil {
-				srv.Close()
-			}
-		}()
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+// server is an actor serving h on ln.
+func server(ln net.Listener, h http.Handler) lifecycle.Actor {
+	return lifecycle.HTTPServer(&http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, ln, 2*time.Second)
 }
 
 func listen(addr string) (net.Listener, string, error) {
@@ -298,7 +270,12 @@ func listen(addr string) (net.Listener, string, error) {
 	return ln, ln.Addr().String(), nil
 }
 
-func (d *demo) start(promBin string) error {
+// build makes the parts and adds them to g: the chain and its RPC server,
+// the pool (simulator, its metrics server, Prometheus), the validator node,
+// the miners and the table. What needs another part running (the node
+// dials the chain; miners and the table need the node) does so inside its
+// actor.
+func (d *demo) build(g *lifecycle.Group, promBin string) error {
 	var err error
 	if d.alice, err = keys.FromURI(ValidatorURI); err != nil {
 		return err
@@ -310,20 +287,39 @@ func (d *demo) start(promBin string) error {
 		}
 		d.miners = append(d.miners, kp)
 	}
-	if err := d.startChain(); err != nil {
+	if err := d.buildChain(g); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
-	if err := d.startPool(promBin); err != nil {
+	if err := d.buildPool(g, promBin); err != nil {
 		return err
 	}
-	if err := d.startValidator(); err != nil {
-		return fmt.Errorf("validator: %w", err)
-	}
-	d.banner(promBin)
+	g.Add("validator", part(func(ctx context.Context) error {
+		if err := d.runValidator(ctx, promBin); err != nil {
+			return fmt.Errorf("validator: %w", err)
+		}
+		return nil
+	}))
 	for i, m := range Miners {
-		d.goRun("miner "+m.URI, func(ctx context.Context) error { return d.runMiner(ctx, m, d.miners[i]) })
+		g.Add("miner "+m.URI, part(func(ctx context.Context) error {
+			return d.afterReady(ctx, func() error { return d.runMiner(ctx, m, d.miners[i]) })
+		}))
 	}
-	d.goRun("table", func(ctx context.Context) error { return d.runTable(ctx) })
+	g.Add("table", part(func(ctx context.Context) error { return d.afterReady(ctx, func() error { return d.runTable(ctx) }) }))
+	return nil
+}
+
+// afterReady runs fn once the validator node is up, then waits for the
+// demo to stop: a part that is done early must not end the group.
+func (d *demo) afterReady(ctx context.Context, fn func() error) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-d.ready:
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	<-ctx.Done()
 	return nil
 }
 
@@ -339,7 +335,7 @@ func Genesis(tempo uint16) localnet.Genesis {
 	return g
 }
 
-func (d *demo) startChain() error {
+func (d *demo) buildChain(g *lifecycle.Group) error {
 	st, err := Genesis(d.cfg.Tempo).State()
 	if err != nil {
 		return err
@@ -348,22 +344,14 @@ func (d *demo) startChain() error {
 	if err != nil {
 		return err
 	}
-	d.goRun("chain", chain.Run)
+	g.Add("chain", part(chain.Run))
 	ln, addr, err := listen("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	d.chainWS = "ws://" + addr
-	d.serve("chain RPC", ln, localnet.NewServer(chain))
-	dctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
-	defer cancel()
-	rpc, err := substrate.Dial(dctx, substrate.Options{URL: d.chainWS, CallTimeout: 10 * time.Second, Logger: d.log})
-	if err != nil {
-		return err
-	}
-	d.onStop(func() { rpc.Close() })
-	d.client, err = subtensor.New(rpc)
-	return err
+	g.Add("chain RPC", server(ln, localnet.NewServer(chain)))
+	return nil
 }
 
 // simConfig lays the miners' workers out for the simulator: one hotkey per
@@ -383,7 +371,7 @@ func simConfig(seed uint64) (kaspasim.Config, error) {
 	return cfg, nil
 }
 
-func (d *demo) startPool(promBin string) error {
+func (d *demo) buildPool(g *lifecycle.Group, promBin string) error {
 	scfg, err := simConfig(d.cfg.Seed)
 	if err != nil {
 		return err
@@ -392,12 +380,12 @@ func (d *demo) startPool(promBin string) error {
 	if d.sim, err = kaspasim.New(scfg); err != nil {
 		return fmt.Errorf("kaspa-sim: %w", err)
 	}
-	d.goRun("kaspa-sim", d.sim.Run)
+	g.Add("kaspa-sim", part(d.sim.Run))
 	ln, simAddr, err := listen("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	d.serve("kaspa-sim metrics", ln, d.sim.Handler())
+	g.Add("kaspa-sim metrics", server(ln, d.sim.Handler()))
 
 	promDir := filepath.Join(d.dir, "prometheus")
 	if err := os.MkdirAll(promDir, 0o700); err != nil {
@@ -410,20 +398,21 @@ func (d *demo) startPool(promBin string) error {
 	}
 	d.onStop(prom.Stop)
 	d.promURL = prom.URL()
-	d.goRun("prometheus", func(ctx context.Context) error {
+	g.Add("prometheus", part(func(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-prom.Done():
-			return fmt.Errorf("exited (%v):\n%s", prom.Err(), prom.LogTail(20))
+			return fmt.Errorf("prometheus exited (%v):\n%s", prom.Err(), prom.LogTail(20))
 		}
-	})
+	}))
 	return nil
 }
 
-// startValidator runs //Alice's validator node, as 'vigil validator' does,
-// from a configuration for the demo's chain, pool and directory.
-func (d *demo) startValidator() error {
+// runValidator builds //Alice's validator node, as 'vigil validator'
+// does, from a configuration for the demo's chain, pool and directory, and
+// runs it until ctx ends.
+func (d *demo) runValidator(ctx context.Context, promBin string) error {
 	cfg := config.DefaultValidator()
 	netuid := uint16(Netuid)
 	cfg.Chain.Network, cfg.Chain.Netuid = d.chainWS, &netuid
@@ -435,17 +424,18 @@ func (d *demo) startValidator() error {
 	k.PrometheusEndpoint, k.PoolWallet, k.Window, k.Listen = d.promURL, kaspasim.DefaultWallet, d.cfg.Window, d.cfg.APIListen
 	// The table asks for ratings every refresh; a pass answers half of it.
 	k.RatingsTTL = max(d.cfg.Refresh/2, time.Second)
-	n, err := node.New(d.ctx, cfg, func() (*keys.KeyPair, error) { return d.alice, nil }, d.log)
+	n, err := node.New(ctx, cfg, func() (*keys.KeyPair, error) { return d.alice, nil }, d.log)
 	if err != nil {
 		return err
 	}
-	d.onStop(n.Close)
-	d.store, d.apiURL = n.Store, "http://"+n.APIAddr()
+	defer n.Close()
+	d.store, d.client, d.apiURL = n.Store, n.Client, "http://"+n.APIAddr()
+	d.banner(promBin)
+	close(d.ready)
 	g := &lifecycle.Group{DrainTimeout: cfg.Shutdown.DrainTimeout, Logger: d.log}
-	g.Add("demo", lifecycle.Context(d.ctx, func(ctx context.Context) error { <-ctx.Done(); return nil }))
-	n.AddTo(d.ctx, g)
-	d.goRun("validator", func(context.Context) error { return g.Run() })
-	return nil
+	g.Add("demo", part(func(context.Context) error { <-ctx.Done(); return nil }))
+	n.AddTo(context.Background(), g)
+	return g.Run()
 }
 
 func (d *demo) banner(promBin string) {
