@@ -9,7 +9,9 @@
 //   - Run: its long-running loops (a registry sync, a challenge round),
 //     started and stopped with the node;
 //   - Handler: its public HTTP API and the address to serve it on, if any;
-//   - HealthChecks: named checks the node serves on /health.
+//   - HealthChecks: named checks the node serves on /health;
+//   - where it has them (AxonHandlers), the synapses it answers on the
+//     validator's axon.
 //
 // The node writes each subnet's latest metagraph to a Metagraph holder that
 // the mechanism (and axon blacklists) read. internal/mechanisms lists the
@@ -25,6 +27,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-validator/vigil/bittensor/axon"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/command"
@@ -47,6 +50,15 @@ type Mechanism interface {
 	Handler() (listen string, h http.Handler)
 	// HealthChecks are named checks for the node's /health.
 	HealthChecks() map[string]func(context.Context) error
+}
+
+// AxonHandlers is implemented by a mechanism whose peers call the
+// validator's axon (the compute subnet's miners): the node builds an axon
+// signed for the validator's hotkey that refuses callers outside the
+// subnet's metagraph, lets the mechanism add its synapses with
+// axon.Handle, and serves it on listen. "" and a nil register mean none.
+type AxonHandlers interface {
+	Axon() (listen string, register func(ax *axon.Axon) error)
 }
 
 // Metagraph holds a subnet's latest metagraph: the node's weight loop

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigil-validator/vigil/bittensor/axon"
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
@@ -55,6 +56,8 @@ type Subnet struct {
 	Validator *validator.Validator
 	public    *http.Server
 	publicLn  net.Listener
+	axon      *http.Server // the mechanism's synapses, if it has some
+	axonLn    net.Listener
 }
 
 // New builds a node: it opens and migrates the store, loads the hotkey
@@ -177,6 +180,12 @@ func (n *Node) buildSubnet(ctx context.Context, sc config.Subnet, hotkey *keys.K
 	if err != nil {
 		return nil, err
 	}
+	if sn.axon, sn.axonLn, err = serveAxon(mech, hotkey, holder, n.log.With("netuid", netuid)); err != nil {
+		return nil, err
+	}
+	if sn.axonLn != nil {
+		n.closers = append(n.closers, func() { sn.axonLn.Close() })
+	}
 	if listen, h := mech.Handler(); h != nil {
 		if sn.publicLn, err = net.Listen("tcp", listen); err != nil {
 			return nil, fmt.Errorf("%s.listen: %w", factory.Name, err)
@@ -230,6 +239,33 @@ func resolveBeacon(ctx context.Context, rpc *substrate.Client, spec string, log 
 	return timelock.ParseBeacon("quicknet")
 }
 
+// serveAxon builds the axon of a mechanism that has synapses
+// (mechanism.AxonHandlers): signed for hotkey, refusing callers that are
+// not in the subnet's latest metagraph, bound to the mechanism's address.
+// It returns nils for a mechanism without one.
+func serveAxon(mech mechanism.Mechanism, hotkey *keys.KeyPair, holder *mechanism.Metagraph, log *slog.Logger) (*http.Server, net.Listener, error) {
+	ah, ok := mech.(mechanism.AxonHandlers)
+	if !ok {
+		return nil, nil, nil
+	}
+	listen, register := ah.Axon()
+	if register == nil {
+		return nil, nil, nil
+	}
+	ax, err := axon.New(axon.Config{Hotkey: hotkey, Blacklist: axon.NotInMetagraph(holder.Load), Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := register(ax); err != nil {
+		return nil, nil, fmt.Errorf("%s axon: %w", mech.Name(), err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s axon: %w", mech.Name(), err)
+	}
+	return ax.Server(), ln, nil
+}
+
 // OpsAddr is the operations listener's address.
 func (n *Node) OpsAddr() string {
 	if n.ops == nil {
@@ -268,6 +304,9 @@ func (n *Node) AddTo(ctx context.Context, g *lifecycle.Group) {
 		g.Add(tag+name+" loops", lifecycle.Context(ctx, sn.Mechanism.Run))
 		if sn.public != nil {
 			g.Add(tag+name+" public api", lifecycle.HTTPServer(sn.public, sn.publicLn, drain))
+		}
+		if sn.axon != nil {
+			g.Add(tag+name+" axon", lifecycle.HTTPServer(sn.axon, sn.axonLn, drain))
 		}
 	}
 	g.Add("ops listener", lifecycle.HTTPServer(n.ops.HTTPServer(), n.ops.Listener(), drain))
