@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/promreg"
 )
 
 // Sentinel errors, for errors.Is.
@@ -93,11 +94,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("connect to %s: %w", s.display, err)
 	}
-	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(collectors.NewDBStatsCollector(s.db, "vigil")); err != nil {
-			s.db.Close()
-			return nil, fmt.Errorf("register database metrics: %w", err)
-		}
+	// A store opened again against the same registry keeps the collector
+	// already there.
+	if _, err := promreg.Register(opts.Registerer, collectors.NewDBStatsCollector(s.db, "vigil")); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("register database metrics: %w", err)
 	}
 	return s, nil
 }

@@ -83,7 +83,7 @@ func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	mc, err := metrics.New(metrics.Options{URL: cfg.PrometheusEndpoint, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
+	mc, err := metrics.New(metrics.Options{PrometheusEndpoint: cfg.PrometheusEndpoint, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("kaspa metrics: %w", err)
 	}
@@ -98,7 +98,7 @@ func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	m := &Mechanism{cfg: cfg, deps: deps, metrics: mc, calc: calc, warns: logthrottle.New(deps.Log.With("component", "kaspa"), deps.Clock, 0, 0)}
 	m.reg, err = registry.NewHandler(registry.HandlerOpts{
 		Store: deps.Store, Workers: m, Hotkeys: m, PoolWallet: cfg.PoolWallet,
-		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, TimeTolerance: cfg.RegistrationTimeTolerance,
+		MaxWorkersPerHotkey: cfg.MaxWorkersPerHotkey, RegistrationTimeTolerance: cfg.RegistrationTimeTolerance,
 		Clock: deps.Clock, Logger: deps.Log, Registerer: deps.Registerer,
 	})
 	if err != nil {

@@ -70,7 +70,7 @@ func TestRatingsThroughPrometheusMatchTheSimulator(t *testing.T) {
 	}
 	at := time.UnixMilli(int64(float64(vec[0].Value) * 1000))
 
-	mc, err := metrics.New(metrics.Options{URL: prom.URL(), OwnerWallet: kaspasim.DefaultWallet, Window: time.Hour})
+	mc, err := metrics.New(metrics.Options{PrometheusEndpoint: prom.URL(), OwnerWallet: kaspasim.DefaultWallet, Window: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func DefaultSettings() Settings {
 		RatingAlpha:               rating.DefaultUptimeAlpha,
 		MaxDifficulty:             rating.DefaultMaxDifficulty,
 		MaxWorkersPerHotkey:       registry.DefaultMaxWorkersPerHotkey,
-		RegistrationTimeTolerance: registry.DefaultTimeTolerance,
+		RegistrationTimeTolerance: registry.DefaultRegistrationTimeTolerance,
 		MinPeerStake:              registry.DefaultMinPeerStake,
 		SyncInterval:              registry.DefaultSyncInterval,
 		RatingsTTL:                DefaultRatingsTTL,

@@ -120,8 +120,9 @@ func QueriesFor(window time.Duration) Queries {
 
 // Options configures New.
 type Options struct {
-	// URL is the Prometheus base URL, e.g. http://pool.hashtensor.com:9090.
-	URL string
+	// PrometheusEndpoint is the Prometheus base URL, e.g.
+	// http://pool.hashtensor.com:9090 (the kaspa.prometheus_endpoint setting).
+	PrometheusEndpoint string
 	// OwnerWallet is the pool owner's Kaspa wallet: only series with this
 	// exact wallet label are scored.
 	OwnerWallet string
@@ -178,7 +179,7 @@ type Client struct {
 
 // New validates opts and returns a Client. It does not contact Prometheus.
 func New(opts Options) (*Client, error) {
-	if opts.URL == "" {
+	if opts.PrometheusEndpoint == "" {
 		return nil, errors.New("metrics: no Prometheus URL specified")
 	}
 	if opts.OwnerWallet == "" {
@@ -211,13 +212,13 @@ func New(opts Options) (*Client, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
 	}
-	c, err := api.NewClient(api.Config{Address: opts.URL, Client: opts.HTTPClient})
+	c, err := api.NewClient(api.Config{Address: opts.PrometheusEndpoint, Client: opts.HTTPClient})
 	if err != nil {
-		return nil, fmt.Errorf("metrics: Prometheus URL %q: %w", opts.URL, err)
+		return nil, fmt.Errorf("metrics: Prometheus URL %q: %w", opts.PrometheusEndpoint, err)
 	}
 	return &Client{
 		api:      c,
-		url:      opts.URL,
+		url:      opts.PrometheusEndpoint,
 		owner:    opts.OwnerWallet,
 		window:   opts.Window,
 		timeout:  opts.Timeout,

@@ -60,7 +60,7 @@ func sample(wallet, worker, value string) string {
 
 func newClient(t *testing.T, url string, mod ...func(*metrics.Options)) *metrics.Client {
 	t.Helper()
-	opts := metrics.Options{URL: url, OwnerWallet: owner, Window: window, Timeout: 5 * time.Second}
+	opts := metrics.Options{PrometheusEndpoint: url, OwnerWallet: owner, Window: window, Timeout: 5 * time.Second}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -99,18 +99,18 @@ func TestQueriesFor(t *testing.T) {
 func TestNewRejects(t *testing.T) {
 	for name, opts := range map[string]metrics.Options{
 		"no URL":           {OwnerWallet: owner},
-		"no wallet":        {URL: "http://127.0.0.1:9090"},
-		"sub-second":       {URL: "http://127.0.0.1:9090", OwnerWallet: owner, Window: time.Millisecond},
-		"fractional":       {URL: "http://127.0.0.1:9090", OwnerWallet: owner, Window: 1500 * time.Millisecond},
-		"negative window":  {URL: "http://127.0.0.1:9090", OwnerWallet: owner, Window: -time.Hour},
-		"negative timeout": {URL: "http://127.0.0.1:9090", OwnerWallet: owner, Timeout: -time.Second},
-		"bad URL":          {URL: "http://[::1", OwnerWallet: owner},
+		"no wallet":        {PrometheusEndpoint: "http://127.0.0.1:9090"},
+		"sub-second":       {PrometheusEndpoint: "http://127.0.0.1:9090", OwnerWallet: owner, Window: time.Millisecond},
+		"fractional":       {PrometheusEndpoint: "http://127.0.0.1:9090", OwnerWallet: owner, Window: 1500 * time.Millisecond},
+		"negative window":  {PrometheusEndpoint: "http://127.0.0.1:9090", OwnerWallet: owner, Window: -time.Hour},
+		"negative timeout": {PrometheusEndpoint: "http://127.0.0.1:9090", OwnerWallet: owner, Timeout: -time.Second},
+		"bad URL":          {PrometheusEndpoint: "http://[::1", OwnerWallet: owner},
 	} {
 		if _, err := metrics.New(opts); err == nil {
 			t.Errorf("%s: New accepted %+v", name, opts)
 		}
 	}
-	c, err := metrics.New(metrics.Options{URL: "http://127.0.0.1:9090", OwnerWallet: owner})
+	c, err := metrics.New(metrics.Options{PrometheusEndpoint: "http://127.0.0.1:9090", OwnerWallet: owner})
 	if err != nil {
 		t.Fatal(err)
 	}

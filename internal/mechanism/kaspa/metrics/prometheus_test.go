@@ -188,7 +188,7 @@ func TestAgainstPrometheus(t *testing.T) {
 	lastScrape := scrapeTime(prom.WaitForSamples(t,
 		`timestamp(ks_valid_share_counter{worker="5HotkeyA.rig2"}) > `+v.(model.Vector)[0].Value.String()))
 
-	c, err := metrics.New(metrics.Options{URL: proxy.URL, OwnerWallet: owner, Window: window, Timeout: 10 * time.Second})
+	c, err := metrics.New(metrics.Options{PrometheusEndpoint: proxy.URL, OwnerWallet: owner, Window: window, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestPinnedTimeIsHonoured(t *testing.T) {
 	b.shares(m, 10, hv20)
 	after := scrapeTime(prom.WaitForSamples(t, `timestamp(ks_valid_share_counter == 10)`))
 
-	c, err := metrics.New(metrics.Options{URL: prom.URL(), OwnerWallet: owner, Window: time.Minute})
+	c, err := metrics.New(metrics.Options{PrometheusEndpoint: prom.URL(), OwnerWallet: owner, Window: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

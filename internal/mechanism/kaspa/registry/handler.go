@@ -41,11 +41,11 @@ const (
 
 // Defaults of HandlerOpts and SyncerOpts, the reference's where it has one.
 const (
-	DefaultMaxWorkersPerHotkey = 30
-	DefaultTimeTolerance       = time.Minute
-	DefaultMaxBodyBytes        = 16 << 10
-	DefaultMaxPageSize         = 1000
-	defaultPageSize            = 100
+	DefaultMaxWorkersPerHotkey       = 30
+	DefaultRegistrationTimeTolerance = time.Minute
+	DefaultMaxBodyBytes              = 16 << 10
+	DefaultMaxPageSize               = 1000
+	defaultPageSize                  = 100
 )
 
 // WorkerChecker says whether a worker has connected to the pool (under the
@@ -88,8 +88,9 @@ type HandlerOpts struct {
 	PoolWallet string
 	// MaxWorkersPerHotkey caps active workers per hotkey (default 30).
 	MaxWorkersPerHotkey int
-	// TimeTolerance bounds |now − registration_time| (default 1 minute).
-	TimeTolerance time.Duration
+	// RegistrationTimeTolerance bounds |now − registration_time| (default
+	// 1 minute).
+	RegistrationTimeTolerance time.Duration
 	// MaxBodyBytes caps request bodies (default 16 KiB).
 	MaxBodyBytes int64
 	// MaxPageSize caps page_size of the paged routes (default 1000).
@@ -135,14 +136,14 @@ func NewHandler(opts HandlerOpts) (*Handler, error) {
 		return nil, errors.New("registry: no hotkey checker specified")
 	case opts.PoolWallet == "":
 		return nil, errors.New("registry: no pool wallet specified")
-	case opts.MaxWorkersPerHotkey < 0, opts.TimeTolerance < 0, opts.MaxBodyBytes < 0, opts.MaxPageSize < 0:
+	case opts.MaxWorkersPerHotkey < 0, opts.RegistrationTimeTolerance < 0, opts.MaxBodyBytes < 0, opts.MaxPageSize < 0:
 		return nil, errors.New("registry: negative limit")
 	}
 	if opts.MaxWorkersPerHotkey == 0 {
 		opts.MaxWorkersPerHotkey = DefaultMaxWorkersPerHotkey
 	}
-	if opts.TimeTolerance == 0 {
-		opts.TimeTolerance = DefaultTimeTolerance
+	if opts.RegistrationTimeTolerance == 0 {
+		opts.RegistrationTimeTolerance = DefaultRegistrationTimeTolerance
 	}
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
@@ -291,7 +292,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := float64(h.opts.Clock.Now().UnixNano()) / 1e9
-	if !(math.Abs(now-req.RegistrationTime) <= h.opts.TimeTolerance.Seconds()) {
+	if !(math.Abs(now-req.RegistrationTime) <= h.opts.RegistrationTimeTolerance.Seconds()) {
 		h.fail(w, route, "time", http.StatusBadRequest, MsgTimeTooFar)
 		return
 	}
