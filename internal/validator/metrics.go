@@ -43,11 +43,11 @@ func newMetrics(reg prometheus.Registerer, mechanism string, v *Validator) *metr
 		Name: "vigil_validator_metagraph_age_seconds",
 		Help: "Age of the metagraph the validator holds (-1 before the first).",
 	}, func() float64 {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		if v.mg == nil {
+		if v.cfg.Metagraph.Load() == nil {
 			return -1
 		}
+		v.mu.Lock()
+		defer v.mu.Unlock()
 		return v.cfg.Clock.Since(v.mgAt).Seconds()
 	})
 	// A validator built again against the same registry (a second subnet
@@ -85,13 +85,14 @@ func (v *Validator) HealthChecks() map[string]func(context.Context) error {
 			return nil
 		},
 		"metagraph": func(context.Context) error {
-			v.mu.Lock()
-			defer v.mu.Unlock()
-			if v.mg == nil {
+			mg := v.cfg.Metagraph.Load()
+			if mg == nil {
 				return errors.New("no metagraph yet")
 			}
+			v.mu.Lock()
+			defer v.mu.Unlock()
 			if age := v.cfg.Clock.Since(v.mgAt); age > v.cfg.MetagraphMaxAge {
-				return fmt.Errorf("metagraph is %s old (block %d)", age.Round(1e9), v.mg.Block)
+				return fmt.Errorf("metagraph is %s old (block %d)", age.Round(1e9), mg.Block)
 			}
 			return nil
 		},

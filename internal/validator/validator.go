@@ -102,8 +102,7 @@ type Validator struct {
 	m   *metrics
 
 	mu        sync.Mutex
-	mg        *subtensor.Metagraph
-	mgAt      time.Time
+	mgAt      time.Time // when cfg.Metagraph was last stored
 	chainErr  error
 	chainAt   time.Time
 	lastState *subtensor.WeightState
@@ -253,11 +252,7 @@ func (v *Validator) mechanisms(st *subtensor.WeightState) []uint8 {
 var ErrMechanisms = errors.New("weights.mechanisms is required")
 
 // Metagraph is the latest metagraph read, nil before the first.
-func (v *Validator) Metagraph() *subtensor.Metagraph {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.mg
-}
+func (v *Validator) Metagraph() *subtensor.Metagraph { return v.cfg.Metagraph.Load() }
 
 // Run loops every Tick until ctx ends: refresh the metagraph, then submit
 // weights when due. Errors are logged and counted; the loop goes on.
@@ -330,7 +325,7 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		return res, fmt.Errorf("metagraph: %w", err)
 	}
 	v.mu.Lock()
-	v.mg, v.mgAt = mg, v.cfg.Clock.Now()
+	v.mgAt = v.cfg.Clock.Now()
 	v.cfg.Metagraph.Store(mg)
 	v.mu.Unlock()
 	if !st.Registered {
