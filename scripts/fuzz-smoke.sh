@@ -31,6 +31,7 @@ targets=(
   "./internal/computeproto FuzzDecodeCommitment"
   "./internal/computeproto FuzzDecodeProof"
   "./internal/securesession FuzzOpen"
+  "./internal/challenge FuzzVerifyProof"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -1,0 +1,72 @@
+// Package challenge is the compute subnet's matrix challenges as pure
+// functions: the CPU challenge's matrices from NumPy's legacy RandomState,
+// their product and row hashes, the Merkle tree over the row hashes with
+// its proofs, and verification that samples rows instead of recomputing
+// the product. It must agree bit for bit with the reference validator and
+// workers; its tests hold it to NumPy itself.
+package challenge
+
+// mt19937 is the Mersenne Twister NumPy's legacy RandomState runs, seeded
+// with init_genrand as RandomState(seed) does for a 32-bit integer seed.
+type mt19937 struct {
+	mt  [624]uint32
+	idx int
+}
+
+func newMT19937(seed uint32) *mt19937 {
+	m := &mt19937{idx: 624}
+	m.mt[0] = seed
+	for i := 1; i < 624; i++ {
+		prev := m.mt[i-1]
+		m.mt[i] = 1812433253*(prev^(prev>>30)) + uint32(i)
+	}
+	return m
+}
+
+// Uint32 is the next 32-bit output (genrand_int32).
+func (m *mt19937) Uint32() uint32 {
+	if m.idx >= 624 {
+		m.twist()
+	}
+	y := m.mt[m.idx]
+	m.idx++
+	y ^= y >> 11
+	y ^= (y << 7) & 0x9d2c5680
+	y ^= (y << 15) & 0xefc60000
+	y ^= y >> 18
+	return y
+}
+
+func (m *mt19937) twist() {
+	const upper, lower, matrixA = 0x80000000, 0x7fffffff, 0x9908b0df
+	for i := range 624 {
+		y := m.mt[i]&upper | m.mt[(i+1)%624]&lower
+		v := m.mt[(i+397)%624] ^ y>>1
+		if y&1 != 0 {
+			v ^= matrixA
+		}
+		m.mt[i] = v
+	}
+	m.idx = 0
+}
+
+// randint is NumPy's legacy RandomState.randint(low, high) for a range that
+// fits in 32 bits: the masked rejection method, one 32-bit draw per try
+// (numpy/random/_bounded_integers.pyx, buffered_bounded_masked_uint32).
+func (m *mt19937) randint(low, high int64) int64 {
+	rng := uint32(high - low - 1)
+	if rng == 0 {
+		return low
+	}
+	mask := rng
+	mask |= mask >> 1
+	mask |= mask >> 2
+	mask |= mask >> 4
+	mask |= mask >> 8
+	mask |= mask >> 16
+	for {
+		if u := m.Uint32() & mask; u <= rng {
+			return low + int64(u)
+		}
+	}
+}
