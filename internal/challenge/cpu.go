@@ -81,21 +81,6 @@ func CPUMatrices(seed []byte, n int) (a, b []int64, err error) {
 	return a, b, nil
 }
 
-// rowTimes sets out = row·B (n×n, row-major), int64 with wrap-around as
-// NumPy's int64 dot.
-func rowTimes(out, row, b []int64, n int) {
-	clear(out)
-	for k, x := range row {
-		if x == 0 {
-			continue
-		}
-		bk := b[k*n : k*n+n]
-		for j, y := range bk {
-			out[j] += x * y
-		}
-	}
-}
-
 // CPUProduct is C = A·B, then C = C·B for each further iteration, in int64
 // with wrap-around, on every core.
 func CPUProduct(a, b []int64, n, iterations int) ([]int64, error) {
@@ -108,16 +93,24 @@ func CPUProduct(a, b []int64, n, iterations int) ([]int64, error) {
 	if iterations < 1 || iterations > MaxIterations {
 		return nil, fmt.Errorf("%w: %d iterations (1-%d)", ErrBadChallenge, iterations, MaxIterations)
 	}
-	c := make([]int64, n*n)
+	bn := narrow(b)
 	src := a
-	for it := range iterations {
-		if it > 0 {
-			src = c
-			c = make([]int64, n*n)
-		}
-		parallelRows(n, func(i int) { rowTimes(c[i*n:i*n+n], src[i*n:i*n+n], b, n) })
+	var c []int64
+	for range iterations {
+		c = make([]int64, n*n)
+		mulRows(rowsOf(c, n), rowsOf(src, n), bn, n)
+		src = c
 	}
 	return c, nil
+}
+
+// rowsOf views a row-major n×n matrix as its rows.
+func rowsOf(m []int64, n int) [][]int64 {
+	out := make([][]int64, n)
+	for i := range out {
+		out[i] = m[i*n : i*n+n : i*n+n]
+	}
+	return out
 }
 
 // parallelRows runs fn for rows 0..n-1 over the machine's cores.
@@ -173,21 +166,30 @@ func CPURows(seed []byte, n, iterations int, rows []int) (map[int][]int64, error
 		}
 		arows[i] = row
 	}
-	b := make([]int64, n*n)
+	b := make([]int32, n*n)
 	for i := range b {
-		b[i] = rng.randint(ElementLow, ElementHigh)
+		b[i] = int32(rng.randint(ElementLow, ElementHigh))
 	}
-	out := make(map[int][]int64, len(arows))
+	// All sampled rows in one pass of the kernel per iteration.
+	order := make([]int, 0, len(arows))
+	in := make([][]int64, 0, len(arows))
 	for i, row := range arows {
-		cur := row
-		for range iterations {
-			next := make([]int64, n)
-			rowTimes(next, cur, b, n)
-			cur = next
-		}
-		out[i] = cur
+		order = append(order, i)
+		in = append(in, row)
 	}
-	return out, nil
+	for range iterations {
+		out := make([][]int64, len(in))
+		for r := range out {
+			out[r] = make([]int64, n)
+		}
+		mulRows(out, in, b, n)
+		in = out
+	}
+	res := make(map[int][]int64, len(order))
+	for r, i := range order {
+		res[i] = in[r]
+	}
+	return res, nil
 }
 
 // RowHash is the reference's hash of a row of C: the first 16 lowercase hex

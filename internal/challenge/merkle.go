@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 )
 
 // The Merkle tree of the reference (neurons/shared/utils/merkle_tree.py):
@@ -16,40 +18,108 @@ import (
 // rows).
 const MaxLeaves = 1 << 20
 
-// Tree keeps every level, leaves first, so that a proof is O(log n).
+// Tree keeps every level so that a proof is O(log n): the leaves as given,
+// and above them each level as one buffer of 64-character hex hashes.
 type Tree struct {
-	levels [][]string
+	leaves []string
+	levels [][]byte // levels[0] is the leaves' parents
 }
+
+const hashHex = 2 * sha256.Size
 
 func parent(left, right string) string {
 	sum := sha256.Sum256([]byte(left + right))
 	return hex.EncodeToString(sum[:])
 }
 
+// parallelLevel is the level size from which a level is hashed on every
+// core.
+const parallelLevel = 4096
+
 // NewTree builds the tree over leaves.
 func NewTree(leaves []string) (*Tree, error) {
 	if len(leaves) == 0 || len(leaves) > MaxLeaves {
 		return nil, fmt.Errorf("%w: a tree of %d leaves (1-%d)", ErrBadChallenge, len(leaves), MaxLeaves)
 	}
-	t := &Tree{levels: [][]string{append([]string(nil), leaves...)}}
-	for cur := t.levels[0]; len(cur) > 1; {
-		next := make([]string, (len(cur)+1)/2)
-		for i := range next {
-			l := cur[2*i]
-			r := l
-			if 2*i+1 < len(cur) {
-				r = cur[2*i+1]
-			}
-			next[i] = parent(l, r)
+	t := &Tree{leaves: append([]string(nil), leaves...)}
+	if len(leaves) == 1 {
+		return t, nil
+	}
+	// The first level hashes pairs of leaf strings.
+	first := make([]byte, (len(leaves)+1)/2*hashHex)
+	fill(first, len(leaves), func(buf []byte, i int) []byte {
+		r := i + 1
+		if r == len(leaves) {
+			r = i
 		}
+		return append(append(buf, leaves[i]...), leaves[r]...)
+	})
+	t.levels = append(t.levels, first)
+	for cur := first; len(cur) > hashHex; {
+		nodes := len(cur) / hashHex
+		next := make([]byte, (nodes+1)/2*hashHex)
+		fill(next, nodes, func(buf []byte, i int) []byte {
+			r := i + 1
+			if r == nodes {
+				r = i
+			}
+			return append(append(buf, cur[i*hashHex:(i+1)*hashHex]...), cur[r*hashHex:(r+1)*hashHex]...)
+		})
 		t.levels = append(t.levels, next)
 		cur = next
 	}
 	return t, nil
 }
 
+// fill writes the hex SHA-256 of pair(i) for every even i < nodes into
+// dst, one 64-character slot per pair, on every core for a large level.
+func fill(dst []byte, nodes int, pair func(buf []byte, i int) []byte) {
+	pairs := (nodes + 1) / 2
+	work := func(p0, p1 int) {
+		buf := make([]byte, 0, 2*hashHex)
+		for p := p0; p < p1; p++ {
+			sum := sha256.Sum256(pair(buf[:0], 2*p))
+			hex.Encode(dst[p*hashHex:], sum[:])
+		}
+	}
+	workers := 1
+	if pairs >= parallelLevel {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work(pairs*w/workers, pairs*(w+1)/workers)
+		}()
+	}
+	wg.Wait()
+}
+
+// node is node i of level l, where level -1 is the leaves.
+func (t *Tree) node(l, i int) string {
+	if l < 0 {
+		return t.leaves[i]
+	}
+	return string(t.levels[l][i*hashHex : (i+1)*hashHex])
+}
+
+// size is the number of nodes of level l (-1: the leaves).
+func (t *Tree) size(l int) int {
+	if l < 0 {
+		return len(t.leaves)
+	}
+	return len(t.levels[l]) / hashHex
+}
+
 // Root is the tree's root.
-func (t *Tree) Root() string { return t.levels[len(t.levels)-1][0] }
+func (t *Tree) Root() string {
+	if len(t.levels) == 0 {
+		return t.leaves[0]
+	}
+	return string(t.levels[len(t.levels)-1])
+}
 
 // Proof is a leaf's path to the root in the reference's serialised form:
 // Directions[j] is true when ProofHashes[j] is the right-hand sibling.
@@ -63,22 +133,22 @@ type Proof struct {
 // Proof is leaf i's proof; a self-paired node is its own sibling, on the
 // right, as in the reference.
 func (t *Tree) Proof(i int) (Proof, error) {
-	if i < 0 || i >= len(t.levels[0]) {
-		return Proof{}, fmt.Errorf("%w: leaf %d of %d", ErrBadChallenge, i, len(t.levels[0]))
+	if i < 0 || i >= len(t.leaves) {
+		return Proof{}, fmt.Errorf("%w: leaf %d of %d", ErrBadChallenge, i, len(t.leaves))
 	}
 	// Empty, not nil: a one-leaf proof serialises as [] like the reference.
-	p := Proof{LeafIndex: i, LeafHash: t.levels[0][i], ProofHashes: []string{}, ProofDirections: []bool{}}
+	p := Proof{LeafIndex: i, LeafHash: t.leaves[i], ProofHashes: []string{}, ProofDirections: []bool{}}
 	idx := i
-	for _, level := range t.levels[:len(t.levels)-1] {
+	for l := -1; l < len(t.levels)-1; l++ {
 		if idx%2 == 0 {
-			sib := level[idx]
-			if idx+1 < len(level) {
-				sib = level[idx+1]
+			sib := idx
+			if idx+1 < t.size(l) {
+				sib = idx + 1
 			}
-			p.ProofHashes = append(p.ProofHashes, sib)
+			p.ProofHashes = append(p.ProofHashes, t.node(l, sib))
 			p.ProofDirections = append(p.ProofDirections, true)
 		} else {
-			p.ProofHashes = append(p.ProofHashes, level[idx-1])
+			p.ProofHashes = append(p.ProofHashes, t.node(l, idx-1))
 			p.ProofDirections = append(p.ProofDirections, false)
 		}
 		idx /= 2

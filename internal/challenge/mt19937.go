@@ -38,15 +38,24 @@ func (m *mt19937) Uint32() uint32 {
 }
 
 func (m *mt19937) twist() {
-	const upper, lower, matrixA = 0x80000000, 0x7fffffff, 0x9908b0df
-	for i := range 624 {
-		y := m.mt[i]&upper | m.mt[(i+1)%624]&lower
-		v := m.mt[(i+397)%624] ^ y>>1
+	const n, mid, upper, lower, matrixA = 624, 397, 0x80000000, 0x7fffffff, 0x9908b0df
+	mt := &m.mt
+	mix := func(i, next, far int) {
+		y := mt[i]&upper | mt[next]&lower
+		v := mt[far] ^ y>>1
 		if y&1 != 0 {
 			v ^= matrixA
 		}
-		m.mt[i] = v
+		mt[i] = v
 	}
+	// The three ranges of genrand_int32's loop, without a modulo per word.
+	for i := 0; i < n-mid; i++ {
+		mix(i, i+1, i+mid)
+	}
+	for i := n - mid; i < n-1; i++ {
+		mix(i, i+1, i+mid-n)
+	}
+	mix(n-1, 0, mid-1)
 	m.idx = 0
 }
 
