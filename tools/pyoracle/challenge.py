@@ -24,6 +24,7 @@ Reads a JSON list of requests on stdin, writes a JSON list of answers.
 
 import hashlib
 import json
+import struct
 import sys
 
 import numpy as np
@@ -93,8 +94,46 @@ def merkle_proof(levels, index):
     return {"leaf_index": index, "leaf_hash": levels[0][index], "proof_hashes": hashes, "proof_directions": dirs}
 
 
+def seed_hash(seed_hex, uuid):
+    return int.from_bytes(hashlib.sha256((seed_hex + "|" + uuid).encode()).digest()[:8], "little")
+
+
+def element(sh, i, j, which):
+    # The verifier's generator, on Python integers reduced where it says.
+    e = (sh ^ (i << 32) ^ (j << 16) ^ which) & 0xFFFFFFFFFFFFFFFF
+    h = (e ^ (e >> 32)) & 0xFFFFFFFF
+    h = (h * 0x9E3779B9 + 0x85EBCA6B) % 2**32
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) % 2**32
+    return (h & 0xFFFF) / 32768.0 - 1.0
+
+
+def fp16_hash(values):
+    h = 0xCBF29CE484222325
+    bits = []
+    for v in values:
+        (b,) = struct.unpack("<H", struct.pack("<e", v))
+        bits.append(b)
+        h ^= b
+        h = (h * 0x100000001B3) % 2**64
+    return bits, "%016x" % h
+
+
 def answer(req):
     op = req["op"]
+    if op == "gpu":
+        sh = seed_hash(req["seed"], req["uuid"])
+        n, k = req["size"], req["iterations"]
+        out = {"seed_hash": str(sh), "cells": []}
+        for r, c in req["cells"]:
+            a_row = np.array([element(sh, r, x, 0) for x in range(n)], dtype=np.float64)
+            b_col = np.array([element(sh, x, c, 1) for x in range(n)], dtype=np.float64)
+            out["cells"].append(float(np.dot(a_row, b_col)) * k)
+        return out
+    if op == "fp16":
+        bits, h = fp16_hash(req["values"])
+        np_bits = [int(x) for x in np.array(req["values"], dtype=np.float64).astype(np.float16).view(np.uint16)]
+        return {"bits": bits, "numpy_bits": np_bits, "hash": h}
     if op == "stream":
         rs = np.random.RandomState(seed_int(req["seed"]))
         return {"uint32": [int(x) for x in rs.randint(0, 2**32, size=req["count"], dtype=np.uint32)]}
