@@ -15,7 +15,7 @@ import (
 // dot, the reference's Merkle rules transcribed in Python) on reqs.
 func numpyAsk[Resp any](t *testing.T, reqs []map[string]any) []Resp {
 	t.Helper()
-	python := oracletest.Python(t, "numpy")
+	python := oracletest.Python(t, "numpy", "cryptography.hazmat.primitives.asymmetric.ec")
 	dir := oracletest.ToolsDir("pyoracle")
 	var out []Resp
 	oracletest.RunWith(t, python, dir+"/challenge.py", reqs, &out)

@@ -14,6 +14,11 @@ Reads a JSON list of requests on stdin, writes a JSON list of answers.
       -> {"uint32": [first K outputs of RandomState(uint32_be(seed[0:4]))]}
   {"op": "size", "seed": HEX, "base": B, "variance": V}
       -> {"size": N}
+  {"op": "gpu", "seed": HEX, "uuid": S, "size": N, "iterations": K,
+   "cells": [[r, c]...]} -> {"seed_hash": "<decimal>", "cells": [...]}
+  {"op": "fp16", "values": [...]} -> {"bits", "numpy_bits", "hash"}
+  {"op": "sign", "scalar": "<decimal>", "message": S}
+      -> {"public_key": HEX, "signature": HEX of r||s}
   {"op": "cpu", "seed": HEX, "size": N, "iterations": K, "proofs": [i...],
    "full": bool}
       -> {"a": [...], "b": [...] (row-major, when full), "c_rows":
@@ -130,6 +135,18 @@ def answer(req):
             b_col = np.array([element(sh, x, c, 1) for x in range(n)], dtype=np.float64)
             out["cells"].append(float(np.dot(a_row, b_col)) * k)
         return out
+    if op == "sign":
+        # ECDSA P-256 over SHA-256, as the GPU binary signs commitments,
+        # with a key derived from the given scalar; raw r||s in hex.
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        key = ec.derive_private_key(int(req["scalar"]), ec.SECP256R1())
+        der = key.sign(req["message"].encode(), ec.ECDSA(hashes.SHA256()))
+        r, s_ = decode_dss_signature(der)
+        pub = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        return {"public_key": pub.hex(), "signature": r.to_bytes(32, "big").hex() + s_.to_bytes(32, "big").hex()}
     if op == "fp16":
         bits, h = fp16_hash(req["values"])
         np_bits = [int(x) for x in np.array(req["values"], dtype=np.float64).astype(np.float16).view(np.uint16)]
