@@ -90,13 +90,10 @@ func DecodeHyperparameters(b []byte, version int) (Hyperparameters, error) {
 	}
 	var h Hyperparameters
 	err := scale.Decode(b, func(r *scale.Reader) error {
-		some, err := r.Option()
-		if err != nil {
-			return r.Wrap("hyperparameters", err)
+		if err := readSome(r); err != nil {
+			return err
 		}
-		if !some {
-			return errNoMetagraph
-		}
+		var err error
 		h, err = readHyperparams(r, version)
 		return err
 	})
@@ -114,4 +111,17 @@ func DecodeHyperparameters(b []byte, version int) (Hyperparameters, error) {
 		}
 	}
 	return h, err
+}
+
+// readSome reads the Option tag of a hyperparameters answer: nil for Some,
+// errNoMetagraph for None (no such subnet).
+func readSome(r *scale.Reader) error {
+	some, err := r.Option()
+	if err != nil {
+		return r.Wrap("hyperparameters", err)
+	}
+	if !some {
+		return errNoMetagraph
+	}
+	return nil
 }

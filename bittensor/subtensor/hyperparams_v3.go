@@ -39,12 +39,8 @@ const maxHyperparams = 256
 func decodeHyperparamsV3(b []byte) (Hyperparameters, error) {
 	h := Hyperparameters{Version: 3}
 	err := scale.Decode(b, func(r *scale.Reader) error {
-		some, err := r.Option()
-		if err != nil {
-			return r.Wrap("hyperparameters", err)
-		}
-		if !some {
-			return errNoMetagraph
+		if err := readSome(r); err != nil {
+			return err
 		}
 		n, err := r.VecLen(2)
 		if err != nil {
