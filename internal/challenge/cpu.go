@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
+
+	"github.com/vigil-validator/vigil/internal/gemm"
 )
 
 // The CPU challenge's bounds (the reference's cpu_matrix_challenge.py).
@@ -61,8 +64,9 @@ func checkSize(n int) error {
 }
 
 // CPUMatrices are A and B of a CPU challenge, n×n, row-major, drawn from
-// one RandomState(SeedInt(seed)) stream: A first, then B.
-func CPUMatrices(seed []byte, n int) (a, b []int64, err error) {
+// one RandomState(SeedInt(seed)) stream: A first, then B. Their elements
+// lie in [-500, 500], so they are held as int16.
+func CPUMatrices(seed []byte, n int) (a, b []int16, err error) {
 	s, err := SeedInt(seed)
 	if err != nil {
 		return nil, nil, err
@@ -70,43 +74,65 @@ func CPUMatrices(seed []byte, n int) (a, b []int64, err error) {
 	if err := checkSize(n); err != nil {
 		return nil, nil, err
 	}
-	rng := newMT19937(s)
-	a, b = make([]int64, n*n), make([]int64, n*n)
-	for i := range a {
-		a[i] = rng.randint(ElementLow, ElementHigh)
-	}
-	for i := range b {
-		b[i] = rng.randint(ElementLow, ElementHigh)
-	}
+	rng := newElementStream(s)
+	a, b = make([]int16, n*n), make([]int16, n*n)
+	rng.fill(a)
+	rng.fill(b)
 	return a, b, nil
 }
 
+func checkIterations(iterations int) error {
+	if iterations < 1 || iterations > MaxIterations {
+		return fmt.Errorf("%w: %d iterations (1-%d)", ErrBadChallenge, iterations, MaxIterations)
+	}
+	return nil
+}
+
 // CPUProduct is C = A·B, then C = C·B for each further iteration, in int64
-// with wrap-around, on every core.
-func CPUProduct(a, b []int64, n, iterations int) ([]int64, error) {
+// with wrap-around as NumPy's int64 dot, on every core. C is row-major.
+func CPUProduct(a, b []int16, n, iterations int) ([]int64, error) {
 	if err := checkSize(n); err != nil {
 		return nil, err
 	}
 	if len(a) != n*n || len(b) != n*n {
 		return nil, fmt.Errorf("%w: matrices of %d and %d elements for size %d", ErrBadChallenge, len(a), len(b), n)
 	}
-	if iterations < 1 || iterations > MaxIterations {
-		return nil, fmt.Errorf("%w: %d iterations (1-%d)", ErrBadChallenge, iterations, MaxIterations)
+	if err := checkIterations(iterations); err != nil {
+		return nil, err
 	}
-	bn := narrow(b)
-	src := a
-	var c []int64
-	for range iterations {
-		c = make([]int64, n*n)
-		mulRows(rowsOf(c, n), rowsOf(src, n), bn, n)
-		src = c
+	packed := gemm.NewPacked(n)
+	for k := range n {
+		packed.SetRow(k, b[k*n:k*n+n])
+	}
+	c := make([]int64, n*n)
+	gemm.MulSmall(rowsOf(c, n), rowsOf(a, n), packed)
+	if iterations > 1 {
+		c = iterate(c, wide(b), n, iterations-1)
 	}
 	return c, nil
 }
 
-// rowsOf views a row-major n×n matrix as its rows.
-func rowsOf(m []int64, n int) [][]int64 {
-	out := make([][]int64, n)
+// iterate runs C = C·B times more, in int64 with wrap-around.
+func iterate(c []int64, b []int32, n, times int) []int64 {
+	next := make([]int64, len(c))
+	for range times {
+		gemm.MulWide(rowsOf(next, n), rowsOf(c, n), b, n)
+		c, next = next, c
+	}
+	return c
+}
+
+func wide(b []int16) []int32 {
+	out := make([]int32, len(b))
+	for i, v := range b {
+		out[i] = int32(v)
+	}
+	return out
+}
+
+// rowsOf views a row-major matrix of n columns as its rows.
+func rowsOf[T any](m []T, n int) [][]T {
+	out := make([][]T, len(m)/n)
 	for i := range out {
 		out[i] = m[i*n : i*n+n : i*n+n]
 	}
@@ -130,8 +156,9 @@ func parallelRows(n int, fn func(i int)) {
 }
 
 // CPURows computes only the given rows of the challenge's product: each is
-// row i of A times B, iterated; O(len(rows)·n²) per iteration, without A or
-// C in full. It is what a validator needs to check sampled rows.
+// row i of A times B, iterated; O(len(rows)·n²) per iteration. It holds B
+// and the sampled rows of A, never A or C in full: what a validator needs
+// to check sampled rows. Rows may repeat; the answer has each once.
 func CPURows(seed []byte, n, iterations int, rows []int) (map[int][]int64, error) {
 	s, err := SeedInt(seed)
 	if err != nil {
@@ -140,54 +167,53 @@ func CPURows(seed []byte, n, iterations int, rows []int) (map[int][]int64, error
 	if err := checkSize(n); err != nil {
 		return nil, err
 	}
-	if iterations < 1 || iterations > MaxIterations {
-		return nil, fmt.Errorf("%w: %d iterations (1-%d)", ErrBadChallenge, iterations, MaxIterations)
+	if err := checkIterations(iterations); err != nil {
+		return nil, err
 	}
-	want := make(map[int]bool, len(rows))
+	want := make([]bool, n)
+	var order []int
 	for _, r := range rows {
 		if r < 0 || r >= n {
 			return nil, fmt.Errorf("%w: row %d of a %d-row matrix", ErrBadChallenge, r, n)
 		}
-		want[r] = true
+		if !want[r] {
+			want[r] = true
+			order = append(order, r)
+		}
 	}
+	slices.Sort(order)
 	// One pass over the stream keeps A's sampled rows and all of B.
-	rng := newMT19937(s)
-	arows := make(map[int][]int64, len(want))
-	for i := range n {
-		if !want[i] {
-			for range n {
-				rng.randint(ElementLow, ElementHigh)
-			}
-			continue
-		}
-		row := make([]int64, n)
-		for j := range row {
-			row[j] = rng.randint(ElementLow, ElementHigh)
-		}
-		arows[i] = row
+	rng := newElementStream(s)
+	arows := make([][]int16, len(order))
+	next := 0
+	for i, r := range order {
+		rng.skip((r - next) * n)
+		arows[i] = make([]int16, n)
+		rng.fill(arows[i])
+		next = r + 1
 	}
-	b := make([]int32, n*n)
-	for i := range b {
-		b[i] = int32(rng.randint(ElementLow, ElementHigh))
+	rng.skip((n - next) * n)
+	packed := gemm.NewPacked(n)
+	var b []int16
+	if iterations > 1 {
+		b = make([]int16, n*n)
 	}
-	// All sampled rows in one pass of the kernel per iteration.
-	order := make([]int, 0, len(arows))
-	in := make([][]int64, 0, len(arows))
-	for i, row := range arows {
-		order = append(order, i)
-		in = append(in, row)
-	}
-	for range iterations {
-		out := make([][]int64, len(in))
-		for r := range out {
-			out[r] = make([]int64, n)
+	row := make([]int16, n)
+	for k := range n {
+		if b != nil {
+			row = b[k*n : k*n+n]
 		}
-		mulRows(out, in, b, n)
-		in = out
+		rng.fill(row)
+		packed.SetRow(k, row)
+	}
+	c := make([]int64, len(order)*n)
+	gemm.MulSmall(rowsOf(c, n), arows, packed)
+	if iterations > 1 {
+		c = iterate(c, wide(b), n, iterations-1)
 	}
 	res := make(map[int][]int64, len(order))
-	for r, i := range order {
-		res[i] = in[r]
+	for i, r := range order {
+		res[r] = c[i*n : i*n+n : i*n+n]
 	}
 	return res, nil
 }

@@ -79,3 +79,71 @@ func (m *mt19937) randint(low, high int64) int64 {
 		}
 	}
 }
+
+// The CPU challenge's elements are randint(-500, 501): 1000 is the range
+// and 1023 its mask, one draw per try.
+const (
+	elementRange = ElementHigh - ElementLow - 1
+	elementMask  = 1023
+)
+
+// elementStream draws the CPU challenge's elements from a RandomState
+// stream, tempering a whole block of 624 outputs at a time: the same
+// values as randint(-500, 501) one by one, without a call per draw.
+type elementStream struct {
+	m   mt19937
+	out [624]uint32
+	pos int
+}
+
+func newElementStream(seed uint32) *elementStream {
+	return &elementStream{m: *newMT19937(seed), pos: 624}
+}
+
+func (s *elementStream) refill() {
+	s.m.twist()
+	for i, y := range &s.m.mt {
+		y ^= y >> 11
+		y ^= (y << 7) & 0x9d2c5680
+		y ^= (y << 15) & 0xefc60000
+		y ^= y >> 18
+		s.out[i] = y
+	}
+	s.pos = 0
+}
+
+// fill sets dst to the next len(dst) elements.
+func (s *elementStream) fill(dst []int16) {
+	i := 0
+	for i < len(dst) {
+		if s.pos == len(s.out) {
+			s.refill()
+		}
+		buf := s.out[s.pos:]
+		j := 0
+		for ; j < len(buf) && i < len(dst); j++ {
+			if u := buf[j] & elementMask; u <= elementRange {
+				dst[i] = int16(u) + ElementLow
+				i++
+			}
+		}
+		s.pos += j
+	}
+}
+
+// skip passes over the next count elements.
+func (s *elementStream) skip(count int) {
+	for count > 0 {
+		if s.pos == len(s.out) {
+			s.refill()
+		}
+		buf := s.out[s.pos:]
+		j := 0
+		for ; j < len(buf) && count > 0; j++ {
+			if buf[j]&elementMask <= elementRange {
+				count--
+			}
+		}
+		s.pos += j
+	}
+}

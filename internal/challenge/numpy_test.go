@@ -85,8 +85,8 @@ func TestCPUSizeMatchesNumPy(t *testing.T) {
 }
 
 type cpuAnswer struct {
-	A          []int64            `json:"a"`
-	B          []int64            `json:"b"`
+	A          []int16            `json:"a"`
+	B          []int16            `json:"b"`
 	CRows      map[string][]int64 `json:"c_rows"`
 	RowHashes  []string           `json:"row_hashes"`
 	MerkleRoot string             `json:"merkle_root"`
@@ -113,6 +113,8 @@ func TestCPUChallengeMatchesNumPy(t *testing.T) {
 		{"a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5", 64, 8, []int{0, 33, 63}, false, true},
 		{"0badc0de0badc0de0badc0de0badc0de", 101, 1, []int{0, 50, 99, 100}, false, false},
 		{"7e57ab1e7e57ab1e7e57ab1e7e57ab1e", 257, 3, []int{0, 128, 255, 256}, false, false},
+		// k spans several of the packed kernel's blocks.
+		{"c0ffee00c0ffee00c0ffee00c0ffee00", 1100, 1, []int{0, 3, 549, 1099}, false, false},
 	}
 	var reqs []map[string]any
 	for _, x := range cases {

@@ -1,12 +1,12 @@
-package challenge
+package gemm
 
 import (
 	"runtime"
 	"sync"
 )
 
-// The product kernel: out rows = in rows · B, exact in int64 with
-// wrap-around, B held as int32 (its elements are in [-500, 500]). Rows go
+// The wide kernel: out rows = in rows · B, exact in int64 with wrap-around
+// as NumPy's int64 dot, B held as int32. Rows go
 // in blocks of rowBlock and columns in tiles of colTile, so that a tile of
 // B is read once per block of rows instead of once per row: the product is
 // bound by arithmetic, not by streaming B from memory. Workers take
@@ -16,9 +16,9 @@ const (
 	colTile  = 512
 )
 
-// mulRows sets out[r] = in[r]·B for every r; in rows and out rows have n
-// elements, b is n×n row-major.
-func mulRows(out, in [][]int64, b []int32, n int) {
+// MulWide sets out[r] = in[r]·B for every r, in int64 with wrap-around, on
+// every core; in rows and out rows have n elements, b is n×n row-major.
+func MulWide(out, in [][]int64, b []int32, n int) {
 	for _, o := range out {
 		clear(o)
 	}
@@ -80,8 +80,8 @@ func mulTile(out, in [][]int64, b []int32, n, j0, j1 int) {
 	}
 }
 
-// narrow returns B as int32; its elements are drawn from [-500, 500].
-func narrow(b []int64) []int32 {
+// Narrow returns B as int32, for elements that fit.
+func Narrow(b []int64) []int32 {
 	out := make([]int32, len(b))
 	for i, v := range b {
 		out[i] = int32(v)

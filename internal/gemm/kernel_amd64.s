@@ -1,0 +1,66 @@
+#include "textflag.h"
+
+// func kern4x16(a *int32, lda int, b *int16, k2 int, tile *[64]int32)
+// Four rows of A (pairs of int16 broadcast as int32) times a 16-column panel
+// of B: VPMADDWD multiplies the pairs and adds them in int32, VPADDD
+// accumulates; eight YMM registers hold the 4×16 tile.
+TEXT ·kern4x16(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), AX
+	MOVQ lda+8(FP), DX
+	SHLQ $2, DX
+	MOVQ b+16(FP), BX
+	MOVQ k2+24(FP), CX
+	MOVQ tile+32(FP), DI
+	LEAQ (AX)(DX*1), R8
+	LEAQ (R8)(DX*1), R9
+	LEAQ (R9)(DX*1), R10
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+
+loop:
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	VPBROADCASTD (AX), Y10
+	VPMADDWD Y8, Y10, Y11
+	VPADDD Y11, Y0, Y0
+	VPMADDWD Y9, Y10, Y12
+	VPADDD Y12, Y1, Y1
+	VPBROADCASTD (R8), Y13
+	VPMADDWD Y8, Y13, Y14
+	VPADDD Y14, Y2, Y2
+	VPMADDWD Y9, Y13, Y15
+	VPADDD Y15, Y3, Y3
+	VPBROADCASTD (R9), Y10
+	VPMADDWD Y8, Y10, Y11
+	VPADDD Y11, Y4, Y4
+	VPMADDWD Y9, Y10, Y12
+	VPADDD Y12, Y5, Y5
+	VPBROADCASTD (R10), Y13
+	VPMADDWD Y8, Y13, Y14
+	VPADDD Y14, Y6, Y6
+	VPMADDWD Y9, Y13, Y15
+	VPADDD Y15, Y7, Y7
+	ADDQ $64, BX
+	ADDQ $4, AX
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	DECQ CX
+	JNZ  loop
+
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VMOVDQU Y2, 64(DI)
+	VMOVDQU Y3, 96(DI)
+	VMOVDQU Y4, 128(DI)
+	VMOVDQU Y5, 160(DI)
+	VMOVDQU Y6, 192(DI)
+	VMOVDQU Y7, 224(DI)
+	VZEROUPPER
+	RET
