@@ -56,11 +56,7 @@ func GPUCell(seedHash uint64, n, r, c, iterations int) (float64, error) {
 	if r < 0 || r >= n || c < 0 || c >= n || iterations < 1 || iterations > MaxIterations {
 		return 0, fmt.Errorf("%w: cell (%d, %d) of size %d, %d iterations", ErrBadChallenge, r, c, n, iterations)
 	}
-	var sum float64
-	for k := range n {
-		sum += GPUElementA(seedHash, r, k) * GPUElementB(seedHash, k, c)
-	}
-	return sum * float64(iterations), nil
+	return newGPUGen(seedHash, n, float64(iterations)).cell(r, c), nil
 }
 
 // ErrFP16Range is returned for a value too large for IEEE binary16, which
@@ -98,6 +94,25 @@ func FP16Bits(x float64) (uint16, error) {
 		return 0, fmt.Errorf("%w: %v", ErrFP16Range, x)
 	}
 	return sign | uint16(e)<<10 | (uint16(m) - 1024), nil
+}
+
+// FP16Value is the number an IEEE binary16 bit pattern holds.
+func FP16Value(bits uint16) float64 {
+	sign := 1.0
+	if bits&0x8000 != 0 {
+		sign = -1
+	}
+	e, m := int(bits>>10&0x1f), float64(bits&0x3ff)
+	switch e {
+	case 0:
+		return sign * math.Ldexp(m, -24)
+	case 0x1f:
+		if m != 0 {
+			return math.NaN()
+		}
+		return math.Inf(int(sign))
+	}
+	return sign * math.Ldexp(1024+m, e-25)
 }
 
 // FP16RowHash is the reference's GPU row hash: FNV-1a-64 over the values'

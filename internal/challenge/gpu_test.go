@@ -85,3 +85,41 @@ func TestFP16RowHashMatchesPython(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUGeneratorPaths: the folded 32-bit generator, in Go and in the
+// vector unit, gives GPUElementA/B (the reference's 64-bit formula) for
+// indices up to 2^17, lengths with and without a tail of under eight, and
+// the dot products agree.
+func TestGPUGeneratorPaths(t *testing.T) {
+	paths := []struct {
+		name string
+		gen  func([]int32, uint32, bool)
+		dot  func(a, b []int32) int64
+	}{{"go", genElementsGo, dotElementsGo}, {"machine", genElements, dotElements}}
+	for _, sh := range []uint64{0, 0xdeadbeefcafebabe, SeedHash("ab", "GPU-1")} {
+		g := newGPUGen(sh, 1, 1)
+		for _, idx := range []int{0, 1, 7, 65535, 65536, MaxGPUSize - 1} {
+			for _, n := range []int{1, 8, 13, 1029, 70001} {
+				row, col := g.rowKey(idx), g.colKey(idx)
+				var want []int64
+				for _, p := range paths {
+					a, b := make([]int32, n), make([]int32, n)
+					p.gen(a, row, true)
+					p.gen(b, col, false)
+					for k := range n {
+						if ea := GPUElementA(sh, idx, k); float64(a[k])/32768 != ea {
+							t.Fatalf("%s: A(%d, %d) = %v, want %v", p.name, idx, k, float64(a[k])/32768, ea)
+						}
+						if eb := GPUElementB(sh, k, idx); float64(b[k])/32768 != eb {
+							t.Fatalf("%s: B(%d, %d) = %v, want %v", p.name, k, idx, float64(b[k])/32768, eb)
+						}
+					}
+					want = append(want, p.dot(a, b))
+				}
+				if want[0] != want[1] {
+					t.Fatalf("dot products differ: %v", want)
+				}
+			}
+		}
+	}
+}
