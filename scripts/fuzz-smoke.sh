@@ -32,6 +32,8 @@ targets=(
   "./internal/computeproto FuzzDecodeProof"
   "./internal/securesession FuzzOpen"
   "./internal/challenge FuzzVerifyProof"
+  "./internal/compute FuzzReadFrame"
+  "./internal/compute FuzzWorkFrom"
 )
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"

@@ -21,8 +21,9 @@ const (
 	// Elements are drawn from [ElementLow, ElementHigh).
 	ElementLow  = -500
 	ElementHigh = 501
-	// MaxIterations bounds C = C·B repetitions a challenge may ask.
-	MaxIterations = 16
+	// MaxIterations bounds the iterations a challenge may ask (the wire
+	// models' bound too).
+	MaxIterations = 64
 )
 
 // ErrBadChallenge is wrapped by errors about challenge parameters.

@@ -118,14 +118,47 @@ func FP16Value(bits uint16) float64 {
 // FP16RowHash is the reference's GPU row hash: FNV-1a-64 over the values'
 // binary16 bit patterns, XORed in per 16-bit element, as 16 lowercase hex.
 func FP16RowHash(row []float64) (string, error) {
-	h := uint64(0xCBF29CE484222325)
+	h := fnvOffset
 	for _, v := range row {
 		b, err := FP16Bits(v)
 		if err != nil {
 			return "", err
 		}
-		h ^= uint64(b)
-		h *= 0x100000001B3
+		h = fnvStep(h, b)
 	}
 	return fmt.Sprintf("%016x", h), nil
+}
+
+// FP16BitsRowHash is FP16RowHash of a row already held as binary16.
+func FP16BitsRowHash(row []uint16) string {
+	h := fnvOffset
+	for _, b := range row {
+		h = fnvStep(h, b)
+	}
+	return fmt.Sprintf("%016x", h)
+}
+
+const fnvOffset = uint64(0xCBF29CE484222325)
+
+func fnvStep(h uint64, b uint16) uint64 { return (h ^ uint64(b)) * 0x100000001B3 }
+
+// GPURowUnits sets dst to row r of a GPU challenge's A and GPUColUnits to
+// column c of B, in units of 2^-15 (element = units / 32768); DotUnits is
+// their exact product in units of 2^-30 and UnitsValue the cell it gives.
+// Together they compute any part of C exactly, for workers without a GPU.
+func GPURowUnits(seedHash uint64, r int, dst []int32) {
+	genElements(dst, newGPUGen(seedHash, len(dst), 1).rowKey(r), true)
+}
+
+// GPUColUnits: see GPURowUnits.
+func GPUColUnits(seedHash uint64, c int, dst []int32) {
+	genElements(dst, newGPUGen(seedHash, len(dst), 1).colKey(c), false)
+}
+
+// DotUnits: see GPURowUnits.
+func DotUnits(a, b []int32) int64 { return dotElements(a, b[:len(a)]) }
+
+// UnitsValue: see GPURowUnits.
+func UnitsValue(units int64, iterations int) float64 {
+	return newGPUGen(0, 0, float64(iterations)).value(units)
 }
