@@ -191,7 +191,10 @@ func TestBinaryRefusesBadAnswers(t *testing.T) {
 		{"short row hashes", frame(`{"success":true,"results":[{"gpu_uuid":"g","merkle_root":"ab","row_hashes":["0123456789abcdef"]}]}`),
 			func() error { _, err := client.Submit(ctx, task); return err }, "1 row hashes for 16 rows"},
 		{"values short", frame(`{"success":true,"values":[1.5]}`),
-			func() error { _, err := client.Cells(ctx, "g", []challenge.Cell{{Row: 0, Col: 0}, {Row: 1, Col: 1}}); return err }, "1 values for 2 cells"},
+			func() error {
+				_, err := client.Cells(ctx, "g", []challenge.Cell{{Row: 0, Col: 0}, {Row: 1, Col: 1}})
+				return err
+			}, "1 values for 2 cells"},
 		{"row missing", frame(`{"success":true,"matrix_size":2,"rows":{"0":[1,2]}}`),
 			func() error { _, err := client.Rows(ctx, "g", []int{0, 1}); return err }, "row 1 missing"},
 		{"row short", frame(`{"success":true,"matrix_size":2,"rows":{"0":[1]}}`),
