@@ -30,33 +30,40 @@ func (m *mt19937) Uint32() uint32 {
 	}
 	y := m.mt[m.idx]
 	m.idx++
+	return temper(y)
+}
+
+func (m *mt19937) twist() {
+	twistState(&m.mt)
+	m.idx = 0
+}
+
+func twistState(mt *[624]uint32) {
+	const n, mid = 624, 397
+	// The three ranges of genrand_int32's loop, without a modulo per word.
+	for i := 0; i < n-mid; i++ {
+		mt[i] = twistWord(mt[i], mt[i+1], mt[i+mid])
+	}
+	for i := n - mid; i < n-1; i++ {
+		mt[i] = twistWord(mt[i], mt[i+1], mt[i+mid-n])
+	}
+	mt[n-1] = twistWord(mt[n-1], mt[0], mt[mid-1])
+}
+
+// twistWord is one word of the twist; the odd bit selects matrixA by a
+// mask, not a branch, since it is a coin flip a branch predictor would
+// miss half the time.
+func twistWord(cur, next, far uint32) uint32 {
+	y := cur&0x80000000 | next&0x7fffffff
+	return far ^ y>>1 ^ -(y&1)&0x9908b0df
+}
+
+func temper(y uint32) uint32 {
 	y ^= y >> 11
 	y ^= (y << 7) & 0x9d2c5680
 	y ^= (y << 15) & 0xefc60000
 	y ^= y >> 18
 	return y
-}
-
-func (m *mt19937) twist() {
-	const n, mid, upper, lower, matrixA = 624, 397, 0x80000000, 0x7fffffff, 0x9908b0df
-	mt := &m.mt
-	mix := func(i, next, far int) {
-		y := mt[i]&upper | mt[next]&lower
-		v := mt[far] ^ y>>1
-		if y&1 != 0 {
-			v ^= matrixA
-		}
-		mt[i] = v
-	}
-	// The three ranges of genrand_int32's loop, without a modulo per word.
-	for i := 0; i < n-mid; i++ {
-		mix(i, i+1, i+mid)
-	}
-	for i := n - mid; i < n-1; i++ {
-		mix(i, i+1, i+mid-n)
-	}
-	mix(n-1, 0, mid-1)
-	m.idx = 0
 }
 
 // randint is NumPy's legacy RandomState.randint(low, high) for a range that
@@ -101,15 +108,19 @@ func newElementStream(seed uint32) *elementStream {
 }
 
 func (s *elementStream) refill() {
-	s.m.twist()
-	for i, y := range &s.m.mt {
-		y ^= y >> 11
-		y ^= (y << 7) & 0x9d2c5680
-		y ^= (y << 15) & 0xefc60000
-		y ^= y >> 18
-		s.out[i] = y
-	}
+	refillBlock(&s.m.mt, &s.out)
 	s.pos = 0
+}
+
+// refillBlock twists the state and tempers the block into out; the
+// machine's vector unit where it has one.
+var refillBlock = refillGo
+
+func refillGo(mt, out *[624]uint32) {
+	twistState(mt)
+	for i, y := range mt {
+		out[i] = temper(y)
+	}
 }
 
 // fill sets dst to the next len(dst) elements.
@@ -131,13 +142,22 @@ func (s *elementStream) fill(dst []int16) {
 	}
 }
 
-// skip passes over the next count elements.
+// skip passes over the next count elements: whole blocks by a branchless
+// count of their accepted words, the last one word by word.
 func (s *elementStream) skip(count int) {
 	for count > 0 {
 		if s.pos == len(s.out) {
 			s.refill()
 		}
 		buf := s.out[s.pos:]
+		if count >= len(buf) { // the whole rest of the block goes
+			for _, w := range buf {
+				// 1 when w&1023 ≤ 1000: the sign of (w&1023) − 1001.
+				count -= int(uint32(int32(w&elementMask)-(elementRange+1)) >> 31)
+			}
+			s.pos = len(s.out)
+			continue
+		}
 		j := 0
 		for ; j < len(buf) && count > 0; j++ {
 			if buf[j]&elementMask <= elementRange {

@@ -6,6 +6,16 @@ import "testing"
 // elements as randint(-500, 501) one draw at a time (itself held to NumPy),
 // across fills and skips that end mid-block.
 func TestElementStreamIsRandint(t *testing.T) {
+	t.Run("machine", testElementStream)
+	t.Run("go", func(t *testing.T) {
+		saved := refillBlock
+		refillBlock = refillGo
+		defer func() { refillBlock = saved }()
+		testElementStream(t)
+	})
+}
+
+func testElementStream(t *testing.T) {
 	for _, seed := range []uint32{0, 77, 0xffffffff} {
 		m := newMT19937(seed)
 		s, s2 := newElementStream(seed), newElementStream(seed)

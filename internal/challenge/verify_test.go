@@ -314,3 +314,24 @@ func TestSampling(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUBenchCasePasses: the benchmark's proof is one VerifyGPU accepts,
+// at the benchmark's size and at edge sizes, and a changed cell fails it.
+func TestGPUBenchCasePasses(t *testing.T) {
+	for _, n := range []int{1, 2, 40, 32768} {
+		check, p, err := GPUBenchCase(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := VerifyGPU(check, DefaultTolerance(), p); !v.Passed {
+			t.Fatalf("n=%d: %+v", n, v)
+		}
+	}
+	check, p, _ := GPUBenchCase(64)
+	for i := range p.Values[:len(check.Cells)] {
+		p.Values[i] += 1
+	}
+	if v := VerifyGPU(check, DefaultTolerance(), p); v.Passed {
+		t.Fatal("cells all off passed")
+	}
+}

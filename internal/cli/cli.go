@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/buildinfo"
 	"github.com/vigil-validator/vigil/internal/command"
+	"github.com/vigil-validator/vigil/internal/compute"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 )
 
@@ -42,6 +43,7 @@ func commands() []cliCommand {
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
+		{"challenge", compute.ChallengeTool().Summary, compute.ChallengeTool().Run},
 		{"version", "print the version", runVersion},
 	}
 	// The mechanisms' own tools (vigil kaspa, vigil kaspa-sim).

@@ -29,12 +29,15 @@ const (
 // Env is what a command may touch of its process, so tests can run
 // commands in-process.
 type Env struct {
+	Stdin          io.Reader // nil reads as empty
 	Stdout, Stderr io.Writer
 	LookupEnv      func(string) (string, bool)
 }
 
 // OSEnv is the process's own environment.
-func OSEnv() Env { return Env{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv} }
+func OSEnv() Env {
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
+}
 
 // Tool is a command a mechanism adds to vigil: its miners' side, a
 // simulator.

@@ -46,10 +46,19 @@ func (p *Packed) SetRow(k int, row []int16) {
 	if k < 0 || k >= p.n || len(row) != p.n {
 		panic(fmt.Sprintf("gemm: row %d of %d elements for size %d", k, len(row), p.n))
 	}
-	base, odd := (k/2)*2*panelWidth, k%2
 	stride := p.pairs * 2 * panelWidth
-	for j, v := range row {
-		p.d[(j/panelWidth)*stride+base+2*(j%panelWidth)+odd] = v
+	d := p.d[(k/2)*2*panelWidth+k%2:]
+	j := 0
+	for ; j+panelWidth <= p.n; j += panelWidth {
+		dst := d[(j/panelWidth)*stride:]
+		dst = dst[:2*panelWidth-1]
+		src := row[j : j+panelWidth]
+		for c, v := range src {
+			dst[2*c] = v
+		}
+	}
+	for ; j < p.n; j++ {
+		d[(j/panelWidth)*stride+2*(j%panelWidth)] = row[j]
 	}
 }
 
