@@ -298,4 +298,3 @@ func runChallengeBench(env command.Env, args []string) int {
 	_ = tw.Flush()
 	return command.ExitOK
 }
-
