@@ -258,12 +258,17 @@ func runFP16RowHash(env command.Env, args []string) int {
 	if len(raw) > maxRowInput {
 		return usageError(env, "fp16-row-hash", fmt.Errorf("more than %d bytes on stdin", maxRowInput))
 	}
-	var row []float64
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return usageError(env, "fp16-row-hash", fmt.Errorf("stdin is not a JSON array of numbers: %v", err))
+	// Numbers as a Python peer reads them ("-0" is the int 0).
+	var values []computeproto.PyFloat
+	if err := json.Unmarshal(raw, &values); err != nil {
+		return usageError(env, "fp16-row-hash", fmt.Errorf("stdin is not a JSON array of finite numbers: %v", err))
 	}
-	if len(row) > challenge.MaxGPUSize {
-		return usageError(env, "fp16-row-hash", fmt.Errorf("%d values (at most %d)", len(row), challenge.MaxGPUSize))
+	if len(values) > challenge.MaxGPUSize {
+		return usageError(env, "fp16-row-hash", fmt.Errorf("%d values (at most %d)", len(values), challenge.MaxGPUSize))
+	}
+	row := make([]float64, len(values))
+	for i, v := range values {
+		row[i] = float64(v)
 	}
 	h, err := challenge.FP16RowHash(row)
 	if err != nil {

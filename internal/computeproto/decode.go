@@ -322,6 +322,12 @@ func parseFloat(v []byte) (PyFloat, error) {
 	if math.IsInf(x, 0) || math.IsNaN(x) {
 		return 0, invalid("", "must be finite")
 	}
+	// An integer literal is a Python int, and float(int) has no negative
+	// zero: "-0" is 0.0, as "-0.0" is -0.0. The sign reaches binary16 row
+	// hashes, so it must be the reference's.
+	if x == 0 && !bytes.ContainsAny(v, ".eE") {
+		x = 0
+	}
 	return PyFloat(x), nil
 }
 

@@ -130,3 +130,17 @@ func TestMarshalValidatesFirst(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPyFloatZeroSign: Python reads "-0" as the int 0 (float 0.0) and
+// "-0.0" as -0.0; the sign decides a binary16 row hash.
+func TestPyFloatZeroSign(t *testing.T) {
+	for in, neg := range map[string]bool{"-0": false, "0": false, "-0.0": true, "-0e0": true, "-0E5": true, "0.0": false} {
+		var f PyFloat
+		if err := f.UnmarshalJSON([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if f != 0 || math.Signbit(float64(f)) != neg {
+			t.Errorf("%s: %v, sign bit %v", in, float64(f), math.Signbit(float64(f)))
+		}
+	}
+}
