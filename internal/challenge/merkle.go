@@ -156,6 +156,19 @@ func (t *Tree) Proof(i int) (Proof, error) {
 	return p, nil
 }
 
+// Prove returns the leaves at rows and their proofs, in the order of rows:
+// what a worker answers a proof request with.
+func (t *Tree) Prove(rows []int) (leaves []string, proofs []Proof, err error) {
+	for _, r := range rows {
+		p, err := t.Proof(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		leaves, proofs = append(leaves, t.leaves[r]), append(proofs, p)
+	}
+	return leaves, proofs, nil
+}
+
 // Why a proof fails.
 var (
 	ErrProofShape     = errors.New("proof hashes and directions differ in length")

@@ -27,37 +27,32 @@ func cpuWorker(t testing.TB, seed []byte, n, iters int) (*Tree, []string) {
 	return tree, hashes
 }
 
-func cpuProofFor(t testing.TB, tree *Tree, hashes []string, rows []int) CPUProof {
+func cpuProofFor(t testing.TB, tree *Tree, rows []int) CPUProof {
 	t.Helper()
-	var p CPUProof
-	for _, r := range rows {
-		pr, err := tree.Proof(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.RowHashes = append(p.RowHashes, hashes[r])
-		p.Proofs = append(p.Proofs, pr)
+	hashes, proofs, err := tree.Prove(rows)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return p
+	return CPUProof{RowHashes: hashes, Proofs: proofs}
 }
 
 func TestVerifyCPU(t *testing.T) {
 	seed := mustSeed(t, "5eed5eed000000000000000000000001")
 	const n, iters = 150, 2
-	tree, hashes := cpuWorker(t, seed, n, iters)
+	tree, _ := cpuWorker(t, seed, n, iters)
 	rows := DefaultSampling().CPURowsToCheck(n)
 	if len(rows) < 25 || len(rows) > 75 || !slices.IsSorted(rows) {
 		t.Fatalf("rows to check %v: want 25..75 sorted", rows)
 	}
-	good := cpuProofFor(t, tree, hashes, rows)
+	good := cpuProofFor(t, tree, rows)
 	if v := VerifyCPU(seed, n, iters, rows, tree.Root(), good); !v.Passed || v.Rule != "" || v.Rows != len(rows) {
 		t.Fatalf("an honest proof: %+v", v)
 	}
 
 	// A worker that computed another challenge commits consistently to the
 	// wrong rows: every proof holds, the recomputed rows do not.
-	otherTree, otherHashes := cpuWorker(t, mustSeed(t, "5eed5eee000000000000000000000001"), n, iters)
-	wrong := cpuProofFor(t, otherTree, otherHashes, rows)
+	otherTree, _ := cpuWorker(t, mustSeed(t, "5eed5eee000000000000000000000001"), n, iters)
+	wrong := cpuProofFor(t, otherTree, rows)
 	cases := []struct {
 		name  string
 		root  string

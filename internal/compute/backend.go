@@ -153,13 +153,9 @@ func (c *Committed) Prove(ctx context.Context, b Backend, cells []challenge.Cell
 		}
 		for _, r := range rows {
 			p.Values = append(p.Values, got[r]...)
-			pr, err := c.Tree.Proof(r)
-			if err != nil {
-				return p, err
-			}
-			p.RowHashes = append(p.RowHashes, c.RowHashes[r])
-			p.Proofs = append(p.Proofs, pr)
 		}
 	}
-	return p, nil
+	var err error
+	p.RowHashes, p.Proofs, err = c.Tree.Prove(rows)
+	return p, err
 }

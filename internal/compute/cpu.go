@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/vigil-validator/vigil/internal/challenge"
@@ -42,17 +41,6 @@ func (r *CPUResult) Root() string { return r.Tree.Root() }
 
 // Prove returns the requested rows' hashes and proofs, in order.
 func (r *CPUResult) Prove(rows []int) (challenge.CPUProof, error) {
-	var p challenge.CPUProof
-	for _, i := range rows {
-		if i < 0 || i >= r.Size {
-			return p, fmt.Errorf("%w: row %d of size %d", challenge.ErrBadChallenge, i, r.Size)
-		}
-		pr, err := r.Tree.Proof(i)
-		if err != nil {
-			return p, err
-		}
-		p.RowHashes = append(p.RowHashes, r.RowHashes[i])
-		p.Proofs = append(p.Proofs, pr)
-	}
-	return p, nil
+	hashes, proofs, err := r.Tree.Prove(rows)
+	return challenge.CPUProof{RowHashes: hashes, Proofs: proofs}, err
 }
