@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 )
@@ -19,10 +20,39 @@ import (
 const MaxLeaves = 1 << 20
 
 // Tree keeps every level so that a proof is O(log n): the leaves as given,
-// and above them each level as one buffer of 64-character hex hashes.
+// and above them each level as one buffer of 64-character hex hashes. All
+// of it is bytes without pointers, which the garbage collector never scans.
 type Tree struct {
-	leaves []string
-	levels [][]byte // levels[0] is the leaves' parents
+	leafData []byte
+	leafEnd  []int32 // leaf i is leafData[leafEnd[i-1]:leafEnd[i]]
+	levels   [][]byte // levels[0] is the leaves' parents
+}
+
+func (t *Tree) leaf(i int) []byte {
+	start := int32(0)
+	if i > 0 {
+		start = t.leafEnd[i-1]
+	}
+	return t.leafData[start:t.leafEnd[i]]
+}
+
+func (t *Tree) leafCount() int { return len(t.leafEnd) }
+
+// hexPairs[b] is byte b as two lowercase hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for b := range t {
+		t[b] = [2]byte{digits[b>>4], digits[b&15]}
+	}
+	return t
+}()
+
+func encodeHex(dst []byte, sum *[sha256.Size]byte) {
+	dst = dst[:hashHex]
+	for i, b := range sum {
+		p := hexPairs[b]
+		dst[2*i], dst[2*i+1] = p[0], p[1]
+	}
 }
 
 const hashHex = 2 * sha256.Size
@@ -34,14 +64,25 @@ func parent(left, right string) string {
 
 // parallelLevel is the level size from which a level is hashed on every
 // core.
-const parallelLevel = 4096
+const parallelLevel = 1024
 
 // NewTree builds the tree over leaves.
 func NewTree(leaves []string) (*Tree, error) {
 	if len(leaves) == 0 || len(leaves) > MaxLeaves {
 		return nil, fmt.Errorf("%w: a tree of %d leaves (1-%d)", ErrBadChallenge, len(leaves), MaxLeaves)
 	}
-	t := &Tree{leaves: append([]string(nil), leaves...)}
+	size := 0
+	for _, l := range leaves {
+		size += len(l)
+	}
+	if size > math.MaxInt32 {
+		return nil, fmt.Errorf("%w: leaves of %d bytes", ErrBadChallenge, size)
+	}
+	t := &Tree{leafData: make([]byte, 0, size), leafEnd: make([]int32, len(leaves))}
+	for i, l := range leaves {
+		t.leafData = append(t.leafData, l...)
+		t.leafEnd[i] = int32(len(t.leafData))
+	}
 	if len(leaves) == 1 {
 		return t, nil
 	}
@@ -52,7 +93,7 @@ func NewTree(leaves []string) (*Tree, error) {
 		if r == len(leaves) {
 			r = i
 		}
-		return append(append(buf, leaves[i]...), leaves[r]...)
+		return append(append(buf, t.leaf(i)...), t.leaf(r)...)
 	})
 	t.levels = append(t.levels, first)
 	for cur := first; len(cur) > hashHex; {
@@ -78,8 +119,9 @@ func fill(dst []byte, nodes int, pair func(buf []byte, i int) []byte) {
 	work := func(p0, p1 int) {
 		buf := make([]byte, 0, 2*hashHex)
 		for p := p0; p < p1; p++ {
-			sum := sha256.Sum256(pair(buf[:0], 2*p))
-			hex.Encode(dst[p*hashHex:], sum[:])
+			buf = pair(buf[:0], 2*p)
+			sum := sha256.Sum256(buf)
+			encodeHex(dst[p*hashHex:], &sum)
 		}
 	}
 	workers := 1
@@ -100,7 +142,7 @@ func fill(dst []byte, nodes int, pair func(buf []byte, i int) []byte) {
 // node is node i of level l, where level -1 is the leaves.
 func (t *Tree) node(l, i int) string {
 	if l < 0 {
-		return t.leaves[i]
+		return string(t.leaf(i))
 	}
 	return string(t.levels[l][i*hashHex : (i+1)*hashHex])
 }
@@ -108,7 +150,7 @@ func (t *Tree) node(l, i int) string {
 // size is the number of nodes of level l (-1: the leaves).
 func (t *Tree) size(l int) int {
 	if l < 0 {
-		return len(t.leaves)
+		return t.leafCount()
 	}
 	return len(t.levels[l]) / hashHex
 }
@@ -116,7 +158,7 @@ func (t *Tree) size(l int) int {
 // Root is the tree's root.
 func (t *Tree) Root() string {
 	if len(t.levels) == 0 {
-		return t.leaves[0]
+		return string(t.leaf(0))
 	}
 	return string(t.levels[len(t.levels)-1])
 }
@@ -133,11 +175,11 @@ type Proof struct {
 // Proof is leaf i's proof; a self-paired node is its own sibling, on the
 // right, as in the reference.
 func (t *Tree) Proof(i int) (Proof, error) {
-	if i < 0 || i >= len(t.leaves) {
-		return Proof{}, fmt.Errorf("%w: leaf %d of %d", ErrBadChallenge, i, len(t.leaves))
+	if i < 0 || i >= t.leafCount() {
+		return Proof{}, fmt.Errorf("%w: leaf %d of %d", ErrBadChallenge, i, t.leafCount())
 	}
 	// Empty, not nil: a one-leaf proof serialises as [] like the reference.
-	p := Proof{LeafIndex: i, LeafHash: t.leaves[i], ProofHashes: []string{}, ProofDirections: []bool{}}
+	p := Proof{LeafIndex: i, LeafHash: string(t.leaf(i)), ProofHashes: []string{}, ProofDirections: []bool{}}
 	idx := i
 	for l := -1; l < len(t.levels)-1; l++ {
 		if idx%2 == 0 {
@@ -164,7 +206,7 @@ func (t *Tree) Prove(rows []int) (leaves []string, proofs []Proof, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		leaves, proofs = append(leaves, t.leaves[r]), append(proofs, p)
+		leaves, proofs = append(leaves, p.LeafHash), append(proofs, p)
 	}
 	return leaves, proofs, nil
 }
