@@ -24,7 +24,7 @@ const MaxLeaves = 1 << 20
 // of it is bytes without pointers, which the garbage collector never scans.
 type Tree struct {
 	leafData []byte
-	leafEnd  []int32 // leaf i is leafData[leafEnd[i-1]:leafEnd[i]]
+	leafEnd  []int32  // leaf i is leafData[leafEnd[i-1]:leafEnd[i]]
 	levels   [][]byte // levels[0] is the leaves' parents
 }
 
