@@ -30,6 +30,7 @@ targets=(
   "./internal/computeproto FuzzDecodeHeartbeat"
   "./internal/computeproto FuzzDecodeCommitment"
   "./internal/computeproto FuzzDecodeProof"
+  "./internal/computeproto FuzzDecodeWSMessage"
   "./internal/securesession FuzzOpen"
   "./internal/challenge FuzzVerifyProof"
   "./internal/compute FuzzReadFrame"
