@@ -624,7 +624,11 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 }
 
 // Dropped is the count of messages dropped for reason.
-func (m *Metrics) Dropped(reason string) float64 { return counterValue(m.dropped.WithLabelValues(reason)) }
+func (m *Metrics) Dropped(reason string) float64 {
+	return counterValue(m.dropped.WithLabelValues(reason))
+}
 
 // Refused is the count of connections refused for reason.
-func (m *Metrics) Refused(reason string) float64 { return counterValue(m.refused.WithLabelValues(reason)) }
+func (m *Metrics) Refused(reason string) float64 {
+	return counterValue(m.refused.WithLabelValues(reason))
+}
