@@ -103,9 +103,21 @@ func TestGPUChallengeThroughTheBinaryProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	devices, err := client.Devices(ctx)
-	if err != nil || len(devices) != 2 || devices[0].ComputeCapability != "8.9" {
+	if err != nil || len(devices) != 2 || devices[0].UUID != backend.devices[0].UUID {
 		t.Fatalf("devices %+v, %v", devices, err)
 	}
+	// A binary may write the compute capability as a number.
+	fake.mu.Lock()
+	fake.misbehave = func(cmd string) []byte {
+		return frame(`{"success":true,"gpu_count":1,"gpus":[{"uuid":"GPU-1","name":"NVIDIA H100","compute_capability":8.9,"memory_total":85520809984}]}`)
+	}
+	fake.mu.Unlock()
+	if ds, err := client.Devices(ctx); err != nil || len(ds) != 1 || ds[0].ComputeCapability != "8.9" || ds[0].MemoryTotal != 85520809984 {
+		t.Fatalf("numeric compute capability: %+v, %v", ds, err)
+	}
+	fake.mu.Lock()
+	fake.misbehave = nil
+	fake.mu.Unlock()
 	const seed, n, iters = "00ff00ff00ff00ff00ff00ff00ff00ff", 96, 2
 	results, err := client.Submit(ctx, Task{SeedHex: seed, Size: n, Iterations: iters})
 	if err != nil || len(results) != 2 {
