@@ -36,8 +36,8 @@ type cliCommand struct {
 func commands() []cliCommand {
 	cmds := []cliCommand{
 		{"validator", "run a subnet validator", runValidator},
-		{"miner", "run a compute-subnet miner", notBuilt("miner", "the compute miner (validator sessions, heartbeats, task relay, worker hub)")},
-		{"worker", "run a compute-subnet worker", notBuilt("worker", "the compute worker (matrix challenges and proofs)")},
+		{"miner", "run a compute-subnet miner: workers over WebSocket, challenges from validators", runMiner},
+		{"worker", "run a compute-subnet worker: matrix challenges and their proofs", runWorker},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
 		{"demo", "run the whole Kaspa subnet locally: chain, pool, Prometheus, validator, miners", runDemo},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
@@ -99,17 +99,6 @@ var (
 	loadHotkey    = command.LoadHotkey
 	walletFromEnv = command.WalletFromEnv
 )
-
-func notBuilt(name, what string) func(Env, []string) int {
-	return func(env Env, args []string) int {
-		fs := newFlagSet(env, name, name, fmt.Sprintf("Not built yet: %s does not exist in this version of vigil.", what))
-		if code, ok := parse(env, fs, args); !ok {
-			return code
-		}
-		fmt.Fprintf(env.Stderr, "vigil %s: not built yet: %s does not exist in this version of vigil; nothing was started.\n", name, what)
-		return exitUsage
-	}
-}
 
 func runVersion(env Env, args []string) int {
 	fs := newFlagSet(env, "version", "version", "Prints the version, commit and Go version of this binary.")

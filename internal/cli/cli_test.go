@@ -155,10 +155,18 @@ func TestHelpAndCommands(t *testing.T) {
 	if r := run(t, nil, "validator", "--help"); !strings.Contains(r.stdout, "-database-url") || !strings.Contains(r.stdout, "VIGIL_SHUTDOWN_DRAIN_TIMEOUT") {
 		t.Errorf("validator --help does not list every flag: %s", r.stdout)
 	}
-	for _, name := range []string{"miner", "worker"} {
-		r := run(t, nil, name)
-		if r.code != exitUsage || !strings.Contains(r.stderr, "not built yet") || !strings.Contains(r.stderr, "nothing was started") {
-			t.Errorf("%s: %+v, want exit 2 saying it is not built", name, r)
+	for _, c := range []struct {
+		args []string
+		say  string
+	}{
+		{[]string{"miner"}, "chain.netuid"},
+		{[]string{"miner", "--chain-netuid", "1", "--validators-whitelist", "nobody"}, "validators.whitelist"},
+		{[]string{"miner", "--chain-netuid", "1", "--axon-publish"}, "axon.publish"},
+		{[]string{"worker", "--gpu-backend", "cuda"}, "gpu.backend"},
+		{[]string{"worker", "--miner-url", "http://x"}, "miner.url"},
+	} {
+		if r := run(t, nil, c.args...); r.code != exitUsage || !strings.Contains(r.stderr, c.say) {
+			t.Errorf("%v: %+v, want a usage error about %s", c.args, r, c.say)
 		}
 	}
 	// The demo itself runs in internal/demo's tests; here, its flags.

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
@@ -100,21 +102,57 @@ type Shutdown struct {
 	DrainTimeout time.Duration `yaml:"drain_timeout" help:"how long in-flight work may take to finish after SIGINT/SIGTERM"`
 }
 
-// Axon configures the HTTP synapse server of a miner.
+// Axon is the address a miner publishes on chain.
 type Axon struct {
-	Listen       string `yaml:"listen" help:"host:port the axon listens on"`
-	ExternalIP   string `yaml:"external_ip" help:"IP advertised on chain (empty: detected)"`
-	ExternalPort int    `yaml:"external_port" help:"port advertised on chain (0: the listen port)"`
+	Publish      bool   `yaml:"publish" help:"publish external_ip:external_port on chain at start (serve_axon), as 'vigil chain serve-axon' does"`
+	ExternalIP   string `yaml:"external_ip" help:"IP published on chain (required with publish)"`
+	ExternalPort int    `yaml:"external_port" help:"port published on chain"`
 }
 
 // WorkerHub configures the WebSocket endpoint where a miner's workers connect.
 type WorkerHub struct {
-	Listen string `yaml:"listen" help:"host:port where workers connect over WebSocket"`
+	Listen           string        `yaml:"listen" help:"host:port where workers connect over WebSocket"`
+	Token            string        `yaml:"token" help:"when set, workers must send it as 'Authorization: Bearer <token>' (the reference's workers send none: leave empty for them)"`
+	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout" help:"a worker silent this long is dropped"`
+}
+
+// Validators selects the validators a miner serves.
+type Validators struct {
+	MinStakeTAO        float64       `yaml:"min_stake_tao" help:"stake a validator with a permit needs"`
+	Whitelist          string        `yaml:"whitelist" help:"hotkeys served whatever their permit and stake, comma-separated; hotkey=ip:port also overrides the address"`
+	BlacklistThreshold int           `yaml:"blacklist_threshold" help:"consecutive failures that blacklist a validator endpoint"`
+	BlacklistTTL       time.Duration `yaml:"blacklist_ttl" help:"how long a blacklisted endpoint is skipped"`
+}
+
+// MinerLoops are a miner's intervals.
+type MinerLoops struct {
+	SyncInterval      time.Duration `yaml:"sync_interval" help:"between metagraph reads"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" help:"between heartbeats to the validators"`
+	TaskPollInterval  time.Duration `yaml:"task_poll_interval" help:"between task polling rounds"`
 }
 
 // MinerLink tells a worker where its miner is.
 type MinerLink struct {
-	URL string `yaml:"url" help:"ws:// or wss:// address of the miner's worker hub"`
+	URL   string `yaml:"url" help:"ws:// or wss:// address of the miner's worker hub"`
+	Token string `yaml:"token" help:"sent as 'Authorization: Bearer <token>' when the miner asks for one"`
+}
+
+// WorkerIdentity names a worker to its miner.
+type WorkerIdentity struct {
+	ID                string        `yaml:"id" help:"worker_id; empty derives it from this host as the reference does (set it to keep an existing worker's id)"`
+	Name              string        `yaml:"name" help:"worker_name; empty uses the id"`
+	PublicIP          string        `yaml:"public_ip" help:"public IP to report; empty reports the routed address when it is public"`
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval" help:"between heartbeats to the miner"`
+	ReconnectInterval time.Duration `yaml:"reconnect_interval" help:"first wait before reconnecting; doubled per failure up to a minute"`
+}
+
+// GPU selects where a worker's GPU challenges run.
+type GPU struct {
+	Backend    string `yaml:"backend" help:"none (CPU challenges only), binary (the reference GPU binary's socket) or cpu (vigil's exact CPU implementation, for small sizes)"`
+	Socket     string `yaml:"socket" help:"the GPU binary's Unix socket, for backend binary"`
+	CPUDevices int    `yaml:"cpu_devices" help:"devices the cpu backend reports"`
+	CPUMaxSize int    `yaml:"cpu_max_size" help:"largest matrix the cpu backend takes"`
+	KeyFile    string `yaml:"key_file" help:"the cpu backend's P-256 signing key (PEM, created 0600 when missing); validators must trust its public key"`
 }
 
 // Subnet is one subnet a validator node serves: its netuid, its mechanism
@@ -182,21 +220,25 @@ func (v Validator) SubnetList() []Subnet {
 
 // Miner is the configuration of `vigil miner`.
 type Miner struct {
-	Log       Log       `yaml:"log"`
-	Ops       Ops       `yaml:"ops"`
-	Chain     Chain     `yaml:"chain"`
-	Wallet    Wallet    `yaml:"wallet"`
-	Axon      Axon      `yaml:"axon"`
-	WorkerHub WorkerHub `yaml:"worker_hub"`
-	Shutdown  Shutdown  `yaml:"shutdown"`
+	Log        Log        `yaml:"log"`
+	Ops        Ops        `yaml:"ops"`
+	Chain      Chain      `yaml:"chain"`
+	Wallet     Wallet     `yaml:"wallet"`
+	Axon       Axon       `yaml:"axon"`
+	WorkerHub  WorkerHub  `yaml:"worker_hub"`
+	Validators Validators `yaml:"validators"`
+	Loops      MinerLoops `yaml:"loops"`
+	Shutdown   Shutdown   `yaml:"shutdown"`
 }
 
 // Worker is the configuration of `vigil worker`.
 type Worker struct {
-	Log      Log       `yaml:"log"`
-	Ops      Ops       `yaml:"ops"`
-	Miner    MinerLink `yaml:"miner"`
-	Shutdown Shutdown  `yaml:"shutdown"`
+	Log      Log            `yaml:"log"`
+	Ops      Ops            `yaml:"ops"`
+	Miner    MinerLink      `yaml:"miner"`
+	Worker   WorkerIdentity `yaml:"worker"`
+	GPU      GPU            `yaml:"gpu"`
+	Shutdown Shutdown       `yaml:"shutdown"`
 }
 
 // The defaults, in one place.
@@ -234,9 +276,10 @@ func DefaultMiner() Miner {
 		Ops:       Ops{Listen: "127.0.0.1:9101"},
 		Chain:     Chain{Network: "local"},
 		Wallet:    defaultWallet(),
-		Axon:      Axon{Listen: "0.0.0.0:8091"},
-		WorkerHub: WorkerHub{Listen: "0.0.0.0:8092"},
-		Shutdown:  defaultShutdown(),
+		WorkerHub: WorkerHub{Listen: "0.0.0.0:8092", HeartbeatTimeout: 90 * time.Second},
+		Validators: Validators{MinStakeTAO: 10000, BlacklistThreshold: 5, BlacklistTTL: 600 * time.Second},
+		Loops:      MinerLoops{SyncInterval: time.Minute, HeartbeatInterval: time.Minute, TaskPollInterval: 30 * time.Second},
+		Shutdown:   defaultShutdown(),
 	}
 }
 
@@ -246,6 +289,8 @@ func DefaultWorker() Worker {
 		Log:      defaultLog(),
 		Ops:      Ops{Listen: "127.0.0.1:9102"},
 		Miner:    MinerLink{URL: "ws://127.0.0.1:8092"},
+		Worker:   WorkerIdentity{HeartbeatInterval: 30 * time.Second, ReconnectInterval: 5 * time.Second},
+		GPU:      GPU{Backend: "none", Socket: "/tmp/gpu_tensor.sock", CPUDevices: 1, CPUMaxSize: 1024, KeyFile: "vigil-gpu-key.pem"},
 		Shutdown: defaultShutdown(),
 	}
 }
@@ -346,14 +391,114 @@ func (s Shutdown) Validate() error {
 
 // Validate checks the axon keys.
 func (a Axon) Validate() error {
-	if err := validateListen("axon.listen", a.Listen); err != nil {
-		return err
-	}
 	if a.ExternalIP != "" && net.ParseIP(a.ExternalIP) == nil {
 		return invalid("axon.external_ip", "%q is not an IP address", a.ExternalIP)
 	}
 	if a.ExternalPort < 0 || a.ExternalPort > 65535 {
 		return invalid("axon.external_port", "%d out of range 0-65535", a.ExternalPort)
+	}
+	if a.Publish && (a.ExternalIP == "" || a.ExternalPort == 0) {
+		return invalid("axon.publish", "needs axon.external_ip and axon.external_port")
+	}
+	return nil
+}
+
+// Validate checks the hub keys.
+func (h WorkerHub) Validate() error {
+	if err := validateListen("worker_hub.listen", h.Listen); err != nil {
+		return err
+	}
+	if h.HeartbeatTimeout < time.Second || h.HeartbeatTimeout > time.Hour {
+		return invalid("worker_hub.heartbeat_timeout", "%s out of range [1s, 1h]", h.HeartbeatTimeout)
+	}
+	return nil
+}
+
+// Validate checks the validator selection.
+func (v Validators) Validate() error {
+	if !(v.MinStakeTAO >= 0 && v.MinStakeTAO < 1e9) {
+		return invalid("validators.min_stake_tao", "%v out of range [0, 1e9)", v.MinStakeTAO)
+	}
+	if v.BlacklistThreshold < 1 || v.BlacklistThreshold > 1000 {
+		return invalid("validators.blacklist_threshold", "%d out of range 1-1000", v.BlacklistThreshold)
+	}
+	if v.BlacklistTTL < time.Second || v.BlacklistTTL > 24*time.Hour {
+		return invalid("validators.blacklist_ttl", "%s out of range [1s, 24h]", v.BlacklistTTL)
+	}
+	_, err := v.ParseWhitelist()
+	return err
+}
+
+// ParseWhitelist reads validators.whitelist: SS58 hotkeys, each with an
+// optional =ip:port address override.
+func (v Validators) ParseWhitelist() (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range strings.Split(v.Whitelist, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		hotkey, addr, _ := strings.Cut(item, "=")
+		if _, err := keys.ParsePublicKey(hotkey); err != nil {
+			return nil, invalid("validators.whitelist", "%q is not an SS58 hotkey", hotkey)
+		}
+		if addr != "" {
+			if _, err := netip.ParseAddrPort(addr); err != nil {
+				return nil, invalid("validators.whitelist", "%q: %q is not ip:port", hotkey, addr)
+			}
+		}
+		out[hotkey] = addr
+	}
+	return out, nil
+}
+
+// Validate checks the intervals.
+func (l MinerLoops) Validate() error {
+	for key, d := range map[string]time.Duration{"loops.sync_interval": l.SyncInterval, "loops.heartbeat_interval": l.HeartbeatInterval, "loops.task_poll_interval": l.TaskPollInterval} {
+		if d < 100*time.Millisecond || d > time.Hour {
+			return invalid(key, "%s out of range [100ms, 1h]", d)
+		}
+	}
+	return nil
+}
+
+// Validate checks the worker's identity keys.
+func (w WorkerIdentity) Validate() error {
+	if len(w.ID) > 256 || len(w.Name) > 256 {
+		return invalid("worker.id", "id and name take at most 256 characters")
+	}
+	if w.PublicIP != "" && net.ParseIP(w.PublicIP) == nil {
+		return invalid("worker.public_ip", "%q is not an IP address", w.PublicIP)
+	}
+	if w.HeartbeatInterval < 100*time.Millisecond || w.HeartbeatInterval > 10*time.Minute {
+		return invalid("worker.heartbeat_interval", "%s out of range [100ms, 10m]", w.HeartbeatInterval)
+	}
+	if w.ReconnectInterval < 10*time.Millisecond || w.ReconnectInterval > time.Minute {
+		return invalid("worker.reconnect_interval", "%s out of range [10ms, 1m]", w.ReconnectInterval)
+	}
+	return nil
+}
+
+// Validate checks the GPU backend keys.
+func (g GPU) Validate() error {
+	switch g.Backend {
+	case "none":
+	case "binary":
+		if g.Socket == "" {
+			return invalid("gpu.socket", "required with gpu.backend binary")
+		}
+	case "cpu":
+		if g.CPUDevices < 1 || g.CPUDevices > 64 {
+			return invalid("gpu.cpu_devices", "%d out of range 1-64", g.CPUDevices)
+		}
+		if g.CPUMaxSize < 1 || g.CPUMaxSize > 8192 {
+			return invalid("gpu.cpu_max_size", "%d out of range 1-8192", g.CPUMaxSize)
+		}
+		if g.KeyFile == "" {
+			return invalid("gpu.key_file", "required with gpu.backend cpu")
+		}
+	default:
+		return invalid("gpu.backend", "%q: want none, binary or cpu", g.Backend)
 	}
 	return nil
 }
@@ -472,10 +617,10 @@ func (v Validator) validateSubnets() error {
 // Validate checks every key of the miner configuration.
 func (m Miner) Validate() error {
 	return firstError(m.Log.Validate(), m.Ops.Validate(), m.Chain.Validate(), m.Wallet.Validate(),
-		m.Axon.Validate(), validateListen("worker_hub.listen", m.WorkerHub.Listen), m.Shutdown.Validate())
+		m.Axon.Validate(), m.WorkerHub.Validate(), m.Validators.Validate(), m.Loops.Validate(), m.Shutdown.Validate())
 }
 
 // Validate checks every key of the worker configuration.
 func (w Worker) Validate() error {
-	return firstError(w.Log.Validate(), w.Ops.Validate(), w.Miner.Validate(), w.Shutdown.Validate())
+	return firstError(w.Log.Validate(), w.Ops.Validate(), w.Miner.Validate(), w.Worker.Validate(), w.GPU.Validate(), w.Shutdown.Validate())
 }

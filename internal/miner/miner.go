@@ -84,6 +84,7 @@ type Miner struct {
 
 	mu         sync.Mutex
 	validators []Validator
+	lastSync   time.Time
 	pollStart  int
 	inflight   map[string]*inflight // challenge id
 	wg         sync.WaitGroup
@@ -111,6 +112,13 @@ func New(cfg Config, log *slog.Logger, chain Chain, rpc RPC, metrics *Metrics) *
 
 // Hub is the workers' WebSocket handler.
 func (m *Miner) Hub() *workerhub.Hub { return m.hub }
+
+// LastSync is when the metagraph was last read (zero before the first).
+func (m *Miner) LastSync() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.lastSync
+}
 
 // Validators are the validators selected at the last sync.
 func (m *Miner) Validators() []Validator {
@@ -175,6 +183,7 @@ func (m *Miner) SyncValidators(ctx context.Context) error {
 	vs := m.cfg.Selection.Select(mg, m.bl, time.Now())
 	m.mu.Lock()
 	m.validators = vs
+	m.lastSync = time.Now()
 	m.mu.Unlock()
 	m.metrics.validators.Set(float64(len(vs)))
 	return nil
