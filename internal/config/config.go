@@ -272,11 +272,11 @@ func DefaultValidator() Validator {
 // DefaultMiner returns the miner defaults.
 func DefaultMiner() Miner {
 	return Miner{
-		Log:       defaultLog(),
-		Ops:       Ops{Listen: "127.0.0.1:9101"},
-		Chain:     Chain{Network: "local"},
-		Wallet:    defaultWallet(),
-		WorkerHub: WorkerHub{Listen: "0.0.0.0:8092", HeartbeatTimeout: 90 * time.Second},
+		Log:        defaultLog(),
+		Ops:        Ops{Listen: "127.0.0.1:9101"},
+		Chain:      Chain{Network: "local"},
+		Wallet:     defaultWallet(),
+		WorkerHub:  WorkerHub{Listen: "0.0.0.0:8092", HeartbeatTimeout: 90 * time.Second},
 		Validators: Validators{MinStakeTAO: 10000, BlacklistThreshold: 5, BlacklistTTL: 600 * time.Second},
 		Loops:      MinerLoops{SyncInterval: time.Minute, HeartbeatInterval: time.Minute, TaskPollInterval: 30 * time.Second},
 		Shutdown:   defaultShutdown(),
