@@ -32,7 +32,7 @@ import (
 // out queued challenges on task polls, samples the committed results, and
 // verifies the proofs with internal/challenge.
 type challengeValidator struct {
-	t       *testing.T
+	t       testing.TB
 	miner   string
 	trusted challenge.TrustedKeys
 
@@ -41,6 +41,7 @@ type challengeValidator struct {
 	issued   map[string]*issued
 	workers  map[string]computeproto.WorkerInfo
 	verdicts map[string][]challenge.Verdict
+	notify   chan string // when set, gets each verdict's challenge id
 }
 
 type issued struct {
@@ -153,6 +154,9 @@ func (v *challengeValidator) handlers() computerpc.Handlers {
 			v.mu.Lock()
 			v.verdicts[pd.ChallengeID] = verdicts
 			v.mu.Unlock()
+			if v.notify != nil {
+				v.notify <- pd.ChallengeID
+			}
 			return computeproto.ProofDataResponse{ChallengeStatus: "queued", Message: "queued", ChallengeID: pd.ChallengeID}, 0
 		},
 	}

@@ -249,7 +249,7 @@ func TestComputeSessionExchange(t *testing.T) {
 	}
 }
 
-func devKey(t *testing.T, uri string) *keys.KeyPair {
+func devKey(t testing.TB, uri string) *keys.KeyPair {
 	t.Helper()
 	kp, err := keys.FromURI(uri)
 	if err != nil {

@@ -1,8 +1,13 @@
 package miner
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +15,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/scale"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/computeproto"
+	"github.com/vigil-validator/vigil/internal/computerpc"
 )
 
 func neuron(t *testing.T, uid uint16, uri string, permit bool, stakeTAO uint64, addr string) subtensor.Neuron {
@@ -97,5 +103,61 @@ func TestHeartbeatQueue(t *testing.T) {
 	}
 	if got := q.drain(now); got[0].WorkerID == "0" {
 		t.Fatalf("the oldest were kept: first %s", got[0].WorkerID)
+	}
+}
+
+type oneValidator struct{ mg *subtensor.Metagraph }
+
+func (c oneValidator) Metagraph(context.Context, uint16, string) (*subtensor.Metagraph, error) {
+	return c.mg, nil
+}
+
+// TestGarbageValidatorIsBlacklistedAndRetried: a validator whose axon
+// answers garbage fails every call; after five in a row it is skipped for
+// the blacklist's TTL, then polled again.
+func TestGarbageValidatorIsBlacklistedAndRetried(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte("<html>not a synapse</html>"))
+	}))
+	defer srv.Close()
+	addr := netip.MustParseAddrPort(srv.Listener.Addr().String())
+	chain := oneValidator{&subtensor.Metagraph{Neurons: []subtensor.Neuron{neuron(t, 0, "//Alice", true, 20000, addr.String())}}}
+	bob, err := keys.FromURI("//Bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc, err := computerpc.NewClient(bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Hotkey, cfg.BlacklistTTL, cfg.TaskTimeout = bob, 500*time.Millisecond, 2*time.Second
+	m := New(cfg, slog.New(slog.DiscardHandler), chain, rpc, nil)
+	defer m.Hub().Close()
+	ctx := context.Background()
+	if err := m.SyncValidators(ctx); err != nil || len(m.Validators()) != 1 {
+		t.Fatalf("sync: %v %+v", err, m.Validators())
+	}
+	v := m.Validators()[0]
+	for i := range 5 {
+		err := m.call(ctx, v, "task", cfg.TaskTimeout, func(ctx context.Context) error {
+			_, err := rpc.Task(ctx, v.Target, computeproto.NewTaskRequest(bob.SS58(), time.Now()))
+			return err
+		})
+		if err == nil {
+			t.Fatalf("call %d to a garbage validator succeeded", i+1)
+		}
+	}
+	if calls.Load() == 0 {
+		t.Fatal("the validator was never called")
+	}
+	if err := m.SyncValidators(ctx); err != nil || len(m.Validators()) != 0 {
+		t.Fatalf("after five failures: %+v", m.Validators())
+	}
+	time.Sleep(600 * time.Millisecond)
+	if err := m.SyncValidators(ctx); err != nil || len(m.Validators()) != 1 {
+		t.Fatalf("after the TTL: %+v", m.Validators())
 	}
 }

@@ -36,10 +36,92 @@ type Inventory struct {
 	mu       sync.Mutex
 	lastIdle uint64
 	lastAll  uint64
+	// The slow parts (the GPUs, the routed address) are read at most every
+	// staticTTL, as the reference caches GPU capabilities for 300 s.
+	static   staticInfo
+	staticAt time.Time
+	// The last load sample.
+	sample    computeproto.SystemInfo
+	sampledAt time.Time
 }
 
-// SystemInfo is the heartbeat's system_info.
+type staticInfo struct {
+	publicIP  string
+	osInfo    json.RawMessage
+	gpuPlugin []computeproto.GPUEntry
+	gpuInfo   []computeproto.GPUEntry
+}
+
+const staticTTL = 5 * time.Minute
+
+// Refresh forgets the cached slow parts, so the next SystemInfo reads them.
+func (inv *Inventory) Refresh() {
+	inv.mu.Lock()
+	inv.staticAt = time.Time{}
+	inv.mu.Unlock()
+}
+
+func (inv *Inventory) staticParts(ctx context.Context) staticInfo {
+	inv.mu.Lock()
+	if !inv.staticAt.IsZero() && time.Since(inv.staticAt) < staticTTL {
+		st := inv.static
+		inv.mu.Unlock()
+		return st
+	}
+	inv.mu.Unlock()
+	var st staticInfo
+	st.publicIP = inv.publicIP()
+	st.osInfo, _ = json.Marshal(map[string]string{"system": runtimeSystem(), "machine": machine(), "release": kernelRelease()})
+	st.gpuPlugin = []computeproto.GPUEntry{}
+	if inv.Backend != nil {
+		if ds, err := inv.Backend.Devices(ctx); err == nil {
+			for _, d := range ds {
+				extra, _ := json.Marshal(d)
+				var m map[string]json.RawMessage
+				_ = json.Unmarshal(extra, &m)
+				delete(m, "uuid")
+				delete(m, "name")
+				st.gpuPlugin = append(st.gpuPlugin, computeproto.GPUEntry{UUID: d.UUID, Name: d.Name, Extra: m})
+			}
+		}
+	}
+	st.gpuInfo = []computeproto.GPUEntry{}
+	if len(st.gpuPlugin) == 0 {
+		st.gpuInfo = inv.nvidiaSMI(ctx)
+	}
+	inv.mu.Lock()
+	inv.static, inv.staticAt = st, time.Now()
+	inv.mu.Unlock()
+	return st
+}
+
+// SystemInfo is the heartbeat's system_info: the machine's load as last
+// sampled (at most sampleTTL ago), the slow parts as last read.
 func (inv *Inventory) SystemInfo(ctx context.Context) computeproto.SystemInfo {
+	inv.mu.Lock()
+	fresh := !inv.sampledAt.IsZero() && time.Since(inv.sampledAt) < sampleTTL
+	si := inv.sample
+	inv.mu.Unlock()
+	if !fresh {
+		si = inv.Sample()
+	}
+	st := inv.staticParts(ctx)
+	if st.publicIP != "" {
+		ip := st.publicIP
+		si.PublicIP = &ip
+	}
+	si.OSInfo = st.osInfo
+	si.GPUPlugin, si.GPUInfo = st.gpuPlugin, st.gpuInfo
+	return si
+}
+
+// sampleTTL bounds how often the load is read from /proc: heartbeats come
+// every 30 s, but a burst of them must not cost a burst of reads.
+const sampleTTL = time.Second
+
+// Sample reads the machine's load now: CPUs, memory, the root filesystem,
+// uptime.
+func (inv *Inventory) Sample() computeproto.SystemInfo {
 	si := computeproto.SystemInfo{CPUCount: int64(runtime.NumCPU()), GPUInfo: []computeproto.GPUEntry{}, GPUPlugin: []computeproto.GPUEntry{}}
 	si.CPUUsage = computeproto.PyFloat(inv.cpuUsage())
 	if total, avail, ok := meminfo(); ok {
@@ -53,26 +135,9 @@ func (inv *Inventory) SystemInfo(ctx context.Context) computeproto.SystemInfo {
 		v := computeproto.PyFloat(up)
 		si.UptimeSeconds = &v
 	}
-	if ip := inv.publicIP(); ip != "" {
-		si.PublicIP = &ip
-	}
-	osInfo, _ := json.Marshal(map[string]string{"system": runtimeSystem(), "machine": machine(), "release": kernelRelease()})
-	si.OSInfo = osInfo
-	if inv.Backend != nil {
-		if ds, err := inv.Backend.Devices(ctx); err == nil {
-			for _, d := range ds {
-				extra, _ := json.Marshal(d)
-				var m map[string]json.RawMessage
-				_ = json.Unmarshal(extra, &m)
-				delete(m, "uuid")
-				delete(m, "name")
-				si.GPUPlugin = append(si.GPUPlugin, computeproto.GPUEntry{UUID: d.UUID, Name: d.Name, Extra: m})
-			}
-		}
-	}
-	if len(si.GPUPlugin) == 0 {
-		si.GPUInfo = inv.nvidiaSMI(ctx)
-	}
+	inv.mu.Lock()
+	inv.sample, inv.sampledAt = si, time.Now()
+	inv.mu.Unlock()
 	return si
 }
 

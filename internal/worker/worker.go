@@ -114,10 +114,8 @@ func (w *Worker) Connected() bool {
 // GPU.
 func (w *Worker) Capabilities(ctx context.Context) []string {
 	caps := []string{computeproto.ChallengeCPUMatrix}
-	if w.cfg.GPU != nil {
-		if ds, err := w.cfg.GPU.Devices(ctx); err == nil && len(ds) > 0 {
-			caps = append(caps, computeproto.ChallengeGPUMatrix)
-		}
+	if w.cfg.GPU != nil && len(w.inv.staticParts(ctx).gpuPlugin) > 0 {
+		caps = append(caps, computeproto.ChallengeGPUMatrix)
 	}
 	return caps
 }

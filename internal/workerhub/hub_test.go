@@ -209,7 +209,10 @@ func TestHostileWorkers(t *testing.T) {
 		t.Fatalf("a result for a task never given reached the miner")
 	}
 	// 20 MiB: the connection is closed for its size (1009); nothing else is.
-	bad.send(`{"type":"heartbeat","data":{"pad":"` + strings.Repeat("x", 20<<20) + `"}}`)
+	// The hub may reset the connection before the write ends.
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_ = bad.ws.Write(wctx, websocket.MessageText, []byte(`{"type":"heartbeat","data":{"pad":"`+strings.Repeat("x", 20<<20)+`"}}`))
+	wcancel()
 	eventually(t, "the oversized sender is gone", func() bool { return len(h.hub.Workers()) == 1 })
 	bystander.send(map[string]any{"type": "heartbeat", "data": map[string]any{}})
 	if m, err := bystander.read(); err != nil || m["type"] != "heartbeat_ack" {
