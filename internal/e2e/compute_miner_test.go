@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,7 +42,8 @@ type challengeValidator struct {
 	issued   map[string]*issued
 	workers  map[string]computeproto.WorkerInfo
 	verdicts map[string][]challenge.Verdict
-	notify   chan string // when set, gets each verdict's challenge id
+	debug    map[string]json.RawMessage // each proof's debug_info
+	notify   chan string                // when set, gets each verdict's challenge id
 }
 
 type issued struct {
@@ -153,6 +155,9 @@ func (v *challengeValidator) handlers() computerpc.Handlers {
 			}
 			v.mu.Lock()
 			v.verdicts[pd.ChallengeID] = verdicts
+			if v.debug != nil {
+				v.debug[pd.ChallengeID] = pd.DebugInfo
+			}
 			v.mu.Unlock()
 			if v.notify != nil {
 				v.notify <- pd.ChallengeID
@@ -217,7 +222,7 @@ func TestComputeMinerEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	val := &challengeValidator{t: t, miner: bob.SS58(), trusted: challenge.TrustedKeys{&key.PublicKey}, issued: map[string]*issued{},
-		workers: map[string]computeproto.WorkerInfo{}, verdicts: map[string][]challenge.Verdict{}}
+		workers: map[string]computeproto.WorkerInfo{}, verdicts: map[string][]challenge.Verdict{}, debug: map[string]json.RawMessage{}}
 	ax, err := axon.New(axon.Config{Hotkey: alice})
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +317,23 @@ func TestComputeMinerEndToEnd(t *testing.T) {
 	for id, want := range ids {
 		if v, worker := val.verdict(t, id); !v.Passed || worker != want {
 			t.Fatalf("%s on %s: %+v (worker %s)", id, want, v, worker)
+		}
+		// Every timestamp of the reference's debug_info, in order.
+		var debug struct {
+			Timestamps map[string]int64 `json:"timestamps"`
+		}
+		val.mu.Lock()
+		err := json.Unmarshal(val.debug[id], &debug)
+		val.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		order := []string{"miner_task_received_ts", "worker_task_received_ts", "worker_task_completed_ts", "miner_task_response_ts",
+			"worker_proof_request_received_ts", "worker_proof_completed_ts", "worker_proof_response_ts"}
+		for i, k := range order {
+			if debug.Timestamps[k] == 0 || (i > 0 && debug.Timestamps[k] < debug.Timestamps[order[i-1]]) {
+				t.Fatalf("%s: debug timestamps %v (%s)", id, debug.Timestamps, k)
+			}
 		}
 	}
 

@@ -399,6 +399,7 @@ func (m *Miner) pipeline(workerID string, f *inflight, r computeproto.TaskResult
 		m.log.Warn("worker gave no proof", "challenge", id, "worker", workerID, "err", err, "reason", body.Error)
 		return "proof_failed"
 	}
+	f.ts["worker_proof_response_ts"] = time.Now().UnixMilli()
 	for k, t := range body.Phase2Timestamps() {
 		f.ts[k] = t
 	}
