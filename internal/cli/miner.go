@@ -38,28 +38,8 @@ Configuration comes from the defaults, then --config FILE (see
 config/miner.yaml), then VIGIL_* environment variables, then the flags below.`
 
 func runMiner(env Env, args []string) int {
-	defaults := config.DefaultMiner()
-	fs := newFlagSet(env, "miner", "miner [--config FILE] [flags]", minerHelp)
-	file := configFlag(env, fs)
-	flags := config.BindFlags(fs, config.Keys(&defaults))
-	if code, ok := parse(env, fs, args); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "vigil miner: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: env.LookupEnv, Flags: flags})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil miner: %v\n", err)
-		return exitUsage
-	}
-	logger := newLogger(env.Stderr, cfg.Log)
-	if err := minerMain(env, cfg, logger); err != nil {
-		logger.Error("miner stopped with an error", "err", err)
-		return exitFailure
-	}
-	return exitOK
+	return runRole(env, args, "miner", minerHelp, config.DefaultMiner(), env.LookupEnv, nil,
+		func(cfg config.Miner) config.Log { return cfg.Log }, minerMain)
 }
 
 func minerMain(env Env, cfg config.Miner, logger *slog.Logger) error {

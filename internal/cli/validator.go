@@ -40,26 +40,35 @@ func configFlag(env Env, fs *flag.FlagSet) *string {
 }
 
 func runValidator(env Env, args []string) int {
-	defaults := config.DefaultValidator()
-	fs := newFlagSet(env, "validator", "validator [--config FILE] [flags]", validatorHelp)
+	lookup, envName := config.SN16EnvNamed(env.LookupEnv)
+	return runRole(env, args, "validator", validatorHelp, config.DefaultValidator(), lookup, envName,
+		func(cfg config.Validator) config.Log { return cfg.Log }, validatorMain)
+}
+
+// runRole is a long-running role's command: its configuration from the
+// defaults, --config, the environment and the flags, a logger, and main
+// until it stops.
+func runRole[T interface{ Validate() error }](env Env, args []string, name, help string, defaults T,
+	lookup func(string) (string, bool), envName func(string) string,
+	logOf func(T) config.Log, main func(Env, T, *slog.Logger) error) int {
+	fs := newFlagSet(env, name, name+" [--config FILE] [flags]", help)
 	file := configFlag(env, fs)
 	flags := config.BindFlags(fs, config.Keys(&defaults))
 	if code, ok := parse(env, fs, args); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "vigil validator: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(env.Stderr, "vigil %s: unexpected argument %q\n", name, fs.Arg(0))
 		return exitUsage
 	}
-	lookup, envName := config.SN16EnvNamed(env.LookupEnv)
 	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: lookup, EnvName: envName, Flags: flags})
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil validator: %v\n", err)
+		fmt.Fprintf(env.Stderr, "vigil %s: %v\n", name, err)
 		return exitUsage
 	}
-	logger := newLogger(env.Stderr, cfg.Log)
-	if err := validatorMain(env, cfg, logger); err != nil {
-		logger.Error("validator stopped with an error", "err", err)
+	logger := newLogger(env.Stderr, logOf(cfg))
+	if err := main(env, cfg, logger); err != nil {
+		logger.Error(name+" stopped with an error", "err", err)
 		return exitFailure
 	}
 	return exitOK

@@ -35,31 +35,11 @@ Configuration comes from the defaults, then --config FILE (see
 config/worker.yaml), then VIGIL_* environment variables, then the flags below.`
 
 func runWorker(env Env, args []string) int {
-	defaults := config.DefaultWorker()
-	fs := newFlagSet(env, "worker", "worker [--config FILE] [flags]", workerHelp)
-	file := configFlag(env, fs)
-	flags := config.BindFlags(fs, config.Keys(&defaults))
-	if code, ok := parse(env, fs, args); !ok {
-		return code
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "vigil worker: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	cfg, err := config.LoadRole(defaults, config.Source{File: *file, LookupEnv: env.LookupEnv, Flags: flags})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "vigil worker: %v\n", err)
-		return exitUsage
-	}
-	logger := newLogger(env.Stderr, cfg.Log)
-	if err := workerMain(cfg, logger); err != nil {
-		logger.Error("worker stopped with an error", "err", err)
-		return exitFailure
-	}
-	return exitOK
+	return runRole(env, args, "worker", workerHelp, config.DefaultWorker(), env.LookupEnv, nil,
+		func(cfg config.Worker) config.Log { return cfg.Log }, workerMain)
 }
 
-func workerMain(cfg config.Worker, logger *slog.Logger) error {
+func workerMain(_ Env, cfg config.Worker, logger *slog.Logger) error {
 	ctx := context.Background()
 	gpu, err := gpuBackend(cfg.GPU, logger)
 	if err != nil {
