@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -232,4 +234,33 @@ func TestFingerprintID(t *testing.T) {
 	if id := FingerprintID(Fingerprint()); len(id) != 16 {
 		t.Fatalf("this host's id %q", id)
 	}
+}
+
+// TestWorkerReconnects: a worker whose miner restarts at the same address
+// registers with the new one on its own.
+func TestWorkerReconnects(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	serve := func(ln net.Listener) (*workerhub.Hub, *http.Server) {
+		hub := workerhub.New(workerhub.DefaultConfig(), quiet(), workerhub.Events{}, nil)
+		srv := &http.Server{Handler: hub}
+		go func() { _ = srv.Serve(ln) }()
+		return hub, srv
+	}
+	hub1, srv1 := serve(ln)
+	w := startWorker(t, "ws://"+addr, "reconnect00000000", nil)
+	waitFor(t, "the first registration", func() bool { return len(hub1.Workers()) == 1 })
+	hub1.Close()
+	_ = srv1.Close()
+	waitFor(t, "the disconnect", func() bool { return !w.Connected() })
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub2, srv2 := serve(ln2)
+	defer func() { hub2.Close(); _ = srv2.Close() }()
+	waitFor(t, "the registration with the restarted miner", func() bool { return len(hub2.Workers()) == 1 && w.Connected() })
 }
