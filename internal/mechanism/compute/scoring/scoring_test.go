@@ -1,0 +1,360 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/oracletest"
+)
+
+// The scenarios are raw rows as the reference's tables hold them; the
+// reference's formulas (tools/pyoracle/compute_scoring.py) score them, and
+// vigil scores the same rows after aggregating the heartbeats into buckets.
+
+type rawChallenge struct {
+	Hotkey             string   `json:"hotkey"`
+	WorkerID           string   `json:"worker_id"`
+	CreatedAt          float64  `json:"created_at"`
+	Status             string   `json:"status"`
+	IsSuccess          bool     `json:"is_success"`
+	VerificationResult bool     `json:"verification_result"`
+	ComputationTimeMS  *float64 `json:"computation_time_ms"`
+	SuccessCount       int      `json:"success_count"`
+	GPUs               []string `json:"gpu_uuids"`
+	Deleted            bool     `json:"deleted"`
+}
+
+type rawHeartbeat struct {
+	Hotkey    string   `json:"hotkey"`
+	WorkerID  string   `json:"worker_id"`
+	CreatedAt float64  `json:"created_at"`
+	PublicIP  *string  `json:"public_ip"`
+	GPUs      []string `json:"gpu_uuids"`
+	Deleted   bool     `json:"deleted"`
+}
+
+type rawOwner struct {
+	UUID     string  `json:"uuid"`
+	Hotkey   string  `json:"hotkey"`
+	LastSeen float64 `json:"last_seen"`
+}
+
+type rawWorker struct {
+	Hotkey     string  `json:"hotkey"`
+	WorkerID   string  `json:"worker_id"`
+	LeaseScore float64 `json:"lease_score"`
+	Deleted    bool    `json:"deleted"`
+}
+
+type rawMiner struct {
+	Hotkey   string `json:"hotkey"`
+	IsOnline bool   `json:"is_online"`
+}
+
+type scenario struct {
+	Name       string         `json:"name"`
+	Now        float64        `json:"now"`
+	Config     map[string]any `json:"config"`
+	Challenges []rawChallenge `json:"challenges"`
+	Heartbeats []rawHeartbeat `json:"heartbeats"`
+	Owners     []rawOwner     `json:"gpu_inventory"`
+	Workers    []rawWorker    `json:"workers"`
+	Miners     []rawMiner     `json:"miners"`
+	Metagraph  []string       `json:"metagraph"`
+}
+
+const now = 1_765_000_000.0
+
+func newScenario(name string, metagraph ...string) *scenario {
+	return &scenario{Name: name, Now: now, Metagraph: metagraph, Config: map[string]any{
+		"ranking_window_minutes": 180, "challenge_interval": 240, "participation_rate_threshold": 0.8,
+		"availability_hours": 169, "score_weights": map[string]float64{"challenge": 0.3, "lease": 0.7}, "cap": 100}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// challenges adds n verified challenges of a worker, one every 240 s back
+// from now, each taking ms over gpus (CPU when none).
+func (s *scenario) challenges(hotkey, worker string, n int, ms float64, gpus ...string) {
+	for i := range n {
+		uuids := gpus
+		if len(uuids) == 0 {
+			uuids = []string{"-1"}
+		}
+		s.Challenges = append(s.Challenges, rawChallenge{Hotkey: hotkey, WorkerID: worker, CreatedAt: now - 60 - float64(i)*240,
+			Status: "verified", IsSuccess: true, VerificationResult: true, ComputationTimeMS: ptr(ms + float64(i%7)*13.25),
+			SuccessCount: max(1, len(gpus)), GPUs: uuids})
+	}
+}
+
+// heartbeats adds a worker's heartbeats every step seconds over the last
+// span hours, with ip (changing to ips[k] after each k-th share of the span).
+func (s *scenario) heartbeats(hotkey, worker string, span float64, step float64, gpus []string, ips ...string) {
+	start := now - span*3600
+	count := int(span * 3600 / step)
+	for i := range count {
+		t := start + float64(i)*step + 7
+		var ip *string
+		if len(ips) > 0 {
+			ip = ptr(ips[i*len(ips)/count])
+		}
+		s.Heartbeats = append(s.Heartbeats, rawHeartbeat{Hotkey: hotkey, WorkerID: worker, CreatedAt: t, PublicIP: ip, GPUs: gpus})
+	}
+}
+
+func (s *scenario) own(hotkey string, gpus ...string) {
+	for _, u := range gpus {
+		s.Owners = append(s.Owners, rawOwner{UUID: u, Hotkey: hotkey, LastSeen: now - 100})
+	}
+}
+
+func (s *scenario) miner(hotkey string, online bool, leases ...float64) {
+	s.Miners = append(s.Miners, rawMiner{Hotkey: hotkey, IsOnline: online})
+	for i, l := range leases {
+		s.Workers = append(s.Workers, rawWorker{Hotkey: hotkey, WorkerID: fmt.Sprintf("w%d", i), LeaseScore: l})
+	}
+}
+
+func gpuSet(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("GPU-%s-%d", prefix, i)
+	}
+	return out
+}
+
+func scenarios() []*scenario {
+	var all []*scenario
+
+	// The worked example: X has one worker with 8 GPUs, unleased, a
+	// challenge every 240 s in 6000 ms; Y's one worker is leased at 1.
+	s := newScenario("worked example", "5X", "5Y")
+	x := gpuSet("x", 8)
+	s.challenges("5X", "wx", 45, 6000, x...)
+	s.own("5X", x...)
+	s.heartbeats("5X", "wx", 169, 300, x, "203.0.113.1")
+	s.heartbeats("5Y", "wy", 169, 300, nil, "203.0.113.2")
+	s.miner("5X", true, 0)
+	s.miner("5Y", true, 1)
+	all = append(all, s)
+
+	// Fast and slow CPU workers, few and many successes, one miner with
+	// many workers.
+	s = newScenario("fast, slow, few, many", "5A", "5B", "5C")
+	s.challenges("5A", "fast", 45, 900)
+	s.challenges("5A", "slow", 45, 4100)
+	s.challenges("5B", "few", 9, 800)
+	for i := range 6 {
+		w := fmt.Sprintf("m%d", i)
+		s.challenges("5C", w, 20+i*5, 1500+float64(i)*333.3)
+		s.heartbeats("5C", w, 169, 300, nil)
+	}
+	for _, w := range []string{"fast", "slow"} {
+		s.heartbeats("5A", w, 169, 300, nil)
+	}
+	s.heartbeats("5B", "few", 169, 300, nil)
+	s.miner("5A", true)
+	s.miner("5B", true)
+	s.miner("5C", true)
+	all = append(all, s)
+
+	// GPU ownership: a uuid owned by another hotkey, and one nobody owns,
+	// disqualify the challenges that commit them; availability still needs
+	// every committed uuid.
+	s = newScenario("gpu ownership", "5G", "5H", "5K")
+	g, h := gpuSet("g", 2), gpuSet("h", 1)
+	s.challenges("5G", "good", 40, 3000, g...)
+	s.challenges("5H", "thief", 40, 1000, append(gpuSet("h", 1), g[0])...)
+	s.challenges("5K", "ghost", 40, 1000, "GPU-nobody")
+	s.own("5G", g...)
+	s.own("5H", h...)
+	s.heartbeats("5G", "good", 169, 300, g)
+	s.heartbeats("5H", "thief", 169, 300, h)
+	s.heartbeats("5K", "ghost", 169, 300, nil)
+	s.miner("5G", true)
+	s.miner("5H", true)
+	s.miner("5K", true)
+	all = append(all, s)
+
+	// Availability gaps and the GPU-set rule across a miner's workers: a
+	// worker heartbeating half the week; GPUs reported by another worker
+	// of the same miner.
+	s = newScenario("availability", "5P", "5Q")
+	p := gpuSet("p", 2)
+	s.challenges("5P", "half", 40, 2000)
+	s.heartbeats("5P", "half", 84, 300, nil)
+	s.challenges("5P", "gpu", 40, 2000, p...)
+	s.own("5P", p...)
+	s.heartbeats("5P", "gpu", 169, 600, nil)
+	s.heartbeats("5P", "reporter", 100, 300, p)
+	s.challenges("5Q", "steady", 40, 2000)
+	s.heartbeats("5Q", "steady", 169, 240, nil)
+	s.miner("5P", true)
+	s.miner("5Q", true)
+	all = append(all, s)
+
+	// IP changes: none, one, two, four (zero availability).
+	s = newScenario("ip changes", "5I")
+	for i, ips := range [][]string{{"198.51.100.1"}, {"198.51.100.1", "198.51.100.2"}, {"a", "b", "a"}, {"a", "b", "c", "d", "e"}} {
+		w := fmt.Sprintf("ip%d", i)
+		s.challenges("5I", w, 40, 2000)
+		s.heartbeats("5I", w, 169, 300, nil, ips...)
+	}
+	s.miner("5I", true)
+	all = append(all, s)
+
+	// Leases: one leased miner takes the network's mean challenge; a lease
+	// whose sum is zero keeps the miner's own; offline miners get nothing
+	// submitted; deleted rows count nowhere; an inactive hotkey (not in
+	// the metagraph) still sets the normalisation.
+	s = newScenario("leases and offline", "5L", "5M", "5N", "5O")
+	s.challenges("5L", "l", 30, 2500)
+	s.heartbeats("5L", "l", 169, 300, nil)
+	s.challenges("5M", "m", 45, 1200)
+	s.heartbeats("5M", "m", 169, 300, nil)
+	s.challenges("5N", "n", 45, 1000)
+	s.heartbeats("5N", "n", 169, 300, nil)
+	s.challenges("5Z", "z", 45, 500) // not in the metagraph
+	s.heartbeats("5Z", "z", 169, 300, nil)
+	s.Challenges = append(s.Challenges, rawChallenge{Hotkey: "5M", WorkerID: "m", CreatedAt: now - 30, Status: "verified",
+		IsSuccess: true, VerificationResult: true, ComputationTimeMS: ptr(1.0), SuccessCount: 1, GPUs: []string{"-1"}, Deleted: true})
+	s.miner("5L", true, 0.5, 0.25, 0)
+	s.miner("5M", true, 0, 0)
+	s.miner("5N", false)
+	s.miner("5O", true, 0.9)
+	s.miner("5Z", true)
+	s.Workers = append(s.Workers, rawWorker{Hotkey: "5O", WorkerID: "gone", LeaseScore: 1, Deleted: true})
+	all = append(all, s)
+
+	// Nobody earns anything: every active miner gets 1/N.
+	s = newScenario("all zero", "5U", "5V", "5W")
+	s.miner("5U", true)
+	s.miner("5V", true)
+	s.miner("5W", false)
+	all = append(all, s)
+	return all
+}
+
+// input turns a scenario's rows into what Score reads.
+func (s *scenario) input() (Config, Input) {
+	cfg := DefaultConfig()
+	at := func(sec float64) time.Time { return time.Unix(0, int64(math.Round(sec*1e9))).UTC() }
+	in := Input{Now: at(s.Now), Activity: NewActivity()}
+	for _, c := range s.Challenges {
+		if c.Deleted || c.Status != "verified" {
+			continue
+		}
+		in.Challenges = append(in.Challenges, Challenge{Worker: WorkerKey{c.Hotkey, c.WorkerID}, CreatedAt: at(c.CreatedAt),
+			IsSuccess: c.IsSuccess, VerificationResult: c.VerificationResult, ComputationTimeMS: c.ComputationTimeMS,
+			SuccessCount: c.SuccessCount, GPUs: c.GPUs})
+	}
+	hbs := append([]rawHeartbeat(nil), s.Heartbeats...)
+	sort.SliceStable(hbs, func(i, j int) bool { return hbs[i].CreatedAt < hbs[j].CreatedAt })
+	for _, h := range hbs {
+		if h.Deleted {
+			continue
+		}
+		ip := ""
+		if h.PublicIP != nil {
+			ip = *h.PublicIP
+		}
+		in.Activity.Add(WorkerKey{h.Hotkey, h.WorkerID}, at(h.CreatedAt), ip, h.GPUs)
+	}
+	for _, o := range s.Owners {
+		in.Owners = append(in.Owners, GPUOwner{UUID: o.UUID, Hotkey: o.Hotkey, LastSeen: at(o.LastSeen)})
+	}
+	for _, m := range s.Miners {
+		uid := -1
+		for i, hk := range s.Metagraph {
+			if hk == m.Hotkey {
+				uid = i
+			}
+		}
+		if uid < 0 {
+			continue
+		}
+		mi := Miner{Hotkey: m.Hotkey, UID: uint16(uid), Online: m.IsOnline}
+		for _, w := range s.Workers {
+			if w.Hotkey == m.Hotkey && !w.Deleted {
+				mi.Leases = append(mi.Leases, w.LeaseScore)
+			}
+		}
+		in.Miners = append(in.Miners, mi)
+	}
+	return cfg, in
+}
+
+type oracleAnswer struct {
+	Miners map[string]struct {
+		ChallengeNorm float64 `json:"challenge_norm"`
+		Lease         float64 `json:"lease"`
+		Score         float64 `json:"score"`
+		Weight        float64 `json:"weight"`
+	} `json:"miners"`
+	Workers map[string]struct {
+		Perf  float64 `json:"perf"`
+		Avail float64 `json:"avail"`
+	} `json:"workers"`
+	UIDs []uint16 `json:"uids"`
+	U16  []uint16 `json:"u16"`
+}
+
+// TestScoringMatchesTheReferenceFormulas: every factor, score, weight and
+// the u16 vector, to the bit, against the transcription of the reference.
+func TestScoringMatchesTheReferenceFormulas(t *testing.T) {
+	ss := scenarios()
+	python := oracletest.Python(t)
+	var want []oracleAnswer
+	oracletest.RunWith(t, python, oracletest.ToolsDir("pyoracle")+"/compute_scoring.py", ss, &want)
+	if len(want) != len(ss) {
+		t.Fatalf("the oracle answered %d of %d", len(want), len(ss))
+	}
+	for i, s := range ss {
+		t.Run(s.Name, func(t *testing.T) {
+			cfg, in := s.input()
+			got := Score(cfg, in)
+			w := want[i]
+			if len(got.Miners) != len(w.Miners) {
+				t.Fatalf("%d miners, the reference %d", len(got.Miners), len(w.Miners))
+			}
+			for _, m := range got.Miners {
+				r, ok := w.Miners[m.Hotkey]
+				if !ok || m.ChallengeNorm != r.ChallengeNorm || m.Lease != r.Lease || m.Score != r.Score || m.Weight != r.Weight {
+					t.Errorf("%s: norm %v lease %v score %v weight %v; the reference %+v", m.Hotkey, m.ChallengeNorm, m.Lease, m.Score, m.Weight, r)
+				}
+				for _, ws := range m.Workers {
+					rw := w.Workers[ws.Key.Hotkey+"_"+ws.Key.WorkerID]
+					if ws.Perf != rw.Perf || ws.Availability != rw.Avail {
+						t.Errorf("%s/%s: perf %v avail %v; the reference %+v", ws.Key.Hotkey, ws.Key.WorkerID, ws.Perf, ws.Availability, rw)
+					}
+				}
+			}
+			if fmt.Sprint(got.UIDs, got.U16) != fmt.Sprint(w.UIDs, w.U16) {
+				t.Errorf("submitted %v %v, the reference %v %v", got.UIDs, got.U16, w.UIDs, w.U16)
+			}
+		})
+	}
+}
+
+// TestWorkedExample: the specification's numbers, independently of the
+// oracle: X's perf is 1/750 and its score 0.3; Y, leased at 1, scores
+// 0.3·(mean norm) + 0.7.
+func TestWorkedExample(t *testing.T) {
+	s := scenarios()[0]
+	// The worked example's times are all 6000 ms.
+	for i := range s.Challenges {
+		s.Challenges[i].ComputationTimeMS = ptr(6000.0)
+	}
+	cfg, in := s.input()
+	got := Score(cfg, in)
+	xm, ym := got.Miners[0], got.Miners[1]
+	if len(xm.Workers) != 1 || math.Abs(xm.Workers[0].Perf-1.0/750) > 1e-15 || xm.Workers[0].Availability != 1 || xm.Score != 0.3 {
+		t.Fatalf("X: %+v", xm)
+	}
+	if ym.Lease != 1 || ym.Score != 0.3*0.5+0.7 {
+		t.Fatalf("Y: %+v", ym)
+	}
+}
