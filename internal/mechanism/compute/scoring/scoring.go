@@ -10,6 +10,7 @@ package scoring
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"time"
@@ -120,46 +121,52 @@ func Score(cfg Config, in Input) Result {
 			owner[o.UUID] = o.Hotkey
 		}
 	}
-	// Newest first: the order the reference sums a worker's times in.
-	chs := make([]*Challenge, 0, len(in.Challenges))
+	// Per worker, newest first: the order the reference sums its times in.
+	groups := map[WorkerKey][]*Challenge{}
 	for i := range in.Challenges {
-		if !in.Challenges[i].CreatedAt.Before(start) {
-			chs = append(chs, &in.Challenges[i])
+		ch := &in.Challenges[i]
+		if !ch.CreatedAt.Before(start) {
+			groups[ch.Worker] = append(groups[ch.Worker], ch)
 		}
 	}
-	sort.SliceStable(chs, func(i, j int) bool { return chs[i].CreatedAt.After(chs[j].CreatedAt) })
 	times := map[WorkerKey][]float64{}
 	required := map[WorkerKey]map[string]bool{}
-	for _, ch := range chs {
-		var gpus []string
-		for _, u := range ch.GPUs {
-			if u != "-1" {
-				gpus = append(gpus, u)
+	for key, chs := range groups {
+		sort.SliceStable(chs, func(i, j int) bool { return chs[i].CreatedAt.After(chs[j].CreatedAt) })
+		var ts []float64
+		var req map[string]bool
+		for _, ch := range chs {
+			if ch.VerificationResult {
+				for _, u := range ch.GPUs {
+					if u == "-1" {
+						continue
+					}
+					if req == nil {
+						req = map[string]bool{}
+					}
+					req[u] = true
+				}
 			}
-		}
-		if ch.VerificationResult {
-			r := required[ch.Worker]
-			if r == nil {
-				r = map[string]bool{}
-				required[ch.Worker] = r
+			// A uuid another hotkey owns, or nobody has reported within
+			// the window, disqualifies the challenge.
+			foreign := false
+			for _, u := range ch.GPUs {
+				if u != "-1" && owner[u] != key.Hotkey {
+					foreign = true
+					break
+				}
 			}
-			for _, u := range gpus {
-				r[u] = true
+			if foreign || !ch.IsSuccess || !ch.VerificationResult || ch.ComputationTimeMS == nil {
+				continue
 			}
+			ts = append(ts, *ch.ComputationTimeMS/float64(max(ch.SuccessCount, 1)))
 		}
-		// A uuid another hotkey owns, or nobody has reported within the
-		// window, disqualifies the challenge.
-		foreign := false
-		for _, u := range gpus {
-			if owner[u] != ch.Worker.Hotkey {
-				foreign = true
-				break
-			}
+		if len(ts) > 0 {
+			times[key] = ts
 		}
-		if foreign || !ch.IsSuccess || !ch.VerificationResult || ch.ComputationTimeMS == nil {
-			continue
+		if req != nil {
+			required[key] = req
 		}
-		times[ch.Worker] = append(times[ch.Worker], *ch.ComputationTimeMS/float64(max(ch.SuccessCount, 1)))
 	}
 
 	baseline := cfg.Baseline()
@@ -301,18 +308,134 @@ func emit(ms []MinerScore, vals []float64) ([]uint16, []uint16) {
 }
 
 // Activity is the heartbeat history the availability rule reads, kept as
-// 5-minute buckets instead of rows: per worker the buckets it heartbeated
-// in and its runs of public IPs; per miner, for each GPU uuid, the buckets
-// in which any of its heartbeats reported it. A bucket keeps the time of
-// its latest heartbeat, so the window's first bucket counts exactly the
-// heartbeats inside the window.
+// bits of 5-minute buckets instead of rows: per worker the buckets it
+// heartbeated in and its runs of public IPs; per miner, for each GPU uuid,
+// the buckets in which any of its heartbeats reported it. 256 bytes a
+// worker or uuid cover the 169-hour window.
+//
+// The window starts inside a bucket, where only the heartbeats from the
+// start count: the latest heartbeat of each worker and uuid in that one
+// bucket is held exactly (SetEdge, from the store's bucket rows; Add keeps
+// it too while the history is built in memory). A bucket whose latest time
+// is unknown counts whole.
 type Activity struct {
 	workers map[WorkerKey]*workerActivity
-	gpus    map[string]map[string]map[int64]int64 // hotkey → uuid → bucket → latest unix ns
+	gpus    map[string]map[string]*ring // hotkey → uuid → buckets
+}
+
+// ringBuckets is the ring's span: more than the 2029 buckets a 169-hour
+// window touches.
+const ringBuckets = 2048
+
+// ring is a set of buckets within the last ringBuckets of the newest one,
+// with the latest heartbeat time of the buckets it was told about.
+type ring struct {
+	words  [ringBuckets / 64]uint64
+	newest int64
+	latest map[int64]int64 // bucket → unix ns, for the edge
+}
+
+func (r *ring) add(b, ns int64, keepLatest bool) {
+	switch {
+	case r.newest == 0 && r.words == [ringBuckets / 64]uint64{}:
+		r.newest = b
+	case b > r.newest:
+		if b-r.newest >= ringBuckets {
+			r.words = [ringBuckets / 64]uint64{}
+		} else {
+			for x := r.newest + 1; x <= b; x++ {
+				r.words[(x%ringBuckets)/64] &^= 1 << (x % 64)
+			}
+		}
+		r.newest = b
+	case b <= r.newest-ringBuckets:
+		return // older than the ring holds
+	}
+	r.words[(b%ringBuckets)/64] |= 1 << (b % 64)
+	if keepLatest {
+		if r.latest == nil {
+			r.latest = map[int64]int64{}
+		}
+		if old, ok := r.latest[b]; !ok || ns > old {
+			r.latest[b] = ns
+		}
+	}
+}
+
+func (r *ring) has(b int64) bool {
+	if b > r.newest || b <= r.newest-ringBuckets {
+		return false
+	}
+	return r.words[(b%ringBuckets)/64]&(1<<(b%64)) != 0
+}
+
+// inWindow reports whether bucket b holds a heartbeat at or after start
+// (ns), b being the window's first bucket or later.
+func (r *ring) inWindow(b, first, start int64) bool {
+	if !r.has(b) {
+		return false
+	}
+	if b == first {
+		if t, ok := r.latest[b]; ok {
+			return t >= start
+		}
+	}
+	return true
+}
+
+// countBuckets counts the buckets first..last (at most ringBuckets) held
+// by every ring: the first one by its latest time against start, the rest
+// a word at a time.
+func countBuckets(rings []*ring, first, last, start int64) int {
+	n := 0
+	all := true
+	for _, r := range rings {
+		if !r.inWindow(first, first, start) {
+			all = false
+			break
+		}
+	}
+	if all {
+		n++
+	}
+	if last <= first {
+		return n
+	}
+	acc := rangeMask(first+1, last)
+	for _, r := range rings {
+		hi := min(last, r.newest)
+		if hi <= first {
+			return n
+		}
+		valid := rangeMask(first+1, hi)
+		for i := range acc {
+			acc[i] &= r.words[i] & valid[i]
+		}
+	}
+	for _, w := range acc {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// rangeMask is the ring positions of buckets lo..hi (hi−lo < ringBuckets).
+func rangeMask(lo, hi int64) (m [ringBuckets / 64]uint64) {
+	for b := lo; b <= hi; {
+		pos := b % ringBuckets
+		word, bit := pos/64, pos%64
+		span := min(64-bit, hi-b+1)
+		if span == 64 {
+			m[word] = ^uint64(0)
+		} else {
+			m[word] |= (uint64(1)<<span - 1) << bit
+		}
+		b += span
+	}
+	return m
 }
 
 type workerActivity struct {
-	buckets map[int64]int64 // bucket → latest unix ns
+	ring
 	// ipRuns are maximal runs of equal, non-empty IPs in time order.
 	ipRuns []ipRun
 }
@@ -324,28 +447,34 @@ type ipRun struct {
 
 // NewActivity returns an empty history.
 func NewActivity() *Activity {
-	return &Activity{workers: map[WorkerKey]*workerActivity{}, gpus: map[string]map[string]map[int64]int64{}}
+	return &Activity{workers: map[WorkerKey]*workerActivity{}, gpus: map[string]map[string]*ring{}}
 }
 
 // Bucket is the 5-minute bucket of t: floor(unix seconds / 300).
 func Bucket(t time.Time) int64 { return int64(math.Floor(float64(t.UnixNano()) / 1e9 / 300)) }
 
-func later(m map[int64]int64, b, ns int64) {
-	if old, ok := m[b]; !ok || ns > old {
-		m[b] = ns
-	}
+// Add records one heartbeat of a worker; a worker's heartbeats come in
+// time order. It remembers every bucket's latest time, so a history built
+// in memory (as tests build theirs) needs no SetEdge.
+func (a *Activity) Add(k WorkerKey, at time.Time, publicIP string, gpus []string) {
+	a.add(k, at, publicIP, gpus, true)
 }
 
-// Add records one heartbeat of a worker; a worker's heartbeats come in
-// time order.
-func (a *Activity) Add(k WorkerKey, at time.Time, publicIP string, gpus []string) {
+// AddBucket records a worker's heartbeats of one bucket as the store keeps
+// them: the bucket, its latest time, the IP runs in it and the GPUs its
+// miner reported; the edge's exact times come from SetEdge.
+func (a *Activity) AddBucket(k WorkerKey, at time.Time, publicIP string, gpus []string) {
+	a.add(k, at, publicIP, gpus, false)
+}
+
+func (a *Activity) add(k WorkerKey, at time.Time, publicIP string, gpus []string, keep bool) {
 	w := a.workers[k]
 	if w == nil {
-		w = &workerActivity{buckets: map[int64]int64{}}
+		w = &workerActivity{}
 		a.workers[k] = w
 	}
 	b, ns := Bucket(at), at.UnixNano()
-	later(w.buckets, b, ns)
+	w.add(b, ns, keep)
 	if publicIP != "" {
 		if n := len(w.ipRuns); n > 0 && w.ipRuns[n-1].ip == publicIP {
 			w.ipRuns[n-1].last = ns
@@ -356,16 +485,36 @@ func (a *Activity) Add(k WorkerKey, at time.Time, publicIP string, gpus []string
 	if len(gpus) > 0 {
 		h := a.gpus[k.Hotkey]
 		if h == nil {
-			h = map[string]map[int64]int64{}
+			h = map[string]*ring{}
 			a.gpus[k.Hotkey] = h
 		}
 		for _, u := range gpus {
-			bs := h[u]
-			if bs == nil {
-				bs = map[int64]int64{}
-				h[u] = bs
+			r := h[u]
+			if r == nil {
+				r = &ring{}
+				h[u] = r
 			}
-			later(bs, b, ns)
+			r.add(b, ns, keep)
+		}
+	}
+}
+
+// SetEdge gives the latest heartbeat times in bucket b (the window's first
+// bucket at the next pass): per worker, and per miner and uuid.
+func (a *Activity) SetEdge(b int64, workers map[WorkerKey]time.Time, gpus map[string]map[string]time.Time) {
+	set := func(r *ring, t time.Time) {
+		r.latest = map[int64]int64{b: t.UnixNano()}
+	}
+	for k, t := range workers {
+		if w := a.workers[k]; w != nil {
+			set(&w.ring, t)
+		}
+	}
+	for hk, us := range gpus {
+		for u, t := range us {
+			if r := a.gpus[hk][u]; r != nil {
+				set(r, t)
+			}
 		}
 	}
 }
@@ -381,13 +530,9 @@ func (a *Activity) availability(cfg Config, now time.Time, k WorkerKey, required
 	if w == nil {
 		return 0
 	}
-	start := now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour).UnixNano()
-	own := 0
-	for _, ns := range w.buckets {
-		if ns >= start {
-			own++
-		}
-	}
+	startT := now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour)
+	start, first, last := startT.UnixNano(), Bucket(startT), Bucket(now)
+	own := countBuckets([]*ring{&w.ring}, first, last, start)
 	if own == 0 {
 		return 0 // no heartbeat in the window
 	}
@@ -395,31 +540,16 @@ func (a *Activity) availability(cfg Config, now time.Time, k WorkerKey, required
 	if len(required) > 0 {
 		online = 0
 		h := a.gpus[k.Hotkey]
-		sets := make([]map[int64]int64, 0, len(required))
+		rings := make([]*ring, 0, len(required))
 		for u := range required {
 			if h[u] == nil {
-				sets = nil
+				rings = nil
 				break
 			}
-			sets = append(sets, h[u])
+			rings = append(rings, h[u])
 		}
-		if len(sets) > 0 {
-			sort.Slice(sets, func(i, j int) bool { return len(sets[i]) < len(sets[j]) })
-			for b, ns := range sets[0] {
-				if ns < start {
-					continue
-				}
-				all := true
-				for _, s := range sets[1:] {
-					if t, ok := s[b]; !ok || t < start {
-						all = false
-						break
-					}
-				}
-				if all {
-					online++
-				}
-			}
+		if len(rings) > 0 {
+			online = countBuckets(rings, first, last, start)
 		}
 	}
 	ratio := math.Min(1, float64(online)/float64(cfg.AvailabilityHours*12))

@@ -229,6 +229,22 @@ func scenarios() []*scenario {
 	s.Workers = append(s.Workers, rawWorker{Hotkey: "5O", WorkerID: "gone", LeaseScore: 1, Deleted: true})
 	all = append(all, s)
 
+	// The window's first bucket: a heartbeat just before the window's start
+	// does not count, one just after does; a worker seen only before the
+	// window has no availability.
+	s = newScenario("window edge", "5E")
+	start := now - 169*3600
+	for i, off := range []float64{-10, 5, -4000} {
+		w := fmt.Sprintf("e%d", i)
+		s.challenges("5E", w, 40, 2000)
+		s.Heartbeats = append(s.Heartbeats, rawHeartbeat{Hotkey: "5E", WorkerID: w, CreatedAt: start + off})
+		if off > -1000 {
+			s.heartbeats("5E", w, 168, 300, nil)
+		}
+	}
+	s.miner("5E", true)
+	all = append(all, s)
+
 	// Nobody earns anything: every active miner gets 1/N.
 	s = newScenario("all zero", "5U", "5V", "5W")
 	s.miner("5U", true)
@@ -336,6 +352,93 @@ func TestScoringMatchesTheReferenceFormulas(t *testing.T) {
 				t.Errorf("submitted %v %v, the reference %v %v", got.UIDs, got.U16, w.UIDs, w.U16)
 			}
 		})
+	}
+}
+
+// TestRing: buckets beyond the ring's span drop out as it advances, and
+// a jump past the whole span clears it.
+func TestRing(t *testing.T) {
+	var r ring
+	base := int64(5_881_000)
+	for b := base; b < base+3000; b += 3 {
+		r.add(b, 0, false)
+	}
+	newest := base + 2997
+	for b := newest - 2500; b <= newest; b++ {
+		want := b > newest-ringBuckets && (b-base)%3 == 0
+		if r.has(b) != want {
+			t.Fatalf("bucket %d: has %v, want %v", b-base, r.has(b), want)
+		}
+	}
+	if got := countBuckets([]*ring{&r}, newest-2028, newest, 0); got != 2029/3+1 {
+		t.Fatalf("counted %d", got)
+	}
+	r.add(newest+5000, 0, false)
+	if r.has(newest) || !r.has(newest+5000) {
+		t.Fatal("a jump past the span kept old buckets")
+	}
+	r.add(newest, 0, false) // older than the ring holds now
+	if r.has(newest) {
+		t.Fatal("a bucket older than the ring was kept")
+	}
+	for _, c := range [][2]int64{{0, 0}, {5, 70}, {60, 200}, {2000, 2100}, {2040, 4087}} {
+		m := rangeMask(c[0], c[1])
+		n := 0
+		for _, w := range m {
+			n += bitsOnes(w)
+		}
+		if n != int(c[1]-c[0]+1) {
+			t.Fatalf("mask %v: %d bits", c, n)
+		}
+	}
+}
+
+func bitsOnes(w uint64) int {
+	n := 0
+	for ; w != 0; w &= w - 1 {
+		n++
+	}
+	return n
+}
+
+// BenchmarkScore256x100: a weight pass over 256 miners of 100 workers, a
+// quarter of them with 8 GPUs, each with 45 verified challenges in the
+// window and a heartbeat in every 5-minute bucket of 169 hours.
+func BenchmarkScore256x100(b *testing.B) {
+	now := time.Unix(1_765_000_000, 0)
+	act := NewActivity()
+	in := Input{Now: now, Activity: act}
+	for m := range 256 {
+		hk := fmt.Sprintf("5miner%03d", m)
+		mi := Miner{Hotkey: hk, UID: uint16(m), Online: true}
+		for w := range 100 {
+			k := WorkerKey{hk, fmt.Sprintf("w%03d", w)}
+			var gpus []string
+			if w%4 == 0 {
+				gpus = gpuSet(fmt.Sprintf("%d-%d", m, w), 8)
+				for _, u := range gpus {
+					in.Owners = append(in.Owners, GPUOwner{UUID: u, Hotkey: hk, LastSeen: now})
+				}
+			}
+			for c := range 45 {
+				ms := 1000 + float64((m*100+w+c)%997)
+				in.Challenges = append(in.Challenges, Challenge{Worker: k, CreatedAt: now.Add(-time.Duration(c*240+30) * time.Second),
+					IsSuccess: true, VerificationResult: true, ComputationTimeMS: &ms, SuccessCount: max(1, len(gpus)), GPUs: gpus})
+			}
+			for t := now.Add(-169 * time.Hour); t.Before(now); t = t.Add(5 * time.Minute) {
+				act.AddBucket(k, t, "203.0.113.9", gpus)
+			}
+			mi.Leases = append(mi.Leases, float64(w%3)/10)
+		}
+		in.Miners = append(in.Miners, mi)
+	}
+	cfg := DefaultConfig()
+	b.ResetTimer()
+	for b.Loop() {
+		r := Score(cfg, in)
+		if len(r.U16) == 0 {
+			b.Fatal("no weights")
+		}
 	}
 }
 
