@@ -226,6 +226,16 @@ func (h *Hub) register(ctx context.Context, cancelConn context.CancelFunc, ws *w
 		return nil, false
 	}
 	old := h.workers[reg.WorkerID]
+	if old != nil {
+		// The worker reconnected before its old connection ended: its
+		// tasks (and their results, which may come on the new one) move.
+		for t := range old.tasks {
+			c.tasks[t] = true
+		}
+		if len(c.tasks) > 0 {
+			c.info.Status = computeproto.StatusBusy
+		}
+	}
 	h.workers[reg.WorkerID] = c
 	h.metrics.connected.Set(float64(len(h.workers)))
 	h.mu.Unlock()

@@ -164,8 +164,20 @@ func TestReplacementKeepsTheNewConnection(t *testing.T) {
 	h := newHarness(t, testConfig())
 	old := h.dial(nil)
 	old.register("bbbb000011112222")
+	task := computeproto.TaskAssignmentData{TaskID: "r1", TaskType: "cpu_matrix", ChallengeID: "r1", Timeout: 60, ValidatorHotkey: "5V",
+		Data: computeproto.ChallengeData{MatrixSize: 10, Seed: "00112233", Iterations: 1}}
+	if err := h.hub.Assign(context.Background(), "bbbb000011112222", task); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := old.read(); err != nil || m["type"] != "task_assignment" {
+		t.Fatalf("assignment: %v %v", m, err)
+	}
 	newer := h.dial(nil)
 	newer.register("bbbb000011112222")
+	// The task moved with the worker: its result on the new connection
+	// is taken.
+	newer.send(`{"type":"task_result","worker_id":"bbbb000011112222","task_id":"r1","data":{"success":true}}`)
+	eventually(t, "the result after reconnecting", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.result) == 1 })
 	if _, err := old.read(); websocket.CloseStatus(err) != 1001 {
 		t.Fatalf("the old connection: %v, want 1001", err)
 	}
