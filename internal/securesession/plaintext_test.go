@@ -68,3 +68,34 @@ func TestErrorResponseRoundTrip(t *testing.T) {
 		t.Errorf("non-string error: %d %q %v", code, msg, ok)
 	}
 }
+
+// TestSealIsTheRecordLayer: Seal's bytes are the ciphertext of the package
+// SealRecord builds for the same record (itself held to Python's
+// cryptography), and Open reverses them.
+func TestSealIsTheRecordLayer(t *testing.T) {
+	key := make([]byte, KeySize)
+	key[0] = 7
+	pkg, err := SealRecord(key, "sess-1", 42, "5From", "5To", "MESH_HEARTBEAT_V1", []byte(`{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ct, err := ParsePackage(pkg)
+	if err != nil || p.Seq != 42 {
+		t.Fatal(err)
+	}
+	got, err := Seal(key, "sess-1", 42, "5From", "5To", "MESH_HEARTBEAT_V1", []byte(`{"a":1}`))
+	if err != nil || string(got) != string(ct) {
+		t.Fatalf("Seal differs from the package's ciphertext: %v", err)
+	}
+	pt, err := Open(key, "sess-1", 42, "5From", "5To", "MESH_HEARTBEAT_V1", got)
+	if err != nil || string(pt) != `{"a":1}` {
+		t.Fatalf("Open: %s %v", pt, err)
+	}
+	if _, err := Open(key, "sess-1", 43, "5From", "5To", "MESH_HEARTBEAT_V1", got); err == nil {
+		t.Fatal("another sequence opened")
+	}
+	w := NewReplayWindow()
+	if !w.Accept(5) || w.Accept(5) || !w.Accept(4) || w.Accept(5000) {
+		t.Fatal("replay window")
+	}
+}
