@@ -57,6 +57,25 @@ func CPUSize(seed []byte, base int, variance float64) (int, error) {
 	return int(newMT19937(s).randint(int64(lo), int64(hi)+1)), nil
 }
 
+// GPUSize is the reference's GPU matrix size for a seed:
+// RandomState(seed int).randint(max(1, int(base·(1−v))), int(base·(1+v))+1),
+// with no other bound (32768 ± 5 % by default).
+func GPUSize(seed []byte, base int, variance float64) (int, error) {
+	s, err := SeedInt(seed)
+	if err != nil {
+		return 0, err
+	}
+	if !(variance >= 0 && variance <= 1) || base < 1 || base > MaxGPUSize {
+		return 0, fmt.Errorf("%w: base %d and variance %v (base 1-%d, variance 0-1)", ErrBadChallenge, base, variance, MaxGPUSize)
+	}
+	lo := max(1, int(float64(base)*(1-variance)))
+	hi := int(float64(base) * (1 + variance))
+	if hi > MaxGPUSize {
+		return 0, fmt.Errorf("%w: sizes up to %d for base %d and variance %v (at most %d)", ErrBadChallenge, hi, base, variance, MaxGPUSize)
+	}
+	return int(newMT19937(s).randint(int64(lo), int64(hi)+1)), nil
+}
+
 func checkSize(n int) error {
 	if n < 1 || n > MaxSize {
 		return fmt.Errorf("%w: matrix size %d (1-%d)", ErrBadChallenge, n, MaxSize)

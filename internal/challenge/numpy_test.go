@@ -97,6 +97,35 @@ type cpuAnswer struct {
 // int64 wrap-around), the row hashes, the Merkle root and proofs, and the
 // sampled rows a validator computes alone, for odd sizes, size 1, and
 // several iterations.
+// TestGPUSizeMatchesNumPy: the GPU challenge's size rule.
+func TestGPUSizeMatchesNumPy(t *testing.T) {
+	type c struct {
+		seed     string
+		base     int
+		variance float64
+	}
+	cases := []c{{"00000000", 32768, 0.05}, {"ffffffff", 32768, 0.05}, {"12345678", 64, 0}, {"87654321", 1, 0.5}, {"cafebabe", 100, 1}}
+	for i := range 10 {
+		cases = append(cases, c{fmt.Sprintf("%08x", uint32(i)*2246822519), 32768, 0.05})
+	}
+	var reqs []map[string]any
+	for _, x := range cases {
+		reqs = append(reqs, map[string]any{"op": "gpu_size", "seed": x.seed, "base": x.base, "variance": x.variance})
+	}
+	got := numpyAsk[struct {
+		Size int `json:"size"`
+	}](t, reqs)
+	for i, x := range cases {
+		n, err := GPUSize(mustSeed(t, x.seed), x.base, x.variance)
+		if err != nil || n != got[i].Size {
+			t.Errorf("seed %s base %d variance %v: %d (%v), NumPy %d", x.seed, x.base, x.variance, n, err, got[i].Size)
+		}
+	}
+	if _, err := GPUSize(mustSeed(t, "00000000"), MaxGPUSize, 0.5); err == nil {
+		t.Error("sizes beyond MaxGPUSize were allowed")
+	}
+}
+
 func TestCPUChallengeMatchesNumPy(t *testing.T) {
 	type c struct {
 		seed       string

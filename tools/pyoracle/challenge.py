@@ -14,6 +14,8 @@ Reads a JSON list of requests on stdin, writes a JSON list of answers.
       -> {"uint32": [first K outputs of RandomState(uint32_be(seed[0:4]))]}
   {"op": "size", "seed": HEX, "base": B, "variance": V}
       -> {"size": N}
+  {"op": "gpu_size", "seed": HEX, "base": B, "variance": V}
+      -> {"size": N} (the GPU challenge's rule)
   {"op": "gpu", "seed": HEX, "uuid": S, "size": N, "iterations": K,
    "cells": [[r, c]...]} -> {"seed_hash": "<decimal>", "cells": [...]}
   {"op": "fp16", "values": [...]} -> {"bits", "numpy_bits", "hash"}
@@ -156,6 +158,11 @@ def answer(req):
         return {"uint32": [int(x) for x in rs.randint(0, 2**32, size=req["count"], dtype=np.uint32)]}
     if op == "size":
         return {"size": size(req["seed"], req["base"], req["variance"])}
+    if op == "gpu_size":
+        # The reference's GPU challenge: no clamping beyond max(1, ...).
+        base, v = req["base"], req["variance"]
+        rs = np.random.RandomState(seed_int(req["seed"]))
+        return {"size": int(rs.randint(max(1, int(base * (1 - v))), int(base * (1 + v)) + 1))}
     if op == "cpu":
         n, k = req["size"], req["iterations"]
         a, b = matrices(req["seed"], n)
