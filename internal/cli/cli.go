@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/buildinfo"
 	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/compute"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/meshhub"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 )
 
@@ -44,6 +45,7 @@ func commands() []cliCommand {
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
 		{"challenge", compute.ChallengeTool().Summary, compute.ChallengeTool().Run},
+		{"meshhub-sim", meshhub.SimTool().Summary, meshhub.SimTool().Run},
 		{"version", "print the version", runVersion},
 	}
 	// The mechanisms' own tools (vigil kaspa, vigil kaspa-sim).
@@ -85,8 +87,12 @@ func Main(args []string, env Env) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "vigil is a Bittensor subnet validator, with its miner and worker.\n\nUsage: vigil <command> [flags]\n\nCommands:\n")
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'vigil <command> --help' for a command's flags. Every configuration key\ncan also come from a YAML file (--config) or a VIGIL_* environment variable.\n")
 }

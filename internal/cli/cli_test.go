@@ -131,7 +131,8 @@ func TestConfigErrorsFailAtStartNamingTheKey(t *testing.T) {
 }
 
 func TestHelpAndCommands(t *testing.T) {
-	if r := run(t, nil, "help"); r.code != exitOK || !strings.Contains(r.stdout, "validator  run a subnet validator") {
+	if r := run(t, nil, "help"); r.code != exitOK || !strings.Contains(r.stdout, "validator   run a subnet validator") ||
+		!strings.Contains(r.stdout, "meshhub-sim a MeshHub") {
 		t.Errorf("help: %+v", r)
 	}
 	if r := run(t, nil); r.code != exitUsage || !strings.Contains(r.stderr, "Usage: vigil <command>") {

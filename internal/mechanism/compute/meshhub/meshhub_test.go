@@ -179,3 +179,15 @@ func TestBadTokenAndReplay(t *testing.T) {
 		t.Fatalf("another sender: %v", err)
 	}
 }
+
+func TestParseLeases(t *testing.T) {
+	got, err := ParseLeases("5A:w1=0.5, 5B:w2=1")
+	if err != nil || len(got) != 2 || got[1] != (WorkerScore{WorkerKey: "5B:w2", Score: 1}) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for _, bad := range []string{"5A=0.5", "5A:w1=x", "5A:w1=2"} {
+		if _, err := ParseLeases(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
