@@ -340,7 +340,7 @@ func TestTimelockModeMigration(t *testing.T) {
 		if _, err := s.DB().ExecContext(ctx, s.Rebind("INSERT INTO weight_submissions (created_at, updated_at, netuid, block, mode, uids, weights, version_key, outcome) VALUES (?, ?, 3, 1, 'timelock', '[]', '[]', 0, 'pending')"), t0, t0); err == nil {
 			t.Fatal("version 5 took a 'timelock' row")
 		}
-		applied, err := s.Migrate(ctx)
+		applied, err := s.MigrateUpTo(ctx, 6)
 		if err != nil || len(applied) != 1 || applied[0].Version != 6 {
 			t.Fatalf("migrate: %v %v", applied, err)
 		}

@@ -1,0 +1,450 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+)
+
+// The compute mechanism's tables (migration 0007): what miners' heartbeats
+// say of them and their workers, and the challenges.
+
+// ErrComputeState is returned when a challenge is not in the state an
+// operation needs (a second commitment, a proof for an expired one).
+var ErrComputeState = errors.New("challenge is not in the required state")
+
+// ComputeGPU is a GPU a worker reported.
+type ComputeGPU struct{ UUID, Model string }
+
+// ComputeWorkerBeat is one worker in a miner's heartbeat.
+type ComputeWorkerBeat struct {
+	WorkerID, Name, Version string
+	Capabilities            []string
+	Status                  string
+	SystemInfo              json.RawMessage
+	PublicIP                string
+	GPUs                    []ComputeGPU
+}
+
+// ComputeBucket is the 5-minute bucket of t.
+func ComputeBucket(t time.Time) int64 { return int64(math.Floor(float64(t.UnixNano()) / 1e9 / 300)) }
+
+// RecordComputeHeartbeat stores a miner's heartbeat in one transaction:
+// the miner, each worker's row, its GPUs, its bucket and its IP run.
+func (s *Store) RecordComputeHeartbeat(ctx context.Context, netuid uint16, hotkey, minerVersion string, workers []ComputeWorkerBeat) error {
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_miners (netuid, hotkey, first_seen, last_heartbeat, miner_version)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (netuid, hotkey) DO UPDATE SET last_heartbeat = excluded.last_heartbeat, miner_version = excluded.miner_version`),
+		netuid, hotkey, now, now, minerVersion); err != nil {
+		return fmt.Errorf("record miner %s: %w", hotkey, err)
+	}
+	bucket := ComputeBucket(now)
+	for _, w := range workers {
+		caps, _ := json.Marshal(nonNilStrings(w.Capabilities))
+		info := w.SystemInfo
+		if len(info) == 0 {
+			info = json.RawMessage("{}")
+		}
+		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_workers
+			(netuid, hotkey, worker_id, worker_name, worker_version, capabilities, status, system_info, public_ip, first_seen, last_heartbeat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (netuid, hotkey, worker_id) DO UPDATE SET worker_name = excluded.worker_name, worker_version = excluded.worker_version,
+			capabilities = excluded.capabilities, status = excluded.status, system_info = excluded.system_info, public_ip = excluded.public_ip,
+			last_heartbeat = excluded.last_heartbeat`),
+			netuid, hotkey, w.WorkerID, w.Name, w.Version, string(caps), w.Status, string(info), w.PublicIP, now, now); err != nil {
+			return fmt.Errorf("record worker %s: %w", w.WorkerID, err)
+		}
+		var uuids []string
+		for _, g := range w.GPUs {
+			if g.UUID == "" || g.UUID == "-1" {
+				continue
+			}
+			uuids = append(uuids, g.UUID)
+			if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_gpus (netuid, hotkey, worker_id, uuid, model, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (netuid, hotkey, worker_id, uuid) DO UPDATE SET model = excluded.model, last_seen = excluded.last_seen`),
+				netuid, hotkey, w.WorkerID, g.UUID, g.Model, now); err != nil {
+				return fmt.Errorf("record GPU %s: %w", g.UUID, err)
+			}
+		}
+		if err := s.recordBucket(ctx, tx, netuid, hotkey, w.WorkerID, bucket, now, uuids); err != nil {
+			return err
+		}
+		if err := s.recordIP(ctx, tx, netuid, hotkey, w.WorkerID, w.PublicIP, now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func nonNilStrings(xs []string) []string {
+	if xs == nil {
+		return []string{}
+	}
+	return xs
+}
+
+func (s *Store) recordBucket(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey, worker string, bucket int64, now time.Time, uuids []string) error {
+	var raw string
+	err := tx.QueryRowContext(ctx, s.Rebind(`SELECT gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND hotkey = ? AND worker_id = ? AND bucket = ?`),
+		netuid, hotkey, worker, bucket).Scan(&raw)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("read bucket: %w", err)
+	default:
+		var have []string
+		_ = json.Unmarshal([]byte(raw), &have)
+		uuids = append(uuids, have...)
+	}
+	slices.Sort(uuids)
+	uuids = slices.Compact(uuids)
+	b, _ := json.Marshal(nonNilStrings(uuids))
+	_, err = tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_heartbeat_buckets (netuid, hotkey, worker_id, bucket, latest_at, gpu_uuids) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (netuid, hotkey, worker_id, bucket) DO UPDATE SET latest_at = excluded.latest_at, gpu_uuids = excluded.gpu_uuids`),
+		netuid, hotkey, worker, bucket, now, string(b))
+	if err != nil {
+		return fmt.Errorf("record bucket: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) recordIP(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey, worker, ip string, now time.Time) error {
+	if ip == "" {
+		return nil // empty IPs are skipped, as the reference skips them
+	}
+	var last string
+	var first time.Time
+	err := tx.QueryRowContext(ctx, s.Rebind(`SELECT ip, first_at FROM compute_ip_runs WHERE netuid = ? AND hotkey = ? AND worker_id = ?
+		ORDER BY first_at DESC LIMIT 1`), netuid, hotkey, worker).Scan(&last, &first)
+	switch {
+	case err == nil && last == ip:
+		_, err = tx.ExecContext(ctx, s.Rebind(`UPDATE compute_ip_runs SET last_at = ? WHERE netuid = ? AND hotkey = ? AND worker_id = ? AND first_at = ?`),
+			now, netuid, hotkey, worker, first)
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_ip_runs (netuid, hotkey, worker_id, ip, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			netuid, hotkey, worker, ip, now, now)
+	}
+	if err != nil {
+		return fmt.Errorf("record IP run: %w", err)
+	}
+	return nil
+}
+
+// ComputeWorkerGPUs are the uuids a worker has reported.
+func (s *Store) ComputeWorkerGPUs(ctx context.Context, netuid uint16, hotkey, worker string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT uuid, model FROM compute_gpus WHERE netuid = ? AND hotkey = ? AND worker_id = ?`), netuid, hotkey, worker)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var u, m string
+		if err := rows.Scan(&u, &m); err != nil {
+			return nil, err
+		}
+		out[u] = m
+	}
+	return out, rows.Err()
+}
+
+// ComputeChallenge is a stored challenge.
+type ComputeChallenge struct {
+	Netuid            uint16
+	ID                string
+	Hotkey, WorkerID  string
+	Kind              string
+	Data              json.RawMessage // challenge_data as sent
+	Status            string
+	CreatedAt         time.Time
+	SentAt, ExpiresAt time.Time // zero when unset
+	ComputedAt        time.Time
+	ComputationTimeMS *float64
+	Commitments       map[string]string
+	Targets           json.RawMessage
+	Proof             json.RawMessage // while verifying
+	VerifiedAt        time.Time
+	SuccessCount      int
+	IsSuccess         bool
+	Notes             string
+}
+
+const computeChallengeColumns = `netuid, challenge_id, hotkey, worker_id, kind, data, status, created_at, sent_at, expires_at, computed_at,
+	computation_time_ms, commitments, targets, proof, verified_at, success_count, is_success, verification_notes`
+
+func scanComputeChallenge(sc interface{ Scan(...any) error }) (ComputeChallenge, error) {
+	var c ComputeChallenge
+	var data, commitments, targets string
+	var proof sql.NullString
+	var sent, expires, computed, verified sql.NullTime
+	var ms sql.NullFloat64
+	err := sc.Scan(&c.Netuid, &c.ID, &c.Hotkey, &c.WorkerID, &c.Kind, &data, &c.Status, &c.CreatedAt, &sent, &expires, &computed,
+		&ms, &commitments, &targets, &proof, &verified, &c.SuccessCount, &c.IsSuccess, &c.Notes)
+	if err != nil {
+		return c, err
+	}
+	c.Data, c.Targets = json.RawMessage(data), json.RawMessage(targets)
+	if proof.Valid {
+		c.Proof = json.RawMessage(proof.String)
+	}
+	if ms.Valid {
+		c.ComputationTimeMS = &ms.Float64
+	}
+	c.SentAt, c.ExpiresAt, c.ComputedAt, c.VerifiedAt = sent.Time.UTC(), expires.Time.UTC(), computed.Time.UTC(), verified.Time.UTC()
+	c.CreatedAt = c.CreatedAt.UTC()
+	if err := json.Unmarshal([]byte(commitments), &c.Commitments); err != nil {
+		return c, fmt.Errorf("challenge %s: commitments: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// CreateComputeChallenges stores new challenges, created.
+func (s *Store) CreateComputeChallenges(ctx context.Context, cs []ComputeChallenge) error {
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, c := range cs {
+		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_challenges (netuid, challenge_id, hotkey, worker_id, kind, data, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'created', ?)`), c.Netuid, c.ID, c.Hotkey, c.WorkerID, c.Kind, string(c.Data), now); err != nil {
+			return fmt.Errorf("create challenge %s: %w", c.ID, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// PullComputeChallenges hands a miner its created challenges: they become
+// sent, expiring after timeout.
+func (s *Store) PullComputeChallenges(ctx context.Context, netuid uint16, hotkey string, timeout time.Duration) ([]ComputeChallenge, error) {
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	rows, err := tx.QueryContext(ctx, s.Rebind(`SELECT `+computeChallengeColumns+` FROM compute_challenges
+		WHERE netuid = ? AND hotkey = ? AND status = 'created' ORDER BY created_at, challenge_id`), netuid, hotkey)
+	if err != nil {
+		return nil, err
+	}
+	var out []ComputeChallenge
+	for rows.Next() {
+		c, err := scanComputeChallenge(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if _, err := tx.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'sent', sent_at = ?, expires_at = ?
+			WHERE netuid = ? AND challenge_id = ? AND status = 'created'`), now, now.Add(timeout), netuid, out[i].ID); err != nil {
+			return nil, err
+		}
+		out[i].Status, out[i].SentAt, out[i].ExpiresAt = "sent", now, now.Add(timeout)
+	}
+	return out, tx.Commit()
+}
+
+// GetComputeChallenge reads a challenge of a miner.
+func (s *Store) GetComputeChallenge(ctx context.Context, netuid uint16, id, hotkey string) (ComputeChallenge, error) {
+	c, err := scanComputeChallenge(s.db.QueryRowContext(ctx, s.Rebind(`SELECT `+computeChallengeColumns+` FROM compute_challenges
+		WHERE netuid = ? AND challenge_id = ? AND hotkey = ?`), netuid, id, hotkey))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("challenge %s: %w", id, ErrNotFound)
+	}
+	return c, err
+}
+
+func (s *Store) transition(ctx context.Context, netuid uint16, id string, from []string, set string, args ...any) error {
+	q := `UPDATE compute_challenges SET ` + set + ` WHERE netuid = ? AND challenge_id = ? AND status IN (?` + repeat(", ?", len(from)-1) + `)`
+	all := append(args, netuid, id)
+	for _, f := range from {
+		all = append(all, f)
+	}
+	res, err := s.db.ExecContext(ctx, s.Rebind(q), all...)
+	if err != nil {
+		return fmt.Errorf("challenge %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("challenge %s: %w", id, ErrComputeState)
+	}
+	return nil
+}
+
+func repeat(s string, n int) string {
+	out := ""
+	for range n {
+		out += s
+	}
+	return out
+}
+
+// CommitComputeChallenge records a commitment: created or sent →
+// committed, with its roots, targets and time.
+func (s *Store) CommitComputeChallenge(ctx context.Context, netuid uint16, id string, roots map[string]string, targets json.RawMessage, computationMS *float64) error {
+	r, _ := json.Marshal(roots)
+	var ms sql.NullFloat64
+	if computationMS != nil {
+		ms = sql.NullFloat64{Float64: *computationMS, Valid: true}
+	}
+	return s.transition(ctx, netuid, id, []string{"created", "sent"},
+		`status = 'committed', commitments = ?, targets = ?, computed_at = ?, computation_time_ms = ?`, string(r), string(targets), s.now(), ms)
+}
+
+// QueueComputeProof stores a committed challenge's proof for verification:
+// committed → verifying.
+func (s *Store) QueueComputeProof(ctx context.Context, netuid uint16, id string, proof, debug json.RawMessage) error {
+	if len(debug) == 0 {
+		debug = json.RawMessage("{}")
+	}
+	return s.transition(ctx, netuid, id, []string{"committed"}, `status = 'verifying', proof = ?, debug_info = ?`, string(proof), string(debug))
+}
+
+// FailComputeChallenge ends a challenge not yet decided as failed.
+func (s *Store) FailComputeChallenge(ctx context.Context, netuid uint16, id, notes string) error {
+	return s.transition(ctx, netuid, id, []string{"created", "sent", "committed", "verifying"},
+		`status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL`, notes, s.now())
+}
+
+// ComputeVerifications are the challenges waiting for verification, the
+// oldest first.
+func (s *Store) ComputeVerifications(ctx context.Context, netuid uint16, limit int) ([]ComputeChallenge, error) {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT `+computeChallengeColumns+` FROM compute_challenges
+		WHERE netuid = ? AND status = 'verifying' ORDER BY created_at, challenge_id LIMIT ?`), netuid, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ComputeChallenge
+	for rows.Next() {
+		c, err := scanComputeChallenge(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FinishComputeVerification decides a verifying challenge, forgets its
+// proof, and updates its worker's task statistics (an average over its
+// last 100 tasks, as the reference keeps it).
+func (s *Store) FinishComputeVerification(ctx context.Context, netuid uint16, id string, success bool, successCount int, notes string, took time.Duration) error {
+	now := s.now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	status := "failed"
+	if success {
+		status = "verified"
+	}
+	var hotkey, worker string
+	var ms sql.NullFloat64
+	if err := tx.QueryRowContext(ctx, s.Rebind(`SELECT hotkey, worker_id, computation_time_ms FROM compute_challenges
+		WHERE netuid = ? AND challenge_id = ? AND status = 'verifying'`), netuid, id).Scan(&hotkey, &worker, &ms); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("challenge %s: %w", id, ErrComputeState)
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = ?, is_success = ?, success_count = ?, verification_notes = ?,
+		verified_at = ?, verification_time_ms = ?, proof = NULL WHERE netuid = ? AND challenge_id = ?`),
+		status, success, successCount, notes, now, float64(took.Microseconds())/1000, netuid, id); err != nil {
+		return err
+	}
+	var done, failed int64
+	var avg float64
+	err = tx.QueryRowContext(ctx, s.Rebind(`SELECT tasks_completed, tasks_failed, avg_task_time_ms FROM compute_workers WHERE netuid = ? AND hotkey = ? AND worker_id = ?`),
+		netuid, hotkey, worker).Scan(&done, &failed, &avg)
+	if err == nil {
+		if success {
+			done++
+			if ms.Valid {
+				alpha := 1 / math.Min(float64(done+failed), 100)
+				avg = avg*(1-alpha) + ms.Float64*alpha
+			}
+		} else {
+			failed++
+		}
+		if _, err := tx.ExecContext(ctx, s.Rebind(`UPDATE compute_workers SET tasks_completed = ?, tasks_failed = ?, avg_task_time_ms = ?
+			WHERE netuid = ? AND hotkey = ? AND worker_id = ?`), done, failed, avg, netuid, hotkey, worker); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SweepComputeChallenges fails what can no longer complete: sent ones past
+// their expiry, created ones never pulled within unpulled (the reference
+// lets them block a worker forever), and committed or verifying ones whose
+// commitment is older than stale (a proof that never came, a verifier that
+// never finished). It returns how many it failed, by reason.
+func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpulled, stale time.Duration) (map[string]int64, error) {
+	now := s.now()
+	out := map[string]int64{}
+	for _, q := range []struct {
+		reason, where string
+		at            time.Time
+	}{
+		{"expired", `status = 'sent' AND expires_at < ?`, now},
+		{"never pulled", `status = 'created' AND created_at < ?`, now.Add(-unpulled)},
+		{"stale", `status IN ('committed', 'verifying') AND computed_at < ?`, now.Add(-stale)},
+	} {
+		res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL
+			WHERE netuid = ? AND `+q.where), q.reason, now, netuid, q.at)
+		if err != nil {
+			return out, err
+		}
+		n, _ := res.RowsAffected()
+		out[q.reason] = n
+	}
+	return out, nil
+}
+
+// SetComputeLeases stores lease scores MeshHub published, for known
+// workers only; it returns how many rows it updated.
+func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[[2]string]float64) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	keys := make([][2]string, 0, len(leases))
+	for k := range leases {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
+	var total int64
+	for _, k := range keys {
+		res, err := tx.ExecContext(ctx, s.Rebind(`UPDATE compute_workers SET lease_score = ? WHERE netuid = ? AND hotkey = ? AND worker_id = ?`),
+			leases[k], netuid, k[0], k[1])
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, tx.Commit()
+}

@@ -1,0 +1,157 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/store/storetest"
+)
+
+func countRows(t *testing.T, s *store.Store, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.DB().QueryRowContext(context.Background(), s.Rebind(query), args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestComputeHeartbeats: a heartbeat's miner, workers, GPUs, bucket and IP
+// run; a second heartbeat in the bucket unions the GPUs; a changed IP
+// starts a run, an empty one does not.
+func TestComputeHeartbeats(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		clk := clock.NewFake(t0)
+		s := storetest.Open(t, engine, clk)
+		ctx := context.Background()
+		beat := func(ip string, gpus ...store.ComputeGPU) {
+			t.Helper()
+			err := s.RecordComputeHeartbeat(ctx, 7, "5Miner", "v1", []store.ComputeWorkerBeat{
+				{WorkerID: "w1", Name: "rig", Version: "0.0.3", Capabilities: []string{"cpu_matrix", "gpu_matrix"}, Status: "online",
+					SystemInfo: json.RawMessage(`{"cpu_count":8}`), PublicIP: ip, GPUs: gpus},
+				{WorkerID: "w2", Status: "busy"},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		beat("203.0.113.1", store.ComputeGPU{UUID: "GPU-a", Model: "RTX 4090"}, store.ComputeGPU{UUID: "-1"})
+		clk.Advance(time.Minute)
+		beat("203.0.113.1", store.ComputeGPU{UUID: "GPU-b", Model: "RTX 4090"})
+		clk.Advance(time.Minute)
+		beat("")
+		clk.Advance(time.Minute)
+		beat("203.0.113.2")
+		if n := countRows(t, s, "SELECT COUNT(*) FROM compute_workers WHERE netuid = ? AND hotkey = ?", 7, "5Miner"); n != 2 {
+			t.Fatalf("%d workers", n)
+		}
+		gpus, err := s.ComputeWorkerGPUs(ctx, 7, "5Miner", "w1")
+		if err != nil || len(gpus) != 2 || gpus["GPU-a"] != "RTX 4090" {
+			t.Fatalf("gpus %v %v", gpus, err)
+		}
+		var raw string
+		if err := s.DB().QueryRowContext(ctx, s.Rebind("SELECT gpu_uuids FROM compute_heartbeat_buckets WHERE worker_id = ? AND bucket = ?"),
+			"w1", store.ComputeBucket(t0)).Scan(&raw); err != nil || raw != `["GPU-a","GPU-b"]` {
+			t.Fatalf("bucket gpus %s %v", raw, err)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM compute_ip_runs WHERE worker_id = ?", "w1"); n != 2 {
+			t.Fatalf("%d IP runs, want 2", n)
+		}
+		if n := countRows(t, s, "SELECT COUNT(*) FROM compute_ip_runs WHERE worker_id = ?", "w2"); n != 0 {
+			t.Fatalf("runs for a worker without an IP: %d", n)
+		}
+		// Leases reach known workers only, in range.
+		n, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 0.75, {"5Miner", "ghost"}: 1})
+		if err != nil || n != 1 {
+			t.Fatalf("leases: %d %v", n, err)
+		}
+		if _, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 2}); err == nil {
+			t.Fatal("a lease above 1 was stored")
+		}
+	})
+}
+
+// TestComputeChallengeStates: created → sent (with expiry) → committed →
+// verifying → verified, each step only from its state; the sweeps fail
+// expired, never-pulled and stale challenges; the worker's statistics.
+func TestComputeChallengeStates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		clk := clock.NewFake(t0)
+		s := storetest.Open(t, engine, clk)
+		ctx := context.Background()
+		if err := s.RecordComputeHeartbeat(ctx, 7, "5M", "", []store.ComputeWorkerBeat{{WorkerID: "w1", Status: "online"}}); err != nil {
+			t.Fatal(err)
+		}
+		data := json.RawMessage(`{"challenge_type":"cpu_matrix","matrix_size":100,"seed":"00112233445566778899aabbccddeeff","iterations":1}`)
+		mk := func(id string) store.ComputeChallenge {
+			return store.ComputeChallenge{Netuid: 7, ID: id, Hotkey: "5M", WorkerID: "w1", Kind: "cpu_matrix", Data: data}
+		}
+		if err := s.CreateComputeChallenges(ctx, []store.ComputeChallenge{mk("c1"), mk("c2"), mk("c3")}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateComputeChallenges(ctx, []store.ComputeChallenge{mk("c1")}); err == nil {
+			t.Fatal("a challenge id was stored twice")
+		}
+		clk.Advance(time.Second)
+		pulled, err := s.PullComputeChallenges(ctx, 7, "5M", time.Minute)
+		if err != nil || len(pulled) != 3 || pulled[0].Status != "sent" || !pulled[0].ExpiresAt.Equal(t0.Add(time.Second+time.Minute)) {
+			t.Fatalf("pull: %+v %v", pulled, err)
+		}
+		if again, err := s.PullComputeChallenges(ctx, 7, "5M", time.Minute); err != nil || len(again) != 0 {
+			t.Fatalf("a second pull: %d %v", len(again), err)
+		}
+		if _, err := s.GetComputeChallenge(ctx, 7, "c1", "5Other"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("another miner's challenge: %v", err)
+		}
+		ms := 1234.5
+		if err := s.CommitComputeChallenge(ctx, 7, "c1", map[string]string{"-1": "ab"}, json.RawMessage(`{"rows":[1,2]}`), &ms); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CommitComputeChallenge(ctx, 7, "c1", map[string]string{"-1": "cd"}, nil, &ms); !errors.Is(err, store.ErrComputeState) {
+			t.Fatalf("a second commitment: %v", err)
+		}
+		if err := s.QueueComputeProof(ctx, 7, "c2", json.RawMessage(`{}`), nil); !errors.Is(err, store.ErrComputeState) {
+			t.Fatalf("a proof before the commitment: %v", err)
+		}
+		if err := s.QueueComputeProof(ctx, 7, "c1", json.RawMessage(`{"challenge_id":"c1","proofs":[]}`), json.RawMessage(`{"timestamps":{}}`)); err != nil {
+			t.Fatal(err)
+		}
+		queue, err := s.ComputeVerifications(ctx, 7, 10)
+		if err != nil || len(queue) != 1 || string(queue[0].Proof) != `{"challenge_id":"c1","proofs":[]}` || queue[0].Commitments["-1"] != "ab" ||
+			*queue[0].ComputationTimeMS != 1234.5 || string(queue[0].Targets) != `{"rows":[1,2]}` {
+			t.Fatalf("queue: %+v %v", queue, err)
+		}
+		if err := s.FinishComputeVerification(ctx, 7, "c1", true, 1, "", 3*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+		c1, err := s.GetComputeChallenge(ctx, 7, "c1", "5M")
+		if err != nil || c1.Status != "verified" || !c1.IsSuccess || c1.Proof != nil || c1.SuccessCount != 1 {
+			t.Fatalf("verified: %+v %v", c1, err)
+		}
+		var done int
+		var avg float64
+		if err := s.DB().QueryRowContext(ctx, s.Rebind("SELECT tasks_completed, avg_task_time_ms FROM compute_workers WHERE worker_id = ?"), "w1").Scan(&done, &avg); err != nil || done != 1 || avg != 1234.5 {
+			t.Fatalf("stats: %d %v %v", done, avg, err)
+		}
+		// c2 expires; c3 is committed and goes stale; c4 is never pulled.
+		if err := s.CommitComputeChallenge(ctx, 7, "c3", map[string]string{"-1": "ef"}, json.RawMessage(`{}`), nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateComputeChallenges(ctx, []store.ComputeChallenge{mk("c4")}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(2 * time.Hour)
+		swept, err := s.SweepComputeChallenges(ctx, 7, time.Hour, time.Hour)
+		if err != nil || swept["expired"] != 1 || swept["stale"] != 1 || swept["never pulled"] != 1 {
+			t.Fatalf("sweep: %v %v", swept, err)
+		}
+		if err := s.FailComputeChallenge(ctx, 7, "c1", "late"); !errors.Is(err, store.ErrComputeState) {
+			t.Fatalf("failing a verified challenge: %v", err)
+		}
+	})
+}
