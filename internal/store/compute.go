@@ -448,3 +448,187 @@ func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[
 	}
 	return total, tx.Commit()
 }
+
+// ComputeScoringRows are the rows a weight pass reads.
+type ComputeScoringRows struct {
+	Challenges []ComputeScoredChallenge
+	Owners     []ComputeGPUOwner
+	Buckets    []ComputeBucketRow
+	IPRuns     []ComputeIPRun
+	Workers    []ComputeWorkerLease
+	Miners     []ComputeMinerRow
+}
+
+// ComputeScoredChallenge is a verified challenge in the ranking window.
+type ComputeScoredChallenge struct {
+	Hotkey, WorkerID  string
+	CreatedAt         time.Time
+	IsSuccess         bool
+	ComputationTimeMS *float64
+	SuccessCount      int
+	Units             []string // committed uuids
+}
+
+// ComputeGPUOwner is a GPU's last report by a miner.
+type ComputeGPUOwner struct {
+	UUID, Hotkey string
+	LastSeen     time.Time
+}
+
+// ComputeBucketRow is a worker's heartbeats in one 5-minute bucket.
+type ComputeBucketRow struct {
+	Hotkey, WorkerID string
+	Bucket           int64
+	LatestAt         time.Time
+	GPUs             []string
+}
+
+// ComputeIPRun is a run of one public IP.
+type ComputeIPRun struct {
+	Hotkey, WorkerID string
+	IP               string
+	FirstAt, LastAt  time.Time
+}
+
+// ComputeWorkerLease is a worker's lease score.
+type ComputeWorkerLease struct {
+	Hotkey, WorkerID string
+	LeaseScore       float64
+	Deleted          bool
+}
+
+// ComputeMinerRow is a miner that has heartbeated.
+type ComputeMinerRow struct {
+	Hotkey        string
+	LastHeartbeat time.Time
+}
+
+// ComputeScoringRows reads what a weight pass needs: verified challenges
+// created since rankingStart, GPU owners seen since then, and the buckets
+// and IP runs from availabilityStart's bucket on, every worker's lease and
+// every miner.
+func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
+	var out ComputeScoringRows
+	q := func(query string, args []any, scan func(*sql.Rows) error) error {
+		rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := q(`SELECT hotkey, worker_id, created_at, is_success, computation_time_ms, success_count, commitments FROM compute_challenges
+		WHERE netuid = ? AND status = 'verified' AND created_at >= ? ORDER BY created_at DESC, challenge_id`, []any{netuid, rankingStart.UTC()},
+		func(r *sql.Rows) error {
+			var c ComputeScoredChallenge
+			var ms sql.NullFloat64
+			var commitments string
+			if err := r.Scan(&c.Hotkey, &c.WorkerID, &c.CreatedAt, &c.IsSuccess, &ms, &c.SuccessCount, &commitments); err != nil {
+				return err
+			}
+			if ms.Valid {
+				c.ComputationTimeMS = &ms.Float64
+			}
+			var roots map[string]string
+			if err := json.Unmarshal([]byte(commitments), &roots); err != nil {
+				return err
+			}
+			for u := range roots {
+				c.Units = append(c.Units, u)
+			}
+			sort.Strings(c.Units)
+			c.CreatedAt = c.CreatedAt.UTC()
+			out.Challenges = append(out.Challenges, c)
+			return nil
+		})
+	if err == nil {
+		err = q(`SELECT uuid, hotkey, MAX(last_seen) FROM compute_gpus WHERE netuid = ? AND last_seen >= ? GROUP BY uuid, hotkey`,
+			[]any{netuid, rankingStart.UTC()}, func(r *sql.Rows) error {
+				var o ComputeGPUOwner
+				var seen any
+				if err := r.Scan(&o.UUID, &o.Hotkey, &seen); err != nil {
+					return err
+				}
+				t, err := asTime(seen)
+				o.LastSeen = t
+				out.Owners = append(out.Owners, o)
+				return err
+			})
+	}
+	if err == nil {
+		err = q(`SELECT hotkey, worker_id, bucket, latest_at, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND bucket >= ?
+			ORDER BY hotkey, worker_id, bucket`, []any{netuid, ComputeBucket(availabilityStart)}, func(r *sql.Rows) error {
+			var b ComputeBucketRow
+			var gpus string
+			if err := r.Scan(&b.Hotkey, &b.WorkerID, &b.Bucket, &b.LatestAt, &gpus); err != nil {
+				return err
+			}
+			b.LatestAt = b.LatestAt.UTC()
+			out.Buckets = append(out.Buckets, b)
+			return json.Unmarshal([]byte(gpus), &out.Buckets[len(out.Buckets)-1].GPUs)
+		})
+	}
+	if err == nil {
+		err = q(`SELECT hotkey, worker_id, ip, first_at, last_at FROM compute_ip_runs WHERE netuid = ? AND last_at >= ?
+			ORDER BY hotkey, worker_id, first_at`, []any{netuid, availabilityStart.UTC()}, func(r *sql.Rows) error {
+			var run ComputeIPRun
+			if err := r.Scan(&run.Hotkey, &run.WorkerID, &run.IP, &run.FirstAt, &run.LastAt); err != nil {
+				return err
+			}
+			run.FirstAt, run.LastAt = run.FirstAt.UTC(), run.LastAt.UTC()
+			out.IPRuns = append(out.IPRuns, run)
+			return nil
+		})
+	}
+	if err == nil {
+		err = q(`SELECT hotkey, worker_id, lease_score, deleted_at IS NOT NULL FROM compute_workers WHERE netuid = ? ORDER BY hotkey, worker_id`,
+			[]any{netuid}, func(r *sql.Rows) error {
+				var w ComputeWorkerLease
+				if err := r.Scan(&w.Hotkey, &w.WorkerID, &w.LeaseScore, &w.Deleted); err != nil {
+					return err
+				}
+				out.Workers = append(out.Workers, w)
+				return nil
+			})
+	}
+	if err == nil {
+		err = q(`SELECT hotkey, last_heartbeat FROM compute_miners WHERE netuid = ? ORDER BY hotkey`, []any{netuid}, func(r *sql.Rows) error {
+			var m ComputeMinerRow
+			if err := r.Scan(&m.Hotkey, &m.LastHeartbeat); err != nil {
+				return err
+			}
+			m.LastHeartbeat = m.LastHeartbeat.UTC()
+			out.Miners = append(out.Miners, m)
+			return nil
+		})
+	}
+	return out, err
+}
+
+// asTime reads an aggregate's timestamp, which SQLite hands back as text.
+func asTime(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC(), nil
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+			if p, err := time.Parse(layout, t); err == nil {
+				return p.UTC(), nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("unreadable time %q", t)
+	}
+	return time.Time{}, fmt.Errorf("unreadable time %T", v)
+}
+
+// SaveComputeWeightPass stores a weight pass's miners (their uids, scores,
+// weights and factors, as JSON).
+func (s *Store) SaveComputeWeightPass(ctx context.Context, netuid uint16, miners json.RawMessage) error {
+	_, err := s.db.ExecContext(ctx, s.Rebind(`INSERT INTO compute_weight_passes (netuid, at, miners) VALUES (?, ?, ?)`), netuid, s.now(), string(miners))
+	return err
+}

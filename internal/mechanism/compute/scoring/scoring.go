@@ -461,8 +461,8 @@ func (a *Activity) Add(k WorkerKey, at time.Time, publicIP string, gpus []string
 }
 
 // AddBucket records a worker's heartbeats of one bucket as the store keeps
-// them: the bucket, its latest time, the IP runs in it and the GPUs its
-// miner reported; the edge's exact times come from SetEdge.
+// them: the bucket's latest time and the GPUs reported in it (IP runs come
+// by AddIPRun); the edge's exact times come from SetEdge.
 func (a *Activity) AddBucket(k WorkerKey, at time.Time, publicIP string, gpus []string) {
 	a.add(k, at, publicIP, gpus, false)
 }
@@ -497,6 +497,21 @@ func (a *Activity) add(k WorkerKey, at time.Time, publicIP string, gpus []string
 			r.add(b, ns, keep)
 		}
 	}
+}
+
+// AddIPRun records a run of one public IP ending at last, runs coming in
+// time order per worker (the store keeps them so).
+func (a *Activity) AddIPRun(k WorkerKey, ip string, last time.Time) {
+	w := a.workers[k]
+	if w == nil {
+		w = &workerActivity{}
+		a.workers[k] = w
+	}
+	if n := len(w.ipRuns); n > 0 && w.ipRuns[n-1].ip == ip {
+		w.ipRuns[n-1].last = last.UnixNano()
+		return
+	}
+	w.ipRuns = append(w.ipRuns, ipRun{ip: ip, last: last.UnixNano()})
 }
 
 // SetEdge gives the latest heartbeat times in bucket b (the window's first
