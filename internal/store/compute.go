@@ -632,3 +632,57 @@ func (s *Store) SaveComputeWeightPass(ctx context.Context, netuid uint16, miners
 	_, err := s.db.ExecContext(ctx, s.Rebind(`INSERT INTO compute_weight_passes (netuid, at, miners) VALUES (?, ?, ?)`), netuid, s.now(), string(miners))
 	return err
 }
+
+// ComputeIssuanceWorker is what challenge issuance reads of a worker.
+type ComputeIssuanceWorker struct {
+	Hotkey, WorkerID string
+	LastHeartbeat    time.Time
+	LeaseScore       float64
+	Capabilities     []string
+	Deleted          bool
+	Pending          bool     // a challenge created, sent, committed or verifying
+	GPUModels        []string // of its reported GPUs
+}
+
+// ComputeIssuanceWorkers lists the workers of miners heard from since
+// minersSince, with what issuance needs.
+func (s *Store) ComputeIssuanceWorkers(ctx context.Context, netuid uint16, minersSince time.Time) ([]ComputeIssuanceWorker, error) {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT w.hotkey, w.worker_id, w.last_heartbeat, w.lease_score, w.capabilities, w.deleted_at IS NOT NULL,
+		EXISTS (SELECT 1 FROM compute_challenges c WHERE c.netuid = w.netuid AND c.hotkey = w.hotkey AND c.worker_id = w.worker_id
+			AND c.status IN ('created', 'sent', 'committed', 'verifying'))
+		FROM compute_workers w JOIN compute_miners m ON m.netuid = w.netuid AND m.hotkey = w.hotkey
+		WHERE w.netuid = ? AND m.last_heartbeat >= ? ORDER BY w.hotkey, w.worker_id`), netuid, minersSince.UTC())
+	if err != nil {
+		return nil, err
+	}
+	var out []ComputeIssuanceWorker
+	for rows.Next() {
+		var w ComputeIssuanceWorker
+		var caps string
+		if err := rows.Scan(&w.Hotkey, &w.WorkerID, &w.LastHeartbeat, &w.LeaseScore, &caps, &w.Deleted, &w.Pending); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		w.LastHeartbeat = w.LastHeartbeat.UTC()
+		if err := json.Unmarshal([]byte(caps), &w.Capabilities); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		gpus, err := s.ComputeWorkerGPUs(ctx, netuid, out[i].Hotkey, out[i].WorkerID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range gpus {
+			out[i].GPUModels = append(out[i].GPUModels, m)
+		}
+		sort.Strings(out[i].GPUModels)
+	}
+	return out, nil
+}

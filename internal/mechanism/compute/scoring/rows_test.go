@@ -28,10 +28,10 @@ func TestPassFromTheStore(t *testing.T) {
 		var cs []store.ComputeChallenge
 		var created time.Time
 		step := 0
-		// 170 hours of heartbeats every 4 minutes: two workers of one miner,
+		// 170 hours of heartbeats every 10 minutes: two workers of one miner,
 		// one reporting two GPUs, the other changing its IP; 60 challenges
 		// created within the ranking window.
-		for at := start; at.Before(start.Add(170 * time.Hour)); at = at.Add(4 * time.Minute) {
+		for at := start; at.Before(start.Add(170 * time.Hour)); at = at.Add(10 * time.Minute) {
 			clk.Set(at)
 			if cs == nil && !at.Before(now.Add(-170*time.Minute)) {
 				for i := range 30 {
@@ -47,7 +47,7 @@ func TestPassFromTheStore(t *testing.T) {
 				}
 				created = at
 			}
-			ip := ips[(step/500)%len(ips)]
+			ip := ips[(step/200)%len(ips)]
 			step++
 			beats := []store.ComputeWorkerBeat{
 				{WorkerID: "gpu", Status: "online", GPUs: []store.ComputeGPU{{UUID: "GPU-1"}, {UUID: "GPU-2"}}},

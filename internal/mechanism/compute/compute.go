@@ -1,0 +1,405 @@
+// Package compute is the compute subnet's validator mechanism
+// (SN128-compatible): the synapses miners call on the validator's axon
+// (heartbeats, task pulls, commitments, proofs), the issuance of
+// challenges to eligible workers, the verification of proofs on every
+// core from a queue kept in the store, and the weight pass. Its parts are
+// in scoring (the weight cycle), phases (one challenge's way) and meshhub
+// (the lease feed).
+package compute
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/challenge"
+	"github.com/vigil-validator/vigil/internal/computeproto"
+	"github.com/vigil-validator/vigil/internal/computerpc"
+	"github.com/vigil-validator/vigil/internal/mechanism"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/phases"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
+	"github.com/vigil-validator/vigil/internal/store"
+)
+
+// Timings the reference fixes.
+const (
+	// MinerOnline is how recently a miner must have heartbeated to be
+	// challenged (5 min); a worker, to count as online (2 min).
+	MinerOnline  = 5 * time.Minute
+	WorkerOnline = 2 * time.Minute
+	// Stale is how long a committed or verifying challenge may wait.
+	Stale = time.Hour
+)
+
+// Mechanism is the compute mechanism of one subnet.
+type Mechanism struct {
+	s       Settings
+	deps    mechanism.Deps
+	log     *slog.Logger
+	trusted challenge.TrustedKeys
+
+	wake chan struct{} // a proof was queued
+}
+
+// New builds the mechanism.
+func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	trusted, err := challenge.ParseTrustedKeys(s.TrustedKeys...)
+	if err != nil {
+		return nil, err
+	}
+	s.ModelAllowlist = trimAll(s.ModelAllowlist)
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, wake: make(chan struct{}, 1)}, nil
+}
+
+// Name is "compute".
+func (m *Mechanism) Name() string { return "compute" }
+
+// Handler: the compute mechanism has no public API of its own.
+func (m *Mechanism) Handler() (string, http.Handler) { return "", nil }
+
+var _ mechanism.Mechanism = (*Mechanism)(nil)
+
+func (m *Mechanism) now() time.Time { return m.deps.Clock.Now().UTC() }
+
+// Handlers are the synapses' processors for computerpc.Serve.
+func (m *Mechanism) Handlers() computerpc.Handlers {
+	return computerpc.Handlers{Heartbeat: m.heartbeat, Task: m.task, Commitment: m.commitment, Proof: m.proof}
+}
+
+func errorBody(format string, args ...any) map[string]any {
+	return map[string]any{"error": fmt.Sprintf(format, args...)}
+}
+
+func (m *Mechanism) heartbeat(ctx context.Context, peer string, hb computeproto.HeartbeatData) (any, int) {
+	var beats []store.ComputeWorkerBeat
+	for _, w := range hb.Workers {
+		b := store.ComputeWorkerBeat{WorkerID: w.WorkerID, Capabilities: w.Capabilities, Status: w.Status}
+		if w.WorkerName != nil {
+			b.Name = *w.WorkerName
+		}
+		if w.WorkerVersion != nil {
+			b.Version = *w.WorkerVersion
+		}
+		if w.SystemInfo.PublicIP != nil {
+			b.PublicIP = *w.SystemInfo.PublicIP
+		}
+		info, _ := json.Marshal(w.SystemInfo)
+		b.SystemInfo = info
+		for _, g := range append(append([]computeproto.GPUEntry{}, w.SystemInfo.GPUPlugin...), w.SystemInfo.GPUInfo...) {
+			if g.UUID != "" {
+				b.GPUs = append(b.GPUs, store.ComputeGPU{UUID: g.UUID, Model: g.Name})
+			}
+		}
+		beats = append(beats, b)
+	}
+	version := ""
+	if hb.MinerInfo != nil && hb.MinerInfo.MinerVersion != nil {
+		version = *hb.MinerInfo.MinerVersion
+	}
+	if err := m.deps.Store.RecordComputeHeartbeat(ctx, m.deps.Netuid, peer, version, beats); err != nil {
+		m.log.Error("heartbeat not stored", "miner", peer, "err", err)
+		return computeproto.NewHeartbeatResponse(computeproto.CodeHeartbeatProcessingFailed, "heartbeat not stored", 0, m.now()), computeproto.CodeHeartbeatProcessingFailed
+	}
+	return computeproto.NewHeartbeatResponse(0, "ok", int64(len(beats)), m.now()), 0
+}
+
+func (m *Mechanism) task(ctx context.Context, peer string, _ computeproto.TaskRequest) (any, int) {
+	pulled, err := m.deps.Store.PullComputeChallenges(ctx, m.deps.Netuid, peer, time.Duration(m.s.ChallengeTimeout)*time.Second)
+	if err != nil {
+		m.log.Error("task pull failed", "miner", peer, "err", err)
+		return errorBody("task processing failed"), computeproto.CodeTaskProcessingFailed
+	}
+	var out []computeproto.ComputeChallenge
+	for _, c := range pulled {
+		var data computeproto.ChallengeData
+		if err := json.Unmarshal(c.Data, &data); err != nil {
+			continue
+		}
+		worker := c.WorkerID
+		out = append(out, computeproto.ComputeChallenge{ChallengeID: c.ID, ChallengeType: c.Kind, Data: data, Timeout: int64(m.s.ChallengeTimeout), TargetWorkerID: &worker})
+	}
+	return computeproto.NewTaskResponse(out, m.now()), 0
+}
+
+// targets is how a challenge's rows and cells are stored.
+type targets struct {
+	Rows  []int            `json:"rows"`
+	Cells []challenge.Cell `json:"cells"`
+}
+
+func (m *Mechanism) stored(c store.ComputeChallenge) (phases.Challenge, error) {
+	var data computeproto.ChallengeData
+	if err := json.Unmarshal(c.Data, &data); err != nil {
+		return phases.Challenge{}, err
+	}
+	ch := phases.Challenge{ID: c.ID, Hotkey: c.Hotkey, WorkerID: c.WorkerID, Kind: c.Kind, SeedHex: data.Seed, Size: int(data.MatrixSize),
+		Iterations: int(data.Iterations), Status: phases.Status(c.Status), SentAt: c.SentAt, Roots: c.Commitments}
+	var t targets
+	if len(c.Targets) > 0 && json.Unmarshal(c.Targets, &t) == nil {
+		ch.Rows, ch.Cells = t.Rows, t.Cells
+	}
+	return ch, nil
+}
+
+func (m *Mechanism) commitment(ctx context.Context, peer string, cd computeproto.CommitmentData) (any, int) {
+	c, err := m.deps.Store.GetComputeChallenge(ctx, m.deps.Netuid, cd.ChallengeID, peer)
+	if err != nil {
+		return errorBody("Challenge %s not found or not accessible", cd.ChallengeID), phases.CodeError
+	}
+	ch, err := m.stored(c)
+	if err != nil {
+		return errorBody("Commitment processing failed"), phases.CodeError
+	}
+	var inventory map[string]bool
+	if ch.Kind == computeproto.ChallengeGPUMatrix {
+		gpus, err := m.deps.Store.ComputeWorkerGPUs(ctx, m.deps.Netuid, peer, cd.WorkerID)
+		if err != nil {
+			return errorBody("Commitment processing failed"), phases.CodeError
+		}
+		inventory = map[string]bool{}
+		for u := range gpus {
+			inventory[u] = true
+		}
+	}
+	out := phases.Commit(ch, cd, inventory, m.trusted, m.s.Sampling, m.now())
+	if out.Fail {
+		if err := m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Notes); err != nil {
+			m.log.Warn("challenge not failed", "challenge", ch.ID, "err", err)
+		}
+	}
+	if out.Code != phases.CodeOK {
+		return errorBody("%s", out.Error), out.Code
+	}
+	t, _ := json.Marshal(targets{Rows: out.Rows, Cells: out.Cells})
+	if err := m.deps.Store.CommitComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Roots, t, out.ComputationTimeMS); err != nil {
+		return errorBody("Challenge %s already processed", ch.ID), phases.CodeError
+	}
+	return computeproto.CommitmentResponse{ProofRequests: out.ProofRequests}, phases.CodeOK
+}
+
+func (m *Mechanism) proof(ctx context.Context, peer string, pd computeproto.ProofData) (any, int) {
+	c, err := m.deps.Store.GetComputeChallenge(ctx, m.deps.Netuid, pd.ChallengeID, peer)
+	if err != nil {
+		return errorBody("Challenge %s not found or not accessible", pd.ChallengeID), phases.CodeError
+	}
+	ch, err := m.stored(c)
+	if err != nil {
+		return errorBody("Proof processing failed"), phases.CodeError
+	}
+	if err := phases.CheckProofs(ch, pd); err != nil {
+		return errorBody("%v", err), phases.CodeError
+	}
+	proof, _ := json.Marshal(pd)
+	if err := m.deps.Store.QueueComputeProof(ctx, m.deps.Netuid, ch.ID, proof, pd.DebugInfo); err != nil {
+		return errorBody("Challenge %s is not awaiting a proof", ch.ID), phases.CodeError
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	return computeproto.ProofDataResponse{ChallengeStatus: "queued", Message: "Proof received and queued for verification", ChallengeID: ch.ID}, phases.CodeOK
+}
+
+// Run issues challenges every challenge_interval, verifies queued proofs
+// (on wake-up or every verification_interval) and sweeps expired and stale
+// challenges, until ctx ends.
+func (m *Mechanism) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); m.issueLoop(ctx) }()
+	go func() { defer wg.Done(); m.verifyLoop(ctx) }()
+	wg.Wait()
+	return nil
+}
+
+func (m *Mechanism) issueLoop(ctx context.Context) {
+	for {
+		if err := m.Issue(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("challenge issuance failed", "err", err)
+		}
+		if _, err := m.deps.Store.SweepComputeChallenges(ctx, m.deps.Netuid, 2*time.Duration(m.s.ChallengeInterval)*time.Second, Stale); err != nil && ctx.Err() == nil {
+			m.log.Warn("challenge sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.deps.Clock.After(time.Duration(m.s.ChallengeInterval) * time.Second):
+		}
+	}
+}
+
+// Issue creates a challenge for every eligible worker of every miner heard
+// from within 5 minutes that is in the metagraph.
+func (m *Mechanism) Issue(ctx context.Context) error {
+	now := m.now()
+	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-MinerOnline))
+	if err != nil {
+		return err
+	}
+	registered := m.registered()
+	byMiner := map[string][]phases.Worker{}
+	for _, w := range ws {
+		if registered != nil && !registered[w.Hotkey] {
+			continue
+		}
+		byMiner[w.Hotkey] = append(byMiner[w.Hotkey], phases.Worker{Hotkey: w.Hotkey, WorkerID: w.WorkerID,
+			Online: now.Sub(w.LastHeartbeat) <= WorkerOnline, Deleted: w.Deleted, LastHeartbeat: w.LastHeartbeat, LeaseScore: w.LeaseScore,
+			Capabilities: w.Capabilities, Pending: w.Pending, GPUModels: w.GPUModels})
+	}
+	round := fmt.Sprintf("round_%d", now.Unix())
+	var cs []store.ComputeChallenge
+	for hotkey, workers := range byMiner {
+		for _, w := range phases.Eligible(workers, m.s.ChallengeType, m.s.ModelAllowlist) {
+			d, err := phases.NewChallengeData(m.s.ChallengeType, m.s.shape())
+			if err != nil {
+				return err
+			}
+			id := uuid.NewString()
+			d.ChallengeID, d.WorkerID, d.MinerHotkey, d.RoundID = id, w.WorkerID, hotkey, round
+			data, _ := json.Marshal(d)
+			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: m.s.ChallengeType, Data: data})
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	return m.deps.Store.CreateComputeChallenges(ctx, cs)
+}
+
+// registered is the metagraph's hotkeys, nil before the first metagraph.
+func (m *Mechanism) registered() map[string]bool {
+	if m.deps.Metagraph == nil {
+		return nil
+	}
+	mg := m.deps.Metagraph.Load()
+	if mg == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, n := range mg.Neurons {
+		if hk, err := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor); err == nil {
+			out[hk] = true
+		}
+	}
+	return out
+}
+
+func (m *Mechanism) concurrency() int {
+	if m.s.VerificationConcurrent > 0 {
+		return m.s.VerificationConcurrent
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (m *Mechanism) verifyLoop(ctx context.Context) {
+	for {
+		n, err := m.VerifyQueued(ctx)
+		if err != nil && ctx.Err() == nil {
+			m.log.Warn("verification failed", "err", err)
+		}
+		if n > 0 {
+			continue // a backlog: go on at once
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.wake:
+		case <-m.deps.Clock.After(time.Duration(m.s.VerificationInterval) * time.Second):
+		}
+	}
+}
+
+// VerifyQueued verifies up to one batch of queued proofs, in parallel, and
+// returns how many it decided.
+func (m *Mechanism) VerifyQueued(ctx context.Context) (int, error) {
+	batch, err := m.deps.Store.ComputeVerifications(ctx, m.deps.Netuid, m.concurrency())
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(batch))
+	for i, c := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = m.verify(ctx, c)
+		}()
+	}
+	wg.Wait()
+	return len(batch), errors.Join(errs...)
+}
+
+func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error {
+	start := time.Now()
+	ch, err := m.stored(c)
+	if err != nil {
+		return m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, c.ID, "unreadable challenge")
+	}
+	var pd computeproto.ProofData
+	if err := json.Unmarshal(c.Proof, &pd); err != nil {
+		return m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, c.ID, "unreadable proof")
+	}
+	o := phases.Verify(ch, pd, m.s.Tolerance)
+	notes := ""
+	for _, v := range o.Verdicts {
+		if !v.Passed {
+			notes += fmt.Sprintf("%s: %s; ", v.UUID, v.Error())
+		}
+	}
+	return m.deps.Store.FinishComputeVerification(ctx, m.deps.Netuid, c.ID, o.Passed, o.SuccessCount, notes, time.Since(start))
+}
+
+// Scores runs a weight pass over the metagraph's miners and stores it; the
+// weights are the scores the node's weight loop submits.
+func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
+	cfg := m.s.scoring()
+	now := m.now()
+	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	uids := map[string]uint16{}
+	accounts := map[string]subtensor.AccountID{}
+	for _, n := range mg.Neurons {
+		if hk, err := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor); err == nil {
+			uids[hk], accounts[hk] = n.UID, n.Hotkey
+		}
+	}
+	res := scoring.Score(cfg, scoring.FromRows(cfg, now, rows, uids))
+	pass, _ := json.Marshal(res.Miners)
+	if err := m.deps.Store.SaveComputeWeightPass(ctx, m.deps.Netuid, pass); err != nil {
+		return nil, err
+	}
+	out := map[subtensor.AccountID]float64{}
+	for _, ms := range res.Miners {
+		if ms.Online && ms.Weight > 0 {
+			out[accounts[ms.Hotkey]] = ms.Weight
+		}
+	}
+	return out, nil
+}
+
+// HealthChecks: the store answers.
+func (m *Mechanism) HealthChecks() map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{"compute store": func(ctx context.Context) error {
+		_, err := m.deps.Store.ComputeVerifications(ctx, m.deps.Netuid, 1)
+		return err
+	}}
+}
