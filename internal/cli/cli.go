@@ -10,7 +10,6 @@ import (
 	"github.com/vigil-validator/vigil/internal/buildinfo"
 	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/compute"
-	"github.com/vigil-validator/vigil/internal/mechanism/compute/meshhub"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 )
 
@@ -45,7 +44,6 @@ func commands() []cliCommand {
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
 		{"challenge", compute.ChallengeTool().Summary, compute.ChallengeTool().Run},
-		{"meshhub-sim", meshhub.SimTool().Summary, meshhub.SimTool().Run},
 		{"version", "print the version", runVersion},
 	}
 	// The mechanisms' own tools (vigil kaspa, vigil kaspa-sim).

@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/command"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -159,10 +160,11 @@ type GPU struct {
 // with that mechanism's settings (under the mechanism's name), and how
 // weights are set on it.
 type Subnet struct {
-	Netuid    *uint16        `yaml:"netuid" help:"the subnet's netuid (required)"`
-	Mechanism string         `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
-	Weights   SubnetWeights  `yaml:"weights"`
-	Kaspa     kaspa.Settings `yaml:"kaspa"`
+	Netuid    *uint16          `yaml:"netuid" help:"the subnet's netuid (required)"`
+	Mechanism string           `yaml:"mechanism" help:"the subnet's mechanism: kaspa or compute"`
+	Weights   SubnetWeights    `yaml:"weights"`
+	Kaspa     kaspa.Settings   `yaml:"kaspa"`
+	Compute   compute.Settings `yaml:"compute"`
 }
 
 // SubnetWeights are the weight settings of one subnet.
@@ -175,6 +177,7 @@ type SubnetWeights struct {
 func (s *Subnet) SetDefaults() {
 	s.Mechanism = "kaspa"
 	s.Kaspa = kaspa.DefaultSettings()
+	s.Compute = compute.DefaultSettings()
 }
 
 // MechanismIDs parses weights.mechanisms.
@@ -200,10 +203,11 @@ type Validator struct {
 	Chain     Chain    `yaml:"chain"`
 	Wallet    Wallet   `yaml:"wallet"`
 	Weights   Weights  `yaml:"weights"`
-	Mechanism string   `yaml:"mechanism" help:"the subnet's mechanism: kaspa"`
+	Mechanism string   `yaml:"mechanism" help:"the subnet's mechanism: kaspa or compute"`
 	// Each mechanism's settings, under its name (the mechanism package
 	// defines their keys, help, defaults and validation).
-	Kaspa kaspa.Settings `yaml:"kaspa"`
+	Kaspa   kaspa.Settings   `yaml:"kaspa"`
+	Compute compute.Settings `yaml:"compute"`
 	// Subnets are more subnets served by the same node, hotkey, chain
 	// connection, store and ops listener; the keys above describe the first.
 	Subnets  []Subnet `yaml:"subnets" help:"more subnets served by this node (configuration file only)"`
@@ -213,7 +217,7 @@ type Validator struct {
 // SubnetList is every subnet the node serves: the one of chain.netuid,
 // mechanism, weights and the mechanism's section, then subnets:.
 func (v Validator) SubnetList() []Subnet {
-	first := Subnet{Netuid: v.Chain.Netuid, Mechanism: v.Mechanism, Kaspa: v.Kaspa,
+	first := Subnet{Netuid: v.Chain.Netuid, Mechanism: v.Mechanism, Kaspa: v.Kaspa, Compute: v.Compute,
 		Weights: SubnetWeights{EveryBlocks: v.Weights.EveryBlocks, Mechanisms: v.Weights.Mechanisms}}
 	return append([]Subnet{first}, v.Subnets...)
 }
@@ -264,6 +268,7 @@ func DefaultValidator() Validator {
 		Weights:   Weights{Beacon: "auto", BlockTime: 12 * time.Second},
 		Mechanism: "kaspa",
 		Kaspa:     kaspa.DefaultSettings(),
+		Compute:   compute.DefaultSettings(),
 
 		Shutdown: defaultShutdown(),
 	}

@@ -67,7 +67,7 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"an unknown key in a subnet", minimal + "subnets:\n  - netuid: 2\n    kaspaa: {}\n", nil, nil, "subnets[0].kaspaa: unknown key (validator.yaml:5)"},
 		{"a bad value in a subnet", minimal + "subnets:\n  - netuid: 2\n    kaspa:\n      window: 5s\n", nil, nil, "subnets[0].kaspa.window: 5s: whole seconds from 1m to 24h"},
 		{"a netuid served twice", minimal + "subnets:\n  - netuid: 7\n    kaspa:\n      listen: 127.0.0.1:8001\n", nil, nil, "subnets[0].netuid: netuid 7 is served twice"},
-		{"an unknown mechanism in a subnet", minimal + "subnets:\n  - netuid: 2\n    mechanism: doge\n", nil, nil, `subnets[0].mechanism: unknown mechanism "doge" (want kaspa)`},
+		{"an unknown mechanism in a subnet", minimal + "subnets:\n  - netuid: 2\n    mechanism: doge\n", nil, nil, `subnets[0].mechanism: unknown mechanism "doge" (want kaspa or compute)`},
 		{"two public APIs on one port", minimal + "subnets:\n  - netuid: 2\n", nil, nil, "kaspa.listen: 0.0.0.0:8000 clashes with subnets[0].kaspa.listen 0.0.0.0:8000"},
 		{"bad weights.mechanisms in a subnet", minimal + "subnets:\n  - netuid: 2\n    weights:\n      mechanisms: x\n    kaspa:\n      listen: 127.0.0.1:8001\n", nil, nil, `subnets[0].weights.mechanisms: "x" is not a mechanism id`},
 	}

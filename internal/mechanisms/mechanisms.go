@@ -7,11 +7,13 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/mechanism"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa"
 )
 
 var factories = []mechanism.Factory{
 	kaspa.Factory,
+	compute.Factory,
 }
 
 // Lookup finds a mechanism's factory by name.

@@ -20,16 +20,34 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vigil-validator/vigil/bittensor/axon"
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/challenge"
+	"github.com/vigil-validator/vigil/internal/clock"
+	"github.com/vigil-validator/vigil/internal/command"
 	"github.com/vigil-validator/vigil/internal/computeproto"
 	"github.com/vigil-validator/vigil/internal/computerpc"
 	"github.com/vigil-validator/vigil/internal/mechanism"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/meshhub"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/phases"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
+	"github.com/vigil-validator/vigil/internal/securesession"
 	"github.com/vigil-validator/vigil/internal/store"
 )
+
+// Factory registers the mechanism as "compute".
+var Factory = mechanism.Factory{
+	Name: "compute",
+	New: func(settings any, deps mechanism.Deps) (mechanism.Mechanism, error) {
+		s, ok := settings.(Settings)
+		if !ok {
+			return nil, fmt.Errorf("compute: settings of type %T", settings)
+		}
+		return New(s, deps)
+	},
+	Tools: []command.Tool{meshhub.SimTool()},
+}
 
 // Timings the reference fixes.
 const (
@@ -43,10 +61,13 @@ const (
 
 // Mechanism is the compute mechanism of one subnet.
 type Mechanism struct {
-	s       Settings
-	deps    mechanism.Deps
-	log     *slog.Logger
-	trusted challenge.TrustedKeys
+	s         Settings
+	deps      mechanism.Deps
+	log       *slog.Logger
+	trusted   challenge.TrustedKeys
+	sampling  challenge.Sampling
+	tolerance challenge.Tolerance
+	allowlist []string
 
 	wake chan struct{} // a proof was queued
 }
@@ -56,16 +77,19 @@ func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	trusted, err := challenge.ParseTrustedKeys(s.TrustedKeys...)
+	trusted, err := s.trusted()
 	if err != nil {
 		return nil, err
 	}
-	s.ModelAllowlist = trimAll(s.ModelAllowlist)
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, wake: make(chan struct{}, 1)}, nil
+	if deps.Clock == nil {
+		deps.Clock = clock.Real()
+	}
+	return &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, sampling: s.sampling(),
+		tolerance: s.tolerance(), allowlist: s.allowlist(), wake: make(chan struct{}, 1)}, nil
 }
 
 // Name is "compute".
@@ -77,6 +101,21 @@ func (m *Mechanism) Handler() (string, http.Handler) { return "", nil }
 var _ mechanism.Mechanism = (*Mechanism)(nil)
 
 func (m *Mechanism) now() time.Time { return m.deps.Clock.Now().UTC() }
+
+func (m *Mechanism) interval() time.Duration {
+	return time.Duration(m.s.Validation.ChallengeInterval) * time.Second
+}
+
+// Axon is where miners call the mechanism: the compute synapses on an
+// axon signed for the validator, behind the metagraph blacklist the node
+// adds, with encrypted sessions and the reference's rate limit.
+func (m *Mechanism) Axon() (string, func(ax *axon.Axon) error) {
+	return m.s.Listen, func(ax *axon.Axon) error {
+		return computerpc.Serve(ax, computerpc.ServerConfig{Sessions: securesession.NewServer(ax.Hotkey()), Log: m.log}, m.Handlers())
+	}
+}
+
+var _ mechanism.AxonHandlers = (*Mechanism)(nil)
 
 // Handlers are the synapses' processors for computerpc.Serve.
 func (m *Mechanism) Handlers() computerpc.Handlers {
@@ -121,7 +160,7 @@ func (m *Mechanism) heartbeat(ctx context.Context, peer string, hb computeproto.
 }
 
 func (m *Mechanism) task(ctx context.Context, peer string, _ computeproto.TaskRequest) (any, int) {
-	pulled, err := m.deps.Store.PullComputeChallenges(ctx, m.deps.Netuid, peer, time.Duration(m.s.ChallengeTimeout)*time.Second)
+	pulled, err := m.deps.Store.PullComputeChallenges(ctx, m.deps.Netuid, peer, time.Duration(m.s.Validation.ChallengeTimeout)*time.Second)
 	if err != nil {
 		m.log.Error("task pull failed", "miner", peer, "err", err)
 		return errorBody("task processing failed"), computeproto.CodeTaskProcessingFailed
@@ -133,7 +172,7 @@ func (m *Mechanism) task(ctx context.Context, peer string, _ computeproto.TaskRe
 			continue
 		}
 		worker := c.WorkerID
-		out = append(out, computeproto.ComputeChallenge{ChallengeID: c.ID, ChallengeType: c.Kind, Data: data, Timeout: int64(m.s.ChallengeTimeout), TargetWorkerID: &worker})
+		out = append(out, computeproto.ComputeChallenge{ChallengeID: c.ID, ChallengeType: c.Kind, Data: data, Timeout: int64(m.s.Validation.ChallengeTimeout), TargetWorkerID: &worker})
 	}
 	return computeproto.NewTaskResponse(out, m.now()), 0
 }
@@ -178,7 +217,7 @@ func (m *Mechanism) commitment(ctx context.Context, peer string, cd computeproto
 			inventory[u] = true
 		}
 	}
-	out := phases.Commit(ch, cd, inventory, m.trusted, m.s.Sampling, m.now())
+	out := phases.Commit(ch, cd, inventory, m.trusted, m.sampling, m.now())
 	if out.Fail {
 		if err := m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Notes); err != nil {
 			m.log.Warn("challenge not failed", "challenge", ch.ID, "err", err)
@@ -234,13 +273,13 @@ func (m *Mechanism) issueLoop(ctx context.Context) {
 		if err := m.Issue(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("challenge issuance failed", "err", err)
 		}
-		if _, err := m.deps.Store.SweepComputeChallenges(ctx, m.deps.Netuid, 2*time.Duration(m.s.ChallengeInterval)*time.Second, Stale); err != nil && ctx.Err() == nil {
+		if _, err := m.deps.Store.SweepComputeChallenges(ctx, m.deps.Netuid, 2*m.interval(), Stale); err != nil && ctx.Err() == nil {
 			m.log.Warn("challenge sweep failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-m.deps.Clock.After(time.Duration(m.s.ChallengeInterval) * time.Second):
+		case <-m.deps.Clock.After(m.interval()):
 		}
 	}
 }
@@ -266,15 +305,15 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 	round := fmt.Sprintf("round_%d", now.Unix())
 	var cs []store.ComputeChallenge
 	for hotkey, workers := range byMiner {
-		for _, w := range phases.Eligible(workers, m.s.ChallengeType, m.s.ModelAllowlist) {
-			d, err := phases.NewChallengeData(m.s.ChallengeType, m.s.shape())
+		for _, w := range phases.Eligible(workers, m.s.Validation.ChallengeType, m.allowlist) {
+			d, err := phases.NewChallengeData(m.s.Validation.ChallengeType, m.s.shape())
 			if err != nil {
 				return err
 			}
 			id := uuid.NewString()
 			d.ChallengeID, d.WorkerID, d.MinerHotkey, d.RoundID = id, w.WorkerID, hotkey, round
 			data, _ := json.Marshal(d)
-			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: m.s.ChallengeType, Data: data})
+			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: m.s.Validation.ChallengeType, Data: data})
 		}
 	}
 	if len(cs) == 0 {
@@ -302,8 +341,8 @@ func (m *Mechanism) registered() map[string]bool {
 }
 
 func (m *Mechanism) concurrency() int {
-	if m.s.VerificationConcurrent > 0 {
-		return m.s.VerificationConcurrent
+	if m.s.Validation.VerificationConcurrent > 0 {
+		return m.s.Validation.VerificationConcurrent
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -321,7 +360,7 @@ func (m *Mechanism) verifyLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-m.wake:
-		case <-m.deps.Clock.After(time.Duration(m.s.VerificationInterval) * time.Second):
+		case <-m.deps.Clock.After(time.Duration(m.s.Validation.VerificationInterval) * time.Second):
 		}
 	}
 }
@@ -356,7 +395,7 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 	if err := json.Unmarshal(c.Proof, &pd); err != nil {
 		return m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, c.ID, "unreadable proof")
 	}
-	o := phases.Verify(ch, pd, m.s.Tolerance)
+	o := phases.Verify(ch, pd, m.tolerance)
 	notes := ""
 	for _, v := range o.Verdicts {
 		if !v.Passed {

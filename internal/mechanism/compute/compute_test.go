@@ -87,12 +87,12 @@ func run(t *testing.T, engine, kind string) {
 		t.Fatal(err)
 	}
 	s := mechcompute.DefaultSettings()
-	s.ChallengeType = kind
-	s.CPU.MatrixSize, s.CPU.SizeVariance = 100, 0
-	s.GPU.MatrixSize, s.GPU.SizeVariance = 48, 0
-	s.ModelAllowlist = []string{"vigil CPU backend"}
-	s.TrustedKeys = []string{compute.PublicKeyHex(&gpuKey.PublicKey)}
-	s.Tolerance.RowSampleRate = 0.1
+	s.Validation.ChallengeType = kind
+	s.Validation.CPU.MatrixSize, s.Validation.CPU.SizeVariance = 100, 0
+	s.Validation.GPU.MatrixSize, s.Validation.GPU.SizeVariance = 48, 0
+	s.Validation.GPU.ModelAllowlist = "vigil CPU backend"
+	s.Validation.GPU.Verification.RowSampleRate = 0.1
+	s.TrustedGPUKeys = compute.PublicKeyHex(&gpuKey.PublicKey)
 	holder := &mechanism.Metagraph{}
 	m, err := mechcompute.New(s, mechanism.Deps{Netuid: 5, Store: st, Metagraph: holder, Clock: clock.Real(), Log: quiet})
 	if err != nil {
