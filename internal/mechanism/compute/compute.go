@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigil-validator/vigil/bittensor/axon"
 	"github.com/vigil-validator/vigil/bittensor/keys"
@@ -32,6 +34,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/meshhub"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/phases"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
+	"github.com/vigil-validator/vigil/internal/promreg"
 	"github.com/vigil-validator/vigil/internal/securesession"
 	"github.com/vigil-validator/vigil/internal/store"
 )
@@ -70,6 +73,9 @@ type Mechanism struct {
 	allowlist []string
 
 	wake chan struct{} // a proof was queued
+
+	refused  *prometheus.CounterVec // by synapse and reason
+	outcomes *prometheus.CounterVec // challenges by outcome
 }
 
 // New builds the mechanism.
@@ -88,8 +94,19 @@ func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Clock == nil {
 		deps.Clock = clock.Real()
 	}
-	return &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, sampling: s.sampling(),
-		tolerance: s.tolerance(), allowlist: s.allowlist(), wake: make(chan struct{}, 1)}, nil
+	m := &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, sampling: s.sampling(),
+		tolerance: s.tolerance(), allowlist: s.allowlist(), wake: make(chan struct{}, 1)}
+	m.refused, err = promreg.Register(deps.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_compute_refused_total",
+		Help: "Miner requests refused by the compute mechanism, by synapse and reason."}, []string{"synapse", "reason"}))
+	if err != nil {
+		return nil, err
+	}
+	m.outcomes, err = promreg.Register(deps.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_compute_challenges_total",
+		Help: "Compute challenges by outcome: issued, committed, verified, failed."}, []string{"outcome"}))
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // Name is "compute".
@@ -124,6 +141,21 @@ func (m *Mechanism) Handlers() computerpc.Handlers {
 
 func errorBody(format string, args ...any) map[string]any {
 	return map[string]any{"error": fmt.Sprintf(format, args...)}
+}
+
+// refuse counts a refused request and answers it as the reference does.
+func (m *Mechanism) refuse(synapse, reason string, code int, format string, args ...any) (any, int) {
+	m.refused.WithLabelValues(synapse, reason).Inc()
+	return errorBody(format, args...), code
+}
+
+// Refused is how many requests were refused for a synapse and reason.
+func (m *Mechanism) Refused(synapse, reason string) float64 {
+	var out dto.Metric
+	if err := m.refused.WithLabelValues(synapse, reason).Write(&out); err != nil {
+		return 0
+	}
+	return out.GetCounter().GetValue()
 }
 
 func (m *Mechanism) heartbeat(ctx context.Context, peer string, hb computeproto.HeartbeatData) (any, int) {
@@ -200,7 +232,7 @@ func (m *Mechanism) stored(c store.ComputeChallenge) (phases.Challenge, error) {
 func (m *Mechanism) commitment(ctx context.Context, peer string, cd computeproto.CommitmentData) (any, int) {
 	c, err := m.deps.Store.GetComputeChallenge(ctx, m.deps.Netuid, cd.ChallengeID, peer)
 	if err != nil {
-		return errorBody("Challenge %s not found or not accessible", cd.ChallengeID), phases.CodeError
+		return m.refuse("commitment", "unknown challenge", phases.CodeError, "Challenge %s not found or not accessible", cd.ChallengeID)
 	}
 	ch, err := m.stored(c)
 	if err != nil {
@@ -221,33 +253,37 @@ func (m *Mechanism) commitment(ctx context.Context, peer string, cd computeproto
 	if out.Fail {
 		if err := m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Notes); err != nil {
 			m.log.Warn("challenge not failed", "challenge", ch.ID, "err", err)
+		} else {
+			m.outcomes.WithLabelValues("failed").Inc()
 		}
+		return m.refuse("commitment", "failed", out.Code, "%s", out.Error)
 	}
 	if out.Code != phases.CodeOK {
-		return errorBody("%s", out.Error), out.Code
+		return m.refuse("commitment", "refused", out.Code, "%s", out.Error)
 	}
 	t, _ := json.Marshal(targets{Rows: out.Rows, Cells: out.Cells})
 	if err := m.deps.Store.CommitComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Roots, t, out.ComputationTimeMS); err != nil {
-		return errorBody("Challenge %s already processed", ch.ID), phases.CodeError
+		return m.refuse("commitment", "state", phases.CodeError, "Challenge %s already processed", ch.ID)
 	}
+	m.outcomes.WithLabelValues("committed").Inc()
 	return computeproto.CommitmentResponse{ProofRequests: out.ProofRequests}, phases.CodeOK
 }
 
 func (m *Mechanism) proof(ctx context.Context, peer string, pd computeproto.ProofData) (any, int) {
 	c, err := m.deps.Store.GetComputeChallenge(ctx, m.deps.Netuid, pd.ChallengeID, peer)
 	if err != nil {
-		return errorBody("Challenge %s not found or not accessible", pd.ChallengeID), phases.CodeError
+		return m.refuse("proof", "unknown challenge", phases.CodeError, "Challenge %s not found or not accessible", pd.ChallengeID)
 	}
 	ch, err := m.stored(c)
 	if err != nil {
 		return errorBody("Proof processing failed"), phases.CodeError
 	}
 	if err := phases.CheckProofs(ch, pd); err != nil {
-		return errorBody("%v", err), phases.CodeError
+		return m.refuse("proof", "shape", phases.CodeError, "%v", err)
 	}
 	proof, _ := json.Marshal(pd)
 	if err := m.deps.Store.QueueComputeProof(ctx, m.deps.Netuid, ch.ID, proof, pd.DebugInfo); err != nil {
-		return errorBody("Challenge %s is not awaiting a proof", ch.ID), phases.CodeError
+		return m.refuse("proof", "state", phases.CodeError, "Challenge %s is not awaiting a proof", ch.ID)
 	}
 	select {
 	case m.wake <- struct{}{}:
@@ -319,7 +355,11 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	return m.deps.Store.CreateComputeChallenges(ctx, cs)
+	if err := m.deps.Store.CreateComputeChallenges(ctx, cs); err != nil {
+		return err
+	}
+	m.outcomes.WithLabelValues("issued").Add(float64(len(cs)))
+	return nil
 }
 
 // registered is the metagraph's hotkeys, nil before the first metagraph.
@@ -402,7 +442,11 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 			notes += fmt.Sprintf("%s: %s; ", v.UUID, v.Error())
 		}
 	}
-	return m.deps.Store.FinishComputeVerification(ctx, m.deps.Netuid, c.ID, o.Passed, o.SuccessCount, notes, time.Since(start))
+	if err := m.deps.Store.FinishComputeVerification(ctx, m.deps.Netuid, c.ID, o.Passed, o.SuccessCount, notes, time.Since(start)); err != nil {
+		return err
+	}
+	m.outcomes.WithLabelValues(map[bool]string{true: "verified", false: "failed"}[o.Passed]).Inc()
+	return nil
 }
 
 // Scores runs a weight pass over the metagraph's miners and stores it; the
