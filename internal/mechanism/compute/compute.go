@@ -64,13 +64,12 @@ const (
 
 // Mechanism is the compute mechanism of one subnet.
 type Mechanism struct {
-	s         Settings
-	deps      mechanism.Deps
-	log       *slog.Logger
-	trusted   challenge.TrustedKeys
-	sampling  challenge.Sampling
-	tolerance challenge.Tolerance
-	allowlist []string
+	deps mechanism.Deps
+	log  *slog.Logger
+	hub  *meshhub.Client // nil without meshhub.ws_url
+
+	mu       sync.RWMutex
+	settings active // MeshHub's config updates replace it
 
 	wake chan struct{} // a proof was queued
 
@@ -78,12 +77,62 @@ type Mechanism struct {
 	outcomes *prometheus.CounterVec // challenges by outcome
 }
 
-// New builds the mechanism.
-func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
+// active is the settings in force with what derives from them.
+type active struct {
+	s         Settings
+	trusted   challenge.TrustedKeys
+	sampling  challenge.Sampling
+	tolerance challenge.Tolerance
+	allowlist []string
+}
+
+func activate(s Settings) (active, error) {
 	if err := s.Validate(); err != nil {
-		return nil, err
+		return active{}, err
 	}
 	trusted, err := s.trusted()
+	if err != nil {
+		return active{}, err
+	}
+	return active{s: s, trusted: trusted, sampling: s.sampling(), tolerance: s.tolerance(), allowlist: s.allowlist()}, nil
+}
+
+// cfg is the settings in force now.
+func (m *Mechanism) cfg() active {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.settings
+}
+
+// applyOverrides merges a MeshHub config update's roots (validation,
+// weight_management) into the settings, as the reference deep-merges
+// them, and puts them in force if they are valid.
+func (m *Mechanism) applyOverrides(roots map[string]json.RawMessage) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next := m.settings.s
+	if raw, ok := roots["validation"]; ok {
+		if err := json.Unmarshal(raw, &next.Validation); err != nil {
+			return fmt.Errorf("validation: %w", err)
+		}
+	}
+	if raw, ok := roots["weight_management"]; ok {
+		if err := json.Unmarshal(raw, &next.WeightManagement); err != nil {
+			return fmt.Errorf("weight_management: %w", err)
+		}
+	}
+	a, err := activate(next)
+	if err != nil {
+		return err
+	}
+	m.settings = a
+	m.log.Info("settings updated by MeshHub")
+	return nil
+}
+
+// New builds the mechanism.
+func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
+	a, err := activate(s)
 	if err != nil {
 		return nil, err
 	}
@@ -94,8 +143,7 @@ func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Clock == nil {
 		deps.Clock = clock.Real()
 	}
-	m := &Mechanism{s: s, deps: deps, log: log.With("mechanism", "compute"), trusted: trusted, sampling: s.sampling(),
-		tolerance: s.tolerance(), allowlist: s.allowlist(), wake: make(chan struct{}, 1)}
+	m := &Mechanism{deps: deps, log: log.With("mechanism", "compute"), settings: a, wake: make(chan struct{}, 1)}
 	m.refused, err = promreg.Register(deps.Registerer, prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_compute_refused_total",
 		Help: "Miner requests refused by the compute mechanism, by synapse and reason."}, []string{"synapse", "reason"}))
 	if err != nil {
@@ -105,6 +153,20 @@ func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
 		Help: "Compute challenges by outcome: issued, committed, verified, failed."}, []string{"outcome"}))
 	if err != nil {
 		return nil, err
+	}
+	if h := s.MeshHub; h.WSURL != "" {
+		self, err := keys.SS58Encode(deps.Self[:], keys.SS58PrefixBittensor)
+		if err != nil {
+			return nil, err
+		}
+		cfg := meshhub.DefaultConfig()
+		cfg.URL, cfg.ValidatorHotkey, cfg.AccessToken, cfg.Capabilities = h.WSURL, self, h.AccessToken, splitList(h.Capabilities)
+		cfg.ReconnectDelay = time.Duration(h.ReconnectDelaySeconds) * time.Second
+		cfg.HeartbeatInterval = time.Duration(h.HeartbeatIntervalSeconds) * time.Second
+		cfg.ReportInterval = time.Duration(h.ResourceReportIntervalSeconds) * time.Second
+		m.hub = meshhub.New(cfg, meshhub.Handlers{Leases: m.storeLeases, Config: func(_ context.Context, roots map[string]json.RawMessage) error {
+			return m.applyOverrides(roots)
+		}, Stats: m.stats, Resources: m.resources}, m.log.With("component", "meshhub"))
 	}
 	return m, nil
 }
@@ -120,14 +182,14 @@ var _ mechanism.Mechanism = (*Mechanism)(nil)
 func (m *Mechanism) now() time.Time { return m.deps.Clock.Now().UTC() }
 
 func (m *Mechanism) interval() time.Duration {
-	return time.Duration(m.s.Validation.ChallengeInterval) * time.Second
+	return time.Duration(m.cfg().s.Validation.ChallengeInterval) * time.Second
 }
 
 // Axon is where miners call the mechanism: the compute synapses on an
 // axon signed for the validator, behind the metagraph blacklist the node
 // adds, with encrypted sessions and the reference's rate limit.
 func (m *Mechanism) Axon() (string, func(ax *axon.Axon) error) {
-	return m.s.Listen, func(ax *axon.Axon) error {
+	return m.cfg().s.Listen, func(ax *axon.Axon) error {
 		return computerpc.Serve(ax, computerpc.ServerConfig{Sessions: securesession.NewServer(ax.Hotkey()), Log: m.log}, m.Handlers())
 	}
 }
@@ -192,7 +254,8 @@ func (m *Mechanism) heartbeat(ctx context.Context, peer string, hb computeproto.
 }
 
 func (m *Mechanism) task(ctx context.Context, peer string, _ computeproto.TaskRequest) (any, int) {
-	pulled, err := m.deps.Store.PullComputeChallenges(ctx, m.deps.Netuid, peer, time.Duration(m.s.Validation.ChallengeTimeout)*time.Second)
+	timeout := m.cfg().s.Validation.ChallengeTimeout
+	pulled, err := m.deps.Store.PullComputeChallenges(ctx, m.deps.Netuid, peer, time.Duration(timeout)*time.Second)
 	if err != nil {
 		m.log.Error("task pull failed", "miner", peer, "err", err)
 		return errorBody("task processing failed"), computeproto.CodeTaskProcessingFailed
@@ -204,7 +267,7 @@ func (m *Mechanism) task(ctx context.Context, peer string, _ computeproto.TaskRe
 			continue
 		}
 		worker := c.WorkerID
-		out = append(out, computeproto.ComputeChallenge{ChallengeID: c.ID, ChallengeType: c.Kind, Data: data, Timeout: int64(m.s.Validation.ChallengeTimeout), TargetWorkerID: &worker})
+		out = append(out, computeproto.ComputeChallenge{ChallengeID: c.ID, ChallengeType: c.Kind, Data: data, Timeout: int64(timeout), TargetWorkerID: &worker})
 	}
 	return computeproto.NewTaskResponse(out, m.now()), 0
 }
@@ -249,7 +312,8 @@ func (m *Mechanism) commitment(ctx context.Context, peer string, cd computeproto
 			inventory[u] = true
 		}
 	}
-	out := phases.Commit(ch, cd, inventory, m.trusted, m.sampling, m.now())
+	a := m.cfg()
+	out := phases.Commit(ch, cd, inventory, a.trusted, a.sampling, m.now())
 	if out.Fail {
 		if err := m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, ch.ID, out.Notes); err != nil {
 			m.log.Warn("challenge not failed", "challenge", ch.ID, "err", err)
@@ -300,6 +364,10 @@ func (m *Mechanism) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); m.issueLoop(ctx) }()
 	go func() { defer wg.Done(); m.verifyLoop(ctx) }()
+	if m.hub != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = m.hub.Run(ctx) }()
+	}
 	wg.Wait()
 	return nil
 }
@@ -339,17 +407,18 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 			Capabilities: w.Capabilities, Pending: w.Pending, GPUModels: w.GPUModels})
 	}
 	round := fmt.Sprintf("round_%d", now.Unix())
+	a := m.cfg()
 	var cs []store.ComputeChallenge
 	for hotkey, workers := range byMiner {
-		for _, w := range phases.Eligible(workers, m.s.Validation.ChallengeType, m.allowlist) {
-			d, err := phases.NewChallengeData(m.s.Validation.ChallengeType, m.s.shape())
+		for _, w := range phases.Eligible(workers, a.s.Validation.ChallengeType, a.allowlist) {
+			d, err := phases.NewChallengeData(a.s.Validation.ChallengeType, a.s.shape())
 			if err != nil {
 				return err
 			}
 			id := uuid.NewString()
 			d.ChallengeID, d.WorkerID, d.MinerHotkey, d.RoundID = id, w.WorkerID, hotkey, round
 			data, _ := json.Marshal(d)
-			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: m.s.Validation.ChallengeType, Data: data})
+			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: a.s.Validation.ChallengeType, Data: data})
 		}
 	}
 	if len(cs) == 0 {
@@ -381,8 +450,8 @@ func (m *Mechanism) registered() map[string]bool {
 }
 
 func (m *Mechanism) concurrency() int {
-	if m.s.Validation.VerificationConcurrent > 0 {
-		return m.s.Validation.VerificationConcurrent
+	if n := m.cfg().s.Validation.VerificationConcurrent; n > 0 {
+		return n
 	}
 	return runtime.GOMAXPROCS(0)
 }
@@ -400,7 +469,7 @@ func (m *Mechanism) verifyLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-m.wake:
-		case <-m.deps.Clock.After(time.Duration(m.s.Validation.VerificationInterval) * time.Second):
+		case <-m.deps.Clock.After(time.Duration(m.cfg().s.Validation.VerificationInterval) * time.Second):
 		}
 	}
 }
@@ -435,7 +504,7 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 	if err := json.Unmarshal(c.Proof, &pd); err != nil {
 		return m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, c.ID, "unreadable proof")
 	}
-	o := phases.Verify(ch, pd, m.tolerance)
+	o := phases.Verify(ch, pd, m.cfg().tolerance)
 	notes := ""
 	for _, v := range o.Verdicts {
 		if !v.Passed {
@@ -452,7 +521,7 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 // Scores runs a weight pass over the metagraph's miners and stores it; the
 // weights are the scores the node's weight loop submits.
 func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
-	cfg := m.s.scoring()
+	cfg := m.cfg().s.scoring()
 	now := m.now()
 	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
 	if err != nil {
@@ -476,7 +545,87 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 			out[accounts[ms.Hotkey]] = ms.Weight
 		}
 	}
+	if m.hub != nil && m.hub.Connected() {
+		var weights []meshhub.MinerWeight
+		var workers []json.RawMessage
+		for _, ms := range res.Miners {
+			weights = append(weights, meshhub.MinerWeight{Hotkey: ms.Hotkey, Weight: ms.Weight})
+			for _, w := range ms.Workers {
+				b, _ := json.Marshal(map[string]any{"workerKey": w.Key.Hotkey + ":" + w.Key.WorkerID, "performance": w.Perf,
+					"availability": w.Availability, "successes": w.Successes, "avgTimeMs": w.AvgTimeMS})
+				workers = append(workers, b)
+			}
+		}
+		if err := m.hub.ReportScores(ctx, weights, workers); err != nil {
+			m.log.Warn("score report to MeshHub failed", "err", err)
+		}
+	}
 	return out, nil
+}
+
+// storeLeases keeps the lease scores MeshHub published, for known workers.
+func (m *Mechanism) storeLeases(ctx context.Context, leases []meshhub.Lease) error {
+	byWorker := make(map[[2]string]float64, len(leases))
+	for _, l := range leases {
+		byWorker[[2]string{l.Hotkey, l.WorkerID}] = l.Score
+	}
+	n, err := m.deps.Store.SetComputeLeases(ctx, m.deps.Netuid, byWorker)
+	if err == nil {
+		m.log.Info("lease scores stored", "published", len(leases), "known", n)
+	}
+	return err
+}
+
+// stats is the heartbeat's view of the validator.
+func (m *Mechanism) stats() meshhub.Statistics {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var st meshhub.Statistics
+	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, m.now().Add(-MinerOnline))
+	if err == nil {
+		miners := map[string]bool{}
+		for _, w := range ws {
+			miners[w.Hotkey] = true
+			if m.now().Sub(w.LastHeartbeat) <= WorkerOnline {
+				st.ActiveWorkers++
+			}
+		}
+		st.ActiveMiners = len(miners)
+	}
+	if q, err := m.deps.Store.ComputeVerifications(ctx, m.deps.Netuid, 10_000); err == nil {
+		st.PendingVerifications = len(q)
+	}
+	return st
+}
+
+// resources lists the miners heard from within a day and their workers.
+func (m *Mechanism) resources(ctx context.Context) []meshhub.ResourceMiner {
+	now := m.now()
+	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil
+	}
+	byMiner := map[string]*meshhub.ResourceMiner{}
+	var order []string
+	for _, w := range ws {
+		r := byMiner[w.Hotkey]
+		if r == nil {
+			r = &meshhub.ResourceMiner{Hotkey: w.Hotkey, Status: "OFFLINE"}
+			byMiner[w.Hotkey] = r
+			order = append(order, w.Hotkey)
+		}
+		status := "offline"
+		if now.Sub(w.LastHeartbeat) <= WorkerOnline {
+			status, r.Status = "online", "ACTIVE"
+		}
+		r.Workers = append(r.Workers, meshhub.ResourceWorker{WorkerKey: w.Hotkey + ":" + w.WorkerID, WorkerID: w.WorkerID, Status: status,
+			Capabilities: w.Capabilities, LeaseScore: w.LeaseScore, LastSeenAt: w.LastHeartbeat.Format(time.RFC3339)})
+	}
+	out := make([]meshhub.ResourceMiner, 0, len(order))
+	for _, hk := range order {
+		out = append(out, *byMiner[hk])
+	}
+	return out
 }
 
 // HealthChecks: the store answers.

@@ -18,75 +18,87 @@ import (
 // defaults (intervals in seconds, as there), the axon's address and the
 // keys trusted to sign GPU commitments.
 type Settings struct {
-	Listen           string           `yaml:"listen" help:"host:port of the axon miners call (the reference's port is 9091)"`
-	Validation       Validation       `yaml:"validation"`
-	WeightManagement WeightManagement `yaml:"weight_management"`
-	TrustedGPUKeys   string           `yaml:"trusted_gpu_keys" help:"uncompressed P-256 public keys (hex, comma-separated) whose GPU commitment signatures are accepted; the reference GPU binary's by default"`
+	Listen           string           `yaml:"listen" json:"listen" help:"host:port of the axon miners call (the reference's port is 9091)"`
+	Validation       Validation       `yaml:"validation" json:"validation"`
+	WeightManagement WeightManagement `yaml:"weight_management" json:"weight_management"`
+	MeshHub          MeshHub          `yaml:"meshhub" json:"meshhub"`
+	TrustedGPUKeys   string           `yaml:"trusted_gpu_keys" json:"trusted_gpu_keys" help:"uncompressed P-256 public keys (hex, comma-separated) whose GPU commitment signatures are accepted; the reference GPU binary's by default"`
 }
 
 // Validation is the reference's validation section.
 type Validation struct {
-	ChallengeInterval          int     `yaml:"challenge_interval" help:"seconds between challenge rounds; also sets the participation baseline"`
-	ChallengeTimeout           int     `yaml:"challenge_timeout" help:"seconds a sent challenge may take to be committed (1-300)"`
-	RankingWindowMinutes       int     `yaml:"ranking_window_minutes" help:"the scoring window, in minutes"`
-	ParticipationRateThreshold float64 `yaml:"participation_rate_threshold" help:"share of the window's possible challenges that earns full participation (0.1-1)"`
-	VerificationConcurrent     int     `yaml:"verification_concurrent" help:"proofs verified at once; 0 means one per core (the reference verifies one at a time)"`
-	VerificationInterval       int     `yaml:"verification_interval" help:"seconds the verifier waits when its queue is empty"`
-	ChallengeType              string  `yaml:"challenge_type" help:"cpu_matrix or gpu_matrix"`
-	CPU                        CPU     `yaml:"cpu"`
-	GPU                        GPU     `yaml:"gpu"`
+	ChallengeInterval          int     `yaml:"challenge_interval" json:"challenge_interval" help:"seconds between challenge rounds; also sets the participation baseline"`
+	ChallengeTimeout           int     `yaml:"challenge_timeout" json:"challenge_timeout" help:"seconds a sent challenge may take to be committed (1-300)"`
+	RankingWindowMinutes       int     `yaml:"ranking_window_minutes" json:"ranking_window_minutes" help:"the scoring window, in minutes"`
+	ParticipationRateThreshold float64 `yaml:"participation_rate_threshold" json:"participation_rate_threshold" help:"share of the window's possible challenges that earns full participation (0.1-1)"`
+	VerificationConcurrent     int     `yaml:"verification_concurrent" json:"verification_concurrent" help:"proofs verified at once; 0 means one per core (the reference verifies one at a time)"`
+	VerificationInterval       int     `yaml:"verification_interval" json:"verification_interval" help:"seconds the verifier waits when its queue is empty"`
+	ChallengeType              string  `yaml:"challenge_type" json:"challenge_type" help:"cpu_matrix or gpu_matrix"`
+	CPU                        CPU     `yaml:"cpu" json:"cpu"`
+	GPU                        GPU     `yaml:"gpu" json:"gpu"`
 }
 
 // CPU is validation.cpu.
 type CPU struct {
-	MatrixSize   int             `yaml:"matrix_size" help:"the CPU challenge's base size (100-10000)"`
-	SizeVariance float64         `yaml:"size_variance" help:"the size's variance (0-0.5)"`
-	Iterations   int             `yaml:"iterations" help:"C = A·B, then C·B this many times in all"`
-	Verification CPUVerification `yaml:"verification"`
+	MatrixSize   int             `yaml:"matrix_size" json:"matrix_size" help:"the CPU challenge's base size (100-10000)"`
+	SizeVariance float64         `yaml:"size_variance" json:"size_variance" help:"the size's variance (0-0.5)"`
+	Iterations   int             `yaml:"iterations" json:"iterations" help:"C = A·B, then C·B this many times in all"`
+	Verification CPUVerification `yaml:"verification" json:"verification"`
 }
 
 // CPUVerification is validation.cpu.verification.
 type CPUVerification struct {
-	RowVerificationCount         int     `yaml:"row_verification_count" help:"rows asked of a CPU challenge"`
-	RowVerificationCountVariance float64 `yaml:"row_verification_count_variance" help:"their variance"`
+	RowVerificationCount         int     `yaml:"row_verification_count" json:"row_verification_count" help:"rows asked of a CPU challenge"`
+	RowVerificationCountVariance float64 `yaml:"row_verification_count_variance" json:"row_verification_count_variance" help:"their variance"`
 }
 
 // GPU is validation.gpu.
 type GPU struct {
-	MatrixSize     int             `yaml:"matrix_size" help:"the GPU challenge's base size"`
-	SizeVariance   float64         `yaml:"size_variance" help:"the size's variance (0-1)"`
-	Iterations     int             `yaml:"iterations" help:"the GPU challenge's iterations"`
-	ModelAllowlist string          `yaml:"model_allowlist" help:"GPU models challenged, comma-separated case-insensitive substrings; empty challenges any"`
-	Verification   GPUVerification `yaml:"verification"`
+	MatrixSize     int             `yaml:"matrix_size" json:"matrix_size" help:"the GPU challenge's base size"`
+	SizeVariance   float64         `yaml:"size_variance" json:"size_variance" help:"the size's variance (0-1)"`
+	Iterations     int             `yaml:"iterations" json:"iterations" help:"the GPU challenge's iterations"`
+	ModelAllowlist string          `yaml:"model_allowlist" json:"model_allowlist" help:"GPU models challenged, comma-separated case-insensitive substrings; empty challenges any"`
+	Verification   GPUVerification `yaml:"verification" json:"verification"`
 }
 
 // GPUVerification is validation.gpu.verification.
 type GPUVerification struct {
-	CoordinateSampleCount         int     `yaml:"coordinate_sample_count" help:"cells asked of each GPU"`
-	CoordinateSampleCountVariance float64 `yaml:"coordinate_sample_count_variance" help:"their variance"`
-	RowVerificationCount          int     `yaml:"row_verification_count" help:"rows asked of each GPU"`
-	RowVerificationCountVariance  float64 `yaml:"row_verification_count_variance" help:"their variance"`
-	RowSampleRate                 float64 `yaml:"row_sample_rate" help:"secret columns checked per row: max(1, int(size·rate))"`
-	AbsTolerance                  float64 `yaml:"abs_tolerance" help:"a value passes within this of the expected one..."`
-	RelTolerance                  float64 `yaml:"rel_tolerance" help:"...or within this share of it"`
-	SuccessRateThreshold          float64 `yaml:"success_rate_threshold" help:"share of a sample that must pass"`
+	CoordinateSampleCount         int     `yaml:"coordinate_sample_count" json:"coordinate_sample_count" help:"cells asked of each GPU"`
+	CoordinateSampleCountVariance float64 `yaml:"coordinate_sample_count_variance" json:"coordinate_sample_count_variance" help:"their variance"`
+	RowVerificationCount          int     `yaml:"row_verification_count" json:"row_verification_count" help:"rows asked of each GPU"`
+	RowVerificationCountVariance  float64 `yaml:"row_verification_count_variance" json:"row_verification_count_variance" help:"their variance"`
+	RowSampleRate                 float64 `yaml:"row_sample_rate" json:"row_sample_rate" help:"secret columns checked per row: max(1, int(size·rate))"`
+	AbsTolerance                  float64 `yaml:"abs_tolerance" json:"abs_tolerance" help:"a value passes within this of the expected one..."`
+	RelTolerance                  float64 `yaml:"rel_tolerance" json:"rel_tolerance" help:"...or within this share of it"`
+	SuccessRateThreshold          float64 `yaml:"success_rate_threshold" json:"success_rate_threshold" help:"share of a sample that must pass"`
 }
 
 // WeightManagement is the reference's weight_management section.
 type WeightManagement struct {
-	ScoreWeights ScoreWeights `yaml:"score_weights"`
-	Availability Availability `yaml:"availability"`
+	ScoreWeights ScoreWeights `yaml:"score_weights" json:"score_weights"`
+	Availability Availability `yaml:"availability" json:"availability"`
 }
 
 // ScoreWeights are the lease and challenge terms' weights.
 type ScoreWeights struct {
-	LeaseWeight     float64 `yaml:"lease_weight" help:"the lease term's weight in a miner's score"`
-	ChallengeWeight float64 `yaml:"challenge_weight" help:"the challenge term's weight in a miner's score"`
+	LeaseWeight     float64 `yaml:"lease_weight" json:"lease_weight" help:"the lease term's weight in a miner's score"`
+	ChallengeWeight float64 `yaml:"challenge_weight" json:"challenge_weight" help:"the challenge term's weight in a miner's score"`
 }
 
 // Availability is weight_management.availability.
 type Availability struct {
-	WindowHours int `yaml:"window_hours" help:"the availability window, in hours"`
+	WindowHours int `yaml:"window_hours" json:"window_hours" help:"the availability window, in hours"`
+}
+
+// MeshHub is the reference's meshhub section: the lease feed, off unless
+// ws_url is set.
+type MeshHub struct {
+	WSURL                         string `yaml:"ws_url" json:"ws_url" help:"MeshHub's WebSocket URL; empty turns the link off (lease scores then stay 0)"`
+	AccessToken                   string `yaml:"access_token" json:"access_token" help:"the bearer token MeshHub gave this validator"`
+	Capabilities                  string `yaml:"capabilities" json:"capabilities" help:"capabilities announced in the handshake, comma-separated"`
+	ReconnectDelaySeconds         int    `yaml:"reconnect_delay_seconds" json:"reconnect_delay_seconds" help:"seconds before reconnecting"`
+	HeartbeatIntervalSeconds      int    `yaml:"heartbeat_interval_seconds" json:"heartbeat_interval_seconds" help:"seconds between heartbeats to MeshHub"`
+	ResourceReportIntervalSeconds int    `yaml:"resource_report_interval_seconds" json:"resource_report_interval_seconds" help:"seconds between resource reports (at least 5)"`
 }
 
 // DefaultModelAllowlist is the reference's.
@@ -108,7 +120,9 @@ func DefaultSettings() Settings {
 					AbsTolerance: t.Abs, RelTolerance: t.Rel, SuccessRateThreshold: t.Threshold}},
 		},
 		WeightManagement: WeightManagement{ScoreWeights: ScoreWeights{LeaseWeight: 0.70, ChallengeWeight: 0.30}, Availability: Availability{WindowHours: 169}},
-		TrustedGPUKeys:   challenge.ReferenceGPUKey,
+		MeshHub: MeshHub{Capabilities: "hardware_inspection,challenge_validation", ReconnectDelaySeconds: 30, HeartbeatIntervalSeconds: 60,
+			ResourceReportIntervalSeconds: 90},
+		TrustedGPUKeys: challenge.ReferenceGPUKey,
 	}
 }
 
@@ -151,6 +165,17 @@ func (s Settings) Validate() error {
 		return bad("weight_management.availability.window_hours", "%d: 1-720", s.WeightManagement.Availability.WindowHours)
 	case !(s.WeightManagement.ScoreWeights.LeaseWeight >= 0) || !(s.WeightManagement.ScoreWeights.ChallengeWeight >= 0):
 		return bad("weight_management.score_weights", "must not be negative")
+	}
+	if h := s.MeshHub; h.WSURL != "" {
+		if !strings.HasPrefix(h.WSURL, "ws://") && !strings.HasPrefix(h.WSURL, "wss://") {
+			return bad("meshhub.ws_url", "%q is not a ws:// or wss:// URL", h.WSURL)
+		}
+		if len(splitList(h.Capabilities)) == 0 {
+			return bad("meshhub.capabilities", "at least one is required")
+		}
+	}
+	if h := s.MeshHub; h.ReconnectDelaySeconds < 1 || h.HeartbeatIntervalSeconds < 1 || h.ResourceReportIntervalSeconds < 5 {
+		return bad("meshhub", "reconnect_delay_seconds and heartbeat_interval_seconds at least 1, resource_report_interval_seconds at least 5")
 	}
 	if err := s.sampling().Validate(); err != nil {
 		return bad("validation.*.verification", "%v", err)
