@@ -53,3 +53,21 @@ func WorkFrom(challengeType string, d computeproto.ChallengeData) (Work, error) 
 	}
 	return w, nil
 }
+
+// MerkleProofs are proofs in the wire's form.
+func MerkleProofs(ps []challenge.Proof) []computeproto.MerkleProof {
+	out := make([]computeproto.MerkleProof, len(ps))
+	for i, p := range ps {
+		out[i] = computeproto.MerkleProof{LeafIndex: int64(p.LeafIndex), LeafHash: p.LeafHash, ProofHashes: p.ProofHashes, ProofDirections: p.ProofDirections}
+	}
+	return out
+}
+
+// ChallengeProofs are wire proofs in the verifier's form.
+func ChallengeProofs(ms []computeproto.MerkleProof) []challenge.Proof {
+	out := make([]challenge.Proof, len(ms))
+	for i, m := range ms {
+		out[i] = challenge.Proof{LeafIndex: int(m.LeafIndex), LeafHash: m.LeafHash, ProofHashes: m.ProofHashes, ProofDirections: m.ProofDirections}
+	}
+	return out
+}

@@ -137,10 +137,7 @@ func (v *challengeValidator) handlers() computerpc.Handlers {
 			seed, _ := hex.DecodeString(c.seed)
 			var verdicts []challenge.Verdict
 			for _, p := range pd.Proofs {
-				proofs := make([]challenge.Proof, len(p.MerkleProofs))
-				for i, m := range p.MerkleProofs {
-					proofs[i] = challenge.Proof{LeafIndex: int(m.LeafIndex), LeafHash: m.LeafHash, ProofHashes: m.ProofHashes, ProofDirections: m.ProofDirections}
-				}
+				proofs := compute.ChallengeProofs(p.MerkleProofs)
 				if c.kind == computeproto.ChallengeCPUMatrix {
 					verdicts = append(verdicts, challenge.VerifyCPU(seed, c.size, c.iterations, c.rows, c.roots[p.UUID], challenge.CPUProof{RowHashes: p.RowHashes, Proofs: proofs}))
 					continue

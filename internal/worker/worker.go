@@ -486,10 +486,6 @@ func (w *Worker) prove(ctx context.Context, units map[string]unit, req computepr
 		}
 	}
 	out.RowHashes = append([]string{}, hashes...)
-	out.MerkleProofs = make([]computeproto.MerkleProof, len(proofs))
-	for i, p := range proofs {
-		out.MerkleProofs[i] = computeproto.MerkleProof{LeafIndex: int64(p.LeafIndex), LeafHash: p.LeafHash,
-			ProofHashes: p.ProofHashes, ProofDirections: p.ProofDirections}
-	}
+	out.MerkleProofs = compute.MerkleProofs(proofs)
 	return out, nil
 }

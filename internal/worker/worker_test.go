@@ -87,11 +87,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func toChallengeProofs(ps []computeproto.MerkleProof) []challenge.Proof {
-	out := make([]challenge.Proof, len(ps))
-	for i, p := range ps {
-		out[i] = challenge.Proof{LeafIndex: int(p.LeafIndex), LeafHash: p.LeafHash, ProofHashes: p.ProofHashes, ProofDirections: p.ProofDirections}
-	}
-	return out
+	return compute.ChallengeProofs(ps)
 }
 
 // TestWorkerCPUChallenge: a CPU task through the hub, its commitment, then

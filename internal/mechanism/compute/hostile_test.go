@@ -91,11 +91,8 @@ func proofFor(t *testing.T, id string, res *compute.CPUResult, req computeproto.
 	if err != nil {
 		t.Fatal(err)
 	}
-	mp := make([]computeproto.MerkleProof, len(p.Proofs))
-	for i, x := range p.Proofs {
-		mp[i] = computeproto.MerkleProof{LeafIndex: int64(x.LeafIndex), LeafHash: x.LeafHash, ProofHashes: x.ProofHashes, ProofDirections: x.ProofDirections}
-	}
-	return computeproto.NewProofData(id, []computeproto.ProofResponse{{UUID: "-1", RowHashes: p.RowHashes, MerkleProofs: mp, CoordinateValues: []computeproto.PyFloat{}}})
+	return computeproto.NewProofData(id, []computeproto.ProofResponse{{UUID: "-1", RowHashes: p.RowHashes, MerkleProofs: compute.MerkleProofs(p.Proofs),
+		CoordinateValues: []computeproto.PyFloat{}}})
 }
 
 func status(t *testing.T, st *store.Store, miner, id string) string {

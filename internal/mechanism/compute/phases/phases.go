@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/internal/challenge"
+	"github.com/vigil-validator/vigil/internal/compute"
 	"github.com/vigil-validator/vigil/internal/computeproto"
 )
 
@@ -225,10 +226,7 @@ func Verify(ch Challenge, pd computeproto.ProofData, tol challenge.Tolerance) Ou
 	seed := seedBytes(ch.SeedHex)
 	var o Outcome
 	for _, p := range pd.Proofs {
-		proofs := make([]challenge.Proof, len(p.MerkleProofs))
-		for i, m := range p.MerkleProofs {
-			proofs[i] = challenge.Proof{LeafIndex: int(m.LeafIndex), LeafHash: m.LeafHash, ProofHashes: m.ProofHashes, ProofDirections: m.ProofDirections}
-		}
+		proofs := compute.ChallengeProofs(p.MerkleProofs)
 		root, ok := ch.Roots[p.UUID]
 		if !ok {
 			continue

@@ -34,13 +34,7 @@ func proofData(id string, resp ...computeproto.ProofResponse) computeproto.Proof
 	return computeproto.NewProofData(id, resp)
 }
 
-func merkle(ps []challenge.Proof) []computeproto.MerkleProof {
-	out := make([]computeproto.MerkleProof, len(ps))
-	for i, p := range ps {
-		out[i] = computeproto.MerkleProof{LeafIndex: int64(p.LeafIndex), LeafHash: p.LeafHash, ProofHashes: p.ProofHashes, ProofDirections: p.ProofDirections}
-	}
-	return out
-}
+func merkle(ps []challenge.Proof) []computeproto.MerkleProof { return compute.MerkleProofs(ps) }
 
 func TestCPUChallengePhases(t *testing.T) {
 	ch := cpuChallenge()
