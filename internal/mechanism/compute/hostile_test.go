@@ -22,7 +22,7 @@ type rig struct {
 	m   *mechcompute.Mechanism
 }
 
-func newRig(t *testing.T, engine, kind string, st *store.Store, clk *clock.Fake) *rig {
+func newRig(t testing.TB, engine, kind string, st *store.Store, clk *clock.Fake) *rig {
 	t.Helper()
 	if clk == nil {
 		clk = clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
