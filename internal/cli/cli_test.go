@@ -172,7 +172,8 @@ func TestHelpAndCommands(t *testing.T) {
 	}
 	// The demo itself runs in internal/demo's tests; here, its flags.
 	for _, args := range [][]string{{"demo", "extra"}, {"demo", "--for", "-1s"}, {"demo", "--block-time", "1ms"},
-		{"demo", "--window", "10s"}, {"demo", "--refresh", "1ms"}} {
+		{"demo", "--window", "10s"}, {"demo", "--refresh", "1ms"}, {"demo", "--mechanism", "bitcoin"},
+		{"demo", "--challenge-interval", "1500ms"}, {"demo", "--matrix-size", "50"}, {"demo", "--matrix-size", "5000"}} {
 		if r := run(t, nil, args...); r.code != exitUsage || !strings.Contains(r.stderr, "vigil demo:") {
 			t.Errorf("%v: %+v, want a usage error", args, r)
 		}

@@ -9,21 +9,34 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/challenge"
 	"github.com/vigil-validator/vigil/internal/demo"
 )
 
 const demoHelp = `
-Runs the Kaspa subnet end to end on this machine, every part on loopback: a
-development chain (a block every 250ms; //Alice validates subnet 1), the
-stratum-bridge simulator with five miners' workers (//Bob with two honest
-rigs, //Charlie honest, //Dave idle, //Eve at an inflated difficulty, //Ferdie
-flooding shares), a real Prometheus scraping it, the validator with the Kaspa
-mechanism, and the miners registering their workers through the validator's
-/register. Every few seconds it prints each miner's rating, the weight the
-validator set on chain and the incentive the last epoch paid: within a minute
-or two the honest miners take the incentive.
+Runs two subnets end to end on this machine, every part on loopback, with one
+validator node (//Alice) serving both on a development chain (a block every
+250ms).
 
-Prometheus is run from $VIGIL_PROMETHEUS_BIN, PATH or /usr/bin/prometheus;
+The Kaspa subnet (1): the stratum-bridge simulator with five miners' workers
+(//Bob with two honest rigs, //Charlie honest, //Dave idle, //Eve at an
+inflated difficulty, //Ferdie flooding shares), a real Prometheus scraping it,
+the Kaspa mechanism, and the miners registering their workers through the
+validator's /register.
+
+The compute subnet (2): vigil miners with vigil workers (//Bob two fast
+workers, //Charlie a throttled one, //Dave one whose results are wrong, //Eve
+one that goes offline half the time, //Ferdie one leased through MeshHub),
+the compute mechanism on the validator's axon issuing CPU challenges and
+verifying them, and a simulated MeshHub publishing the lease.
+
+Every few seconds it prints, per subnet and miner, what the validator made of
+it, the weight it set on chain and the incentive the last epoch paid: within
+two or three minutes the honest miners take the incentive, the wrong one gets
+none and the leased one is paid by its lease. --mechanism runs one subnet
+alone; --json prints each refresh as one JSON object per line.
+
+Prometheus (for the Kaspa subnet) is run from $VIGIL_PROMETHEUS_BIN, PATH or /usr/bin/prometheus;
 'make demo' installs Debian's package first when it is missing. Ctrl-C (or
 --for) stops every part and removes the demo's files unless --dir was given.`
 
@@ -37,6 +50,10 @@ func runDemo(env Env, args []string) int {
 	fs.DurationVar(&cfg.Refresh, "refresh", cfg.Refresh, "how often the table is printed")
 	fs.StringVar(&cfg.APIListen, "api-listen", cfg.APIListen, "address of the validator's public API")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the simulated pool")
+	fs.StringVar(&cfg.Mechanism, "mechanism", cfg.Mechanism, "the subnets to run: kaspa, compute or both")
+	fs.BoolVar(&cfg.JSON, "json", false, "print each refresh as one JSON object per line instead of a table")
+	fs.DurationVar(&cfg.ChallengeInterval, "challenge-interval", cfg.ChallengeInterval, "the compute subnet's challenge round (whole seconds)")
+	fs.IntVar(&cfg.MatrixSize, "matrix-size", cfg.MatrixSize, "the compute subnet's CPU challenge size")
 	if code, ok := parse(env, fs, args); !ok {
 		return code
 	}
@@ -56,9 +73,18 @@ func runDemo(env Env, args []string) int {
 	case cfg.Refresh < 100*time.Millisecond:
 		fmt.Fprintln(env.Stderr, "vigil demo: --refresh: at least 100ms")
 		return exitUsage
+	case cfg.Mechanism != demo.MechanismKaspa && cfg.Mechanism != demo.MechanismCompute && cfg.Mechanism != demo.MechanismBoth:
+		fmt.Fprintf(env.Stderr, "vigil demo: --mechanism %q: want kaspa, compute or both\n", cfg.Mechanism)
+		return exitUsage
+	case cfg.ChallengeInterval < time.Second || cfg.ChallengeInterval%time.Second != 0:
+		fmt.Fprintln(env.Stderr, "vigil demo: --challenge-interval: whole seconds, at least 1s")
+		return exitUsage
+	case cfg.MatrixSize < challenge.MinSize || cfg.MatrixSize > 1000:
+		fmt.Fprintf(env.Stderr, "vigil demo: --matrix-size: %d to 1000\n", challenge.MinSize)
+		return exitUsage
 	}
 	cfg.Out = env.Stdout
-	if f, ok := env.Stdout.(*os.File); ok {
+	if f, ok := env.Stdout.(*os.File); ok && !cfg.JSON {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			cfg.Redraw = true
 		}

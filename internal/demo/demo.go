@@ -1,13 +1,17 @@
-// Package demo runs the whole Kaspa subnet on one machine, on loopback: a
-// development chain, a simulated stratum bridge, a real Prometheus scraping
-// it, the validator with the Kaspa mechanism, and miners registering their
-// workers over the validator's public API. It prints, and refreshes, a table
-// of each miner's rating, the weight the validator put on chain, and the
-// incentive the chain's epoch paid.
+// Package demo runs two subnets on one machine, on loopback, with one
+// validator node serving both. The Kaspa subnet: a simulated stratum
+// bridge, a real Prometheus scraping it, the Kaspa mechanism, and miners
+// registering their workers over the validator's public API. The compute
+// subnet: a simulated MeshHub publishing leases, the compute mechanism on
+// the validator's axon, and vigil miners with their vigil workers. It
+// prints, and refreshes, a table per subnet of what the validator made of
+// each miner, the weight it put on chain, and the incentive the chain's
+// epoch paid.
 package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,14 +31,22 @@ import (
 	"github.com/vigil-validator/vigil/internal/kaspasim"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
 	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/meshhub"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/node"
 	"github.com/vigil-validator/vigil/internal/promserver"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
-// Netuid is the demo's subnet.
+// Netuid is the demo's Kaspa subnet.
 const Netuid = 1
+
+// The subnets Config.Mechanism picks from.
+const (
+	MechanismKaspa   = "kaspa"
+	MechanismCompute = "compute"
+	MechanismBoth    = "both"
+)
 
 // ValidatorURI is the demo validator's hotkey (and the subnet owner).
 const ValidatorURI = "//Alice"
@@ -58,6 +70,8 @@ var Miners = []Miner{
 
 // Config tunes a demo run; the zero value is the default demo.
 type Config struct {
+	// Mechanism picks the subnets run: kaspa, compute or both (default).
+	Mechanism string
 	// Dir holds the database, Prometheus's data and the log. Empty means a
 	// temporary directory removed at the end; a given one must be empty or
 	// absent, since a fresh chain cannot follow an old journal.
@@ -79,6 +93,19 @@ type Config struct {
 	PrometheusBin string
 	// Seed makes the simulated pool reproducible (default 1).
 	Seed uint64
+	// ChallengeInterval is the compute subnet's challenge round (default
+	// 5 s; whole seconds).
+	ChallengeInterval time.Duration
+	// MatrixSize is the compute subnet's CPU challenge size (default 200).
+	MatrixSize int
+	// Throttle is what the throttled worker adds to each challenge
+	// (default 400 ms).
+	Throttle time.Duration
+	// FlakyPeriod is how long the flaky worker stays online, then offline
+	// (default 20 s).
+	FlakyPeriod time.Duration
+	// JSON prints each refresh as one JSON object on a line.
+	JSON bool
 	// Out receives the banner and the tables (default os.Stdout).
 	Out io.Writer
 	// Redraw clears the screen before each table, for a terminal.
@@ -97,6 +124,8 @@ type Endpoints struct {
 	Chain      string // ws://
 	Prometheus string // http://
 	API        string // the validator's public API, http://
+	Axon       string // the validator's compute axon, host:port
+	MeshHub    string // ws://
 	Dir        string
 }
 
@@ -110,7 +139,18 @@ func DefaultConfig() Config {
 		Refresh:   2 * time.Second,
 		APIListen: "127.0.0.1:0",
 		Seed:      1,
+		Mechanism: MechanismBoth,
+
+		ChallengeInterval: 5 * time.Second,
+		MatrixSize:        200,
+		Throttle:          400 * time.Millisecond,
+		FlakyPeriod:       20 * time.Second,
 	}
+}
+
+func (c Config) kaspa() bool { return c.Mechanism == MechanismKaspa || c.Mechanism == MechanismBoth }
+func (c Config) compute() bool {
+	return c.Mechanism == MechanismCompute || c.Mechanism == MechanismBoth
 }
 
 func (c *Config) defaults() {
@@ -133,6 +173,21 @@ func (c *Config) defaults() {
 	if c.Seed == 0 {
 		c.Seed = d.Seed
 	}
+	if c.Mechanism == "" {
+		c.Mechanism = d.Mechanism
+	}
+	if c.ChallengeInterval < time.Second {
+		c.ChallengeInterval = d.ChallengeInterval
+	}
+	if c.MatrixSize == 0 {
+		c.MatrixSize = d.MatrixSize
+	}
+	if c.Throttle <= 0 {
+		c.Throttle = d.Throttle
+	}
+	if c.FlakyPeriod <= 0 {
+		c.FlakyPeriod = d.FlakyPeriod
+	}
 	if c.Out == nil {
 		c.Out = os.Stdout
 	}
@@ -147,8 +202,13 @@ var ErrNoPrometheus = errors.New("the demo needs Prometheus: run 'make demo' (it
 // lifecycle.Group: the first to end (ctx, or a part failing) stops the rest.
 func Run(ctx context.Context, cfg Config) (err error) {
 	cfg.defaults()
+	if !cfg.kaspa() && !cfg.compute() {
+		return fmt.Errorf("mechanism %q: want kaspa, compute or both", cfg.Mechanism)
+	}
 	bin := cfg.PrometheusBin
-	if bin == "" {
+	if !cfg.kaspa() {
+		bin = "" // only the Kaspa subnet needs Prometheus
+	} else if bin == "" {
 		if bin, err = promserver.Binary(); errors.Is(err, promserver.ErrNoBinary) {
 			return ErrNoPrometheus
 		} else if err != nil {
@@ -159,7 +219,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	d := &demo{cfg: cfg, dir: dir, ready: make(chan struct{}), registered: map[string]string{}}
+	d := &demo{cfg: cfg, dir: dir, ready: make(chan struct{}), registered: map[string]string{}, started: time.Now()}
 	// The parts' resources are released after every actor stopped, and the
 	// directory goes last.
 	defer func() {
@@ -221,8 +281,10 @@ type demo struct {
 	stops  []func()
 
 	// The dev keys, derived once: the validator's and each miner's.
-	alice  *keys.KeyPair
-	miners []*keys.KeyPair
+	alice         *keys.KeyPair
+	miners        []*keys.KeyPair
+	computeMiners []*keys.KeyPair
+	started       time.Time
 
 	client  *subtensor.Client
 	store   *store.Store
@@ -230,6 +292,10 @@ type demo struct {
 	apiURL  string
 	chainWS string
 	promURL string
+
+	hub      *meshhub.Sim
+	hubURL   string
+	axonAddr string
 
 	mu         sync.Mutex
 	registered map[string]string // worker → status line
@@ -270,11 +336,12 @@ func listen(addr string) (net.Listener, string, error) {
 	return ln, ln.Addr().String(), nil
 }
 
-// build makes the parts and adds them to g: the chain and its RPC server,
-// the pool (simulator, its metrics server, Prometheus), the validator node,
-// the miners and the table. What needs another part running (the node
-// dials the chain; miners and the table need the node) does so inside its
-// actor.
+// build makes the parts and adds them to g: the chain and its RPC server;
+// for the Kaspa subnet the pool (simulator, its metrics server,
+// Prometheus) and its miners; for the compute subnet MeshHub, the miners
+// and their workers; the validator node and the table. What needs another
+// part running (the node dials the chain; miners and the table need the
+// node) does so inside its actor.
 func (d *demo) build(g *lifecycle.Group, promBin string) error {
 	var err error
 	if d.alice, err = keys.FromURI(ValidatorURI); err != nil {
@@ -290,8 +357,20 @@ func (d *demo) build(g *lifecycle.Group, promBin string) error {
 	if err := d.buildChain(g); err != nil {
 		return fmt.Errorf("chain: %w", err)
 	}
-	if err := d.buildPool(g, promBin); err != nil {
-		return err
+	if d.cfg.kaspa() {
+		if err := d.buildPool(g, promBin); err != nil {
+			return err
+		}
+		for i, m := range Miners {
+			g.Add("miner "+m.URI, part(func(ctx context.Context) error {
+				return d.afterReady(ctx, func() error { return d.runMiner(ctx, m, d.miners[i]) })
+			}))
+		}
+	}
+	if d.cfg.compute() {
+		if err := d.buildCompute(g); err != nil {
+			return fmt.Errorf("compute subnet: %w", err)
+		}
 	}
 	g.Add("validator", part(func(ctx context.Context) error {
 		if err := d.runValidator(ctx, promBin); err != nil {
@@ -299,11 +378,6 @@ func (d *demo) build(g *lifecycle.Group, promBin string) error {
 		}
 		return nil
 	}))
-	for i, m := range Miners {
-		g.Add("miner "+m.URI, part(func(ctx context.Context) error {
-			return d.afterReady(ctx, func() error { return d.runMiner(ctx, m, d.miners[i]) })
-		}))
-	}
 	g.Add("table", part(func(ctx context.Context) error { return d.afterReady(ctx, func() error { return d.runTable(ctx) }) }))
 	return nil
 }
@@ -323,15 +397,22 @@ func (d *demo) afterReady(ctx context.Context, fn func() error) error {
 	return nil
 }
 
-// Genesis is the demo chain: //Alice validates subnet 1 and the demo's
-// miners are registered on it.
+// Genesis is the demo chain: //Alice validates subnets 1 (Kaspa) and 2
+// (compute), and the demo's miners are registered on each.
 func Genesis(tempo uint16) localnet.Genesis {
 	g := localnet.DefaultGenesis()
+	hyper := map[string]any{"tempo": tempo, "weights_rate_limit": max(1, tempo/2)}
 	g.Subnets[0].Miners = nil
 	for _, m := range Miners {
 		g.Subnets[0].Miners = append(g.Subnets[0].Miners, localnet.GenesisNeuron{Hotkey: m.URI})
 	}
-	g.Subnets[0].Hyperparameters = map[string]any{"tempo": tempo, "weights_rate_limit": max(1, tempo/2)}
+	g.Subnets[0].Hyperparameters = hyper
+	c := localnet.GenesisSubnet{Netuid: ComputeNetuid, Owner: "//Alice", Hyperparameters: hyper,
+		Validators: []localnet.GenesisNeuron{{Hotkey: ValidatorURI, Stake: 1000 * 1e9}}}
+	for _, m := range ComputeMiners {
+		c.Miners = append(c.Miners, localnet.GenesisNeuron{Hotkey: m.URI})
+	}
+	g.Subnets = append(g.Subnets, c)
 	return g
 }
 
@@ -413,9 +494,28 @@ func (d *demo) buildPool(g *lifecycle.Group, promBin string) error {
 // does, from a configuration for the demo's chain, pool and directory, and
 // runs it until ctx ends.
 func (d *demo) runValidator(ctx context.Context, promBin string) error {
+	n, err := node.New(ctx, d.validatorConfig(), func() (*keys.KeyPair, error) { return d.alice, nil }, d.log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	d.store, d.client = n.Store, n.Client
+	if d.cfg.kaspa() {
+		d.apiURL = "http://" + n.APIAddr()
+	}
+	d.banner(promBin)
+	close(d.ready)
+	g := &lifecycle.Group{DrainTimeout: 5 * time.Second, Logger: d.log}
+	g.Add("demo", part(func(context.Context) error { <-ctx.Done(); return nil }))
+	n.AddTo(context.Background(), g)
+	return g.Run()
+}
+
+// validatorConfig is the node's configuration: the Kaspa subnet on
+// chain.netuid with the compute subnet in subnets:, or either alone.
+func (d *demo) validatorConfig() config.Validator {
 	cfg := config.DefaultValidator()
-	netuid := uint16(Netuid)
-	cfg.Chain.Network, cfg.Chain.Netuid = d.chainWS, &netuid
+	cfg.Chain.Network = d.chainWS
 	cfg.Database.URL = "sqlite:" + filepath.Join(d.dir, "vigil.db")
 	cfg.Ops.Listen = "127.0.0.1:0"
 	cfg.Weights.BlockTime = d.cfg.BlockTime
@@ -424,32 +524,50 @@ func (d *demo) runValidator(ctx context.Context, promBin string) error {
 	k.PrometheusEndpoint, k.PoolWallet, k.Window, k.Listen = d.promURL, kaspasim.DefaultWallet, d.cfg.Window, d.cfg.APIListen
 	// The table asks for ratings every refresh; a pass answers half of it.
 	k.RatingsTTL = max(d.cfg.Refresh/2, time.Second)
-	n, err := node.New(ctx, cfg, func() (*keys.KeyPair, error) { return d.alice, nil }, d.log)
-	if err != nil {
-		return err
+	kaspaNetuid, computeNetuid := uint16(Netuid), uint16(ComputeNetuid)
+	switch {
+	case d.cfg.kaspa() && d.cfg.compute():
+		cfg.Chain.Netuid, cfg.Mechanism = &kaspaNetuid, "kaspa"
+		var sn config.Subnet
+		sn.SetDefaults()
+		sn.Netuid, sn.Mechanism, sn.Compute = &computeNetuid, "compute", d.computeSettings()
+		cfg.Subnets = append(cfg.Subnets, sn)
+	case d.cfg.kaspa():
+		cfg.Chain.Netuid, cfg.Mechanism = &kaspaNetuid, "kaspa"
+	default:
+		cfg.Chain.Netuid, cfg.Mechanism, cfg.Compute = &computeNetuid, "compute", d.computeSettings()
 	}
-	defer n.Close()
-	d.store, d.client, d.apiURL = n.Store, n.Client, "http://"+n.APIAddr()
-	d.banner(promBin)
-	close(d.ready)
-	g := &lifecycle.Group{DrainTimeout: cfg.Shutdown.DrainTimeout, Logger: d.log}
-	g.Add("demo", part(func(context.Context) error { <-ctx.Done(); return nil }))
-	n.AddTo(context.Background(), g)
-	return g.Run()
+	return cfg
 }
 
 func (d *demo) banner(promBin string) {
 	w := d.cfg.Out
 	alice := d.alice
+	if d.cfg.JSON {
+		w = io.Discard // the output is the tables' JSON only
+	}
 	fmt.Fprintf(w, "vigil demo: every part on loopback; Ctrl-C stops them all\n")
-	fmt.Fprintf(w, "  chain       %s  (localnet, a block every %s, subnet %d, tempo %d)\n", d.chainWS, d.cfg.BlockTime, Netuid, d.cfg.Tempo)
-	fmt.Fprintf(w, "  pool        %s  (kaspa-sim, %d workers)\n", d.sim.Workers()[0].Wallet[:16]+"…", len(d.sim.Workers()))
-	fmt.Fprintf(w, "  prometheus  %s  (%s, scraping the simulator every second)\n", d.promURL, promBin)
-	fmt.Fprintf(w, "  validator   %s %s, public API %s (/ratings, /mappings, /metrics)\n", ValidatorURI, alice.SS58(), d.apiURL)
-	fmt.Fprintf(w, "  files       %s (demo.log, vigil.db, prometheus/)\n", d.dir)
-	fmt.Fprintf(w, "Miners register their workers once Prometheus has seen them (about 10 s); ratings cover a %s window.\n\n", d.cfg.Window)
+	fmt.Fprintf(w, "  chain       %s  (localnet, a block every %s, tempo %d)\n", d.chainWS, d.cfg.BlockTime, d.cfg.Tempo)
+	fmt.Fprintf(w, "  validator   %s %s\n", ValidatorURI, alice.SS58())
+	if d.cfg.kaspa() {
+		fmt.Fprintf(w, "  kaspa       subnet %d: pool %s (kaspa-sim, %d workers), public API %s (/ratings, /mappings)\n", Netuid,
+			d.sim.Workers()[0].Wallet[:16]+"…", len(d.sim.Workers()), d.apiURL)
+		fmt.Fprintf(w, "  prometheus  %s  (%s, scraping the simulator every second)\n", d.promURL, promBin)
+	}
+	if d.cfg.compute() {
+		fmt.Fprintf(w, "  compute     subnet %d: axon %s, meshhub-sim %s, %d miners with vigil workers, %dx%d CPU challenges every %s\n",
+			ComputeNetuid, d.axonAddr, d.hubURL, len(ComputeMiners), d.cfg.MatrixSize, d.cfg.MatrixSize, d.cfg.ChallengeInterval)
+	}
+	fmt.Fprintf(w, "  files       %s (demo.log, vigil.db)\n", d.dir)
+	if d.cfg.kaspa() {
+		fmt.Fprintf(w, "Kaspa miners register their workers once Prometheus has seen them (about 10 s); ratings cover a %s window.\n", d.cfg.Window)
+	}
+	if d.cfg.compute() {
+		fmt.Fprintf(w, "Compute miners are challenged once their workers heartbeat; weight passes cover a 3-minute window.\n")
+	}
+	fmt.Fprintln(w)
 	if d.cfg.OnStart != nil {
-		d.cfg.OnStart(Endpoints{Chain: d.chainWS, Prometheus: d.promURL, API: d.apiURL, Dir: d.dir})
+		d.cfg.OnStart(Endpoints{Chain: d.chainWS, Prometheus: d.promURL, API: d.apiURL, Axon: d.axonAddr, MeshHub: d.hubURL, Dir: d.dir})
 	}
 }
 
@@ -495,34 +613,41 @@ func (d *demo) setStatus(worker, status string) {
 	d.mu.Unlock()
 }
 
-// Row is one miner in the table.
+// Row is one Kaspa miner in the table.
 type Row struct {
-	UID      uint16
-	URI      string
-	Hotkey   string
-	Profiles []kaspasim.Profile
+	UID      uint16             `json:"uid"`
+	URI      string             `json:"uri"`
+	Hotkey   string             `json:"hotkey"`
+	Profiles []kaspasim.Profile `json:"profiles"`
 	// Workers is how many of its workers the validator has registered.
-	Workers int
+	Workers int `json:"workers"`
 	// Rating is the validator's rating; Rated is false before the first.
-	Rating float64
-	Rated  bool
+	Rating float64 `json:"rating"`
+	Rated  bool    `json:"rated"`
 	// Weight is the validator's on-chain weight on the uid, as a share of
 	// its row.
-	Weight float64
+	Weight float64 `json:"weight"`
 	// Incentive is what the last epoch paid the uid.
-	Incentive float64
+	Incentive float64 `json:"incentive"`
 }
 
-// Table is one refresh.
-type Table struct {
-	Block uint64
+// KaspaTable is the Kaspa subnet's part of a refresh.
+type KaspaTable struct {
+	Netuid uint16 `json:"netuid"`
 	// WeightsAt is the block of the validator's last weights, 0 for none.
-	WeightsAt uint64
+	WeightsAt uint64 `json:"weights_at"`
 	// Submissions counts the validator's journaled weight submissions.
-	Submissions int
-	Rows        []Row
+	Submissions int   `json:"submissions"`
+	Rows        []Row `json:"rows"`
 	// Waiting lists workers not registered yet, with the reason.
-	Waiting []string
+	Waiting []string `json:"waiting,omitempty"`
+}
+
+// Table is one refresh: a part per subnet run.
+type Table struct {
+	Block   uint64        `json:"block"`
+	Kaspa   *KaspaTable   `json:"kaspa,omitempty"`
+	Compute *ComputeTable `json:"compute,omitempty"`
 }
 
 // Honest reports whether every profile of the row is honest.
@@ -538,6 +663,7 @@ func (r Row) Honest() bool {
 func (d *demo) runTable(ctx context.Context) error {
 	t := time.NewTicker(d.cfg.Refresh)
 	defer t.Stop()
+	enc := json.NewEncoder(d.cfg.Out)
 	for {
 		select {
 		case <-ctx.Done():
@@ -551,10 +677,16 @@ func (d *demo) runTable(ctx context.Context) error {
 			}
 			continue
 		}
-		if d.cfg.Redraw {
-			fmt.Fprint(d.cfg.Out, "\x1b[H\x1b[2J")
+		switch {
+		case d.cfg.JSON:
+			if err := enc.Encode(tab); err != nil {
+				return err
+			}
+		case d.cfg.Redraw:
+			fmt.Fprint(d.cfg.Out, "\x1b[H\x1b[2J"+tab.String())
+		default:
+			fmt.Fprint(d.cfg.Out, tab.String())
 		}
-		fmt.Fprint(d.cfg.Out, tab.String())
 		if d.cfg.OnTable != nil {
 			d.cfg.OnTable(tab)
 		}
@@ -563,34 +695,73 @@ func (d *demo) runTable(ctx context.Context) error {
 
 func (d *demo) table(ctx context.Context) (Table, error) {
 	var tab Table
-	mg, err := d.client.Metagraph(ctx, Netuid, "")
-	if err != nil {
-		return tab, err
+	var err error
+	if d.cfg.kaspa() {
+		if tab.Kaspa, err = d.kaspaTable(ctx); err != nil {
+			return tab, err
+		}
 	}
-	tab.Block = mg.Block
-	alice := d.alice
-	var weights []subtensor.WeightEntry
+	if d.cfg.compute() {
+		if tab.Compute, err = d.computeTable(ctx); err != nil {
+			return tab, err
+		}
+	}
+	head, err := d.client.Head(ctx, "")
+	tab.Block = head.Number
+	return tab, err
+}
+
+// validatorWeights returns the validator's weights on the subnet and the
+// block they were set at (0 for none).
+func (d *demo) validatorWeights(ctx context.Context, mg *subtensor.Metagraph, netuid uint16) ([]subtensor.WeightEntry, uint64, error) {
 	for _, n := range mg.Neurons {
-		if n.Hotkey == subtensor.AccountID(alice.PublicKey()) {
-			tab.WeightsAt = n.LastUpdate
-			if weights, err = d.client.Weights(ctx, Netuid, n.UID, mg.BlockHash); err != nil {
-				return tab, err
+		if n.Hotkey == subtensor.AccountID(d.alice.PublicKey()) {
+			ws, err := d.client.Weights(ctx, netuid, n.UID, mg.BlockHash)
+			return ws, n.LastUpdate, err
+		}
+	}
+	return nil, 0, nil
+}
+
+// onChain returns the miner's uid, the validator's weight on it as a share
+// of the row, and its incentive.
+func (d *demo) onChain(mg *subtensor.Metagraph, kp *keys.KeyPair, weights []subtensor.WeightEntry) (uid uint16, weight, incentive float64) {
+	var sum float64
+	for _, w := range weights {
+		sum += float64(w.Value)
+	}
+	for _, n := range mg.Neurons {
+		if n.Hotkey != subtensor.AccountID(kp.PublicKey()) {
+			continue
+		}
+		uid, incentive = n.UID, n.Incentive.Float()
+		for _, w := range weights {
+			if w.UID == n.UID && sum > 0 {
+				weight = float64(w.Value) / sum
 			}
 		}
 	}
-	var sum float64
-	byUID := map[uint16]float64{}
-	for _, w := range weights {
-		sum += float64(w.Value)
-		byUID[w.UID] = float64(w.Value)
+	return uid, weight, incentive
+}
+
+func (d *demo) kaspaTable(ctx context.Context) (*KaspaTable, error) {
+	tab := &KaspaTable{Netuid: Netuid}
+	mg, err := d.client.Metagraph(ctx, Netuid, "")
+	if err != nil {
+		return nil, err
 	}
+	weights, at, err := d.validatorWeights(ctx, mg, Netuid)
+	if err != nil {
+		return nil, err
+	}
+	tab.WeightsAt = at
 	ratings, err := d.ratings(ctx)
 	if err != nil {
 		d.log.Debug("demo table: no ratings yet", "err", err)
 	}
 	mappings, err := d.store.ActiveKaspaMappings(ctx)
 	if err != nil {
-		return tab, err
+		return nil, err
 	}
 	perHotkey := map[string]int{}
 	for _, hk := range mappings {
@@ -603,14 +774,7 @@ func (d *demo) table(ctx context.Context) (Table, error) {
 		kp := d.miners[i]
 		r := Row{URI: m.URI, Hotkey: kp.SS58(), Profiles: m.Profiles, Workers: perHotkey[kp.SS58()]}
 		r.Rating, r.Rated = ratings[r.Hotkey]
-		for _, n := range mg.Neurons {
-			if n.Hotkey == subtensor.AccountID(kp.PublicKey()) {
-				r.UID, r.Incentive = n.UID, n.Incentive.Float()
-				if sum > 0 {
-					r.Weight = byUID[n.UID] / sum
-				}
-			}
-		}
+		r.UID, r.Weight, r.Incentive = d.onChain(mg, kp, weights)
 		tab.Rows = append(tab.Rows, r)
 	}
 	d.mu.Lock()
@@ -635,11 +799,27 @@ func (d *demo) ratings(ctx context.Context) (map[string]float64, error) {
 // String renders the table.
 func (t Table) String() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "block %d\n", t.Block)
+	if t.Kaspa != nil {
+		b.WriteString(t.Kaspa.String())
+	}
+	if t.Compute != nil {
+		if t.Kaspa != nil {
+			b.WriteString("\n")
+		}
+		b.WriteString(t.Compute.String())
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func (t *KaspaTable) String() string {
+	var b strings.Builder
 	at := "none yet"
 	if t.WeightsAt > 0 {
 		at = fmt.Sprintf("block %d", t.WeightsAt)
 	}
-	fmt.Fprintf(&b, "block %d · validator's last weights: %s · submissions: %d\n", t.Block, at, t.Submissions)
+	fmt.Fprintf(&b, "kaspa subnet %d · validator's last weights: %s · submissions: %d\n", t.Netuid, at, t.Submissions)
 	fmt.Fprintf(&b, "%-4s %-9s %-14s %-15s %10s %8s %8s %9s\n", "UID", "MINER", "HOTKEY", "RIGS", "REGISTERED", "RATING", "WEIGHT", "INCENTIVE")
 	for _, r := range t.Rows {
 		rating := "-"
@@ -650,7 +830,7 @@ func (t Table) String() string {
 		for i, p := range r.Profiles {
 			names[i] = string(p)
 		}
-		fmt.Fprintf(&b, "%-4d %-9s %-14s %-15s %10d %8s %8.4f %9.4f\n", r.UID, r.URI, r.Hotkey[:6]+"…"+r.Hotkey[len(r.Hotkey)-6:],
+		fmt.Fprintf(&b, "%-4d %-9s %-14s %-15s %10d %8s %8.4f %9.4f\n", r.UID, r.URI, short(r.Hotkey),
 			strings.Join(names, "+"), r.Workers, rating, r.Weight, r.Incentive)
 	}
 	for _, w := range t.Waiting {
@@ -659,6 +839,5 @@ func (t Table) String() string {
 	if len(t.Waiting) > 0 {
 		b.WriteString("  (the validator accepts a worker once Prometheus has scraped it from the pool)\n")
 	}
-	b.WriteString("\n")
 	return b.String()
 }

@@ -3,7 +3,9 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -13,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
 	"github.com/vigil-validator/vigil/internal/promserver"
+	"github.com/vigil-validator/vigil/internal/store"
 )
 
 // lockedBuffer is an io.Writer the demo and the test share.
@@ -35,11 +39,14 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// honestLead reports whether every honest miner is paid, and paid more
-// than every misbehaving one.
+// honestLead reports whether every honest Kaspa miner is paid, and paid
+// more than every misbehaving one.
 func honestLead(tab Table) bool {
+	if tab.Kaspa == nil {
+		return false
+	}
 	minHonest, maxOther := 2.0, 0.0
-	for _, r := range tab.Rows {
+	for _, r := range tab.Kaspa.Rows {
 		if r.Honest() {
 			minHonest = min(minHonest, r.Incentive)
 		} else {
@@ -49,14 +56,40 @@ func honestLead(tab Table) bool {
 	return minHonest > 0 && minHonest <= 1 && minHonest > maxOther
 }
 
-// TestDemoHonestMinersTakeTheIncentive runs the demo as `vigil demo` does,
-// with every real part (chain, simulator, Prometheus, validator, miners
-// over HTTP), until the chain pays the honest miners more than the
-// misbehaving ones, then stops it as Ctrl-C would.
-func TestDemoHonestMinersTakeTheIncentive(t *testing.T) {
+// computeRows are the compute table's rows by miner.
+func computeRows(tab Table) map[string]ComputeRow {
+	out := map[string]ComputeRow{}
+	if tab.Compute != nil {
+		for _, r := range tab.Compute.Rows {
+			out[r.URI] = r
+		}
+	}
+	return out
+}
+
+// computeOutcome reports whether the compute subnet shows what the demo
+// is for: the honest miners hold weight and are paid, the fast one more
+// than the throttled one; the wrong one failed and holds nothing; the
+// leased one is paid by its lease.
+func computeOutcome(tab Table) bool {
+	r := computeRows(tab)
+	bob, charlie, dave, ferdie := r["//Bob"], r["//Charlie"], r["//Dave"], r["//Ferdie"]
+	return bob.Weight > charlie.Weight && charlie.Weight > 0 && bob.Incentive > 0 && charlie.Incentive > 0 &&
+		dave.Failed > 0 && dave.Verified == 0 && dave.Weight == 0 && dave.Incentive == 0 &&
+		ferdie.Lease == LeaseScore && ferdie.Weight > 0 && ferdie.Incentive > 0
+}
+
+// TestDemoBothSubnets runs the demo as 'make demo' does, with every real
+// part (chain, simulator, Prometheus, MeshHub simulator, one validator
+// node serving both subnets, Kaspa miners over HTTP, vigil miners and
+// workers over loopback), until the chain pays the honest Kaspa miners more
+// than the misbehaving ones and the compute subnet's outcome shows, then
+// stops it as Ctrl-C would. The weights on chain are a weight pass the
+// validator stored.
+func TestDemoBothSubnets(t *testing.T) {
 	t.Parallel()
 	bin := prometheustest.Binary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var (
 		out  lockedBuffer
@@ -73,7 +106,7 @@ func TestDemoHonestMinersTakeTheIncentive(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			last = tab
-			if !won && honestLead(tab) {
+			if !won && honestLead(tab) && computeOutcome(tab) {
 				won = true
 				cancel()
 			}
@@ -84,11 +117,11 @@ func TestDemoHonestMinersTakeTheIncentive(t *testing.T) {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	if !won {
-		t.Fatalf("no honest lead within the time limit; last table:\n%s", last)
+		t.Fatalf("no outcome within the time limit; last table:\n%s", last)
 	}
-	t.Logf("honest miners lead after %s:\n%s", time.Since(started).Round(time.Second), last)
+	t.Logf("outcome after %s:\n%s", time.Since(started).Round(time.Second), last)
 
-	for _, r := range last.Rows {
+	for _, r := range last.Kaspa.Rows {
 		if r.Workers != len(r.Profiles) {
 			t.Errorf("%s: %d workers registered through /register, want %d", r.URI, r.Workers, len(r.Profiles))
 		}
@@ -96,17 +129,28 @@ func TestDemoHonestMinersTakeTheIncentive(t *testing.T) {
 			t.Errorf("%s: an honest miner unrated or unweighted: %+v", r.URI, r)
 		}
 	}
-	if last.Submissions == 0 || last.WeightsAt == 0 {
-		t.Errorf("no weights journaled or on chain: %+v", last)
+	if last.Kaspa.Submissions == 0 || last.Kaspa.WeightsAt == 0 || last.Compute.Submissions == 0 || last.Compute.WeightsAt == 0 {
+		t.Errorf("no weights journaled or on chain: %+v %+v", last.Kaspa, last.Compute)
+	}
+	for _, r := range last.Compute.Rows {
+		if r.Profiles[0] != Leased && r.Profiles[0] != Flaky && r.Workers != len(r.Profiles) {
+			t.Errorf("%s: the validator heard from %d workers, want %d", r.URI, r.Workers, len(r.Profiles))
+		}
+		if r.Profiles[0] != Leased && r.Honest() && r.Verified == 0 {
+			t.Errorf("%s: no verified challenge: %+v", r.URI, r)
+		}
+		if r.Profiles[0] == Leased && r.Verified+r.Failed > 0 {
+			t.Errorf("%s: a leased worker was challenged: %+v", r.URI, r)
+		}
 	}
 	text := out.String()
-	for _, want := range []string{"vigil demo:", "RATING", "INCENTIVE", "stopping the demo"} {
+	for _, want := range []string{"vigil demo:", "RATING", "VERIFIED", "LEASE", "INCENTIVE", "stopping the demo"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
 	// Everything stopped: no part still listens.
-	for _, raw := range []string{ends.Chain, ends.Prometheus, ends.API} {
+	for _, raw := range []string{ends.Chain, ends.Prometheus, ends.API, ends.MeshHub, "tcp://" + ends.Axon} {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
 			t.Fatalf("endpoint %q: %v", raw, err)
@@ -120,6 +164,92 @@ func TestDemoHonestMinersTakeTheIncentive(t *testing.T) {
 	log, err := os.ReadFile(filepath.Join(dir, "demo.log"))
 	if err != nil || !bytes.Contains(log, []byte("demo miner registered a worker")) {
 		t.Errorf("demo.log: %v\n%.2000s", err, log)
+	}
+	// The compute weights on chain are one of the stored weight passes.
+	checkOnChainPass(t, filepath.Join(dir, "vigil.db"), last.Compute)
+}
+
+// checkOnChainPass finds, among the weight passes stored in the demo's
+// database, one whose weights are the shares the chain holds.
+func checkOnChainPass(t *testing.T, db string, tab *ComputeTable) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Options{URL: "sqlite:" + db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.DB().Query("SELECT miners FROM compute_weight_passes WHERE netuid = ? ORDER BY id DESC", ComputeNetuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	onChain := map[string]float64{}
+	for _, r := range tab.Rows {
+		onChain[r.Hotkey] = r.Weight
+	}
+	passes := 0
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		passes++
+		var ms []scoring.MinerScore
+		if err := json.Unmarshal([]byte(raw), &ms); err != nil {
+			t.Fatal(err)
+		}
+		match := len(ms) > 0
+		for _, m := range ms {
+			// u16 quantisation: max-normalised to 65535.
+			if math.Abs(m.Weight-onChain[m.Hotkey]) > 1e-4 {
+				match = false
+			}
+		}
+		if match {
+			return
+		}
+	}
+	t.Errorf("none of %d stored weight passes has the weights on chain: %+v", passes, onChain)
+}
+
+// TestDemoComputeJSON runs the compute subnet alone, which needs no
+// Prometheus, until a challenge is verified, with --json's output: one
+// JSON object per refresh, with the compute table and no Kaspa one.
+func TestDemoComputeJSON(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out lockedBuffer
+	var tables int
+	err := Run(ctx, Config{Mechanism: MechanismCompute, JSON: true, Refresh: 500 * time.Millisecond, Out: &out, PrometheusBin: "/nonexistent",
+		OnTable: func(tab Table) {
+			if tables++; computeRows(tab)["//Bob"].Verified > 0 {
+				cancel()
+			}
+		}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var parsed int
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "{") {
+			continue
+		}
+		var tab Table
+		if err := json.Unmarshal([]byte(l), &tab); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if tab.Kaspa != nil || tab.Compute == nil || len(tab.Compute.Rows) != len(ComputeMiners) || tab.Block == 0 {
+			t.Fatalf("line %q", l)
+		}
+		parsed++
+	}
+	if parsed == 0 || parsed != tables {
+		t.Fatalf("%d JSON tables for %d refreshes:\n%s", parsed, tables, out.String())
+	}
+	if strings.Contains(out.String(), "vigil demo:") {
+		t.Error("--json output carries the banner")
 	}
 }
 
@@ -146,18 +276,23 @@ func TestDemoRefusals(t *testing.T) {
 }
 
 func TestTableString(t *testing.T) {
-	tab := Table{Block: 42, WeightsAt: 40, Submissions: 3, Rows: []Row{
+	tab := Table{Block: 42, Kaspa: &KaspaTable{Netuid: 1, WeightsAt: 40, Submissions: 3, Rows: []Row{
 		{UID: 1, URI: "//Bob", Hotkey: "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", Profiles: Miners[0].Profiles, Workers: 2, Rating: 1, Rated: true, Weight: 0.75, Incentive: 0.7},
 		{UID: 3, URI: "//Dave", Hotkey: "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy", Profiles: Miners[2].Profiles},
-	}, Waiting: []string{"//Dave rig 4: not registered yet: HTTP 400: Worker not found"}}
+	}, Waiting: []string{"//Dave rig 4: not registered yet: HTTP 400: Worker not found"}},
+		Compute: &ComputeTable{Netuid: 2, WeightsAt: 39, Submissions: 2, Rows: []ComputeRow{
+			{UID: 2, URI: "//Charlie", Hotkey: "5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y", Profiles: ComputeMiners[1].Workers, Workers: 1,
+				Verified: 7, Failed: 1, MeanMS: 412.25, Availability: 0.0833, Lease: 0, Score: 0.1234, Weight: 0.25, Incentive: 0.2},
+		}}}
 	s := tab.String()
-	for _, want := range []string{"block 42", "last weights: block 40", "submissions: 3", "5FHneW…M694ty", "honest+honest", "1.0000", "0.7500", "0.7000",
-		"//Dave", "idle", "Worker not found", "once Prometheus has scraped"} {
+	for _, want := range []string{"block 42", "kaspa subnet 1", "last weights: block 40", "submissions: 3", "5FHneW…M694ty", "honest+honest", "1.0000", "0.7500", "0.7000",
+		"//Dave", "idle", "Worker not found", "once Prometheus has scraped",
+		"compute subnet 2", "last weights: block 39", "throttled", "412.2", "0.083", "0.123", "0.2500", "no weight pass yet"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}
 	}
-	if !tab.Rows[0].Honest() || tab.Rows[1].Honest() || (Row{}).Honest() {
+	if !tab.Kaspa.Rows[0].Honest() || tab.Kaspa.Rows[1].Honest() || (Row{}).Honest() {
 		t.Error("Honest() by profile")
 	}
 }

@@ -686,3 +686,76 @@ func (s *Store) ComputeIssuanceWorkers(ctx context.Context, netuid uint16, miner
 	}
 	return out, nil
 }
+
+// ComputeMinerTally is a miner's activity since a time, as a dashboard
+// shows it: its workers heard from, its challenges verified (successes)
+// and failed (failures and failed verifications), and the successes' mean
+// computation time.
+type ComputeMinerTally struct {
+	Workers, Verified, Failed int
+	MeanMS                    float64
+}
+
+// ComputeMinerTallies tallies every miner heard from or challenged since
+// since, by hotkey.
+func (s *Store) ComputeMinerTallies(ctx context.Context, netuid uint16, since time.Time) (map[string]ComputeMinerTally, error) {
+	out := map[string]ComputeMinerTally{}
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey, COUNT(*) FROM compute_workers WHERE netuid = ? AND last_heartbeat >= ? GROUP BY hotkey`),
+		netuid, since.UTC())
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var hk string
+		var n int
+		if err := rows.Scan(&hk, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t := out[hk]
+		t.Workers = n
+		out[hk] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey,
+		SUM(CASE WHEN status = 'verified' AND is_success THEN 1 ELSE 0 END),
+		SUM(CASE WHEN status = 'failed' OR (status = 'verified' AND NOT is_success) THEN 1 ELSE 0 END),
+		AVG(CASE WHEN status = 'verified' AND is_success THEN computation_time_ms END)
+		FROM compute_challenges WHERE netuid = ? AND created_at >= ? GROUP BY hotkey`), netuid, since.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hk string
+		var ok, failed int
+		var mean sql.NullFloat64
+		if err := rows.Scan(&hk, &ok, &failed, &mean); err != nil {
+			return nil, err
+		}
+		t := out[hk]
+		t.Verified, t.Failed, t.MeanMS = ok, failed, mean.Float64
+		out[hk] = t
+	}
+	return out, rows.Err()
+}
+
+// LatestComputeWeightPass returns the newest weight pass's time and miners
+// (as SaveComputeWeightPass stored them); a zero time when there is none.
+func (s *Store) LatestComputeWeightPass(ctx context.Context, netuid uint16) (time.Time, json.RawMessage, error) {
+	var at any
+	var miners string
+	err := s.db.QueryRowContext(ctx, s.Rebind(`SELECT at, miners FROM compute_weight_passes WHERE netuid = ? ORDER BY at DESC, id DESC LIMIT 1`), netuid).
+		Scan(&at, &miners)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil, nil
+	}
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	t, err := asTime(at)
+	return t, json.RawMessage(miners), err
+}

@@ -153,5 +153,24 @@ func TestComputeChallengeStates(t *testing.T) {
 		if err := s.FailComputeChallenge(ctx, 7, "c1", "late"); !errors.Is(err, store.ErrComputeState) {
 			t.Fatalf("failing a verified challenge: %v", err)
 		}
+		// The tally: one worker heard from, c1 verified, three failed.
+		tallies, err := s.ComputeMinerTallies(ctx, 7, t0)
+		if want := (store.ComputeMinerTally{Workers: 1, Verified: 1, Failed: 3, MeanMS: 1234.5}); err != nil || len(tallies) != 1 || tallies["5M"] != want {
+			t.Fatalf("tallies %+v %v", tallies, err)
+		}
+		if tallies, err := s.ComputeMinerTallies(ctx, 7, t0.Add(3*time.Hour)); err != nil || len(tallies) != 0 {
+			t.Fatalf("tallies after everything: %+v %v", tallies, err)
+		}
+		if at, _, err := s.LatestComputeWeightPass(ctx, 7); err != nil || !at.IsZero() {
+			t.Fatalf("no pass yet: %v %v", at, err)
+		}
+		for _, p := range []string{`[{"Hotkey":"5M","Weight":1}]`, `[{"Hotkey":"5M","Weight":0.5}]`} {
+			if err := s.SaveComputeWeightPass(ctx, 7, json.RawMessage(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if at, miners, err := s.LatestComputeWeightPass(ctx, 7); err != nil || !at.Equal(clk.Now()) || string(miners) != `[{"Hotkey":"5M","Weight":0.5}]` {
+			t.Fatalf("the latest pass: %v %s %v", at, miners, err)
+		}
 	})
 }

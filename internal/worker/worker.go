@@ -37,6 +37,9 @@ type Config struct {
 	GPU compute.Backend
 	// PublicIP is reported as is when set.
 	PublicIP string
+	// CPU computes cpu_matrix challenges; nil is compute.ComputeCPU. The
+	// demo substitutes a slow one and a wrong one.
+	CPU func(seed []byte, size, iterations int) (*compute.CPUResult, error)
 
 	HeartbeatInterval   time.Duration // 30 s
 	RegistrationTimeout time.Duration // 30 s
@@ -92,6 +95,9 @@ func New(cfg Config, log *slog.Logger, metrics *Metrics) (*Worker, error) {
 	}
 	if cfg.MaxConcurrentTasks < 1 {
 		cfg.MaxConcurrentTasks = 1
+	}
+	if cfg.CPU == nil {
+		cfg.CPU = compute.ComputeCPU
 	}
 	if metrics == nil {
 		metrics = NewMetrics()
@@ -384,7 +390,7 @@ func (w *Worker) compute(ctx context.Context, t computeproto.TaskAssignmentData)
 func (w *Worker) run(ctx context.Context, work compute.Work) (*computeproto.ChallengeResult, map[string]unit, error) {
 	start := time.Now()
 	if work.Type == computeproto.ChallengeCPUMatrix {
-		r, err := compute.ComputeCPU(work.Seed, work.Size, work.Iterations)
+		r, err := w.cfg.CPU(work.Seed, work.Size, work.Iterations)
 		if err != nil {
 			return nil, nil, err
 		}
