@@ -38,7 +38,7 @@ type proc struct {
 // startVigil starts 'vigil args…' with its output in dir/name.log; the
 // test's end interrupts it, and prints its log's tail when the test
 // failed.
-func startVigil(t *testing.T, dir, name string, args ...string) *proc {
+func startVigil(t testing.TB, dir, name string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, args: args, log: filepath.Join(dir, name+".log")}
 	p.start(t)
@@ -55,7 +55,7 @@ func startVigil(t *testing.T, dir, name string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) start(t *testing.T) {
+func (p *proc) start(t testing.TB) {
 	t.Helper()
 	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {

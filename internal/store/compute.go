@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -36,7 +37,9 @@ type ComputeWorkerBeat struct {
 func ComputeBucket(t time.Time) int64 { return int64(math.Floor(float64(t.UnixNano()) / 1e9 / 300)) }
 
 // RecordComputeHeartbeat stores a miner's heartbeat in one transaction:
-// the miner, each worker's row, its GPUs, its bucket and its IP run.
+// the miner, each worker's row, its GPUs, its bucket and its IP run. Each
+// table takes one multi-row statement for all the workers, so a heartbeat
+// of 100 workers costs a handful of statements, not hundreds.
 func (s *Store) RecordComputeHeartbeat(ctx context.Context, netuid uint16, hotkey, minerVersion string, workers []ComputeWorkerBeat) error {
 	now := s.now()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -49,42 +52,100 @@ func (s *Store) RecordComputeHeartbeat(ctx context.Context, netuid uint16, hotke
 		netuid, hotkey, now, now, minerVersion); err != nil {
 		return fmt.Errorf("record miner %s: %w", hotkey, err)
 	}
-	bucket := ComputeBucket(now)
-	for _, w := range workers {
+	if len(workers) == 0 {
+		return tx.Commit()
+	}
+	// A worker id repeated in one heartbeat counts once, as its last entry.
+	last := map[string]int{}
+	for i, w := range workers {
+		last[w.WorkerID] = i
+	}
+	var workerRows, gpuRows [][]any
+	uuids := map[string][]string{}
+	for i, w := range workers {
+		if last[w.WorkerID] != i {
+			continue
+		}
 		caps, _ := json.Marshal(nonNilStrings(w.Capabilities))
 		info := w.SystemInfo
 		if len(info) == 0 {
 			info = json.RawMessage("{}")
 		}
-		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_workers
-			(netuid, hotkey, worker_id, worker_name, worker_version, capabilities, status, system_info, public_ip, first_seen, last_heartbeat)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (netuid, hotkey, worker_id) DO UPDATE SET worker_name = excluded.worker_name, worker_version = excluded.worker_version,
-			capabilities = excluded.capabilities, status = excluded.status, system_info = excluded.system_info, public_ip = excluded.public_ip,
-			last_heartbeat = excluded.last_heartbeat`),
-			netuid, hotkey, w.WorkerID, w.Name, w.Version, string(caps), w.Status, string(info), w.PublicIP, now, now); err != nil {
-			return fmt.Errorf("record worker %s: %w", w.WorkerID, err)
-		}
-		var uuids []string
+		workerRows = append(workerRows, []any{netuid, hotkey, w.WorkerID, w.Name, w.Version, string(caps), w.Status, string(info), w.PublicIP, now, now})
+		seen := map[string]bool{}
 		for _, g := range w.GPUs {
-			if g.UUID == "" || g.UUID == "-1" {
+			if g.UUID == "" || g.UUID == "-1" || seen[g.UUID] {
 				continue
 			}
-			uuids = append(uuids, g.UUID)
-			if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_gpus (netuid, hotkey, worker_id, uuid, model, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (netuid, hotkey, worker_id, uuid) DO UPDATE SET model = excluded.model, last_seen = excluded.last_seen`),
-				netuid, hotkey, w.WorkerID, g.UUID, g.Model, now); err != nil {
-				return fmt.Errorf("record GPU %s: %w", g.UUID, err)
+			seen[g.UUID] = true
+			uuids[w.WorkerID] = append(uuids[w.WorkerID], g.UUID)
+			gpuRows = append(gpuRows, []any{netuid, hotkey, w.WorkerID, g.UUID, g.Model, now})
+		}
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_workers
+		(netuid, hotkey, worker_id, worker_name, worker_version, capabilities, status, system_info, public_ip, first_seen, last_heartbeat)`,
+		`ON CONFLICT (netuid, hotkey, worker_id) DO UPDATE SET worker_name = excluded.worker_name, worker_version = excluded.worker_version,
+		capabilities = excluded.capabilities, status = excluded.status, system_info = excluded.system_info, public_ip = excluded.public_ip,
+		last_heartbeat = excluded.last_heartbeat`, workerRows); err != nil {
+		return fmt.Errorf("record workers: %w", err)
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_gpus (netuid, hotkey, worker_id, uuid, model, last_seen)`,
+		`ON CONFLICT (netuid, hotkey, worker_id, uuid) DO UPDATE SET model = excluded.model, last_seen = excluded.last_seen`, gpuRows); err != nil {
+		return fmt.Errorf("record GPUs: %w", err)
+	}
+	bucket := ComputeBucket(now)
+	if err := s.recordBuckets(ctx, tx, netuid, hotkey, bucket, now, workerRows, uuids); err != nil {
+		return err
+	}
+	ids := make([]string, len(workerRows))
+	var gpus []string
+	for i, r := range workerRows {
+		ids[i] = r[2].(string)
+		gpus = append(gpus, uuids[ids[i]]...)
+	}
+	slices.Sort(gpus)
+	if err := s.markAvailability(ctx, tx, netuid, hotkey, bucket, ids, slices.Compact(gpus)); err != nil {
+		return err
+	}
+	if err := s.recordIPs(ctx, tx, netuid, hotkey, now, workerRows); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// maxInsertParams bounds one statement's parameters, under SQLite's and
+// PostgreSQL's limits.
+const maxInsertParams = 30000
+
+// insertRows runs head VALUES (…), (…) … tail over rows, as few statements
+// as the parameter limit allows.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := len(rows[0])
+	per := max(1, maxInsertParams/cols)
+	tuple := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var b strings.Builder
+		b.WriteString(head)
+		b.WriteString(" VALUES ")
+		args := make([]any, 0, len(chunk)*cols)
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
 			}
+			b.WriteString(tuple)
+			args = append(args, r...)
 		}
-		if err := s.recordBucket(ctx, tx, netuid, hotkey, w.WorkerID, bucket, now, uuids); err != nil {
-			return err
-		}
-		if err := s.recordIP(ctx, tx, netuid, hotkey, w.WorkerID, w.PublicIP, now); err != nil {
+		b.WriteString(" ")
+		b.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, s.Rebind(b.String()), args...); err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 func nonNilStrings(xs []string) []string {
@@ -94,49 +155,102 @@ func nonNilStrings(xs []string) []string {
 	return xs
 }
 
-func (s *Store) recordBucket(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey, worker string, bucket int64, now time.Time, uuids []string) error {
-	var raw string
-	err := tx.QueryRowContext(ctx, s.Rebind(`SELECT gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND hotkey = ? AND worker_id = ? AND bucket = ?`),
-		netuid, hotkey, worker, bucket).Scan(&raw)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return fmt.Errorf("read bucket: %w", err)
-	default:
-		var have []string
-		_ = json.Unmarshal([]byte(raw), &have)
-		uuids = append(uuids, have...)
+// recordBuckets marks the workers' bucket, with the union of the GPUs
+// reported in it.
+func (s *Store) recordBuckets(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey string, bucket int64, now time.Time, workerRows [][]any, uuids map[string][]string) error {
+	// The workers are named so that each lookup is by the primary key:
+	// the (netuid, bucket) index would walk every worker of the bucket.
+	args := []any{netuid, hotkey, bucket}
+	for _, r := range workerRows {
+		args = append(args, r[2])
 	}
-	slices.Sort(uuids)
-	uuids = slices.Compact(uuids)
-	b, _ := json.Marshal(nonNilStrings(uuids))
-	_, err = tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_heartbeat_buckets (netuid, hotkey, worker_id, bucket, latest_at, gpu_uuids) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (netuid, hotkey, worker_id, bucket) DO UPDATE SET latest_at = excluded.latest_at, gpu_uuids = excluded.gpu_uuids`),
-		netuid, hotkey, worker, bucket, now, string(b))
+	rows, err := tx.QueryContext(ctx, s.Rebind(`SELECT worker_id, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND hotkey = ? AND bucket = ?
+		AND worker_id IN (?`+strings.Repeat(", ?", len(workerRows)-1)+`)`), args...)
 	if err != nil {
-		return fmt.Errorf("record bucket: %w", err)
+		return fmt.Errorf("read buckets: %w", err)
+	}
+	have := map[string][]string{}
+	for rows.Next() {
+		var worker, raw string
+		if err := rows.Scan(&worker, &raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("read buckets: %w", err)
+		}
+		var us []string
+		_ = json.Unmarshal([]byte(raw), &us)
+		have[worker] = us
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read buckets: %w", err)
+	}
+	out := make([][]any, 0, len(workerRows))
+	for _, r := range workerRows {
+		worker := r[2].(string)
+		us := append(append([]string{}, uuids[worker]...), have[worker]...)
+		slices.Sort(us)
+		b, _ := json.Marshal(nonNilStrings(slices.Compact(us)))
+		out = append(out, []any{netuid, hotkey, worker, bucket, now, string(b)})
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_heartbeat_buckets (netuid, hotkey, worker_id, bucket, latest_at, gpu_uuids)`,
+		`ON CONFLICT (netuid, hotkey, worker_id, bucket) DO UPDATE SET latest_at = excluded.latest_at, gpu_uuids = excluded.gpu_uuids`, out); err != nil {
+		return fmt.Errorf("record buckets: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) recordIP(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey, worker, ip string, now time.Time) error {
-	if ip == "" {
-		return nil // empty IPs are skipped, as the reference skips them
+// recordIPs extends each worker's current IP run, or starts a new one when
+// its IP changed; empty IPs are skipped, as the reference skips them.
+func (s *Store) recordIPs(ctx context.Context, tx *sql.Tx, netuid uint16, hotkey string, now time.Time, workerRows [][]any) error {
+	ips := map[string]string{}
+	for _, r := range workerRows {
+		if ip := r[8].(string); ip != "" {
+			ips[r[2].(string)] = ip
+		}
 	}
-	var last string
-	var first time.Time
-	err := tx.QueryRowContext(ctx, s.Rebind(`SELECT ip, first_at FROM compute_ip_runs WHERE netuid = ? AND hotkey = ? AND worker_id = ?
-		ORDER BY first_at DESC LIMIT 1`), netuid, hotkey, worker).Scan(&last, &first)
-	switch {
-	case err == nil && last == ip:
-		_, err = tx.ExecContext(ctx, s.Rebind(`UPDATE compute_ip_runs SET last_at = ? WHERE netuid = ? AND hotkey = ? AND worker_id = ? AND first_at = ?`),
-			now, netuid, hotkey, worker, first)
-	case err == nil || errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_ip_runs (netuid, hotkey, worker_id, ip, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)`),
-			netuid, hotkey, worker, ip, now, now)
+	if len(ips) == 0 {
+		return nil
 	}
+	rows, err := tx.QueryContext(ctx, s.Rebind(`SELECT r.worker_id, r.ip, r.first_at FROM compute_ip_runs r WHERE r.netuid = ? AND r.hotkey = ?
+		AND r.first_at = (SELECT MAX(x.first_at) FROM compute_ip_runs x WHERE x.netuid = r.netuid AND x.hotkey = r.hotkey AND x.worker_id = r.worker_id)`),
+		netuid, hotkey)
 	if err != nil {
-		return fmt.Errorf("record IP run: %w", err)
+		return fmt.Errorf("read IP runs: %w", err)
+	}
+	type run struct {
+		ip    string
+		first time.Time
+	}
+	current := map[string]run{}
+	for rows.Next() {
+		var worker string
+		var r run
+		if err := rows.Scan(&worker, &r.ip, &r.first); err != nil {
+			rows.Close()
+			return fmt.Errorf("read IP runs: %w", err)
+		}
+		current[worker] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read IP runs: %w", err)
+	}
+	out := make([][]any, 0, len(ips))
+	for _, r := range workerRows {
+		worker := r[2].(string)
+		ip, ok := ips[worker]
+		if !ok {
+			continue
+		}
+		first := now
+		if c, ok := current[worker]; ok && c.ip == ip {
+			first = c.first
+		}
+		out = append(out, []any{netuid, hotkey, worker, ip, first, now})
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_ip_runs (netuid, hotkey, worker_id, ip, first_at, last_at)`,
+		`ON CONFLICT (netuid, hotkey, worker_id, first_at) DO UPDATE SET last_at = excluded.last_at`, out); err != nil {
+		return fmt.Errorf("record IP runs: %w", err)
 	}
 	return nil
 }
@@ -217,11 +331,12 @@ func (s *Store) CreateComputeChallenges(ctx context.Context, cs []ComputeChallen
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, c := range cs {
-		if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_challenges (netuid, challenge_id, hotkey, worker_id, kind, data, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'created', ?)`), c.Netuid, c.ID, c.Hotkey, c.WorkerID, c.Kind, string(c.Data), now); err != nil {
-			return fmt.Errorf("create challenge %s: %w", c.ID, err)
-		}
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		rows[i] = []any{c.Netuid, c.ID, c.Hotkey, c.WorkerID, c.Kind, string(c.Data), "created", now}
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_challenges (netuid, challenge_id, hotkey, worker_id, kind, data, status, created_at)`, "", rows); err != nil {
+		return fmt.Errorf("create challenges: %w", err)
 	}
 	return tx.Commit()
 }
@@ -401,6 +516,9 @@ func (s *Store) FinishComputeVerification(ctx context.Context, netuid uint16, id
 // lets them block a worker forever), and committed or verifying ones whose
 // commitment is older than stale (a proof that never came, a verifier that
 // never finished). It returns how many it failed, by reason.
+// sweepBatch is how many challenges one sweep statement fails.
+const sweepBatch = 500
+
 func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpulled, stale time.Duration) (map[string]int64, error) {
 	now := s.now()
 	out := map[string]int64{}
@@ -412,13 +530,21 @@ func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpul
 		{"never pulled", `status = 'created' AND created_at < ?`, now.Add(-unpulled)},
 		{"stale", `status IN ('committed', 'verifying') AND computed_at < ?`, now.Add(-stale)},
 	} {
-		res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL
-			WHERE netuid = ? AND `+q.where), q.reason, now, netuid, q.at)
-		if err != nil {
-			return out, err
+		// In batches: one statement over a whole round of a large subnet
+		// would hold SQLite's write lock, and every heartbeat, for seconds.
+		for {
+			res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL
+				WHERE netuid = ? AND challenge_id IN (SELECT challenge_id FROM compute_challenges WHERE netuid = ? AND `+q.where+` LIMIT ?)`),
+				q.reason, now, netuid, netuid, q.at, sweepBatch)
+			if err != nil {
+				return out, err
+			}
+			n, _ := res.RowsAffected()
+			out[q.reason] += n
+			if n < sweepBatch {
+				break
+			}
 		}
-		n, _ := res.RowsAffected()
-		out[q.reason] = n
 	}
 	return out, nil
 }
@@ -453,10 +579,12 @@ func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[
 type ComputeScoringRows struct {
 	Challenges []ComputeScoredChallenge
 	Owners     []ComputeGPUOwner
-	Buckets    []ComputeBucketRow
-	IPRuns     []ComputeIPRun
-	Workers    []ComputeWorkerLease
-	Miners     []ComputeMinerRow
+	// Edge holds the bucket rows of the availability window's first
+	// bucket; the window's other buckets are read as rings (ComputeRings).
+	Edge    []ComputeBucketRow
+	IPRuns  []ComputeIPRun
+	Workers []ComputeWorkerLease
+	Miners  []ComputeMinerRow
 }
 
 // ComputeScoredChallenge is a verified challenge in the ranking window.
@@ -503,10 +631,10 @@ type ComputeMinerRow struct {
 	LastHeartbeat time.Time
 }
 
-// ComputeScoringRows reads what a weight pass needs: verified challenges
-// created since rankingStart, GPU owners seen since then, and the buckets
-// and IP runs from availabilityStart's bucket on, every worker's lease and
-// every miner.
+// ComputeScoringRows reads what a weight pass needs besides the
+// availability rings: verified challenges created since rankingStart, GPU
+// owners seen since then, the bucket rows of availabilityStart's bucket
+// and the IP runs from it on, every worker's lease and every miner.
 func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
 	q := func(query string, args []any, scan func(*sql.Rows) error) error {
@@ -561,16 +689,17 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 			})
 	}
 	if err == nil {
-		err = q(`SELECT hotkey, worker_id, bucket, latest_at, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND bucket >= ?
-			ORDER BY hotkey, worker_id, bucket`, []any{netuid, ComputeBucket(availabilityStart)}, func(r *sql.Rows) error {
+		// Only the window's first bucket: the rest is in the rings.
+		err = q(`SELECT hotkey, worker_id, bucket, latest_at, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND bucket = ?
+			ORDER BY hotkey, worker_id`, []any{netuid, ComputeBucket(availabilityStart)}, func(r *sql.Rows) error {
 			var b ComputeBucketRow
 			var gpus string
 			if err := r.Scan(&b.Hotkey, &b.WorkerID, &b.Bucket, &b.LatestAt, &gpus); err != nil {
 				return err
 			}
 			b.LatestAt = b.LatestAt.UTC()
-			out.Buckets = append(out.Buckets, b)
-			return json.Unmarshal([]byte(gpus), &out.Buckets[len(out.Buckets)-1].GPUs)
+			out.Edge = append(out.Edge, b)
+			return json.Unmarshal([]byte(gpus), &out.Edge[len(out.Edge)-1].GPUs)
 		})
 	}
 	if err == nil {

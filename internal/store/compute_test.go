@@ -174,3 +174,61 @@ func TestComputeChallengeStates(t *testing.T) {
 		}
 	})
 }
+
+// TestComputePrune: what the availability window and the retention no
+// longer cover goes, in every table; the rest stays.
+func TestComputePrune(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		clk := clock.NewFake(t0)
+		s := storetest.Open(t, engine, clk)
+		ctx := context.Background()
+		beat := func(worker, ip string, gpus ...string) {
+			t.Helper()
+			w := store.ComputeWorkerBeat{WorkerID: worker, Status: "online", PublicIP: ip}
+			for _, g := range gpus {
+				w.GPUs = append(w.GPUs, store.ComputeGPU{UUID: g})
+			}
+			if err := s.RecordComputeHeartbeat(ctx, 7, "5M", "", []store.ComputeWorkerBeat{w}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		beat("old", "203.0.113.1", "GPU-old")
+		beat("kept", "203.0.113.2", "GPU-kept")
+		if err := s.CreateComputeChallenges(ctx, []store.ComputeChallenge{{Netuid: 7, ID: "c-old", Hotkey: "5M", WorkerID: "old", Kind: "cpu_matrix", Data: json.RawMessage(`{}`)},
+			{Netuid: 7, ID: "c-open", Hotkey: "5M", WorkerID: "old", Kind: "cpu_matrix", Data: json.RawMessage(`{}`)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FailComputeChallenge(ctx, 7, "c-old", "expired"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveComputeWeightPass(ctx, 7, json.RawMessage(`[]`)); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(8 * 24 * time.Hour)
+		beat("kept", "203.0.113.2", "GPU-kept")
+		now := clk.Now()
+		n, err := s.PruneCompute(ctx, 7, store.ComputeRetention{AvailabilityStart: now.Add(-169 * time.Hour), Before: now.Add(-7 * 24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int64{"compute_heartbeat_buckets": 2, "compute_availability": 2, "compute_ip_runs": 1, "compute_challenges": 1, "compute_weight_passes": 1}
+		for table, w := range want {
+			if n[table] != w {
+				t.Errorf("%s: %d pruned, want %d (%v)", table, n[table], w, n)
+			}
+		}
+		for query, w := range map[string]int{
+			"SELECT COUNT(*) FROM compute_heartbeat_buckets":                        1,
+			"SELECT COUNT(*) FROM compute_availability WHERE subject LIKE '%kept'":  2,
+			"SELECT COUNT(*) FROM compute_availability":                             2,
+			"SELECT COUNT(*) FROM compute_ip_runs":                                  1,
+			"SELECT COUNT(*) FROM compute_challenges WHERE challenge_id = 'c-open'": 1,
+			"SELECT COUNT(*) FROM compute_challenges":                               1,
+			"SELECT COUNT(*) FROM compute_weight_passes":                            0,
+		} {
+			if got := countRows(t, s, query); got != w {
+				t.Errorf("%s: %d, want %d", query, got, w)
+			}
+		}
+	})
+}

@@ -360,6 +360,11 @@ func (m *Mechanism) proof(ctx context.Context, peer string, pd computeproto.Proo
 // (on wake-up or every verification_interval) and sweeps expired and stale
 // challenges, until ctx ends.
 func (m *Mechanism) Run(ctx context.Context) error {
+	if n, err := m.deps.Store.RebuildComputeAvailability(ctx, m.deps.Netuid); err != nil {
+		return fmt.Errorf("availability rings: %w", err)
+	} else if n > 0 {
+		m.log.Info("availability rings built from the stored heartbeat buckets", "rings", n)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); m.issueLoop(ctx) }()
@@ -372,7 +377,16 @@ func (m *Mechanism) Run(ctx context.Context) error {
 	return nil
 }
 
+// Retention is how long finished challenges and weight passes are kept
+// (at least the ranking window); heartbeat history is kept for the
+// availability window.
+const Retention = 7 * 24 * time.Hour
+
+// PruneEvery is how often the history is pruned.
+const PruneEvery = time.Hour
+
 func (m *Mechanism) issueLoop(ctx context.Context) {
+	var pruned time.Time
 	for {
 		if err := m.Issue(ctx); err != nil && ctx.Err() == nil {
 			m.log.Warn("challenge issuance failed", "err", err)
@@ -380,12 +394,34 @@ func (m *Mechanism) issueLoop(ctx context.Context) {
 		if _, err := m.deps.Store.SweepComputeChallenges(ctx, m.deps.Netuid, 2*m.interval(), Stale); err != nil && ctx.Err() == nil {
 			m.log.Warn("challenge sweep failed", "err", err)
 		}
+		if now := m.now(); now.Sub(pruned) >= PruneEvery {
+			pruned = now
+			if err := m.Prune(ctx); err != nil && ctx.Err() == nil {
+				m.log.Warn("history pruning failed", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-m.deps.Clock.After(m.interval()):
 		}
 	}
+}
+
+// Prune deletes the history no pass reads any more: heartbeat buckets,
+// rings and IP runs before the availability window, finished challenges
+// and weight passes older than Retention (or the ranking window, if
+// longer).
+func (m *Mechanism) Prune(ctx context.Context) error {
+	cfg := m.cfg().s.scoring()
+	now := m.now()
+	n, err := m.deps.Store.PruneCompute(ctx, m.deps.Netuid, store.ComputeRetention{
+		AvailabilityStart: now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour),
+		Before:            now.Add(-max(Retention, cfg.RankingWindow))})
+	if err == nil {
+		m.log.Debug("history pruned", "rows", n)
+	}
+	return err
 }
 
 // Issue creates a challenge for every eligible worker of every miner heard
@@ -408,8 +444,10 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 	}
 	round := fmt.Sprintf("round_%d", now.Unix())
 	a := m.cfg()
-	var cs []store.ComputeChallenge
+	// One transaction per miner: a round of a large subnet in one would
+	// hold SQLite's write lock, and every heartbeat, for seconds.
 	for hotkey, workers := range byMiner {
+		var cs []store.ComputeChallenge
 		for _, w := range phases.Eligible(workers, a.s.Validation.ChallengeType, a.allowlist) {
 			d, err := phases.NewChallengeData(a.s.Validation.ChallengeType, a.s.shape())
 			if err != nil {
@@ -420,14 +458,14 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 			data, _ := json.Marshal(d)
 			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: a.s.Validation.ChallengeType, Data: data})
 		}
+		if len(cs) == 0 {
+			continue
+		}
+		if err := m.deps.Store.CreateComputeChallenges(ctx, cs); err != nil {
+			return err
+		}
+		m.outcomes.WithLabelValues("issued").Add(float64(len(cs)))
 	}
-	if len(cs) == 0 {
-		return nil
-	}
-	if err := m.deps.Store.CreateComputeChallenges(ctx, cs); err != nil {
-		return err
-	}
-	m.outcomes.WithLabelValues("issued").Add(float64(len(cs)))
 	return nil
 }
 
@@ -534,7 +572,11 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 			uids[hk], accounts[hk] = n.UID, n.Hotkey
 		}
 	}
-	res := scoring.Score(cfg, scoring.FromRows(cfg, now, rows, uids))
+	act := scoring.NewActivity()
+	if err := m.deps.Store.ComputeRings(ctx, m.deps.Netuid, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
+		return nil, err
+	}
+	res := scoring.Score(cfg, scoring.FromRows(cfg, now, rows, act, uids))
 	pass, _ := json.Marshal(res.Miners)
 	if err := m.deps.Store.SaveComputeWeightPass(ctx, m.deps.Netuid, pass); err != nil {
 		return nil, err

@@ -10,11 +10,12 @@ import (
 // reference's 30-minute sweep; seen exactly 30 minutes ago is online).
 const OfflineAfter = 30 * time.Minute
 
-// FromRows builds a pass's input from the store's rows: uids are the
-// metagraph's (hotkeys absent from it are not active miners), and the
-// window's first bucket is made exact from its rows' latest times.
-func FromRows(cfg Config, now time.Time, rows store.ComputeScoringRows, uids map[string]uint16) Input {
-	in := Input{Now: now, Activity: NewActivity()}
+// FromRows builds a pass's input from the store's rows and the activity
+// its rings were read into (AddRing): uids are the metagraph's (hotkeys
+// absent from it are not active miners), and the window's first bucket is
+// made exact from its rows' latest times.
+func FromRows(cfg Config, now time.Time, rows store.ComputeScoringRows, act *Activity, uids map[string]uint16) Input {
+	in := Input{Now: now, Activity: act}
 	for _, c := range rows.Challenges {
 		in.Challenges = append(in.Challenges, Challenge{Worker: WorkerKey{c.Hotkey, c.WorkerID}, CreatedAt: c.CreatedAt,
 			IsSuccess: c.IsSuccess, VerificationResult: true, ComputationTimeMS: c.ComputationTimeMS, SuccessCount: c.SuccessCount, GPUs: c.Units})
@@ -25,13 +26,11 @@ func FromRows(cfg Config, now time.Time, rows store.ComputeScoringRows, uids map
 	first := Bucket(now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour))
 	edgeWorkers := map[WorkerKey]time.Time{}
 	edgeGPUs := map[string]map[string]time.Time{}
-	for _, b := range rows.Buckets {
-		k := WorkerKey{b.Hotkey, b.WorkerID}
-		in.Activity.AddBucket(k, b.LatestAt, "", b.GPUs)
+	for _, b := range rows.Edge {
 		if b.Bucket != first {
 			continue
 		}
-		edgeWorkers[k] = b.LatestAt
+		edgeWorkers[WorkerKey{b.Hotkey, b.WorkerID}] = b.LatestAt
 		for _, u := range b.GPUs {
 			if edgeGPUs[b.Hotkey] == nil {
 				edgeGPUs[b.Hotkey] = map[string]time.Time{}

@@ -88,7 +88,28 @@ func TestPassFromTheStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := scoring.Score(cfg, scoring.FromRows(cfg, now, rows, map[string]uint16{"5M": 3}))
+		pass := func() scoring.Result {
+			act := scoring.NewActivity()
+			if err := s.ComputeRings(ctx, 9, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
+				t.Fatal(err)
+			}
+			return scoring.Score(cfg, scoring.FromRows(cfg, now, rows, act, map[string]uint16{"5M": 3}))
+		}
+		got := pass()
+		// A database from before the rings gets them from its bucket rows,
+		// and scores the same.
+		if _, err := s.DB().ExecContext(ctx, "DELETE FROM compute_availability"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.RebuildComputeAvailability(ctx, 9); err != nil || n != 4 {
+			t.Fatalf("rebuilt %d rings: %v", n, err)
+		}
+		if n, err := s.RebuildComputeAvailability(ctx, 9); err != nil || n != 0 {
+			t.Fatalf("rebuilt again: %d %v", n, err)
+		}
+		if again := pass(); fmt.Sprint(again) != fmt.Sprint(got) {
+			t.Errorf("rebuilt rings: %+v, want %+v", again, got)
+		}
 		exact := scoring.Score(cfg, scoring.Input{Now: now, Challenges: want, Activity: mem,
 			Owners: []scoring.GPUOwner{{UUID: "GPU-1", Hotkey: "5M", LastSeen: now}, {UUID: "GPU-2", Hotkey: "5M", LastSeen: now}},
 			Miners: []scoring.Miner{{Hotkey: "5M", UID: 3, Online: true, Leases: []float64{0, 0}}}})

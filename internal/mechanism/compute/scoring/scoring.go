@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/vigil-validator/vigil/internal/store"
 )
 
 // Config holds the reference's scoring keys.
@@ -325,33 +327,20 @@ type Activity struct {
 
 // ringBuckets is the ring's span: more than the 2029 buckets a 169-hour
 // window touches.
-const ringBuckets = 2048
+const ringBuckets = store.RingBuckets
 
 // ring is a set of buckets within the last ringBuckets of the newest one,
 // with the latest heartbeat time of the buckets it was told about.
 type ring struct {
-	words  [ringBuckets / 64]uint64
-	newest int64
+	store.BucketRing
 	latest map[int64]int64 // bucket → unix ns, for the edge
 }
 
 func (r *ring) add(b, ns int64, keepLatest bool) {
-	switch {
-	case r.newest == 0 && r.words == [ringBuckets / 64]uint64{}:
-		r.newest = b
-	case b > r.newest:
-		if b-r.newest >= ringBuckets {
-			r.words = [ringBuckets / 64]uint64{}
-		} else {
-			for x := r.newest + 1; x <= b; x++ {
-				r.words[(x%ringBuckets)/64] &^= 1 << (x % 64)
-			}
-		}
-		r.newest = b
-	case b <= r.newest-ringBuckets:
+	if b <= r.Newest-ringBuckets {
 		return // older than the ring holds
 	}
-	r.words[(b%ringBuckets)/64] |= 1 << (b % 64)
+	r.Add(b)
 	if keepLatest {
 		if r.latest == nil {
 			r.latest = map[int64]int64{}
@@ -362,12 +351,7 @@ func (r *ring) add(b, ns int64, keepLatest bool) {
 	}
 }
 
-func (r *ring) has(b int64) bool {
-	if b > r.newest || b <= r.newest-ringBuckets {
-		return false
-	}
-	return r.words[(b%ringBuckets)/64]&(1<<(b%64)) != 0
-}
+func (r *ring) has(b int64) bool { return r.Has(b) }
 
 // inWindow reports whether bucket b holds a heartbeat at or after start
 // (ns), b being the window's first bucket or later.
@@ -403,13 +387,13 @@ func countBuckets(rings []*ring, first, last, start int64) int {
 	}
 	acc := rangeMask(first+1, last)
 	for _, r := range rings {
-		hi := min(last, r.newest)
+		hi := min(last, r.Newest)
 		if hi <= first {
 			return n
 		}
 		valid := rangeMask(first+1, hi)
 		for i := range acc {
-			acc[i] &= r.words[i] & valid[i]
+			acc[i] &= r.Words[i] & valid[i]
 		}
 	}
 	for _, w := range acc {
@@ -497,6 +481,29 @@ func (a *Activity) add(k WorkerKey, at time.Time, publicIP string, gpus []string
 			r.add(b, ns, keep)
 		}
 	}
+}
+
+// AddRing takes a stored availability ring: a worker's buckets, or a
+// miner's buckets of one GPU uuid.
+func (a *Activity) AddRing(c store.ComputeRing) error {
+	switch c.Kind {
+	case store.RingWorker:
+		k := WorkerKey{c.Hotkey, c.Subject}
+		w := a.workers[k]
+		if w == nil {
+			w = &workerActivity{}
+			a.workers[k] = w
+		}
+		w.BucketRing = c.Ring
+	case store.RingGPU:
+		h := a.gpus[c.Hotkey]
+		if h == nil {
+			h = map[string]*ring{}
+			a.gpus[c.Hotkey] = h
+		}
+		h[c.Subject] = &ring{BucketRing: c.Ring}
+	}
+	return nil
 }
 
 // AddIPRun records a run of one public IP ending at last, runs coming in

@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigil-validator/vigil/bittensor/dendrite"
+	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/computeproto"
+	"github.com/vigil-validator/vigil/internal/computerpc"
+	"github.com/vigil-validator/vigil/internal/localnet"
+	"github.com/vigil-validator/vigil/internal/localnet/localnettest"
+)
+
+// The load: 256 miners of 100 workers, each worker with one GPU, every
+// miner heartbeating once per loadRound (the reference miner does once a
+// minute: this is 12 times that).
+const (
+	loadMiners  = 256
+	loadWorkers = 100
+	loadRound   = 5 * time.Second
+	loadRounds  = 3
+)
+
+// procKB reads a /proc/PID/status field in kB.
+func procKB(pid int, field string) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// loadHeartbeat is a miner's heartbeat: its 100 workers, each with a GPU
+// the default allowlist takes, so issuance challenges every one of them.
+func loadHeartbeat(hotkey string, miner int, now time.Time) computeproto.HeartbeatData {
+	hb := computeproto.NewHeartbeatData(hotkey, now)
+	for w := range loadWorkers {
+		wi := computeproto.NewWorkerInfo(fmt.Sprintf("w%03d", w), now)
+		wi.Capabilities = []string{"cpu_matrix", "gpu_matrix"}
+		wi.SystemInfo.CPUCount = 32
+		wi.SystemInfo.GPUPlugin = []computeproto.GPUEntry{{UUID: fmt.Sprintf("GPU-%04d-%04d", miner, w), Name: "NVIDIA H100 80GB HBM3"}}
+		ip := fmt.Sprintf("198.51.%d.%d", miner%256, w)
+		wi.SystemInfo.PublicIP = &ip
+		hb.Workers = append(hb.Workers, wi)
+	}
+	return hb
+}
+
+// BenchmarkValidatorHeartbeatLoad: a 'vigil validator' process with
+// mechanism: compute (its defaults: GPU challenges every 240 s) on SQLite,
+// 256 registered miners of 100 workers each heartbeating over their
+// encrypted sessions, each once per 5 s for three rounds after a first
+// round that registers every worker. Reported: each heartbeat's round trip
+// (the handler, the session's encryption and loopback HTTP) at p50 and
+// p99, and the validator's resident memory at its peak (VmHWM) and at the
+// end.
+func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
+	g := localnet.DefaultGenesis()
+	var uris []string
+	for i := range loadMiners {
+		uris = append(uris, fmt.Sprintf("//Load%d", i))
+	}
+	g.Subnets[0].Miners = nil
+	for _, u := range uris {
+		g.Subnets[0].Miners = append(g.Subnets[0].Miners, localnet.GenesisNeuron{Hotkey: u})
+	}
+	g.Subnets[0].Hyperparameters = map[string]any{"max_allowed_uids": loadMiners + 8}
+	_, url := localnettest.Start(b, g, 250*time.Millisecond)
+	client := localnettest.Client(b, url)
+	alice := devKey(b, "//Alice")
+	ctx := context.Background()
+	axonAddr := freeAddr(b)
+	call, err := subtensor.ServeAxon(1, 1, netip.MustParseAddrPort(axonAddr), 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := client.Submit(ctx, alice, call, subtensor.SubmitOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	args := []string{"validator", "--chain-network", url, "--chain-netuid", "1", "--wallet-uri", "//Alice", "--mechanism", "compute",
+		"--database-url", "sqlite:" + filepath.Join(dir, "vigil.db"), "--ops-listen", "127.0.0.1:0", "--compute-listen", axonAddr, "--compute-validation-challenge-interval", "10", "--log-level", "warn"}
+	val := startVigil(b, dir, "validator", args...)
+
+	type loadMiner struct {
+		hotkey string
+		rpc    *computerpc.Client
+	}
+	miners := make([]loadMiner, loadMiners)
+	for i, u := range uris {
+		kp, err := keys.FromURI(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rpc, err := computerpc.NewClient(kp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		miners[i] = loadMiner{kp.SS58(), rpc}
+	}
+	host, port, _ := strings.Cut(axonAddr, ":")
+	pn, _ := strconv.Atoi(port)
+	target := dendrite.Target{IP: host, Port: pn, Hotkey: alice.SS58()}
+	// The validator answers once it has read the metagraph.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := miners[0].rpc.Heartbeat(cctx, target, loadHeartbeat(miners[0].hotkey, 0, time.Now()))
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the validator never answered: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	var mu sync.Mutex
+	var lat []time.Duration
+	var failures int
+	round := func(record bool) {
+		var wg sync.WaitGroup
+		gap := loadRound / loadMiners
+		for i, m := range miners {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				hb := loadHeartbeat(m.hotkey, i, time.Now())
+				cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				start := time.Now()
+				_, err := m.rpc.Heartbeat(cctx, target, hb)
+				d := time.Since(start)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failures++
+					if failures <= 3 {
+						b.Logf("heartbeat of miner %d: %v", i, err)
+					}
+				} else if record {
+					lat = append(lat, d)
+				}
+			}()
+			time.Sleep(gap)
+		}
+		wg.Wait()
+	}
+	round(false) // sessions, and every worker's first rows
+	for b.Loop() {
+		for range loadRounds {
+			round(true)
+		}
+	}
+	b.StopTimer()
+	if failures > 0 {
+		b.Fatalf("%d heartbeats failed", failures)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	pid := val.cmd.Process.Pid
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(float64(len(lat))/float64(b.N), "heartbeats/op")
+	b.ReportMetric(procKB(pid, "VmHWM")/1024, "peak-RSS-MB")
+	b.ReportMetric(procKB(pid, "VmRSS")/1024, "RSS-MB")
+}
