@@ -577,8 +577,7 @@ func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[
 
 // ComputeScoringRows are the rows a weight pass reads.
 type ComputeScoringRows struct {
-	Challenges []ComputeScoredChallenge
-	Owners     []ComputeGPUOwner
+	Owners []ComputeGPUOwner
 	// Edge holds the bucket rows of the availability window's first
 	// bucket; the window's other buckets are read as rings (ComputeRings).
 	Edge    []ComputeBucketRow
@@ -632,8 +631,8 @@ type ComputeMinerRow struct {
 }
 
 // ComputeScoringRows reads what a weight pass needs besides the
-// availability rings: verified challenges created since rankingStart, GPU
-// owners seen since then, the bucket rows of availabilityStart's bucket
+// availability rings and the challenges: GPU owners seen since
+// rankingStart, the bucket rows of availabilityStart's bucket
 // and the IP runs from it on, every worker's lease and every miner.
 func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
@@ -650,30 +649,7 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 		}
 		return rows.Err()
 	}
-	err := q(`SELECT hotkey, worker_id, created_at, is_success, computation_time_ms, success_count, commitments FROM compute_challenges
-		WHERE netuid = ? AND status = 'verified' AND created_at >= ? ORDER BY created_at DESC, challenge_id`, []any{netuid, rankingStart.UTC()},
-		func(r *sql.Rows) error {
-			var c ComputeScoredChallenge
-			var ms sql.NullFloat64
-			var commitments string
-			if err := r.Scan(&c.Hotkey, &c.WorkerID, &c.CreatedAt, &c.IsSuccess, &ms, &c.SuccessCount, &commitments); err != nil {
-				return err
-			}
-			if ms.Valid {
-				c.ComputationTimeMS = &ms.Float64
-			}
-			var roots map[string]string
-			if err := json.Unmarshal([]byte(commitments), &roots); err != nil {
-				return err
-			}
-			for u := range roots {
-				c.Units = append(c.Units, u)
-			}
-			sort.Strings(c.Units)
-			c.CreatedAt = c.CreatedAt.UTC()
-			out.Challenges = append(out.Challenges, c)
-			return nil
-		})
+	var err error
 	if err == nil {
 		err = q(`SELECT uuid, hotkey, MAX(last_seen) FROM compute_gpus WHERE netuid = ? AND last_seen >= ? GROUP BY uuid, hotkey`,
 			[]any{netuid, rankingStart.UTC()}, func(r *sql.Rows) error {
@@ -887,4 +863,40 @@ func (s *Store) LatestComputeWeightPass(ctx context.Context, netuid uint16) (tim
 	}
 	t, err := asTime(at)
 	return t, json.RawMessage(miners), err
+}
+
+// ComputeScoredChallenges streams the subnet's verified challenges created
+// since since to fn, newest first (ties by id): every worker's come in
+// the order a pass sums its times in, without the window held in memory.
+func (s *Store) ComputeScoredChallenges(ctx context.Context, netuid uint16, since time.Time, fn func(ComputeScoredChallenge) error) error {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey, worker_id, created_at, is_success, computation_time_ms, success_count, commitments
+		FROM compute_challenges WHERE netuid = ? AND status = 'verified' AND created_at >= ? ORDER BY created_at DESC, challenge_id`), netuid, since.UTC())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c ComputeScoredChallenge
+		var ms sql.NullFloat64
+		var commitments string
+		if err := rows.Scan(&c.Hotkey, &c.WorkerID, &c.CreatedAt, &c.IsSuccess, &ms, &c.SuccessCount, &commitments); err != nil {
+			return err
+		}
+		if ms.Valid {
+			c.ComputationTimeMS = &ms.Float64
+		}
+		var roots map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(commitments), &roots); err != nil {
+			return err
+		}
+		for u := range roots {
+			c.Units = append(c.Units, u)
+		}
+		sort.Strings(c.Units)
+		c.CreatedAt = c.CreatedAt.UTC()
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

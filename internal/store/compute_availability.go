@@ -282,3 +282,25 @@ func (s *Store) PruneCompute(ctx context.Context, netuid uint16, r ComputeRetent
 	}
 	return out, nil
 }
+
+// PutComputeRings stores rings as they are, replacing any of the same
+// subject (an import, or a benchmark's history).
+func (s *Store) PutComputeRings(ctx context.Context, netuid uint16, rings []ComputeRing) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	rows := make([][]any, len(rings))
+	for i, r := range rings {
+		if r.Kind != RingWorker && r.Kind != RingGPU {
+			return fmt.Errorf("ring kind %q: want %s or %s", r.Kind, RingWorker, RingGPU)
+		}
+		rows[i] = []any{netuid, r.Hotkey, r.Kind, r.Subject, r.Ring.Newest, r.Ring.encode()}
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO compute_availability (netuid, hotkey, kind, subject, newest, bits)`,
+		`ON CONFLICT (netuid, hotkey, kind, subject) DO UPDATE SET newest = excluded.newest, bits = excluded.bits`, rows); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -576,7 +576,11 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 	if err := m.deps.Store.ComputeRings(ctx, m.deps.Netuid, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
 		return nil, err
 	}
-	res := scoring.Score(cfg, scoring.FromRows(cfg, now, rows, act, uids))
+	in := scoring.FromRows(cfg, now, rows, act, uids)
+	if err := m.deps.Store.ComputeScoredChallenges(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), in.Tallies.AddRow); err != nil {
+		return nil, err
+	}
+	res := scoring.Score(cfg, in)
 	pass, _ := json.Marshal(res.Miners)
 	if err := m.deps.Store.SaveComputeWeightPass(ctx, m.deps.Netuid, pass); err != nil {
 		return nil, err

@@ -93,7 +93,11 @@ func TestPassFromTheStore(t *testing.T) {
 			if err := s.ComputeRings(ctx, 9, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
 				t.Fatal(err)
 			}
-			return scoring.Score(cfg, scoring.FromRows(cfg, now, rows, act, map[string]uint16{"5M": 3}))
+			in := scoring.FromRows(cfg, now, rows, act, map[string]uint16{"5M": 3})
+			if err := s.ComputeScoredChallenges(ctx, 9, now.Add(-cfg.RankingWindow), in.Tallies.AddRow); err != nil {
+				t.Fatal(err)
+			}
+			return scoring.Score(cfg, in)
 		}
 		got := pass()
 		// A database from before the rings gets them from its bucket rows,

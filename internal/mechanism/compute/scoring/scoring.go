@@ -74,9 +74,12 @@ type Miner struct {
 type Input struct {
 	Now        time.Time
 	Challenges []Challenge // verified, not deleted
-	Owners     []GPUOwner
-	Activity   *Activity
-	Miners     []Miner
+	// Tallies, when set, are the challenges already folded (and
+	// Challenges is not read): a pass over a store streams them.
+	Tallies  *Tallies
+	Owners   []GPUOwner
+	Activity *Activity
+	Miners   []Miner
 }
 
 // WorkerScore is a worker's factors.
@@ -114,60 +117,105 @@ type Result struct {
 	U16  []uint16
 }
 
-// Score runs a weight pass.
-func Score(cfg Config, in Input) Result {
-	start := in.Now.Add(-cfg.RankingWindow)
-	owner := map[string]string{}
-	for _, o := range in.Owners {
-		if !o.LastSeen.Before(start) {
-			owner[o.UUID] = o.Hotkey
+// Tally is what one worker's verified challenges in the ranking window
+// come to: the per-success times of its qualifying successes, summed
+// newest first (the order the reference sums them in), their count, and
+// the GPU uuids its verified challenges committed.
+type Tally struct {
+	Sum      float64
+	N        int
+	Required map[string]bool
+}
+
+// Tallies folds challenges into per-worker tallies. Each worker's
+// challenges must come newest first (ties in the store's order); workers
+// may interleave, so a stream of a whole subnet newest first needs no
+// more memory than a tally per worker.
+type Tallies struct {
+	start  time.Time
+	owner  map[string]string
+	counts map[WorkerKey]*Tally
+}
+
+// NewTallies starts the tallies of a pass at now: a GPU uuid counts for
+// the hotkey that last reported it within the ranking window.
+func NewTallies(cfg Config, now time.Time, owners []GPUOwner) *Tallies {
+	t := &Tallies{start: now.Add(-cfg.RankingWindow), owner: map[string]string{}, counts: map[WorkerKey]*Tally{}}
+	for _, o := range owners {
+		if !o.LastSeen.Before(t.start) {
+			t.owner[o.UUID] = o.Hotkey
 		}
 	}
-	// Per worker, newest first: the order the reference sums its times in.
-	groups := map[WorkerKey][]*Challenge{}
-	for i := range in.Challenges {
-		ch := &in.Challenges[i]
-		if !ch.CreatedAt.Before(start) {
-			groups[ch.Worker] = append(groups[ch.Worker], ch)
-		}
+	return t
+}
+
+// Add folds in the next challenge of its worker.
+func (t *Tallies) Add(ch Challenge) {
+	if ch.CreatedAt.Before(t.start) {
+		return
 	}
-	times := map[WorkerKey][]float64{}
-	required := map[WorkerKey]map[string]bool{}
-	for key, chs := range groups {
-		sort.SliceStable(chs, func(i, j int) bool { return chs[i].CreatedAt.After(chs[j].CreatedAt) })
-		var ts []float64
-		var req map[string]bool
-		for _, ch := range chs {
-			if ch.VerificationResult {
-				for _, u := range ch.GPUs {
-					if u == "-1" {
-						continue
-					}
-					if req == nil {
-						req = map[string]bool{}
-					}
-					req[u] = true
-				}
-			}
-			// A uuid another hotkey owns, or nobody has reported within
-			// the window, disqualifies the challenge.
-			foreign := false
-			for _, u := range ch.GPUs {
-				if u != "-1" && owner[u] != key.Hotkey {
-					foreign = true
-					break
-				}
-			}
-			if foreign || !ch.IsSuccess || !ch.VerificationResult || ch.ComputationTimeMS == nil {
+	key := ch.Worker
+	tl := t.counts[key]
+	if tl == nil {
+		tl = &Tally{}
+		t.counts[key] = tl
+	}
+	if ch.VerificationResult {
+		for _, u := range ch.GPUs {
+			if u == "-1" {
 				continue
 			}
-			ts = append(ts, *ch.ComputationTimeMS/float64(max(ch.SuccessCount, 1)))
+			if tl.Required == nil {
+				tl.Required = map[string]bool{}
+			}
+			tl.Required[u] = true
 		}
-		if len(ts) > 0 {
-			times[key] = ts
+	}
+	// A uuid another hotkey owns, or nobody has reported within the
+	// window, disqualifies the challenge.
+	for _, u := range ch.GPUs {
+		if u != "-1" && t.owner[u] != key.Hotkey {
+			return
 		}
-		if req != nil {
-			required[key] = req
+	}
+	if !ch.IsSuccess || !ch.VerificationResult || ch.ComputationTimeMS == nil {
+		return
+	}
+	tl.Sum += *ch.ComputationTimeMS / float64(max(ch.SuccessCount, 1))
+	tl.N++
+}
+
+// Score runs a weight pass.
+func Score(cfg Config, in Input) Result {
+	tallies := in.Tallies
+	if tallies == nil {
+		tallies = NewTallies(cfg, in.Now, in.Owners)
+		// Per worker, newest first.
+		groups := map[WorkerKey][]*Challenge{}
+		var order []WorkerKey
+		for i := range in.Challenges {
+			ch := &in.Challenges[i]
+			if groups[ch.Worker] == nil {
+				order = append(order, ch.Worker)
+			}
+			groups[ch.Worker] = append(groups[ch.Worker], ch)
+		}
+		for _, k := range order {
+			chs := groups[k]
+			sort.SliceStable(chs, func(i, j int) bool { return chs[i].CreatedAt.After(chs[j].CreatedAt) })
+			for _, ch := range chs {
+				tallies.Add(*ch)
+			}
+		}
+	}
+	times := map[WorkerKey]*Tally{}
+	required := map[WorkerKey]map[string]bool{}
+	for k, tl := range tallies.counts {
+		if tl.N > 0 {
+			times[k] = tl
+		}
+		if tl.Required != nil {
+			required[k] = tl.Required
 		}
 	}
 
@@ -184,12 +232,8 @@ func Score(cfg Config, in Input) Result {
 	})
 	perWorker := map[string][]WorkerScore{}
 	for _, k := range keys {
-		ts := times[k]
-		var sum float64
-		for _, t := range ts {
-			sum += t
-		}
-		w := WorkerScore{Key: k, Successes: len(ts), AvgTimeMS: sum / float64(len(ts))}
+		tl := times[k]
+		w := WorkerScore{Key: k, Successes: tl.N, AvgTimeMS: tl.Sum / float64(tl.N)}
 		if w.AvgTimeMS > 0 && !math.IsInf(w.AvgTimeMS, 0) {
 			w.Base = 1 / w.AvgTimeMS
 		}
