@@ -57,6 +57,9 @@ type ServerConfig struct {
 	Blacklist axon.Blacklist
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Observe, when set, is told how long each encrypted request took,
+	// from the rate limit to the sealed answer, by protocol.
+	Observe func(protocol string, took time.Duration)
 }
 
 // Serve registers the handshake and the handled encrypted synapses on a.
@@ -142,6 +145,10 @@ func serve[S computeproto.EncryptedSynapse, T any](a *axon.Axon, s *server, deco
 // answer, or a plaintext error the miner acts on. An error return means a
 // fault of ours (the axon answers 500).
 func (s *server) answer(ctx context.Context, peer, protocol string, req *string, process func(context.Context, string, []byte) (any, int, error)) (string, error) {
+	if s.cfg.Observe != nil {
+		start := time.Now()
+		defer func() { s.cfg.Observe(protocol, time.Since(start)) }()
+	}
 	if s.rate != nil && !s.rate.Allow(peer, s.cfg.Now()) {
 		return RateLimitedResponse, nil
 	}

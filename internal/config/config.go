@@ -47,7 +47,7 @@ type Ops struct {
 // Database selects the store.
 type Database struct {
 	URL          string        `yaml:"url" help:"sqlite:PATH (embedded, default) or postgres://user:pass@host:port/db"`
-	MaxOpenConns int           `yaml:"max_open_conns" help:"upper bound on open connections to the database"`
+	MaxOpenConns int           `yaml:"max_open_conns" help:"upper bound on open connections to the database; 0 picks 4 for SQLite (one writer at a time, a page cache each) and 8 for PostgreSQL"`
 	BusyTimeout  time.Duration `yaml:"busy_timeout" help:"how long a SQLite writer waits for a lock before failing"`
 }
 
@@ -254,7 +254,7 @@ func defaultWallet() Wallet {
 
 // DefaultDatabase is the embedded store used when nothing else is configured.
 func DefaultDatabase() Database {
-	return Database{URL: "sqlite:vigil.db", MaxOpenConns: 8, BusyTimeout: 5 * time.Second}
+	return Database{URL: "sqlite:vigil.db", BusyTimeout: 5 * time.Second}
 }
 
 // DefaultValidator returns the validator defaults.
@@ -346,8 +346,8 @@ func (d Database) Validate() error {
 	if _, _, err := store.ParseURL(d.URL); err != nil {
 		return invalid("database.url", "%v", err)
 	}
-	if d.MaxOpenConns < 1 || d.MaxOpenConns > 1000 {
-		return invalid("database.max_open_conns", "%d out of range 1-1000", d.MaxOpenConns)
+	if d.MaxOpenConns < 0 || d.MaxOpenConns > 1000 {
+		return invalid("database.max_open_conns", "%d out of range 0-1000", d.MaxOpenConns)
 	}
 	if d.BusyTimeout < 0 || d.BusyTimeout > 10*time.Minute {
 		return invalid("database.busy_timeout", "%s out of range 0-10m", d.BusyTimeout)

@@ -77,7 +77,7 @@ type ComputeRow struct {
 	Verified int     `json:"verified"`
 	Failed   int     `json:"failed"`
 	MeanMS   float64 `json:"mean_ms"`
-	// From the validator's last weight pass: its workers' mean
+	// From the validator's last weight pass: its scored workers' mean
 	// availability, its lease, its score.
 	Availability float64 `json:"availability"`
 	Lease        float64 `json:"lease"`
@@ -345,10 +345,7 @@ func (d *demo) computeTable(ctx context.Context) (*ComputeTable, error) {
 		t := tallies[r.Hotkey]
 		r.Workers, r.Verified, r.Failed, r.MeanMS = t.Workers, t.Verified, t.Failed, t.MeanMS
 		if ms, ok := pass[r.Hotkey]; ok {
-			r.Lease, r.Score = ms.Lease, ms.Score
-			for _, w := range ms.Workers {
-				r.Availability += w.Availability / float64(len(ms.Workers))
-			}
+			r.Lease, r.Score, r.Availability = ms.Lease, ms.Score, ms.Availability
 		}
 		r.UID, r.Weight, r.Incentive = d.onChain(mg, kp, weights)
 		tab.Rows = append(tab.Rows, r)

@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -95,8 +98,9 @@ func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := b.TempDir()
+	opsAddr := freeAddr(b)
 	args := []string{"validator", "--chain-network", url, "--chain-netuid", "1", "--wallet-uri", "//Alice", "--mechanism", "compute",
-		"--database-url", "sqlite:" + filepath.Join(dir, "vigil.db"), "--ops-listen", "127.0.0.1:0", "--compute-listen", axonAddr, "--compute-validation-challenge-interval", "10", "--log-level", "warn"}
+		"--database-url", "sqlite:" + filepath.Join(dir, "vigil.db"), "--ops-listen", opsAddr, "--compute-listen", axonAddr, "--compute-validation-challenge-interval", "10", "--log-level", os.Getenv("VIGIL_LOAD_LOG")}
 	val := startVigil(b, dir, "validator", args...)
 
 	type loadMiner struct {
@@ -158,6 +162,9 @@ func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
 					}
 				} else if record {
 					lat = append(lat, d)
+					if d > 100*time.Millisecond && os.Getenv("VIGIL_LOAD_SLOW") != "" {
+						b.Logf("slow heartbeat at %s: %s", start.Format("15:04:05.000"), d)
+					}
 				}
 			}()
 			time.Sleep(gap)
@@ -165,12 +172,25 @@ func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
 		wg.Wait()
 	}
 	round(false) // sessions, and every worker's first rows
+	before := heartbeatHistogram(b, opsAddr)
 	for b.Loop() {
 		for range loadRounds {
 			round(true)
 		}
 	}
 	b.StopTimer()
+	after := heartbeatHistogram(b, opsAddr)
+	if os.Getenv("VIGIL_LOAD_SLOW") != "" {
+		roll, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", val.cmd.Process.Pid))
+		b.Logf("%s", roll)
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			fi, _ := e.Info()
+			b.Logf("%s %d", e.Name(), fi.Size())
+		}
+		raw, _ := os.ReadFile(val.log)
+		_ = os.WriteFile("/tmp/val.log", raw, 0o600)
+	}
 	if failures > 0 {
 		b.Fatalf("%d heartbeats failed", failures)
 	}
@@ -179,7 +199,62 @@ func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
 	pid := val.cmd.Process.Pid
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
+	b.ReportMetric(serverP99(b, before, after)*1000, "server-p99-le-ms")
 	b.ReportMetric(float64(len(lat))/float64(b.N), "heartbeats/op")
 	b.ReportMetric(procKB(pid, "VmHWM")/1024, "peak-RSS-MB")
 	b.ReportMetric(procKB(pid, "VmRSS")/1024, "RSS-MB")
+}
+
+// heartbeatHistogram scrapes the validator's /metrics for its heartbeat
+// request histogram: cumulative counts by upper bound.
+func heartbeatHistogram(b *testing.B, opsAddr string) map[float64]float64 {
+	resp, err := http.Get("http://" + opsAddr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[float64]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "vigil_compute_request_seconds_bucket{") || !strings.Contains(line, `protocol="HEARTBEAT_V1"`) {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, `le="`)
+		le, rest, _ := strings.Cut(rest, `"`)
+		fields := strings.Fields(rest)
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if le == "+Inf" {
+			bound, err1 = math.Inf(1), nil
+		}
+		if err1 != nil || err2 != nil {
+			b.Fatalf("metrics line %q", line)
+		}
+		out[bound] = n
+	}
+	if len(out) == 0 {
+		b.Fatal("no heartbeat histogram in /metrics")
+	}
+	return out
+}
+
+// serverP99 is the upper bound of the histogram bucket holding the 99th
+// percentile of the requests between two scrapes.
+func serverP99(b *testing.B, before, after map[float64]float64) float64 {
+	var bounds []float64
+	for le := range after {
+		bounds = append(bounds, le)
+	}
+	sort.Float64s(bounds)
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	for _, le := range bounds {
+		if after[le]-before[le] >= 0.99*total {
+			return le
+		}
+	}
+	b.Fatal("no p99 bucket")
+	return 0
 }

@@ -42,11 +42,11 @@ func ComputeBucket(t time.Time) int64 { return int64(math.Floor(float64(t.UnixNa
 // of 100 workers costs a handful of statements, not hundreds.
 func (s *Store) RecordComputeHeartbeat(ctx context.Context, netuid uint16, hotkey, minerVersion string, workers []ComputeWorkerBeat) error {
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO compute_miners (netuid, hotkey, first_seen, last_heartbeat, miner_version)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (netuid, hotkey) DO UPDATE SET last_heartbeat = excluded.last_heartbeat, miner_version = excluded.miner_version`),
 		netuid, hotkey, now, now, minerVersion); err != nil {
@@ -326,11 +326,11 @@ func scanComputeChallenge(sc interface{ Scan(...any) error }) (ComputeChallenge,
 // CreateComputeChallenges stores new challenges, created.
 func (s *Store) CreateComputeChallenges(ctx context.Context, cs []ComputeChallenge) error {
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	rows := make([][]any, len(cs))
 	for i, c := range cs {
 		rows[i] = []any{c.Netuid, c.ID, c.Hotkey, c.WorkerID, c.Kind, string(c.Data), "created", now}
@@ -345,11 +345,11 @@ func (s *Store) CreateComputeChallenges(ctx context.Context, cs []ComputeChallen
 // sent, expiring after timeout.
 func (s *Store) PullComputeChallenges(ctx context.Context, netuid uint16, hotkey string, timeout time.Duration) ([]ComputeChallenge, error) {
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	rows, err := tx.QueryContext(ctx, s.Rebind(`SELECT `+computeChallengeColumns+` FROM compute_challenges
 		WHERE netuid = ? AND hotkey = ? AND status = 'created' ORDER BY created_at, challenge_id`), netuid, hotkey)
 	if err != nil {
@@ -394,7 +394,7 @@ func (s *Store) transition(ctx context.Context, netuid uint16, id string, from [
 	for _, f := range from {
 		all = append(all, f)
 	}
-	res, err := s.db.ExecContext(ctx, s.Rebind(q), all...)
+	res, err := s.exec(ctx, s.Rebind(q), all...)
 	if err != nil {
 		return fmt.Errorf("challenge %s: %w", id, err)
 	}
@@ -464,11 +464,11 @@ func (s *Store) ComputeVerifications(ctx context.Context, netuid uint16, limit i
 // last 100 tasks, as the reference keeps it).
 func (s *Store) FinishComputeVerification(ctx context.Context, netuid uint16, id string, success bool, successCount int, notes string, took time.Duration) error {
 	now := s.now()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	status := "failed"
 	if success {
 		status = "verified"
@@ -533,7 +533,7 @@ func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpul
 		// In batches: one statement over a whole round of a large subnet
 		// would hold SQLite's write lock, and every heartbeat, for seconds.
 		for {
-			res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL
+			res, err := s.exec(ctx, s.Rebind(`UPDATE compute_challenges SET status = 'failed', verification_notes = ?, verified_at = ?, proof = NULL
 				WHERE netuid = ? AND challenge_id IN (SELECT challenge_id FROM compute_challenges WHERE netuid = ? AND `+q.where+` LIMIT ?)`),
 				q.reason, now, netuid, netuid, q.at, sweepBatch)
 			if err != nil {
@@ -552,11 +552,11 @@ func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpul
 // SetComputeLeases stores lease scores MeshHub published, for known
 // workers only; it returns how many rows it updated.
 func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[[2]string]float64) (int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	keys := make([][2]string, 0, len(leases))
 	for k := range leases {
 		keys = append(keys, k)
@@ -578,12 +578,11 @@ func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[
 // ComputeScoringRows are the rows a weight pass reads.
 type ComputeScoringRows struct {
 	Owners []ComputeGPUOwner
-	// Edge holds the bucket rows of the availability window's first
-	// bucket; the window's other buckets are read as rings (ComputeRings).
-	Edge    []ComputeBucketRow
-	IPRuns  []ComputeIPRun
-	Workers []ComputeWorkerLease
-	Miners  []ComputeMinerRow
+	// Workers are the leased workers (lease_score > 0); WorkerCounts
+	// every miner's workers not deleted.
+	Workers      []ComputeWorkerLease
+	WorkerCounts map[string]int
+	Miners       []ComputeMinerRow
 }
 
 // ComputeScoredChallenge is a verified challenge in the ranking window.
@@ -619,9 +618,9 @@ type ComputeIPRun struct {
 
 // ComputeWorkerLease is a worker's lease score.
 type ComputeWorkerLease struct {
-	Hotkey, WorkerID string
-	LeaseScore       float64
-	Deleted          bool
+	Hotkey     string
+	LeaseScore float64
+	Deleted    bool
 }
 
 // ComputeMinerRow is a miner that has heartbeated.
@@ -631,9 +630,9 @@ type ComputeMinerRow struct {
 }
 
 // ComputeScoringRows reads what a weight pass needs besides the
-// availability rings and the challenges: GPU owners seen since
-// rankingStart, the bucket rows of availabilityStart's bucket
-// and the IP runs from it on, every worker's lease and every miner.
+// challenges (ComputeScoredChallenges) and each miner's activity
+// (ComputeMinerActivity): GPU owners seen since rankingStart, the leased
+// workers and every miner's worker count, and every miner.
 func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
 	q := func(query string, args []any, scan func(*sql.Rows) error) error {
@@ -651,7 +650,7 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 	}
 	var err error
 	if err == nil {
-		err = q(`SELECT uuid, hotkey, MAX(last_seen) FROM compute_gpus WHERE netuid = ? AND last_seen >= ? GROUP BY uuid, hotkey`,
+		err = q(`SELECT uuid, hotkey, last_seen FROM compute_gpus WHERE netuid = ? AND last_seen >= ?`,
 			[]any{netuid, rankingStart.UTC()}, func(r *sql.Rows) error {
 				var o ComputeGPUOwner
 				var seen any
@@ -665,39 +664,28 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 			})
 	}
 	if err == nil {
-		// Only the window's first bucket: the rest is in the rings.
-		err = q(`SELECT hotkey, worker_id, bucket, latest_at, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND bucket = ?
-			ORDER BY hotkey, worker_id`, []any{netuid, ComputeBucket(availabilityStart)}, func(r *sql.Rows) error {
-			var b ComputeBucketRow
-			var gpus string
-			if err := r.Scan(&b.Hotkey, &b.WorkerID, &b.Bucket, &b.LatestAt, &gpus); err != nil {
+		// Only the leased workers, and every miner's count: the zeros of
+		// the others add nothing to a lease sum but their number.
+		err = q(`SELECT hotkey, lease_score, deleted_at IS NOT NULL FROM compute_workers WHERE netuid = ? AND lease_score > 0
+			ORDER BY hotkey, lease_score DESC`, []any{netuid}, func(r *sql.Rows) error {
+			var w ComputeWorkerLease
+			if err := r.Scan(&w.Hotkey, &w.LeaseScore, &w.Deleted); err != nil {
 				return err
 			}
-			b.LatestAt = b.LatestAt.UTC()
-			out.Edge = append(out.Edge, b)
-			return json.Unmarshal([]byte(gpus), &out.Edge[len(out.Edge)-1].GPUs)
-		})
-	}
-	if err == nil {
-		err = q(`SELECT hotkey, worker_id, ip, first_at, last_at FROM compute_ip_runs WHERE netuid = ? AND last_at >= ?
-			ORDER BY hotkey, worker_id, first_at`, []any{netuid, availabilityStart.UTC()}, func(r *sql.Rows) error {
-			var run ComputeIPRun
-			if err := r.Scan(&run.Hotkey, &run.WorkerID, &run.IP, &run.FirstAt, &run.LastAt); err != nil {
-				return err
-			}
-			run.FirstAt, run.LastAt = run.FirstAt.UTC(), run.LastAt.UTC()
-			out.IPRuns = append(out.IPRuns, run)
+			out.Workers = append(out.Workers, w)
 			return nil
 		})
 	}
 	if err == nil {
-		err = q(`SELECT hotkey, worker_id, lease_score, deleted_at IS NOT NULL FROM compute_workers WHERE netuid = ? ORDER BY hotkey, worker_id`,
-			[]any{netuid}, func(r *sql.Rows) error {
-				var w ComputeWorkerLease
-				if err := r.Scan(&w.Hotkey, &w.WorkerID, &w.LeaseScore, &w.Deleted); err != nil {
+		out.WorkerCounts = map[string]int{}
+		err = q(`SELECT hotkey, COUNT(*) FROM compute_workers WHERE netuid = ? AND deleted_at IS NULL GROUP BY hotkey`, []any{netuid},
+			func(r *sql.Rows) error {
+				var hk string
+				var n int
+				if err := r.Scan(&hk, &n); err != nil {
 					return err
 				}
-				out.Workers = append(out.Workers, w)
+				out.WorkerCounts[hk] = n
 				return nil
 			})
 	}
@@ -734,7 +722,7 @@ func asTime(v any) (time.Time, error) {
 // SaveComputeWeightPass stores a weight pass's miners (their uids, scores,
 // weights and factors, as JSON).
 func (s *Store) SaveComputeWeightPass(ctx context.Context, netuid uint16, miners json.RawMessage) error {
-	_, err := s.db.ExecContext(ctx, s.Rebind(`INSERT INTO compute_weight_passes (netuid, at, miners) VALUES (?, ?, ?)`), netuid, s.now(), string(miners))
+	_, err := s.exec(ctx, s.Rebind(`INSERT INTO compute_weight_passes (netuid, at, miners) VALUES (?, ?, ?)`), netuid, s.now(), string(miners))
 	return err
 }
 
@@ -749,47 +737,80 @@ type ComputeIssuanceWorker struct {
 	GPUModels        []string // of its reported GPUs
 }
 
-// ComputeIssuanceWorkers lists the workers of miners heard from since
-// minersSince, with what issuance needs.
-func (s *Store) ComputeIssuanceWorkers(ctx context.Context, netuid uint16, minersSince time.Time) ([]ComputeIssuanceWorker, error) {
+// ComputeIssuanceWorkers streams the workers of the miners heard from
+// since minersSince to fn, one miner at a time in hotkey order (workers
+// in id order), so that a large subnet is never held whole: with each
+// worker's lease, capabilities, whether it has a challenge open, and its
+// GPUs' models.
+func (s *Store) ComputeIssuanceWorkers(ctx context.Context, netuid uint16, minersSince time.Time, fn func(hotkey string, workers []ComputeIssuanceWorker) error) error {
 	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT w.hotkey, w.worker_id, w.last_heartbeat, w.lease_score, w.capabilities, w.deleted_at IS NOT NULL,
 		EXISTS (SELECT 1 FROM compute_challenges c WHERE c.netuid = w.netuid AND c.hotkey = w.hotkey AND c.worker_id = w.worker_id
 			AND c.status IN ('created', 'sent', 'committed', 'verifying'))
 		FROM compute_workers w JOIN compute_miners m ON m.netuid = w.netuid AND m.hotkey = w.hotkey
 		WHERE w.netuid = ? AND m.last_heartbeat >= ? ORDER BY w.hotkey, w.worker_id`), netuid, minersSince.UTC())
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []ComputeIssuanceWorker
+	defer rows.Close()
+	var batch []ComputeIssuanceWorker
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		models, err := s.minerGPUModels(ctx, netuid, batch[0].Hotkey)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			batch[i].GPUModels = models[batch[i].WorkerID]
+		}
+		err = fn(batch[0].Hotkey, batch)
+		batch = nil
+		return err
+	}
 	for rows.Next() {
 		var w ComputeIssuanceWorker
 		var caps string
 		if err := rows.Scan(&w.Hotkey, &w.WorkerID, &w.LastHeartbeat, &w.LeaseScore, &caps, &w.Deleted, &w.Pending); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		w.LastHeartbeat = w.LastHeartbeat.UTC()
 		if err := json.Unmarshal([]byte(caps), &w.Capabilities); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
-		out = append(out, w)
+		if len(batch) > 0 && batch[0].Hotkey != w.Hotkey {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, w)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// minerGPUModels are the models of a miner's workers' GPUs, sorted per
+// worker.
+func (s *Store) minerGPUModels(ctx context.Context, netuid uint16, hotkey string) (map[string][]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT worker_id, model FROM compute_gpus WHERE netuid = ? AND hotkey = ?`), netuid, hotkey)
+	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		gpus, err := s.ComputeWorkerGPUs(ctx, netuid, out[i].Hotkey, out[i].WorkerID)
-		if err != nil {
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var worker, model string
+		if err := rows.Scan(&worker, &model); err != nil {
 			return nil, err
 		}
-		for _, m := range gpus {
-			out[i].GPUModels = append(out[i].GPUModels, m)
-		}
-		sort.Strings(out[i].GPUModels)
+		out[worker] = append(out[worker], model)
 	}
-	return out, nil
+	for _, ms := range out {
+		sort.Strings(ms)
+	}
+	return out, rows.Err()
 }
 
 // ComputeMinerTally is a miner's activity since a time, as a dashboard
@@ -899,4 +920,73 @@ func (s *Store) ComputeScoredChallenges(ctx context.Context, netuid uint16, sinc
 		}
 	}
 	return rows.Err()
+}
+
+// ComputeActivityRows are one miner's heartbeat history as a pass reads
+// it: its rings, the rows of the availability window's first bucket, and
+// its IP runs from that bucket on.
+type ComputeActivityRows struct {
+	Rings  []ComputeRing
+	Edge   []ComputeBucketRow
+	IPRuns []ComputeIPRun
+}
+
+// ComputeMinerActivity reads one miner's activity for a pass whose
+// availability window starts at availabilityStart.
+func (s *Store) ComputeMinerActivity(ctx context.Context, netuid uint16, hotkey string, availabilityStart time.Time) (ComputeActivityRows, error) {
+	var out ComputeActivityRows
+	q := func(query string, args []any, scan func(*sql.Rows) error) error {
+		rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	first := ComputeBucket(availabilityStart)
+	err := q(`SELECT kind, subject, newest, bits FROM compute_availability WHERE netuid = ? AND hotkey = ? AND newest >= ? ORDER BY kind, subject`,
+		[]any{netuid, hotkey, first}, func(r *sql.Rows) error {
+			c := ComputeRing{Hotkey: hotkey}
+			var newest int64
+			var bits []byte
+			if err := r.Scan(&c.Kind, &c.Subject, &newest, &bits); err != nil {
+				return err
+			}
+			var err error
+			c.Ring, err = decodeRing(newest, bits)
+			out.Rings = append(out.Rings, c)
+			return err
+		})
+	if err == nil {
+		// Only the window's first bucket: the rest is in the rings.
+		err = q(`SELECT hotkey, worker_id, bucket, latest_at, gpu_uuids FROM compute_heartbeat_buckets WHERE netuid = ? AND bucket = ? AND hotkey = ?
+			ORDER BY worker_id`, []any{netuid, ComputeBucket(availabilityStart), hotkey}, func(r *sql.Rows) error {
+			var b ComputeBucketRow
+			var gpus string
+			if err := r.Scan(&b.Hotkey, &b.WorkerID, &b.Bucket, &b.LatestAt, &gpus); err != nil {
+				return err
+			}
+			b.LatestAt = b.LatestAt.UTC()
+			out.Edge = append(out.Edge, b)
+			return json.Unmarshal([]byte(gpus), &out.Edge[len(out.Edge)-1].GPUs)
+		})
+	}
+	if err == nil {
+		err = q(`SELECT hotkey, worker_id, ip, first_at, last_at FROM compute_ip_runs WHERE netuid = ? AND hotkey = ? AND last_at >= ?
+			ORDER BY worker_id, first_at`, []any{netuid, hotkey, availabilityStart.UTC()}, func(r *sql.Rows) error {
+			var run ComputeIPRun
+			if err := r.Scan(&run.Hotkey, &run.WorkerID, &run.IP, &run.FirstAt, &run.LastAt); err != nil {
+				return err
+			}
+			run.FirstAt, run.LastAt = run.FirstAt.UTC(), run.LastAt.UTC()
+			out.IPRuns = append(out.IPRuns, run)
+			return nil
+		})
+	}
+	return out, err
 }

@@ -150,32 +150,6 @@ func (s *Store) markAvailability(ctx context.Context, tx *sql.Tx, netuid uint16,
 	return nil
 }
 
-// ComputeRings reads the subnet's availability rings whose newest bucket
-// is from on, in (hotkey, kind, subject) order, to fn.
-func (s *Store) ComputeRings(ctx context.Context, netuid uint16, from int64, fn func(ComputeRing) error) error {
-	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey, kind, subject, newest, bits FROM compute_availability WHERE netuid = ? AND newest >= ?
-		ORDER BY hotkey, kind, subject`), netuid, from)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c ComputeRing
-		var newest int64
-		var bits []byte
-		if err := rows.Scan(&c.Hotkey, &c.Kind, &c.Subject, &newest, &bits); err != nil {
-			return err
-		}
-		if c.Ring, err = decodeRing(newest, bits); err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
 // RebuildComputeAvailability builds the subnet's rings from its bucket
 // rows when it has bucket rows and no ring (a database from before the
 // rings); it reports how many rings it wrote.
@@ -219,11 +193,11 @@ func (s *Store) RebuildComputeAvailability(ctx context.Context, netuid uint16) (
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	out := make([][]any, 0, len(built))
 	for k, r := range built {
 		out = append(out, []any{netuid, k.hotkey, k.kind, k.subject, r.Newest, r.encode()})
@@ -268,7 +242,7 @@ func (s *Store) PruneCompute(ctx context.Context, netuid uint16, r ComputeRetent
 	} {
 		for {
 			// Row values name each row by its key, in both engines.
-			res, err := s.db.ExecContext(ctx, s.Rebind(`DELETE FROM `+q.table+` WHERE netuid = ? AND (`+q.key+`) IN
+			res, err := s.exec(ctx, s.Rebind(`DELETE FROM `+q.table+` WHERE netuid = ? AND (`+q.key+`) IN
 				(SELECT `+q.key+` FROM `+q.table+` WHERE netuid = ? AND `+q.where+` LIMIT ?)`), netuid, netuid, q.arg, sweepBatch)
 			if err != nil {
 				return out, fmt.Errorf("prune %s: %w", q.table, err)
@@ -286,11 +260,11 @@ func (s *Store) PruneCompute(ctx context.Context, netuid uint16, r ComputeRetent
 // PutComputeRings stores rings as they are, replacing any of the same
 // subject (an import, or a benchmark's history).
 func (s *Store) PutComputeRings(ctx context.Context, netuid uint16, rings []ComputeRing) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	rows := make([][]any, len(rings))
 	for i, r := range rings {
 		if r.Kind != RingWorker && r.Kind != RingGPU {

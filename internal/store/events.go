@@ -42,9 +42,9 @@ func (s *Store) AppendEvent(ctx context.Context, e Event) (int64, error) {
 		e.At = s.now()
 	}
 	var id int64
-	err := s.db.QueryRowContext(ctx, s.Rebind(
+	err := s.queryRowWrite(ctx, []any{&id}, s.Rebind(
 		"INSERT INTO events (at, kind, subject, detail) VALUES (?, ?, ?, ?) RETURNING id"),
-		e.At.UTC(), e.Kind, e.Subject, string(e.Detail)).Scan(&id)
+		e.At.UTC(), e.Kind, e.Subject, string(e.Detail))
 	if err != nil {
 		return 0, fmt.Errorf("append event %s: %w", e.Kind, err)
 	}

@@ -76,11 +76,11 @@ func nextKaspaSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 func (s *Store) kaspaTx(ctx context.Context, fn func(tx *sql.Tx, seq int64) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	seq, err := nextKaspaSeq(ctx, tx)
 	if err != nil {
 		return err
@@ -131,11 +131,11 @@ func (s *Store) AddKaspaMappings(ctx context.Context, ms []*KaspaMapping, maxAct
 	now := s.now()
 	var added []int
 	err := func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
+		tx, end, err := s.beginWrite(ctx)
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		defer end()
 		// Lock the registry first (a no-op write takes the row lock on
 		// PostgreSQL and the write lock on SQLite), so that the checks
 		// below and the inserts are one step for concurrent writers.
@@ -401,7 +401,7 @@ func (s *Store) KaspaRegistryInstance(ctx context.Context) (string, error) {
 		return "", err
 	}
 	// Two first callers race; the condition keeps the first name.
-	if _, err := s.db.ExecContext(ctx, s.Rebind("UPDATE kaspa_registry_state SET instance = ? WHERE id = 1 AND instance = ''"),
+	if _, err := s.exec(ctx, s.Rebind("UPDATE kaspa_registry_state SET instance = ? WHERE id = 1 AND instance = ''"),
 		hex.EncodeToString(b[:])); err != nil {
 		return "", fmt.Errorf("name the registry: %w", err)
 	}
@@ -436,7 +436,7 @@ func (s *Store) PutKaspaSyncOffset(ctx context.Context, o KaspaSyncOffset) error
 	if o.LastSyncAt.IsZero() {
 		o.LastSyncAt = s.now()
 	}
-	_, err := s.db.ExecContext(ctx, s.Rebind(`INSERT INTO kaspa_sync_offsets (hotkey, last_registration_time, last_seq, peer_instance, last_sync_at)
+	_, err := s.exec(ctx, s.Rebind(`INSERT INTO kaspa_sync_offsets (hotkey, last_registration_time, last_seq, peer_instance, last_sync_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (hotkey) DO UPDATE SET last_registration_time = excluded.last_registration_time,
 			last_seq = excluded.last_seq, peer_instance = excluded.peer_instance, last_sync_at = excluded.last_sync_at`),

@@ -118,11 +118,11 @@ func (s *Store) createMigrationTable(ctx context.Context) error {
 
 // inTx runs fn in a transaction that holds the migration lock.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	defer end()
 	if s.engine == Postgres {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
 			return fmt.Errorf("take migration lock: %w", err)

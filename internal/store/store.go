@@ -38,7 +38,8 @@ var (
 // Options configures Open.
 type Options struct {
 	// URL is sqlite:PATH or postgres://… (see ParseURL).
-	URL          string
+	URL string
+	// MaxOpenConns bounds the pool; 0 is 4 for SQLite, 8 for PostgreSQL.
 	MaxOpenConns int
 	// BusyTimeout bounds how long a SQLite writer waits for the lock.
 	BusyTimeout time.Duration
@@ -55,6 +56,7 @@ type Store struct {
 	clock   clock.Clock
 	display string // the URL without its password, for messages
 	unavail atomic.Pointer[unavailableAt]
+	writes  chan struct{} // the write slot, SQLite only (writes.go)
 }
 
 // Open connects to the database and checks that it answers. It does not
@@ -69,6 +71,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = 8
+		if engine == SQLite {
+			opts.MaxOpenConns = 4 // one writer at a time; each connection has its own cache
+		}
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
@@ -76,6 +81,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{engine: engine, clock: opts.Clock}
 	switch engine {
 	case SQLite:
+		s.writes = make(chan struct{}, 1)
 		s.db, err = openSQLite(path, opts)
 		s.display = "sqlite:" + path
 	case Postgres:
@@ -133,6 +139,10 @@ func openSQLite(path string, opts Options) (*sql.DB, error) {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// A page cache of 1 MiB per connection rather than 2: the hot pages
+	// are few (a heartbeat touches its miner's), and every connection
+	// keeps its own cache.
+	q.Add("_pragma", "cache_size(-1024)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())

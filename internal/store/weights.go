@@ -115,13 +115,13 @@ func (s *Store) RecordWeightSubmission(ctx context.Context, w *WeightSubmission)
 		}
 		return int64(*v)
 	}
-	err := s.db.QueryRowContext(ctx, s.Rebind(`INSERT INTO weight_submissions
+	err := s.queryRowWrite(ctx, []any{&w.ID}, s.Rebind(`INSERT INTO weight_submissions
 	(created_at, updated_at, genesis, netuid, block, mode, uids, weights, version_key, tx_hash, outcome, error, included_block,
 	 reveal_epoch, reveal_block, reveal, mechanism)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		now, now, w.Genesis, int64(w.Netuid), int64(w.Block), string(w.Mode), string(uids), string(weights),
 		int64(w.VersionKey), w.TxHash, string(w.Outcome), w.Error, opt(w.IncludedBlock),
-		opt(w.RevealEpoch), opt(w.RevealBlock), string(w.Reveal), int64(w.Mechanism)).Scan(&w.ID)
+		opt(w.RevealEpoch), opt(w.RevealBlock), string(w.Reveal), int64(w.Mechanism))
 	if err = s.observe(err); err != nil {
 		return fmt.Errorf("record weight submission: %w", err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) UpdateWeightSubmission(ctx context.Context, id int64, r Submissi
 	if r.IncludedBlock != nil {
 		included = int64(*r.IncludedBlock)
 	}
-	res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE weight_submissions
+	res, err := s.exec(ctx, s.Rebind(`UPDATE weight_submissions
 	SET updated_at = ?, outcome = ?, tx_hash = ?, error = ?, included_block = ? WHERE id = ?`),
 		s.now(), string(r.Outcome), r.TxHash, r.Error, included, id)
 	if err = s.observe(err); err != nil {
@@ -295,7 +295,7 @@ func (s *Store) SetWeightReveal(ctx context.Context, id int64, r Reveal, note st
 	if r != RevealRevealed && r != RevealDropped {
 		return fmt.Errorf("weight submission %d: unknown reveal %q", id, r)
 	}
-	res, err := s.db.ExecContext(ctx, s.Rebind(`UPDATE weight_submissions SET updated_at = ?, reveal = ?, error = ? WHERE id = ?`),
+	res, err := s.exec(ctx, s.Rebind(`UPDATE weight_submissions SET updated_at = ?, reveal = ?, error = ? WHERE id = ?`),
 		s.now(), string(r), note, id)
 	if err = s.observe(err); err != nil {
 		return fmt.Errorf("weight submission %d reveal: %w", id, err)

@@ -73,8 +73,9 @@ type Mechanism struct {
 
 	wake chan struct{} // a proof was queued
 
-	refused  *prometheus.CounterVec // by synapse and reason
-	outcomes *prometheus.CounterVec // challenges by outcome
+	refused  *prometheus.CounterVec   // by synapse and reason
+	outcomes *prometheus.CounterVec   // challenges by outcome
+	latency  *prometheus.HistogramVec // requests by protocol
 }
 
 // active is the settings in force with what derives from them.
@@ -154,6 +155,12 @@ func New(s Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.latency, err = promreg.Register(deps.Registerer, prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_compute_request_seconds",
+		Help:    "Time the axon took over each encrypted miner request (decryption, checks, storage, the sealed answer), by protocol.",
+		Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5}}, []string{"protocol"}))
+	if err != nil {
+		return nil, err
+	}
 	if h := s.MeshHub; h.WSURL != "" {
 		self, err := keys.SS58Encode(deps.Self[:], keys.SS58PrefixBittensor)
 		if err != nil {
@@ -190,7 +197,8 @@ func (m *Mechanism) interval() time.Duration {
 // adds, with encrypted sessions and the reference's rate limit.
 func (m *Mechanism) Axon() (string, func(ax *axon.Axon) error) {
 	return m.cfg().s.Listen, func(ax *axon.Axon) error {
-		return computerpc.Serve(ax, computerpc.ServerConfig{Sessions: securesession.NewServer(ax.Hotkey()), Log: m.log}, m.Handlers())
+		return computerpc.Serve(ax, computerpc.ServerConfig{Sessions: securesession.NewServer(ax.Hotkey()), Log: m.log,
+			Observe: func(protocol string, took time.Duration) { m.latency.WithLabelValues(protocol).Observe(took.Seconds()) }}, m.Handlers())
 	}
 }
 
@@ -428,25 +436,24 @@ func (m *Mechanism) Prune(ctx context.Context) error {
 // from within 5 minutes that is in the metagraph.
 func (m *Mechanism) Issue(ctx context.Context) error {
 	now := m.now()
-	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-MinerOnline))
-	if err != nil {
-		return err
-	}
+	start, issued := time.Now(), 0
+	defer func() { m.log.Debug("challenge round", "issued", issued, "took", time.Since(start)) }()
 	registered := m.registered()
-	byMiner := map[string][]phases.Worker{}
-	for _, w := range ws {
-		if registered != nil && !registered[w.Hotkey] {
-			continue
-		}
-		byMiner[w.Hotkey] = append(byMiner[w.Hotkey], phases.Worker{Hotkey: w.Hotkey, WorkerID: w.WorkerID,
-			Online: now.Sub(w.LastHeartbeat) <= WorkerOnline, Deleted: w.Deleted, LastHeartbeat: w.LastHeartbeat, LeaseScore: w.LeaseScore,
-			Capabilities: w.Capabilities, Pending: w.Pending, GPUModels: w.GPUModels})
-	}
 	round := fmt.Sprintf("round_%d", now.Unix())
 	a := m.cfg()
-	// One transaction per miner: a round of a large subnet in one would
-	// hold SQLite's write lock, and every heartbeat, for seconds.
-	for hotkey, workers := range byMiner {
+	// A miner at a time, each in its own transaction: a round of a large
+	// subnet at once would hold its workers in memory and SQLite's write
+	// lock, and every heartbeat, for seconds.
+	return m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-MinerOnline), func(hotkey string, ws []store.ComputeIssuanceWorker) error {
+		if registered != nil && !registered[hotkey] {
+			return nil
+		}
+		workers := make([]phases.Worker, len(ws))
+		for i, w := range ws {
+			workers[i] = phases.Worker{Hotkey: w.Hotkey, WorkerID: w.WorkerID,
+				Online: now.Sub(w.LastHeartbeat) <= WorkerOnline, Deleted: w.Deleted, LastHeartbeat: w.LastHeartbeat, LeaseScore: w.LeaseScore,
+				Capabilities: w.Capabilities, Pending: w.Pending, GPUModels: w.GPUModels}
+		}
 		var cs []store.ComputeChallenge
 		for _, w := range phases.Eligible(workers, a.s.Validation.ChallengeType, a.allowlist) {
 			d, err := phases.NewChallengeData(a.s.Validation.ChallengeType, a.s.shape())
@@ -459,14 +466,15 @@ func (m *Mechanism) Issue(ctx context.Context) error {
 			cs = append(cs, store.ComputeChallenge{Netuid: m.deps.Netuid, ID: id, Hotkey: hotkey, WorkerID: w.WorkerID, Kind: a.s.Validation.ChallengeType, Data: data})
 		}
 		if len(cs) == 0 {
-			continue
+			return nil
 		}
 		if err := m.deps.Store.CreateComputeChallenges(ctx, cs); err != nil {
 			return err
 		}
 		m.outcomes.WithLabelValues("issued").Add(float64(len(cs)))
-	}
-	return nil
+		issued += len(cs)
+		return nil
+	})
 }
 
 // registered is the metagraph's hotkeys, nil before the first metagraph.
@@ -560,7 +568,7 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 // weights are the scores the node's weight loop submits.
 func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
 	cfg := m.cfg().s.scoring()
-	now := m.now()
+	now, passStart := m.now(), time.Now()
 	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
 	if err != nil {
 		return nil, err
@@ -572,16 +580,33 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 			uids[hk], accounts[hk] = n.UID, n.Hotkey
 		}
 	}
-	act := scoring.NewActivity()
-	if err := m.deps.Store.ComputeRings(ctx, m.deps.Netuid, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
-		return nil, err
-	}
-	in := scoring.FromRows(cfg, now, rows, act, uids)
+	availStart := now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour)
+	var actErr error
+	in := scoring.FromRows(cfg, now, rows, uids, func(hotkey string) *scoring.Activity {
+		rows, err := m.deps.Store.ComputeMinerActivity(ctx, m.deps.Netuid, hotkey, availStart)
+		if err != nil && actErr == nil {
+			actErr = err
+		}
+		return scoring.MinerActivity(cfg, now, rows)
+	})
+	rowsTook := time.Since(passStart)
 	if err := m.deps.Store.ComputeScoredChallenges(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), in.Tallies.AddRow); err != nil {
 		return nil, err
 	}
+	challengesTook := time.Since(passStart) - rowsTook
 	res := scoring.Score(cfg, in)
-	pass, _ := json.Marshal(res.Miners)
+	if actErr != nil {
+		return nil, actErr
+	}
+	m.log.Info("weight pass", "miners", len(res.Miners), "took", time.Since(passStart), "rows", rowsTook, "challenges", challengesTook)
+	// The pass is stored with each miner's factors; its workers' (a
+	// subnet's worth each pass) go to MeshHub's score report only.
+	stored := make([]scoring.MinerScore, len(res.Miners))
+	for i, ms := range res.Miners {
+		ms.Workers = nil
+		stored[i] = ms
+	}
+	pass, _ := json.Marshal(stored)
 	if err := m.deps.Store.SaveComputeWeightPass(ctx, m.deps.Netuid, pass); err != nil {
 		return nil, err
 	}
@@ -627,17 +652,16 @@ func (m *Mechanism) stats() meshhub.Statistics {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var st meshhub.Statistics
-	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, m.now().Add(-MinerOnline))
-	if err == nil {
-		miners := map[string]bool{}
+	now := m.now()
+	_ = m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-MinerOnline), func(_ string, ws []store.ComputeIssuanceWorker) error {
+		st.ActiveMiners++
 		for _, w := range ws {
-			miners[w.Hotkey] = true
-			if m.now().Sub(w.LastHeartbeat) <= WorkerOnline {
+			if now.Sub(w.LastHeartbeat) <= WorkerOnline {
 				st.ActiveWorkers++
 			}
 		}
-		st.ActiveMiners = len(miners)
-	}
+		return nil
+	})
 	if q, err := m.deps.Store.ComputeVerifications(ctx, m.deps.Netuid, 10_000); err == nil {
 		st.PendingVerifications = len(q)
 	}
@@ -647,29 +671,22 @@ func (m *Mechanism) stats() meshhub.Statistics {
 // resources lists the miners heard from within a day and their workers.
 func (m *Mechanism) resources(ctx context.Context) []meshhub.ResourceMiner {
 	now := m.now()
-	ws, err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-24*time.Hour))
+	var out []meshhub.ResourceMiner
+	err := m.deps.Store.ComputeIssuanceWorkers(ctx, m.deps.Netuid, now.Add(-24*time.Hour), func(hotkey string, ws []store.ComputeIssuanceWorker) error {
+		r := meshhub.ResourceMiner{Hotkey: hotkey, Status: "OFFLINE"}
+		for _, w := range ws {
+			status := "offline"
+			if now.Sub(w.LastHeartbeat) <= WorkerOnline {
+				status, r.Status = "online", "ACTIVE"
+			}
+			r.Workers = append(r.Workers, meshhub.ResourceWorker{WorkerKey: w.Hotkey + ":" + w.WorkerID, WorkerID: w.WorkerID, Status: status,
+				Capabilities: w.Capabilities, LeaseScore: w.LeaseScore, LastSeenAt: w.LastHeartbeat.Format(time.RFC3339)})
+		}
+		out = append(out, r)
+		return nil
+	})
 	if err != nil {
 		return nil
-	}
-	byMiner := map[string]*meshhub.ResourceMiner{}
-	var order []string
-	for _, w := range ws {
-		r := byMiner[w.Hotkey]
-		if r == nil {
-			r = &meshhub.ResourceMiner{Hotkey: w.Hotkey, Status: "OFFLINE"}
-			byMiner[w.Hotkey] = r
-			order = append(order, w.Hotkey)
-		}
-		status := "offline"
-		if now.Sub(w.LastHeartbeat) <= WorkerOnline {
-			status, r.Status = "online", "ACTIVE"
-		}
-		r.Workers = append(r.Workers, meshhub.ResourceWorker{WorkerKey: w.Hotkey + ":" + w.WorkerID, WorkerID: w.WorkerID, Status: status,
-			Capabilities: w.Capabilities, LeaseScore: w.LeaseScore, LastSeenAt: w.LastHeartbeat.Format(time.RFC3339)})
-	}
-	out := make([]meshhub.ResourceMiner, 0, len(order))
-	for _, hk := range order {
-		out = append(out, *byMiner[hk])
 	}
 	return out
 }

@@ -14,3 +14,11 @@ CREATE TABLE compute_availability (
     bits    {{BLOB}} NOT NULL,
     PRIMARY KEY (netuid, hotkey, kind, subject)
 );
+
+-- A pass reads the window's first bucket a miner at a time.
+DROP INDEX compute_heartbeat_buckets_bucket;
+CREATE INDEX compute_heartbeat_buckets_bucket ON compute_heartbeat_buckets (netuid, bucket, hotkey);
+
+-- A pass counts each miner's workers and reads the leased ones from this
+-- index alone; a worker's row, with its system_info, is a kilobyte.
+CREATE INDEX compute_workers_lease ON compute_workers (netuid, hotkey, deleted_at, lease_score);

@@ -89,11 +89,13 @@ func TestPassFromTheStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		pass := func() scoring.Result {
-			act := scoring.NewActivity()
-			if err := s.ComputeRings(ctx, 9, scoring.Bucket(now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour)), act.AddRing); err != nil {
-				t.Fatal(err)
-			}
-			in := scoring.FromRows(cfg, now, rows, act, map[string]uint16{"5M": 3})
+			in := scoring.FromRows(cfg, now, rows, map[string]uint16{"5M": 3}, func(hotkey string) *scoring.Activity {
+				rows, err := s.ComputeMinerActivity(ctx, 9, hotkey, now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return scoring.MinerActivity(cfg, now, rows)
+			})
 			if err := s.ComputeScoredChallenges(ctx, 9, now.Add(-cfg.RankingWindow), in.Tallies.AddRow); err != nil {
 				t.Fatal(err)
 			}

@@ -79,7 +79,11 @@ type Input struct {
 	Tallies  *Tallies
 	Owners   []GPUOwner
 	Activity *Activity
-	Miners   []Miner
+	// Activities, when set, gives each miner's history in place of
+	// Activity: asked in ascending hotkey order, each miner once, so that
+	// only one miner's rings are held at a time.
+	Activities func(hotkey string) *Activity
+	Miners     []Miner
 }
 
 // WorkerScore is a worker's factors.
@@ -104,7 +108,12 @@ type MinerScore struct {
 	Challenge     float64 // the term used: its own norm, or the network's mean when leased
 	Score         float64
 	Weight        float64
-	Workers       []WorkerScore
+	// Scored is how many of its workers had a success in the window, and
+	// Availability their mean availability.
+	Scored       int
+	Availability float64
+	// Workers are the scored workers' factors (not stored with a pass).
+	Workers []WorkerScore `json:",omitempty"`
 }
 
 // Result is a weight pass.
@@ -138,12 +147,18 @@ type Tallies struct {
 }
 
 // NewTallies starts the tallies of a pass at now: a GPU uuid counts for
-// the hotkey that last reported it within the ranking window.
+// the hotkey that last reported it, within the ranking window.
 func NewTallies(cfg Config, now time.Time, owners []GPUOwner) *Tallies {
 	t := &Tallies{start: now.Add(-cfg.RankingWindow), owner: map[string]string{}, counts: map[WorkerKey]*Tally{}}
+	// The inventory keeps one row per uuid, the last hotkey to report it:
+	// the latest report wins, the first listed on a tie.
+	seen := map[string]time.Time{}
 	for _, o := range owners {
-		if !o.LastSeen.Before(t.start) {
-			t.owner[o.UUID] = o.Hotkey
+		if o.LastSeen.Before(t.start) {
+			continue
+		}
+		if at, ok := seen[o.UUID]; !ok || o.LastSeen.After(at) {
+			t.owner[o.UUID], seen[o.UUID] = o.Hotkey, o.LastSeen
 		}
 	}
 	return t
@@ -231,7 +246,11 @@ func Score(cfg Config, in Input) Result {
 		return keys[i].WorkerID < keys[j].WorkerID
 	})
 	perWorker := map[string][]WorkerScore{}
+	act, cur := in.Activity, ""
 	for _, k := range keys {
+		if in.Activities != nil && (act == nil || k.Hotkey != cur) {
+			act, cur = in.Activities(k.Hotkey), k.Hotkey
+		}
 		tl := times[k]
 		w := WorkerScore{Key: k, Successes: tl.N, AvgTimeMS: tl.Sum / float64(tl.N)}
 		if w.AvgTimeMS > 0 && !math.IsInf(w.AvgTimeMS, 0) {
@@ -241,7 +260,7 @@ func Score(cfg Config, in Input) Result {
 		if baseline > 0 {
 			w.Participation = math.Min(1, float64(w.Successes)/baseline)
 		}
-		w.Availability = in.Activity.availability(cfg, in.Now, k, required[k])
+		w.Availability = act.availability(cfg, in.Now, k, required[k])
 		w.Perf = w.Base * w.Participation * w.Availability
 		perWorker[k.Hotkey] = append(perWorker[k.Hotkey], w)
 	}
@@ -267,7 +286,10 @@ func Score(cfg Config, in Input) Result {
 	out := make([]MinerScore, len(miners))
 	var normSum float64
 	for i, m := range miners {
-		ms := MinerScore{Hotkey: m.Hotkey, UID: m.UID, Online: m.Online, Raw: raw[m.Hotkey], Workers: perWorker[m.Hotkey]}
+		ms := MinerScore{Hotkey: m.Hotkey, UID: m.UID, Online: m.Online, Raw: raw[m.Hotkey], Workers: perWorker[m.Hotkey], Scored: len(perWorker[m.Hotkey])}
+		for _, w := range ms.Workers {
+			ms.Availability += w.Availability / float64(ms.Scored)
+		}
 		if maxRaw > 0 {
 			ms.ChallengeNorm = math.Min(1, math.Max(0, ms.Raw/maxRaw))
 		}

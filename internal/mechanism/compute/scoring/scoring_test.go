@@ -461,3 +461,25 @@ func TestWorkedExample(t *testing.T) {
 		t.Fatalf("Y: %+v", ym)
 	}
 }
+
+// TestOwnerIsTheLatestReport: the store keeps a uuid's report by every
+// hotkey and worker; the reference's inventory keeps one row per uuid, the
+// last hotkey to report it. The latest report wins, in any order.
+func TestOwnerIsTheLatestReport(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	cfg := DefaultConfig()
+	ms := 1000.0
+	for _, owners := range [][]GPUOwner{
+		{{UUID: "GPU-1", Hotkey: "5A", LastSeen: now.Add(-time.Minute)}, {UUID: "GPU-1", Hotkey: "5B", LastSeen: now.Add(-time.Hour)}},
+		{{UUID: "GPU-1", Hotkey: "5B", LastSeen: now.Add(-time.Hour)}, {UUID: "GPU-1", Hotkey: "5A", LastSeen: now.Add(-time.Minute)}},
+	} {
+		tl := NewTallies(cfg, now, owners)
+		for _, hk := range []string{"5A", "5B"} {
+			tl.Add(Challenge{Worker: WorkerKey{hk, "w"}, CreatedAt: now.Add(-10 * time.Minute), IsSuccess: true, VerificationResult: true,
+				ComputationTimeMS: &ms, SuccessCount: 1, GPUs: []string{"GPU-1"}})
+		}
+		if a, b := tl.counts[WorkerKey{"5A", "w"}], tl.counts[WorkerKey{"5B", "w"}]; a.N != 1 || b.N != 0 {
+			t.Errorf("owners %v: 5A counted %d, 5B %d; want 1 and 0", owners, a.N, b.N)
+		}
+	}
+}
