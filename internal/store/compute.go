@@ -588,17 +588,16 @@ type ComputeScoringRows struct {
 // ComputeScoredChallenge is a verified challenge in the ranking window.
 type ComputeScoredChallenge struct {
 	Hotkey, WorkerID  string
-	CreatedAt         time.Time
 	IsSuccess         bool
 	ComputationTimeMS *float64
 	SuccessCount      int
 	Units             []string // committed uuids
 }
 
-// ComputeGPUOwner is a GPU's last report by a miner.
+// ComputeGPUOwner is a GPU's report by a miner: the reports a pass reads
+// are those within its ranking window, oldest first.
 type ComputeGPUOwner struct {
 	UUID, Hotkey string
-	LastSeen     time.Time
 }
 
 // ComputeBucketRow is a worker's heartbeats in one 5-minute bucket.
@@ -631,7 +630,7 @@ type ComputeMinerRow struct {
 
 // ComputeScoringRows reads what a weight pass needs besides the
 // challenges (ComputeScoredChallenges) and each miner's activity
-// (ComputeMinerActivity): GPU owners seen since rankingStart, the leased
+// (ComputeMinerActivity): GPU reports since rankingStart, oldest first, the leased
 // workers and every miner's worker count, and every miner.
 func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
@@ -650,17 +649,15 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 	}
 	var err error
 	if err == nil {
-		err = q(`SELECT uuid, hotkey, last_seen FROM compute_gpus WHERE netuid = ? AND last_seen >= ?`,
+		// Oldest report first: a later one of the same uuid supersedes it.
+		err = q(`SELECT uuid, hotkey FROM compute_gpus WHERE netuid = ? AND last_seen >= ? ORDER BY last_seen`,
 			[]any{netuid, rankingStart.UTC()}, func(r *sql.Rows) error {
 				var o ComputeGPUOwner
-				var seen any
-				if err := r.Scan(&o.UUID, &o.Hotkey, &seen); err != nil {
+				if err := r.Scan(&o.UUID, &o.Hotkey); err != nil {
 					return err
 				}
-				t, err := asTime(seen)
-				o.LastSeen = t
 				out.Owners = append(out.Owners, o)
-				return err
+				return nil
 			})
 	}
 	if err == nil {
@@ -887,39 +884,129 @@ func (s *Store) LatestComputeWeightPass(ctx context.Context, netuid uint16) (tim
 }
 
 // ComputeScoredChallenges streams the subnet's verified challenges created
-// since since to fn, newest first (ties by id): every worker's come in
-// the order a pass sums its times in, without the window held in memory.
+// since since to fn, newest first: every worker's come in the order a pass
+// sums its times in (a worker has one challenge a round, so its own never
+// tie), without the window held in memory. CreatedAt is left zero: the
+// window is the query's, and reading 45 rounds of a large subnet is
+// cheaper without parsing a time a row.
 func (s *Store) ComputeScoredChallenges(ctx context.Context, netuid uint16, since time.Time, fn func(ComputeScoredChallenge) error) error {
-	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey, worker_id, created_at, is_success, computation_time_ms, success_count, commitments
-		FROM compute_challenges WHERE netuid = ? AND status = 'verified' AND created_at >= ? ORDER BY created_at DESC, challenge_id`), netuid, since.UTC())
+	rows, err := s.db.QueryContext(ctx, s.Rebind(`SELECT hotkey, worker_id, is_success, computation_time_ms, success_count, commitments
+		FROM compute_challenges WHERE netuid = ? AND status = 'verified' AND created_at >= ? ORDER BY created_at DESC`), netuid, since.UTC())
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	// Hotkeys and worker ids repeat every round: one string each.
+	names := map[string]string{}
+	intern := func(b []byte) string {
+		if v, ok := names[string(b)]; ok {
+			return v
+		}
+		v := string(b)
+		names[v] = v
+		return v
+	}
+	var hotkey, worker, commitments sql.RawBytes
 	for rows.Next() {
 		var c ComputeScoredChallenge
 		var ms sql.NullFloat64
-		var commitments string
-		if err := rows.Scan(&c.Hotkey, &c.WorkerID, &c.CreatedAt, &c.IsSuccess, &ms, &c.SuccessCount, &commitments); err != nil {
+		if err := rows.Scan(&hotkey, &worker, &c.IsSuccess, &ms, &c.SuccessCount, &commitments); err != nil {
 			return err
 		}
+		c.Hotkey, c.WorkerID = intern(hotkey), intern(worker)
 		if ms.Valid {
 			c.ComputationTimeMS = &ms.Float64
 		}
-		var roots map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(commitments), &roots); err != nil {
+		if c.Units, err = commitmentUnits(commitments, intern); err != nil {
 			return err
 		}
-		for u := range roots {
-			c.Units = append(c.Units, u)
-		}
-		sort.Strings(c.Units)
-		c.CreatedAt = c.CreatedAt.UTC()
 		if err := fn(c); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// commitmentUnits returns the sorted keys of a commitments object ({"uuid":
+// "root", …}, as CommitComputeChallenge writes it), reading plain keys
+// directly and anything else through encoding/json.
+func commitmentUnits(b []byte, intern func([]byte) string) ([]string, error) {
+	var out []string
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+			i++
+		}
+	}
+	str := func() ([]byte, bool) {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		start := i + 1
+		for j := start; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				return nil, false
+			case '"':
+				i = j + 1
+				return b[start:j], true
+			}
+		}
+		return nil, false
+	}
+	fast := func() bool {
+		skip()
+		if i >= len(b) || b[i] != '{' {
+			return false
+		}
+		i++
+		skip()
+		if i < len(b) && b[i] == '}' {
+			i++
+			skip()
+			return i == len(b)
+		}
+		for {
+			skip()
+			k, ok := str()
+			if !ok {
+				return false
+			}
+			skip()
+			if i >= len(b) || b[i] != ':' {
+				return false
+			}
+			i++
+			skip()
+			if _, ok := str(); !ok {
+				return false
+			}
+			out = append(out, intern(k))
+			skip()
+			if i < len(b) && b[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				i++
+				skip()
+				return i == len(b)
+			}
+			return false
+		}
+	}
+	if !fast() {
+		var roots map[string]json.RawMessage
+		if err := json.Unmarshal(b, &roots); err != nil {
+			return nil, fmt.Errorf("commitments: %w", err)
+		}
+		out = out[:0]
+		for u := range roots {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out), nil
 }
 
 // ComputeActivityRows are one miner's heartbeat history as a pass reads

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -229,6 +230,30 @@ func TestComputePrune(t *testing.T) {
 			if got := countRows(t, s, query); got != w {
 				t.Errorf("%s: %d, want %d", query, got, w)
 			}
+		}
+	})
+}
+
+// TestComputeOwnersOldestFirst: a pass reads the GPU reports of its window
+// oldest first, so that the latest reporter of a uuid owns it.
+func TestComputeOwnersOldestFirst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		clk := clock.NewFake(t0)
+		s := storetest.Open(t, engine, clk)
+		ctx := context.Background()
+		for _, hk := range []string{"5B", "5A", "5C"} {
+			clk.Advance(time.Minute)
+			w := store.ComputeWorkerBeat{WorkerID: "w", Status: "online", GPUs: []store.ComputeGPU{{UUID: "GPU-1"}}}
+			if err := s.RecordComputeHeartbeat(ctx, 7, hk, "", []store.ComputeWorkerBeat{w}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := s.ComputeScoringRows(ctx, 7, t0.Add(90*time.Second), t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(rows.Owners); got != "[{GPU-1 5A} {GPU-1 5C}]" {
+			t.Errorf("owners %s, want 5A then 5C (5B's report is before the window)", got)
 		}
 	})
 }

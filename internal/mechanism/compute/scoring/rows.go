@@ -20,8 +20,10 @@ const OfflineAfter = 30 * time.Minute
 // one miner's rings at a time, never the window's rows.
 func FromRows(cfg Config, now time.Time, rows store.ComputeScoringRows, uids map[string]uint16, activity func(hotkey string) *Activity) Input {
 	in := Input{Now: now, Activities: activity}
+	// The store's reports are within the window and oldest first: as
+	// equals at now, each supersedes the ones before it.
 	for _, o := range rows.Owners {
-		in.Owners = append(in.Owners, GPUOwner{UUID: o.UUID, Hotkey: o.Hotkey, LastSeen: o.LastSeen})
+		in.Owners = append(in.Owners, GPUOwner{UUID: o.UUID, Hotkey: o.Hotkey, LastSeen: now})
 	}
 	in.Tallies = NewTallies(cfg, now, in.Owners)
 	leases := map[string][]float64{}
@@ -77,10 +79,10 @@ func MinerActivity(cfg Config, now time.Time, rows store.ComputeActivityRows) *A
 	return a
 }
 
-// AddRow folds in a challenge as the store streams it (verified, newest
-// first).
+// AddRow folds in a challenge as the store streams it (verified, within
+// the window, newest first).
 func (t *Tallies) AddRow(c store.ComputeScoredChallenge) error {
-	t.Add(Challenge{Worker: WorkerKey{c.Hotkey, c.WorkerID}, CreatedAt: c.CreatedAt, IsSuccess: c.IsSuccess, VerificationResult: true,
+	t.Add(Challenge{Worker: WorkerKey{c.Hotkey, c.WorkerID}, CreatedAt: t.start, IsSuccess: c.IsSuccess, VerificationResult: true,
 		ComputationTimeMS: c.ComputationTimeMS, SuccessCount: c.SuccessCount, GPUs: c.Units})
 	return nil
 }

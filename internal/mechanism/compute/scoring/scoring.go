@@ -151,13 +151,13 @@ type Tallies struct {
 func NewTallies(cfg Config, now time.Time, owners []GPUOwner) *Tallies {
 	t := &Tallies{start: now.Add(-cfg.RankingWindow), owner: map[string]string{}, counts: map[WorkerKey]*Tally{}}
 	// The inventory keeps one row per uuid, the last hotkey to report it:
-	// the latest report wins, the first listed on a tie.
+	// the latest report wins, the later listed on a tie.
 	seen := map[string]time.Time{}
 	for _, o := range owners {
 		if o.LastSeen.Before(t.start) {
 			continue
 		}
-		if at, ok := seen[o.UUID]; !ok || o.LastSeen.After(at) {
+		if at, ok := seen[o.UUID]; !ok || !o.LastSeen.Before(at) {
 			t.owner[o.UUID], seen[o.UUID] = o.Hotkey, o.LastSeen
 		}
 	}
