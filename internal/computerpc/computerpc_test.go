@@ -3,6 +3,7 @@ package computerpc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -154,8 +155,14 @@ func TestAnswers(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	ctx := context.Background()
 	charlie := key(t, "//Charlie")
+	var mu sync.Mutex
+	refused := map[string]int{}
 	target := validator(t, computerpc.ServerConfig{RateLimit: 3, Blacklist: func(_ context.Context, r axon.Request) (bool, string) {
 		return r.Hotkey == charlie.SS58(), "not on the subnet"
+	}, Refused: func(protocol string, code int) {
+		mu.Lock()
+		refused[fmt.Sprintf("%s %d", protocol, code)]++
+		mu.Unlock()
 	}}, computerpc.Handlers{
 		Heartbeat: func(context.Context, string, computeproto.HeartbeatData) (any, int) {
 			return computeproto.NewHeartbeatResponse(0, "ok", 0, time.Now()), 0
@@ -196,6 +203,27 @@ func TestRefusals(t *testing.T) {
 	var st *computerpc.StatusError
 	if _, err := cc.Heartbeat(ctx, target, hb); !errors.As(err, &st) || st.Status != 403 || st.Synapse != computeproto.SynapseSessionInit {
 		t.Errorf("blacklisted miner: %v", err)
+	}
+	// Each refusal before a handler is reported with its code, eight bad
+	// handshakes included.
+	for range 8 {
+		bad := "{}"
+		s := &computeproto.SessionInitSynapse{Request: &bad}
+		if err := d.Call(ctx, target, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	handshakes := 0
+	for k, n := range refused {
+		if strings.HasPrefix(k, computerpc.ProtocolHandshake+" ") {
+			handshakes += n
+		}
+	}
+	if refused[computeproto.ProtocolHeartbeat+" "+fmt.Sprint(computeproto.CodeNetworkError)] != 1 ||
+		refused[computeproto.ProtocolHeartbeat+" "+fmt.Sprint(computeproto.CodeSessionRequired)] != 1 || handshakes != 8 {
+		t.Errorf("refusals reported: %v", refused)
 	}
 }
 

@@ -60,7 +60,14 @@ type ServerConfig struct {
 	// Observe, when set, is told how long each encrypted request took,
 	// from the rate limit to the sealed answer, by protocol.
 	Observe func(protocol string, took time.Duration)
+	// Refused, when set, is told of each request refused before its
+	// handler (a handshake, a record, a limit), by protocol and the code
+	// answered.
+	Refused func(protocol string, code int)
 }
+
+// ProtocolHandshake names the handshake to ServerConfig.Refused.
+const ProtocolHandshake = "SESSION_INIT"
 
 // Serve registers the handshake and the handled encrypted synapses on a.
 func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
@@ -96,6 +103,13 @@ func Serve(a *axon.Axon, cfg ServerConfig, h Handlers) error {
 		resp, err := cfg.Sessions.Handshake(peerOf(syn), deref(syn.Request))
 		if err != nil {
 			cfg.Log.Debug("handshake refused", "hotkey", peerOf(syn), "err", err)
+			if cfg.Refused != nil {
+				code := computeproto.CodeValidationFailed
+				if se := (*securesession.Error)(nil); errors.As(err, &se) {
+					code = se.Code
+				}
+				cfg.Refused(ProtocolHandshake, code)
+			}
 		}
 		syn.Response = &resp
 		return nil
@@ -149,10 +163,17 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 		start := time.Now()
 		defer func() { s.cfg.Observe(protocol, time.Since(start)) }()
 	}
+	refused := func(code int) {
+		if s.cfg.Refused != nil {
+			s.cfg.Refused(protocol, code)
+		}
+	}
 	if s.rate != nil && !s.rate.Allow(peer, s.cfg.Now()) {
+		refused(computeproto.CodeNetworkError)
 		return RateLimitedResponse, nil
 	}
 	if req == nil || *req == "" {
+		refused(computeproto.CodeSessionRequired)
 		return securesession.ErrorResponse(computeproto.CodeSessionRequired, "Encrypted request required"), nil
 	}
 	pt, sess, err := s.cfg.Sessions.Open(peer, protocol, *req)
@@ -160,6 +181,7 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 		var se *securesession.Error
 		if errors.As(err, &se) {
 			s.cfg.Log.Debug("record refused", "hotkey", peer, "protocol", protocol, "code", se.Code, "err", se.Message)
+			refused(se.Code)
 			return se.Response(), nil
 		}
 		return "", err
@@ -169,6 +191,7 @@ func (s *server) answer(ctx context.Context, peer, protocol string, req *string,
 		// The reference answers 4015 (bad AAD) here, which misleads: the
 		// payload is what failed. Neither code makes a miner retry.
 		s.cfg.Log.Debug("invalid payload", "hotkey", peer, "protocol", protocol, "err", err)
+		refused(computeproto.CodeValidationFailed)
 		return securesession.ErrorResponse(computeproto.CodeValidationFailed, err.Error()), nil
 	}
 	if code != 0 && body == nil {

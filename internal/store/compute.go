@@ -551,12 +551,17 @@ func (s *Store) SweepComputeChallenges(ctx context.Context, netuid uint16, unpul
 
 // SetComputeLeases stores lease scores MeshHub published, for known
 // workers only; it returns how many rows it updated.
-func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[[2]string]float64) (int64, error) {
+func (s *Store) SetComputeLeases(ctx context.Context, netuid uint16, leases map[[2]string]float64, replace bool) (int64, error) {
 	tx, end, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer end()
+	if replace {
+		if _, err := tx.ExecContext(ctx, s.Rebind(`UPDATE compute_workers SET lease_score = 0 WHERE netuid = ? AND lease_score > 0`), netuid); err != nil {
+			return 0, err
+		}
+	}
 	keys := make([][2]string, 0, len(leases))
 	for k := range leases {
 		keys = append(keys, k)
@@ -630,9 +635,10 @@ type ComputeMinerRow struct {
 
 // ComputeScoringRows reads what a weight pass needs besides the
 // challenges (ComputeScoredChallenges) and each miner's activity
-// (ComputeMinerActivity): GPU reports since rankingStart, oldest first, the leased
-// workers and every miner's worker count, and every miner.
-func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, availabilityStart time.Time) (ComputeScoringRows, error) {
+// (ComputeMinerActivity): GPU reports since rankingStart, oldest first,
+// the leased workers and every miner's worker count (of the workers heard
+// from since leaseSince, when it is set), and every miner.
+func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, leaseSince time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
 	q := func(query string, args []any, scan func(*sql.Rows) error) error {
 		rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
@@ -660,11 +666,16 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 				return nil
 			})
 	}
+	// With a leaseSince, only the workers heard from since then count.
+	recent, recentArgs := "", []any{netuid}
+	if !leaseSince.IsZero() {
+		recent, recentArgs = " AND last_heartbeat >= ?", []any{netuid, leaseSince.UTC()}
+	}
 	if err == nil {
 		// Only the leased workers, and every miner's count: the zeros of
 		// the others add nothing to a lease sum but their number.
-		err = q(`SELECT hotkey, lease_score, deleted_at IS NOT NULL FROM compute_workers WHERE netuid = ? AND lease_score > 0
-			ORDER BY hotkey, lease_score DESC`, []any{netuid}, func(r *sql.Rows) error {
+		err = q(`SELECT hotkey, lease_score, deleted_at IS NOT NULL FROM compute_workers WHERE netuid = ? AND lease_score > 0`+recent+`
+			ORDER BY hotkey, lease_score DESC`, recentArgs, func(r *sql.Rows) error {
 			var w ComputeWorkerLease
 			if err := r.Scan(&w.Hotkey, &w.LeaseScore, &w.Deleted); err != nil {
 				return err
@@ -675,7 +686,7 @@ func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingSt
 	}
 	if err == nil {
 		out.WorkerCounts = map[string]int{}
-		err = q(`SELECT hotkey, COUNT(*) FROM compute_workers WHERE netuid = ? AND deleted_at IS NULL GROUP BY hotkey`, []any{netuid},
+		err = q(`SELECT hotkey, COUNT(*) FROM compute_workers WHERE netuid = ? AND deleted_at IS NULL`+recent+` GROUP BY hotkey`, recentArgs,
 			func(r *sql.Rows) error {
 				var hk string
 				var n int

@@ -67,12 +67,37 @@ func TestComputeHeartbeats(t *testing.T) {
 			t.Fatalf("runs for a worker without an IP: %d", n)
 		}
 		// Leases reach known workers only, in range.
-		n, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 0.75, {"5Miner", "ghost"}: 1})
+		n, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 0.75, {"5Miner", "ghost"}: 1}, false)
 		if err != nil || n != 1 {
 			t.Fatalf("leases: %d %v", n, err)
 		}
-		if _, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 2}); err == nil {
+		if _, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w1"}: 2}, false); err == nil {
 			t.Fatal("a lease above 1 was stored")
+		}
+		lease := func(w string) float64 {
+			var l float64
+			if err := s.DB().QueryRowContext(ctx, s.Rebind("SELECT lease_score FROM compute_workers WHERE worker_id = ?"), w).Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		// A publication that omits w1 keeps its lease (the reference's
+		// way), or, replacing, zeroes it (fixes.lease_publish_replaces).
+		if _, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w2"}: 0.5}, false); err != nil || lease("w1") != 0.75 || lease("w2") != 0.5 {
+			t.Fatalf("a publication without w1: %v %v %v", lease("w1"), lease("w2"), err)
+		}
+		if _, err := s.SetComputeLeases(ctx, 7, map[[2]string]float64{{"5Miner", "w2"}: 0.25}, true); err != nil || lease("w1") != 0 || lease("w2") != 0.25 {
+			t.Fatalf("a replacing publication without w1: %v %v %v", lease("w1"), lease("w2"), err)
+		}
+		// Every worker counts for the lease average, or only the recent
+		// ones (fixes.lease_current_workers).
+		all, err := s.ComputeScoringRows(ctx, 7, t0, time.Time{})
+		if err != nil || all.WorkerCounts["5Miner"] != 2 || len(all.Workers) != 1 {
+			t.Fatalf("scoring rows: %+v %v", all, err)
+		}
+		recent, err := s.ComputeScoringRows(ctx, 7, t0, clk.Now().Add(time.Second))
+		if err != nil || recent.WorkerCounts["5Miner"] != 0 || len(recent.Workers) != 0 {
+			t.Fatalf("scoring rows of workers heard from since a second from now: %+v %v", recent, err)
 		}
 	})
 }

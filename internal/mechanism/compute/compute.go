@@ -198,7 +198,10 @@ func (m *Mechanism) interval() time.Duration {
 func (m *Mechanism) Axon() (string, func(ax *axon.Axon) error) {
 	return m.cfg().s.Listen, func(ax *axon.Axon) error {
 		return computerpc.Serve(ax, computerpc.ServerConfig{Sessions: securesession.NewServer(ax.Hotkey()), Log: m.log,
-			Observe: func(protocol string, took time.Duration) { m.latency.WithLabelValues(protocol).Observe(took.Seconds()) }}, m.Handlers())
+			Observe: func(protocol string, took time.Duration) { m.latency.WithLabelValues(protocol).Observe(took.Seconds()) },
+			Refused: func(protocol string, code int) {
+				m.refused.WithLabelValues(protocol, fmt.Sprintf("code %d", code)).Inc()
+			}}, m.Handlers())
 	}
 }
 
@@ -550,7 +553,8 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 	if err := json.Unmarshal(c.Proof, &pd); err != nil {
 		return m.deps.Store.FailComputeChallenge(ctx, m.deps.Netuid, c.ID, "unreadable proof")
 	}
-	o := phases.Verify(ch, pd, m.cfg().tolerance)
+	a := m.cfg()
+	o := phases.Verify(ch, pd, a.tolerance, a.s.Fixes.AllGPUsMustPass)
 	notes := ""
 	for _, v := range o.Verdicts {
 		if !v.Passed {
@@ -569,7 +573,11 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
 	cfg := m.cfg().s.scoring()
 	now, passStart := m.now(), time.Now()
-	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
+	var leaseSince time.Time
+	if m.cfg().s.Fixes.LeaseCurrentWorkers {
+		leaseSince = now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour)
+	}
+	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), leaseSince)
 	if err != nil {
 		return nil, err
 	}
@@ -640,7 +648,7 @@ func (m *Mechanism) storeLeases(ctx context.Context, leases []meshhub.Lease) err
 	for _, l := range leases {
 		byWorker[[2]string{l.Hotkey, l.WorkerID}] = l.Score
 	}
-	n, err := m.deps.Store.SetComputeLeases(ctx, m.deps.Netuid, byWorker)
+	n, err := m.deps.Store.SetComputeLeases(ctx, m.deps.Netuid, byWorker, m.cfg().s.Fixes.LeasePublishReplaces)
 	if err == nil {
 		m.log.Info("lease scores stored", "published", len(leases), "known", n)
 	}

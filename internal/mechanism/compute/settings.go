@@ -23,6 +23,16 @@ type Settings struct {
 	WeightManagement WeightManagement `yaml:"weight_management" json:"weight_management"`
 	MeshHub          MeshHub          `yaml:"meshhub" json:"meshhub"`
 	TrustedGPUKeys   string           `yaml:"trusted_gpu_keys" json:"trusted_gpu_keys" help:"uncompressed P-256 public keys (hex, comma-separated) whose GPU commitment signatures are accepted; the reference GPU binary's by default"`
+	Fixes            Fixes            `yaml:"fixes" json:"fixes"`
+}
+
+// Fixes correct flaws of the reference validator's scoring. Each is off
+// by default, so that vigil's weights equal the reference's (its vtrust
+// depends on it); the validators of a subnet turn them on together.
+type Fixes struct {
+	AllGPUsMustPass      bool `yaml:"all_gpus_must_pass" json:"all_gpus_must_pass" help:"a GPU challenge passes only when every committed GPU passes (the reference passes it when one does, so one honest GPU carries the rest)"`
+	LeaseCurrentWorkers  bool `yaml:"lease_current_workers" json:"lease_current_workers" help:"a miner's lease average counts only its workers heard from within the availability window (the reference counts every worker id it ever saw, so old ids dilute it)"`
+	LeasePublishReplaces bool `yaml:"lease_publish_replaces" json:"lease_publish_replaces" help:"a MeshHub lease publication replaces every lease score, a worker it omits going to 0 (the reference keeps an omitted worker's old score)"`
 }
 
 // Validation is the reference's validation section.

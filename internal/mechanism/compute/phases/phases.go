@@ -221,8 +221,9 @@ type Outcome struct {
 
 // Verify checks every proof of a committed challenge with the targets it
 // was given: a CPU challenge passes when its unit does, a GPU challenge
-// when at least one GPU does. Secret columns are drawn per GPU now.
-func Verify(ch Challenge, pd computeproto.ProofData, tol challenge.Tolerance) Outcome {
+// when at least one GPU does, as the reference's, or with allGPUs when
+// every committed GPU does. Secret columns are drawn per GPU now.
+func Verify(ch Challenge, pd computeproto.ProofData, tol challenge.Tolerance, allGPUs bool) Outcome {
 	seed := seedBytes(ch.SeedHex)
 	var o Outcome
 	for _, p := range pd.Proofs {
@@ -249,6 +250,9 @@ func Verify(ch Challenge, pd computeproto.ProofData, tol challenge.Tolerance) Ou
 		}
 	}
 	o.Passed = o.SuccessCount > 0
+	if allGPUs && ch.Kind == computeproto.ChallengeGPUMatrix && o.SuccessCount < len(ch.Roots) {
+		o.Passed = false
+	}
 	return o
 }
 

@@ -56,11 +56,11 @@ func TestCPUChallengePhases(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch.Status = Verifying
-	if o := Verify(ch, pd, challenge.DefaultTolerance()); !o.Passed || o.SuccessCount != 1 {
+	if o := Verify(ch, pd, challenge.DefaultTolerance(), false); !o.Passed || o.SuccessCount != 1 {
 		t.Fatalf("verify: %+v", o)
 	}
 	pd.Proofs[0].RowHashes[0] = strings.Repeat("0", 16)
-	if o := Verify(ch, pd, challenge.DefaultTolerance()); o.Passed || o.Verdicts[0].Rule != challenge.RuleMerkle {
+	if o := Verify(ch, pd, challenge.DefaultTolerance(), false); o.Passed || o.Verdicts[0].Rule != challenge.RuleMerkle {
 		t.Fatalf("a tampered proof: %+v", o)
 	}
 
@@ -144,8 +144,11 @@ func TestGPUChallengePhases(t *testing.T) {
 	if err := CheckProofs(ch, pd); err != nil {
 		t.Fatal(err)
 	}
-	if o := Verify(ch, pd, challenge.DefaultTolerance()); !o.Passed || o.SuccessCount != 1 || len(o.Verdicts) != 2 {
+	if o := Verify(ch, pd, challenge.DefaultTolerance(), false); !o.Passed || o.SuccessCount != 1 || len(o.Verdicts) != 2 {
 		t.Fatalf("one GPU of two: %+v", o)
+	}
+	if o := Verify(ch, pd, challenge.DefaultTolerance(), true); o.Passed || o.SuccessCount != 1 {
+		t.Fatalf("one GPU of two, with every GPU required: %+v", o)
 	}
 	// Structure: a proof missing, one extra, one doubled, one without values.
 	for name, bad := range map[string][]computeproto.ProofResponse{

@@ -84,7 +84,7 @@ func TestPassFromTheStore(t *testing.T) {
 				IsSuccess: true, VerificationResult: true, ComputationTimeMS: &ms, SuccessCount: n, GPUs: gpus})
 		}
 		cfg := scoring.DefaultConfig()
-		rows, err := s.ComputeScoringRows(ctx, 9, now.Add(-cfg.RankingWindow), now.Add(-time.Duration(cfg.AvailabilityHours)*time.Hour))
+		rows, err := s.ComputeScoringRows(ctx, 9, now.Add(-cfg.RankingWindow), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
