@@ -281,6 +281,41 @@ func (s *WeightState) Plan(uids []uint16, scores []float64) (*WeightPlan, error)
 	return &WeightPlan{Netuid: s.Netuid, Mode: s.Mode(), UIDs: cu, Values: cv, VersionKey: s.Params.WeightsVersionKey}, nil
 }
 
+// PlanDirect is how a validator that skips process_weights_for_netuid
+// submits (the reference compute validator: its float64 weights go
+// straight through convert_weights_and_uids_for_emit, in the order given):
+// that vector when the chain takes it — at least MinAllowedWeights uids,
+// no weight over MaxWeightsLimit — and otherwise Plan's, which it takes
+// (where the reference's own submission fails).
+func (s *WeightState) PlanDirect(uids []uint16, weights []float64) (*WeightPlan, error) {
+	seen := make(map[uint16]bool, len(uids))
+	for _, u := range uids {
+		if seen[u] {
+			return nil, fmt.Errorf("%w: uid %d given twice", ErrBadWeights, u)
+		}
+		seen[u] = true
+	}
+	cu, cv, err := ConvertWeights(uids, weights)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range cu {
+		if u >= s.N {
+			return nil, fmt.Errorf("%w: uid %d is not on netuid %d (%d uids)", ErrBadWeights, u, s.Netuid, s.N)
+		}
+	}
+	var sum, top float64
+	for _, v := range cv {
+		sum += float64(v)
+		top = max(top, float64(v))
+	}
+	limited := s.Params.MaxWeightsLimit != U16Max && sum > 0 && top/sum > float64(s.Params.MaxWeightsLimit)/U16Max
+	if len(cu) == 0 || len(cu) < int(min(s.Params.MinAllowedWeights, s.N)) || limited {
+		return s.Plan(uids, weights)
+	}
+	return &WeightPlan{Netuid: s.Netuid, Mode: s.Mode(), UIDs: cu, Values: cv, VersionKey: s.Params.WeightsVersionKey}, nil
+}
+
 // WeightOptions tune SubmitWeights.
 type WeightOptions struct {
 	Submit SubmitOptions

@@ -3,6 +3,7 @@ package subtensor
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -354,5 +355,69 @@ func BenchmarkPlanAndTimelockedCommit(b *testing.B) {
 		if _, _, _, err := timelockCall(s, plan, WeightOptions{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestPlanDirect: the reference compute validator's submission is its
+// float64 weights converted as they are, in the order given; that differs
+// in the last u16 from the SDK's processed vector often enough to matter,
+// and where the chain would refuse it (too few uids, a weight over the
+// limit) the processed vector goes instead.
+func TestPlanDirect(t *testing.T) {
+	s := &WeightState{Netuid: 1, N: 300, Params: defaultSubnetParams}
+	s.Params.MinAllowedWeights, s.Params.MaxWeightsLimit = 1, U16Max
+	rng := rand.New(rand.NewPCG(7, 9))
+	differ := 0
+	for range 200 {
+		uids := make([]uint16, 256)
+		ws := make([]float64, 256)
+		for i := range uids {
+			uids[i] = uint16(255 - i) // hotkey order is not uid order
+			if rng.IntN(4) > 0 {
+				ws[i] = rng.Float64()
+			}
+		}
+		direct, err := s.PlanDirect(uids, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cu, cv, _ := ConvertWeights(uids, ws)
+		if !slices.Equal(direct.UIDs, cu) || !slices.Equal(direct.Values, cv) {
+			t.Fatalf("PlanDirect is not the direct conversion")
+		}
+		sdk, err := s.Plan(uids, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(sdk.Values, direct.Values) {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Error("the SDK's processing never changed a u16 in 200 vectors: the direct path would not matter")
+	}
+	t.Logf("%d of 200 vectors differ in some u16 between the SDK's processing and the direct conversion", differ)
+
+	few := &WeightState{Netuid: 1, N: 300, Params: defaultSubnetParams}
+	few.Params.MinAllowedWeights, few.Params.MaxWeightsLimit = 8, U16Max
+	uids, ws := []uint16{3, 1, 2}, []float64{0.5, 0.25, 1}
+	want, err := few.Plan(uids, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := few.PlanDirect(uids, ws); err != nil || !slices.Equal(got.UIDs, want.UIDs) || !slices.Equal(got.Values, want.Values) {
+		t.Errorf("under min_allowed_weights: %+v %v, want Plan's %+v", got, err, want)
+	}
+	capped := &WeightState{Netuid: 1, N: 300, Params: defaultSubnetParams}
+	capped.Params.MinAllowedWeights, capped.Params.MaxWeightsLimit = 1, 30000
+	want, _ = capped.Plan([]uint16{0, 1, 2}, []float64{10, 1, 1})
+	if got, _ := capped.PlanDirect([]uint16{0, 1, 2}, []float64{10, 1, 1}); !slices.Equal(got.Values, want.Values) {
+		t.Errorf("over max_weights_limit: %v, want Plan's %v", got.Values, want.Values)
+	}
+	if _, err := s.PlanDirect([]uint16{1, 1}, []float64{1, 1}); !errors.Is(err, ErrBadWeights) {
+		t.Errorf("a uid twice: %v", err)
+	}
+	if _, err := s.PlanDirect([]uint16{300}, []float64{1}); !errors.Is(err, ErrBadWeights) {
+		t.Errorf("a uid outside the subnet: %v", err)
 	}
 }

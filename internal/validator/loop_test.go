@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/substrate"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
@@ -283,5 +285,61 @@ func TestWeightLoopConfirmsReveals(t *testing.T) {
 				t.Fatalf("reveal %q, want %q (%+v)", got, want, rows)
 			}
 		})
+	}
+}
+
+// directScores is a mechanism that submits as the reference compute
+// validator does (DirectWeights).
+type directScores struct{ fixedScores }
+
+func (*directScores) DirectWeights() bool { return true }
+
+// TestDirectWeights: a DirectWeights mechanism's scores go out converted
+// as they are, uids in ascending hotkey order; others go through the
+// SDK's processing in uid order.
+func TestDirectWeights(t *testing.T) {
+	scores := map[subtensor.AccountID]float64{}
+	for i, uri := range []string{"//Bob", "//Charlie", "//Dave"} {
+		scores[subtensor.AccountID(dev(t, uri).PublicKey())] = []float64{0.1234567, 0.7654321, 0.3333333}[i]
+	}
+	for _, mech := range []Mechanism{&directScores{fixedScores{scores: scores}}, &fixedScores{scores: scores}} {
+		clk := clock.NewFake(time.Unix(1_763_800_000, 0))
+		f := loopChain(t)
+		v, err := New(Config{Netuid: 1, Hotkey: dev(t, "//Alice"), Client: f, Store: storetest.Open(t, "sqlite", clk), Mechanism: mech, Clock: clk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := step(t, v, clk); err != nil || len(f.plans) != 1 {
+			t.Fatalf("step: %v, %d plans", err, len(f.plans))
+		}
+		type entry struct {
+			hotkey string
+			uid    uint16
+			w      float64
+		}
+		var es []entry
+		for _, n := range f.mg.Neurons {
+			hk, _ := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
+			es = append(es, entry{hk, n.UID, scores[n.Hotkey]})
+		}
+		_, direct := mech.(*directScores)
+		if direct {
+			sort.Slice(es, func(i, j int) bool { return es[i].hotkey < es[j].hotkey })
+		}
+		uids, ws := make([]uint16, len(es)), make([]float64, len(es))
+		for i, e := range es {
+			uids[i], ws[i] = e.uid, e.w
+		}
+		wantU, wantV, _ := subtensor.ConvertWeights(uids, ws)
+		if !direct {
+			p, err := f.st.Plan(uids, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantU, wantV = p.UIDs, p.Values
+		}
+		if got := f.plans[0]; !slices.Equal(got.UIDs, wantU) || !slices.Equal(got.Values, wantV) {
+			t.Errorf("direct %v: submitted %v %v, want %v %v", direct, got.UIDs, got.Values, wantU, wantV)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +37,15 @@ type Mechanism interface {
 	// hotkeys left out score 0. An empty or all-zero result means "nothing
 	// to say yet": no weights are submitted.
 	Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error)
+}
+
+// DirectWeights is implemented by a mechanism whose reference validator
+// submits its weights without process_weights_for_netuid (the compute
+// subnet's): when DirectWeights is true its scores go out converted as
+// they are, in ascending hotkey order, as long as the chain takes that
+// vector (subtensor.WeightState.PlanDirect).
+type DirectWeights interface {
+	DirectWeights() bool
 }
 
 // Chain is what the weight loop reads from and sends to the chain.
@@ -377,10 +388,21 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("%s scores: %w", mech.Name(), err)
 	}
-	uids := make([]uint16, len(mg.Neurons))
-	weights := make([]float64, len(mg.Neurons))
+	neurons := mg.Neurons
+	direct := false
+	if d, ok := mech.(DirectWeights); ok && d.DirectWeights() {
+		direct = true
+		neurons = slices.Clone(neurons)
+		ss58 := func(n subtensor.Neuron) string {
+			s, _ := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
+			return s
+		}
+		sort.SliceStable(neurons, func(i, j int) bool { return ss58(neurons[i]) < ss58(neurons[j]) })
+	}
+	uids := make([]uint16, len(neurons))
+	weights := make([]float64, len(neurons))
 	var any bool
-	for i, n := range mg.Neurons {
+	for i, n := range neurons {
 		uids[i], weights[i] = n.UID, scores[n.Hotkey]
 		any = any || weights[i] > 0
 	}
@@ -390,6 +412,9 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 	}
 	for _, m := range due {
 		plan, err := st.Plan(uids, weights)
+		if direct {
+			plan, err = st.PlanDirect(uids, weights)
+		}
 		if err != nil {
 			return res, err
 		}

@@ -568,6 +568,11 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 	return nil
 }
 
+// DirectWeights: the reference compute validator submits its weights
+// without process_weights_for_netuid, so the weight loop converts these
+// scores as they are (validator.DirectWeights).
+func (m *Mechanism) DirectWeights() bool { return true }
+
 // Scores runs a weight pass over the metagraph's miners and stores it; the
 // weights are the scores the node's weight loop submits.
 func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
