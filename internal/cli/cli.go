@@ -39,7 +39,7 @@ func commands() []cliCommand {
 		{"miner", "run a compute-subnet miner: workers over WebSocket, challenges from validators", runMiner},
 		{"worker", "run a compute-subnet worker: matrix challenges and their proofs", runWorker},
 		{"localnet", "run a subtensor-compatible development chain", runLocalnet},
-		{"demo", "run the whole Kaspa subnet locally: chain, pool, Prometheus, validator, miners", runDemo},
+		{"demo", "run both subnets locally: chain, validator, Kaspa pool and Prometheus, compute miners and workers", runDemo},
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/dendrite"
 	"github.com/vigil-validator/vigil/bittensor/keys"
-	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/computeproto"
 	"github.com/vigil-validator/vigil/internal/computerpc"
 	"github.com/vigil-validator/vigil/internal/localnet"
@@ -100,14 +98,7 @@ func BenchmarkValidatorHeartbeatLoad(b *testing.B) {
 	client := localnettest.Client(b, url)
 	alice := devKey(b, "//Alice")
 	ctx := context.Background()
-	axonAddr := freeAddr(b)
-	call, err := subtensor.ServeAxon(1, 1, netip.MustParseAddrPort(axonAddr), 4)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := client.Submit(ctx, alice, call, subtensor.SubmitOptions{}); err != nil {
-		b.Fatal(err)
-	}
+	axonAddr := publishAxon(b, client, alice)
 	dir := b.TempDir()
 	opsAddr := freeAddr(b)
 	args := []string{"validator", "--chain-network", url, "--chain-netuid", "1", "--wallet-uri", "//Alice", "--mechanism", "compute",

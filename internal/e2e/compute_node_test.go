@@ -25,6 +25,21 @@ import (
 	"github.com/vigil-validator/vigil/internal/worker"
 )
 
+// publishAxon serves kp's axon on netuid 1 at a free loopback address, as
+// 'vigil chain serve-axon' does, and returns the address.
+func publishAxon(t testing.TB, client *subtensor.Client, kp *keys.KeyPair) string {
+	t.Helper()
+	addr := freeAddr(t)
+	call, err := subtensor.ServeAxon(1, 1, netip.MustParseAddrPort(addr), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Submit(context.Background(), kp, call, subtensor.SubmitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -49,14 +64,7 @@ func TestComputeValidatorNode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	axonAddr := freeAddr(t)
-	call, err := subtensor.ServeAxon(1, 1, netip.MustParseAddrPort(axonAddr), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Submit(ctx, alice, call, subtensor.SubmitOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	axonAddr := publishAxon(t, client, alice)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "validator.yaml")
 	yaml := `chain:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,14 +122,7 @@ func computeProcesses(t *testing.T, engine string) {
 	alice := devKey(t, "//Alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	axonAddr := freeAddr(t)
-	call, err := subtensor.ServeAxon(1, 1, netip.MustParseAddrPort(axonAddr), 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.Submit(ctx, alice, call, subtensor.SubmitOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	axonAddr := publishAxon(t, client, alice)
 	dir := t.TempDir()
 	dbURL := storetest.URL(t, engine)
 	hubAddr := freeAddr(t)

@@ -641,17 +641,7 @@ type ComputeMinerRow struct {
 func (s *Store) ComputeScoringRows(ctx context.Context, netuid uint16, rankingStart, leaseSince time.Time) (ComputeScoringRows, error) {
 	var out ComputeScoringRows
 	q := func(query string, args []any, scan func(*sql.Rows) error) error {
-		rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return s.eachRow(ctx, query, args, scan)
 	}
 	var err error
 	if err == nil {
@@ -1034,17 +1024,7 @@ type ComputeActivityRows struct {
 func (s *Store) ComputeMinerActivity(ctx context.Context, netuid uint16, hotkey string, availabilityStart time.Time) (ComputeActivityRows, error) {
 	var out ComputeActivityRows
 	q := func(query string, args []any, scan func(*sql.Rows) error) error {
-		rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return s.eachRow(ctx, query, args, scan)
 	}
 	first := ComputeBucket(availabilityStart)
 	err := q(`SELECT kind, subject, newest, bits FROM compute_availability WHERE netuid = ? AND hotkey = ? AND newest >= ? ORDER BY kind, subject`,
@@ -1087,4 +1067,19 @@ func (s *Store) ComputeMinerActivity(ctx context.Context, netuid uint16, hotkey 
 		})
 	}
 	return out, err
+}
+
+// eachRow runs query and hands each row to scan.
+func (s *Store) eachRow(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, s.Rebind(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
