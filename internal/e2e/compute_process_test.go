@@ -191,6 +191,13 @@ compute:
 
 	var st *store.Store
 	waitUntil(t, 30*time.Second, "the validator's database", func() bool {
+		// Opening a SQLite path creates the file: wait for the validator's
+		// own, or it would find an empty file and refuse it.
+		if path, ok := strings.CutPrefix(dbURL, "sqlite:"); ok {
+			if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+				return false
+			}
+		}
 		if st == nil {
 			if st, err = store.Open(ctx, store.Options{URL: dbURL, BusyTimeout: 5 * time.Second}); err != nil {
 				return false

@@ -61,6 +61,21 @@ type AxonHandlers interface {
 	Axon() (listen string, register func(ax *axon.Axon) error)
 }
 
+// Previewer is implemented by a mechanism that can tell, without storing
+// or sending anything, what its next weight pass would give: each
+// hotkey's score (what Scores would return) with the factors behind it.
+type Previewer interface {
+	Preview(ctx context.Context, mg *subtensor.Metagraph) ([]MinerPreview, error)
+}
+
+// MinerPreview is one hotkey in a preview.
+type MinerPreview struct {
+	Hotkey  string             `json:"hotkey"`
+	UID     uint16             `json:"uid"`
+	Score   float64            `json:"score"`
+	Factors map[string]float64 `json:"factors"`
+}
+
 // Metagraph holds a subnet's latest metagraph: the node's weight loop
 // stores each one it reads, mechanisms and blacklists load it. The zero
 // value holds none.

@@ -573,9 +573,9 @@ func (m *Mechanism) verify(ctx context.Context, c store.ComputeChallenge) error 
 // scores as they are (validator.DirectWeights).
 func (m *Mechanism) DirectWeights() bool { return true }
 
-// Scores runs a weight pass over the metagraph's miners and stores it; the
-// weights are the scores the node's weight loop submits.
-func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
+// pass scores the metagraph's miners as of the mechanism's clock, storing
+// and sending nothing: the result, and each hotkey's account.
+func (m *Mechanism) pass(ctx context.Context, mg *subtensor.Metagraph) (scoring.Result, map[string]subtensor.AccountID, error) {
 	cfg := m.cfg().s.scoring()
 	now, passStart := m.now(), time.Now()
 	var leaseSince time.Time
@@ -584,7 +584,7 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 	}
 	rows, err := m.deps.Store.ComputeScoringRows(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), leaseSince)
 	if err != nil {
-		return nil, err
+		return scoring.Result{}, nil, err
 	}
 	uids := map[string]uint16{}
 	accounts := map[string]subtensor.AccountID{}
@@ -604,14 +604,48 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 	})
 	rowsTook := time.Since(passStart)
 	if err := m.deps.Store.ComputeScoredChallenges(ctx, m.deps.Netuid, now.Add(-cfg.RankingWindow), in.Tallies.AddRow); err != nil {
-		return nil, err
+		return scoring.Result{}, nil, err
 	}
 	challengesTook := time.Since(passStart) - rowsTook
 	res := scoring.Score(cfg, in)
 	if actErr != nil {
-		return nil, actErr
+		return scoring.Result{}, nil, actErr
 	}
 	m.log.Info("weight pass", "miners", len(res.Miners), "took", time.Since(passStart), "rows", rowsTook, "challenges", challengesTook)
+	return res, accounts, nil
+}
+
+// Preview is a weight pass that is neither stored nor reported: per miner
+// its weight and factors (mechanism.Previewer).
+func (m *Mechanism) Preview(ctx context.Context, mg *subtensor.Metagraph) ([]mechanism.MinerPreview, error) {
+	res, _, err := m.pass(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mechanism.MinerPreview, len(res.Miners))
+	for i, ms := range res.Miners {
+		w := ms.Weight
+		if !ms.Online {
+			w = 0
+		}
+		online := 0.0
+		if ms.Online {
+			online = 1
+		}
+		out[i] = mechanism.MinerPreview{Hotkey: ms.Hotkey, UID: ms.UID, Score: w, Factors: map[string]float64{
+			"online": online, "raw": ms.Raw, "challenge_norm": ms.ChallengeNorm, "challenge": ms.Challenge, "lease": ms.Lease,
+			"availability": ms.Availability, "scored_workers": float64(ms.Scored), "score": ms.Score, "weight": ms.Weight}}
+	}
+	return out, nil
+}
+
+// Scores runs a weight pass over the metagraph's miners and stores it; the
+// weights are the scores the node's weight loop submits.
+func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
+	res, accounts, err := m.pass(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
 	// The pass is stored with each miner's factors; its workers' (a
 	// subnet's worth each pass) go to MeshHub's score report only.
 	stored := make([]scoring.MinerScore, len(res.Miners))
