@@ -43,6 +43,7 @@ func commands() []cliCommand {
 		{"wallet", "manage bittensor wallets and hotkeys", runWallet},
 		{"chain", "read the chain (metagraph, hyperparameters); set weights, serve an axon, register", runChain},
 		{"db", "migrate and check the database", runDB},
+		{"import", "import a reference validator's database (byteleap, hashtensor)", runImport},
 		{"weights", "preview the weights the validator would submit, with each miner's factors", runWeights},
 		{"challenge", compute.ChallengeTool().Summary, compute.ChallengeTool().Run},
 		{"version", "print the version", runVersion},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -38,14 +39,17 @@ hotkey is only read to look up the validator's own weight state.`
 
 // previewJSON is the stable JSON shape of a preview.
 type previewJSON struct {
-	Netuid    uint16           `json:"netuid"`
-	Mechanism string           `json:"mechanism"`
-	At        string           `json:"at"`
-	Block     uint64           `json:"block"`
-	Direct    bool             `json:"direct"`
-	Miners    []previewMinerJS `json:"miners"`
-	UIDs      []uint16         `json:"uids"`
-	Weights   []uint16         `json:"weights"`
+	Netuid    uint16 `json:"netuid"`
+	Mechanism string `json:"mechanism"`
+	At        string `json:"at"`
+	Block     uint64 `json:"block"`
+	Direct    bool   `json:"direct"`
+	// ChainRules: the vector was checked against the chain's rules (not
+	// with --hotkeys).
+	ChainRules bool             `json:"chain_rules"`
+	Miners     []previewMinerJS `json:"miners"`
+	UIDs       []uint16         `json:"uids"`
+	Weights    []uint16         `json:"weights"`
 }
 
 type previewMinerJS struct {
@@ -68,6 +72,7 @@ func runWeights(env Env, args []string) int {
 	subnet := fs.Int("subnet", -1, "the subnet to preview (default chain.netuid)")
 	at := fs.String("at", "", "score as of this time, RFC 3339 (default now)")
 	asJSON := fs.Bool("json", false, "print the preview as one JSON object")
+	hotkeys := fs.String("hotkeys", "", "read the metagraph's hotkeys, in uid order, from this file (a JSON list of SS58 strings) instead of the chain; the chain's rules are then not applied")
 	flags := config.BindFlags(fs, config.Keys(&defaults))
 	if code, ok := parse(env, fs, args[1:]); !ok {
 		return code
@@ -106,7 +111,13 @@ func runWeights(env Env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	p, err := preview(ctx, env, cfg, *sc, clk)
+	var mg *subtensor.Metagraph
+	if *hotkeys != "" {
+		if mg, err = readHotkeys(*hotkeys, *sc.Netuid); err != nil {
+			return fail(exitUsage, "--hotkeys: %v", err)
+		}
+	}
+	p, err := preview(ctx, env, cfg, *sc, clk, mg)
 	if err != nil {
 		return fail(exitFailure, "%v", err)
 	}
@@ -123,9 +134,34 @@ func runWeights(env Env, args []string) int {
 	return exitOK
 }
 
-// preview builds the subnet's mechanism on the store and the chain, asks
-// it for its next pass, and plans the vector as the weight loop would.
-func preview(ctx context.Context, env Env, cfg config.Validator, sc config.Subnet, clk clock.Clock) (*previewJSON, error) {
+// readHotkeys reads a metagraph of hotkeys in uid order from a file.
+func readHotkeys(path string, netuid uint16) (*subtensor.Metagraph, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("%s: want a JSON list of SS58 hotkeys: %v", path, err)
+	}
+	if len(list) > 65535 {
+		return nil, fmt.Errorf("%s: %d hotkeys, more than a subnet has uids", path, len(list))
+	}
+	mg := &subtensor.Metagraph{Netuid: netuid}
+	for uid, hk := range list {
+		pk, err := keys.ParsePublicKey(hk)
+		if err != nil || pk.SS58() != hk {
+			return nil, fmt.Errorf("%s: uid %d: %q is not an SS58 hotkey in the subnet's form", path, uid, hk)
+		}
+		mg.Neurons = append(mg.Neurons, subtensor.Neuron{UID: uint16(uid), Hotkey: subtensor.AccountID(pk)})
+	}
+	return mg, nil
+}
+
+// preview builds the subnet's mechanism on the store and the chain (or
+// the metagraph given), asks it for its next pass, and plans the vector
+// as the weight loop would.
+func preview(ctx context.Context, env Env, cfg config.Validator, sc config.Subnet, clk clock.Clock, mg *subtensor.Metagraph) (*previewJSON, error) {
 	netuid := *sc.Netuid
 	st, err := store.Open(ctx, store.Options{URL: cfg.Database.URL, MaxOpenConns: 2, BusyTimeout: cfg.Database.BusyTimeout})
 	if err != nil {
@@ -139,22 +175,23 @@ func preview(ctx context.Context, env Env, cfg config.Validator, sc config.Subne
 	if len(status.Pending) > 0 {
 		return nil, fmt.Errorf("%s is at schema version %d of %d: run 'vigil db migrate up' first", st, status.Version, status.Latest)
 	}
-	client, closeChain, code, ok := dialChain(ctx, env, "weights preview", cfg.Chain.Network, time.Minute)
-	if !ok {
-		return nil, fmt.Errorf("no chain (exit %d)", code)
-	}
-	defer closeChain()
+	var ws *subtensor.WeightState
 	var self subtensor.AccountID
-	if kp, err := loadHotkey(env, cfg.Wallet.URI, wallet.Wallet{Path: cfg.Wallet.Path, Name: cfg.Wallet.Name, Hotkey: cfg.Wallet.Hotkey}); err == nil {
-		self = subtensor.AccountID(kp.PublicKey())
-	}
-	mg, err := client.Metagraph(ctx, netuid, "")
-	if err != nil {
-		return nil, err
-	}
-	ws, err := client.WeightState(ctx, netuid, self)
-	if err != nil {
-		return nil, err
+	if mg == nil {
+		client, closeChain, code, ok := dialChain(ctx, env, "weights preview", cfg.Chain.Network, time.Minute)
+		if !ok {
+			return nil, fmt.Errorf("no chain (exit %d)", code)
+		}
+		defer closeChain()
+		if kp, err := loadHotkey(env, cfg.Wallet.URI, wallet.Wallet{Path: cfg.Wallet.Path, Name: cfg.Wallet.Name, Hotkey: cfg.Wallet.Hotkey}); err == nil {
+			self = subtensor.AccountID(kp.PublicKey())
+		}
+		if mg, err = client.Metagraph(ctx, netuid, ""); err != nil {
+			return nil, err
+		}
+		if ws, err = client.WeightState(ctx, netuid, self); err != nil {
+			return nil, err
+		}
 	}
 	f, ok := mechanisms.Lookup(sc.Mechanism)
 	if !ok {
@@ -167,7 +204,7 @@ func preview(ctx context.Context, env Env, cfg config.Validator, sc config.Subne
 	if err != nil {
 		return nil, err
 	}
-	out := &previewJSON{Netuid: netuid, Mechanism: sc.Mechanism, Block: mg.Block}
+	out := &previewJSON{Netuid: netuid, Mechanism: sc.Mechanism, Block: mg.Block, ChainRules: ws != nil}
 	var miners []mechanism.MinerPreview
 	if pv, ok := mech.(mechanism.Previewer); ok {
 		if miners, err = pv.Preview(ctx, mg); err != nil {
@@ -211,14 +248,23 @@ func preview(ctx context.Context, env Env, cfg config.Validator, sc config.Subne
 	}
 	out.UIDs, out.Weights = []uint16{}, []uint16{}
 	if any {
-		plan, err := ws.Plan(uids, weights)
-		if out.Direct {
-			plan, err = ws.PlanDirect(uids, weights)
+		switch {
+		case ws == nil && out.Direct:
+			if out.UIDs, out.Weights, err = subtensor.ConvertWeights(uids, weights); err != nil {
+				return nil, err
+			}
+		case ws == nil:
+			return nil, fmt.Errorf("the %s mechanism's vector goes through the chain's rules: preview it against the chain (without --hotkeys)", sc.Mechanism)
+		default:
+			plan, err := ws.Plan(uids, weights)
+			if out.Direct {
+				plan, err = ws.PlanDirect(uids, weights)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out.UIDs, out.Weights = plan.UIDs, plan.Values
 		}
-		if err != nil {
-			return nil, err
-		}
-		out.UIDs, out.Weights = plan.UIDs, plan.Values
 	}
 	byUID := map[uint16]uint16{}
 	for i, u := range out.UIDs {

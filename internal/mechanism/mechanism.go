@@ -74,6 +74,15 @@ type MinerPreview struct {
 	UID     uint16             `json:"uid"`
 	Score   float64            `json:"score"`
 	Factors map[string]float64 `json:"factors"`
+	// Parts are the factors of what the score is made of (a compute
+	// miner's workers), each named.
+	Parts []PreviewPart `json:"parts,omitempty"`
+}
+
+// PreviewPart is a named part of a miner's score and its factors.
+type PreviewPart struct {
+	Name    string             `json:"name"`
+	Factors map[string]float64 `json:"factors"`
 }
 
 // Metagraph holds a subnet's latest metagraph: the node's weight loop

@@ -470,3 +470,73 @@ func (s *Store) KaspaSyncOffsets(ctx context.Context, limit, offset int) ([]Kasp
 	}
 	return out, rows.Err()
 }
+
+// Outcomes of ImportKaspaMappings, per mapping.
+const (
+	KaspaImported = "imported"
+	KaspaPresent  = "present"  // the same binding (and unbind state) is here
+	KaspaUnbound  = "unbound"  // bound here, unbound there: the tombstone was applied
+	KaspaConflict = "conflict" // the worker is bound to another hotkey here
+)
+
+// ImportKaspaMappings adds another validator's registry in one
+// transaction: new workers are added (active or as tombstones, with no
+// limit per hotkey: the source enforced its own), a binding this registry
+// has already is kept, and an unbind of one it holds active is applied.
+// It returns each mapping's outcome; with dryRun it writes nothing.
+func (s *Store) ImportKaspaMappings(ctx context.Context, ms []KaspaMapping, dryRun bool) ([]string, error) {
+	out := make([]string, len(ms))
+	now := s.now()
+	for i := range ms {
+		if err := ms[i].validate(); err != nil {
+			return nil, fmt.Errorf("worker %q: %w", ms[i].Worker, err)
+		}
+	}
+	tx, end, err := s.beginWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	for i, m := range ms {
+		var hotkey string
+		var unbind sql.NullString
+		err := tx.QueryRowContext(ctx, s.Rebind("SELECT hotkey, unbind_signature FROM kaspa_worker_mappings WHERE worker = ?"), m.Worker).Scan(&hotkey, &unbind)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			seq, err := nextKaspaSeq(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			var unbindSig, unboundAt, unbindSource any
+			if !m.Active() {
+				unbindSig, unboundAt, unbindSource = m.UnbindSignature, now, m.UnbindSource
+			}
+			if _, err := tx.ExecContext(ctx, s.Rebind(`INSERT INTO kaspa_worker_mappings (`+kaspaMappingColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				m.Worker, m.Hotkey, m.RegistrationTime, m.RegistrationTimeInt, m.Signature, m.Source, now, unbindSig, unboundAt, unbindSource, seq); err != nil {
+				return nil, s.observe(fmt.Errorf("import worker %q: %w", m.Worker, err))
+			}
+			out[i] = KaspaImported
+		case err != nil:
+			return nil, s.observe(err)
+		case hotkey != m.Hotkey:
+			out[i] = KaspaConflict
+		case !m.Active() && !unbind.Valid:
+			seq, err := nextKaspaSeq(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := tx.ExecContext(ctx, s.Rebind(`UPDATE kaspa_worker_mappings SET unbind_signature = ?, unbound_at = ?, unbind_source = ?, seq = ?
+				WHERE worker = ?`), m.UnbindSignature, now, m.UnbindSource, seq, m.Worker); err != nil {
+				return nil, s.observe(err)
+			}
+			out[i] = KaspaUnbound
+		default:
+			out[i] = KaspaPresent
+		}
+	}
+	if dryRun {
+		return out, nil
+	}
+	return out, s.observe(tx.Commit())
+}

@@ -5,6 +5,11 @@ Written from the reference's formulas (worker_performance_ranker.py,
 weight_manager.py) as the specification describes them, apart from vigil's
 Go code, to hold vigil's scoring to them on a table of scenarios.
 
+A request may instead name a reference validator's SQLite database
+instead of holding its rows, {"db": path, "now": unix, "config": {...},
+"metagraph": [...]}, and the rows are read from its tables as the
+reference's models define them.
+
 Reads a JSON list of scenarios on stdin, writes a JSON list of answers:
   {"now": unix, "config": {...}, "challenges": [...], "heartbeats": [...],
    "gpu_inventory": [...], "workers": [...], "miners": [...],
@@ -14,8 +19,10 @@ Reads a JSON list of scenarios on stdin, writes a JSON list of answers:
       "workers": {"hotkey_worker": {"perf", "avail", "successes", "avg_t"}}}
 """
 
+import datetime
 import json
 import math
+import sqlite3
 import sys
 
 
@@ -171,8 +178,56 @@ def score(s):
     return {"miners": out, "workers": workers_out, "uids": u16_uids, "u16": u16}
 
 
+def naive_utc(v):
+    if v is None:
+        return None
+    return datetime.datetime.fromisoformat(v).replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+def nvml_uuids(raw):
+    out = []
+    for g in json.loads(raw) if raw else []:
+        for k in ("uuid", "gpu_uuid", "id"):
+            v = g.get(k)
+            if isinstance(v, str) and v:
+                out.append(v)
+                break
+    return out
+
+
+def from_db(req):
+    con = sqlite3.connect("file:%s?mode=ro" % req["db"], uri=True)
+    q = lambda sql: con.execute(sql).fetchall()
+    s = {"now": req["now"], "config": req["config"], "metagraph": req["metagraph"]}
+    s["challenges"] = [
+        {"hotkey": hk, "worker_id": w, "created_at": naive_utc(c), "status": st, "is_success": bool(ok),
+         "verification_result": bool(vr), "computation_time_ms": ms, "success_count": n,
+         "gpu_uuids": list(json.loads(mc).keys()) if mc else [], "deleted": d is not None}
+        for hk, w, c, st, ok, vr, ms, n, mc, d in q(
+            "SELECT hotkey, worker_id, created_at, challenge_status, is_success, verification_result,"
+            " computation_time_ms, success_count, merkle_commitments, deleted_at FROM compute_challenges")]
+    s["heartbeats"] = [
+        {"hotkey": hk, "worker_id": w, "created_at": naive_utc(c), "public_ip": ip, "gpu_uuids": nvml_uuids(g),
+         "deleted": d is not None}
+        for hk, w, c, ip, g, d in q(
+            "SELECT hotkey, worker_id, created_at, public_ip, gpu_utilization, deleted_at FROM heartbeat_records ORDER BY id")]
+    s["gpu_inventory"] = [
+        {"uuid": u, "hotkey": hk, "last_seen": naive_utc(seen)}
+        for u, hk, seen in q("SELECT gpu_uuid, hotkey, last_seen_at FROM gpu_inventory"
+                             " WHERE deleted_at IS NULL AND last_seen_at IS NOT NULL")]
+    s["workers"] = [
+        {"hotkey": hk, "worker_id": w, "lease_score": ls or 0.0, "deleted": d is not None}
+        for hk, w, ls, d in q("SELECT hotkey, worker_id, lease_score, deleted_at FROM worker_info")]
+    s["miners"] = [
+        {"hotkey": hk, "is_online": bool(on)}
+        for hk, on in q("SELECT hotkey, is_online FROM miner_info WHERE deleted_at IS NULL")]
+    con.close()
+    return s
+
+
 def main():
-    json.dump([score(s) for s in json.load(sys.stdin)], sys.stdout)
+    reqs = [from_db(r) if "db" in r else r for r in json.load(sys.stdin)]
+    json.dump([score(s) for s in reqs], sys.stdout)
 
 
 if __name__ == "__main__":

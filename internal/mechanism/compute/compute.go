@@ -424,7 +424,7 @@ func (m *Mechanism) issueLoop(ctx context.Context) {
 // and weight passes older than Retention (or the ranking window, if
 // longer).
 func (m *Mechanism) Prune(ctx context.Context) error {
-	cfg := m.cfg().s.scoring()
+	cfg := m.cfg().s.Scoring()
 	now := m.now()
 	n, err := m.deps.Store.PruneCompute(ctx, m.deps.Netuid, store.ComputeRetention{
 		AvailabilityStart: now.Add(-time.Duration(cfg.AvailabilityHours) * time.Hour),
@@ -576,7 +576,7 @@ func (m *Mechanism) DirectWeights() bool { return true }
 // pass scores the metagraph's miners as of the mechanism's clock, storing
 // and sending nothing: the result, and each hotkey's account.
 func (m *Mechanism) pass(ctx context.Context, mg *subtensor.Metagraph) (scoring.Result, map[string]subtensor.AccountID, error) {
-	cfg := m.cfg().s.scoring()
+	cfg := m.cfg().s.Scoring()
 	now, passStart := m.now(), time.Now()
 	var leaseSince time.Time
 	if m.cfg().s.Fixes.LeaseCurrentWorkers {
@@ -635,6 +635,11 @@ func (m *Mechanism) Preview(ctx context.Context, mg *subtensor.Metagraph) ([]mec
 		out[i] = mechanism.MinerPreview{Hotkey: ms.Hotkey, UID: ms.UID, Score: w, Factors: map[string]float64{
 			"online": online, "raw": ms.Raw, "challenge_norm": ms.ChallengeNorm, "challenge": ms.Challenge, "lease": ms.Lease,
 			"availability": ms.Availability, "scored_workers": float64(ms.Scored), "score": ms.Score, "weight": ms.Weight}}
+		for _, w := range ms.Workers {
+			out[i].Parts = append(out[i].Parts, mechanism.PreviewPart{Name: w.Key.WorkerID, Factors: map[string]float64{
+				"successes": float64(w.Successes), "avg_time_ms": w.AvgTimeMS, "base": w.Base, "participation": w.Participation,
+				"availability": w.Availability, "perf": w.Perf}})
+		}
 	}
 	return out, nil
 }

@@ -221,7 +221,8 @@ func (s Settings) trusted() (challenge.TrustedKeys, error) {
 
 func (s Settings) allowlist() []string { return splitList(s.Validation.GPU.ModelAllowlist) }
 
-func (s Settings) scoring() scoring.Config {
+// Scoring is the weight pass's configuration.
+func (s Settings) Scoring() scoring.Config {
 	c := scoring.DefaultConfig()
 	c.RankingWindow = time.Duration(s.Validation.RankingWindowMinutes) * time.Minute
 	c.ChallengeInterval = time.Duration(s.Validation.ChallengeInterval) * time.Second
