@@ -38,12 +38,13 @@ type ByteLeapOptions struct {
 	Batch int
 }
 
-// batch collects rows and hands them on in batches.
+// batch collects rows and hands them on in batches, to the writer.
 type batch[T any] struct {
 	rows  []T
 	size  int
 	flush func([]T) (int64, error)
 	count *Count
+	b     *byteleap
 }
 
 func (b *batch[T]) add(ctx context.Context, r T) error {
@@ -58,18 +59,65 @@ func (b *batch[T]) done(ctx context.Context) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
-	n, err := b.flush(b.rows)
-	if err != nil {
-		return err
-	}
-	b.count.Written += n
-	b.count.Present += int64(len(b.rows)) - n
-	b.rows = b.rows[:0]
-	return ctx.Err()
+	rows := b.rows
+	b.rows = make([]T, 0, b.size) // the writer owns rows now
+	return b.b.write(ctx, func() error {
+		n, err := b.flush(rows)
+		if err != nil {
+			return err
+		}
+		b.count.Written += n
+		b.count.Present += int64(len(rows)) - n
+		return nil
+	})
 }
 
-func newBatch[T any](size int, c *Count, flush func([]T) (int64, error)) *batch[T] {
-	return &batch[T]{size: size, flush: flush, count: c}
+func newBatch[T any](b *byteleap, c *Count, flush func([]T) (int64, error)) *batch[T] {
+	return &batch[T]{size: b.opts.Batch, flush: flush, count: c, b: b}
+}
+
+// write runs a write on the store: at once, or in the writer while a
+// pipeline runs.
+func (b *byteleap) write(ctx context.Context, job func() error) error {
+	if b.jobs == nil {
+		return job()
+	}
+	select {
+	case b.jobs <- job:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pipeline runs read (which reads the source and hands its writes to
+// write) beside a writer that runs them in order: the source's engine and
+// the store's each get a core.
+func (b *byteleap) pipeline(ctx context.Context, read func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.jobs = make(chan func() error, 4)
+	var readErr error
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		readErr = read(ctx)
+		close(b.jobs)
+	}()
+	var writeErr error
+	for job := range b.jobs {
+		if writeErr == nil {
+			if writeErr = job(); writeErr != nil {
+				cancel()
+			}
+		}
+	}
+	<-finished
+	b.jobs = nil
+	if writeErr != nil {
+		return writeErr
+	}
+	return readErr
 }
 
 // ImportByteLeap imports a compute validator's database into netuid's
@@ -108,10 +156,13 @@ func ImportByteLeap(ctx context.Context, src *Source, dst *store.Store, opts Byt
 	}
 	defer im.Rollback()
 	b := &byteleap{src: src, im: im, opts: opts, sum: sum, workerIP: map[[2]string]string{}}
-	for _, step := range []func(context.Context) error{b.miners, b.heartbeats, b.workers, b.gpus, b.challenges, b.weights} {
-		if err := step(ctx); err != nil {
+	for _, step := range []func(context.Context) error{b.miners, b.heartbeats, b.workers, b.gpus, b.challenges} {
+		if err := b.pipeline(ctx, step); err != nil {
 			return nil, err
 		}
+	}
+	if err := b.weights(ctx); err != nil {
+		return nil, err
 	}
 	if !opts.DryRun {
 		if err := im.Commit(); err != nil {
@@ -129,6 +180,7 @@ type byteleap struct {
 	sum      *Summary
 	workerIP map[[2]string]string // each worker's newest public IP
 	hotkeys  map[string]error
+	jobs     chan func() error // the writer's, while a pipeline runs
 }
 
 // hotkey checks a hotkey once.
@@ -183,7 +235,7 @@ func rowErr(table string, id int64, format string, a ...any) error {
 
 func (b *byteleap) miners(ctx context.Context) error {
 	c := b.sum.table("miner_info", "compute_miners")
-	out := newBatch(b.opts.Batch, c, func(ms []store.ImportedMiner) (int64, error) { return b.im.Miners(ctx, ms) })
+	out := newBatch(b, c, func(ms []store.ImportedMiner) (int64, error) { return b.im.Miners(ctx, ms) })
 	err := b.each(ctx, "miner_info", `SELECT id, hotkey, miner_version, last_heartbeat, created_at, deleted_at FROM miner_info ORDER BY id`, nil,
 		func(r *sql.Rows) error {
 			var id int64
@@ -233,14 +285,17 @@ func gpuUUIDs(raw string, into []string) ([]string, error) {
 	if raw == "" || raw == "null" || raw == "[]" {
 		return into, nil
 	}
-	var list []map[string]json.RawMessage
+	var list []struct {
+		UUID    any `json:"uuid"`
+		GPUUUID any `json:"gpu_uuid"`
+		ID      any `json:"id"`
+	}
 	if err := json.Unmarshal([]byte(raw), &list); err != nil {
 		return into, fmt.Errorf("gpu_utilization is not a list of objects: %v", err)
 	}
 	for _, g := range list {
-		for _, k := range []string{"uuid", "gpu_uuid", "id"} {
-			var s string
-			if v, ok := g[k]; ok && json.Unmarshal(v, &s) == nil && s != "" {
+		for _, v := range []any{g.UUID, g.GPUUUID, g.ID} {
+			if s, ok := v.(string); ok && s != "" {
 				into = append(into, s)
 				break
 			}
@@ -266,8 +321,8 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 	}
 	start := anchor.Add(-time.Duration(b.opts.AvailabilityHours)*time.Hour - 5*time.Minute)
 	c.Comments = append(c.Comments, fmt.Sprintf("the %d hours before %s", b.opts.AvailabilityHours, anchor.Format(time.RFC3339)))
-	buckets := newBatch(b.opts.Batch, c, func(rs []store.ComputeBucketRow) (int64, error) { return b.im.Buckets(ctx, rs) })
-	runs := newBatch(b.opts.Batch, ipc, func(rs []store.ComputeIPRun) (int64, error) { return b.im.IPRuns(ctx, rs) })
+	buckets := newBatch(b, c, func(rs []store.ComputeBucketRow) (int64, error) { return b.im.Buckets(ctx, rs) })
+	runs := newBatch(b, ipc, func(rs []store.ComputeIPRun) (int64, error) { return b.im.IPRuns(ctx, rs) })
 	var (
 		hotkey, worker string
 		bucket         *store.ComputeBucketRow
@@ -278,6 +333,10 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 		lastIP         string
 		uuids          []string
 	)
+	addRun := func() error {
+		ipc.Read++
+		return runs.add(ctx, *run)
+	}
 	endWorker := func() error {
 		if worker == "" {
 			return nil
@@ -291,7 +350,7 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 			bucket = nil
 		}
 		if run != nil {
-			if err := runs.add(ctx, *run); err != nil {
+			if err := addRun(); err != nil {
 				return err
 			}
 			run = nil
@@ -314,14 +373,16 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 			rings = append(rings, store.ComputeRing{Hotkey: hotkey, Kind: store.RingGPU, Subject: u, Ring: *r})
 		}
 		ringc.Read += int64(len(rings))
-		n, err := b.im.Rings(ctx, rings)
-		if err != nil {
-			return err
-		}
-		ringc.Written += n
-		ringc.Present += int64(len(rings)) - n
-		workerRings, gpuRings = workerRings[:0], map[string]*store.BucketRing{}
-		return nil
+		workerRings, gpuRings = nil, map[string]*store.BucketRing{}
+		return b.write(ctx, func() error {
+			n, err := b.im.Rings(ctx, rings)
+			if err != nil {
+				return err
+			}
+			ringc.Written += n
+			ringc.Present += int64(len(rings)) - n
+			return nil
+		})
 	}
 	err = b.each(ctx, "heartbeat_records", `SELECT id, hotkey, worker_id, created_at, gpu_utilization, public_ip FROM heartbeat_records
 		WHERE deleted_at IS NULL AND created_at >= ? ORDER BY hotkey, worker_id, created_at`, []any{b.src.since(start)}, func(r *sql.Rows) error {
@@ -394,7 +455,7 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 		if ip.Valid && ip.String != "" {
 			lastIP = ip.String
 			if run != nil && run.IP != ip.String {
-				if err := runs.add(ctx, *run); err != nil {
+				if err := addRun(); err != nil {
 					return err
 				}
 				run = nil
@@ -422,7 +483,7 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 
 func (b *byteleap) workers(ctx context.Context) error {
 	c := b.sum.table("worker_info", "compute_workers")
-	out := newBatch(b.opts.Batch, c, func(ws []store.ImportedWorker) (int64, error) { return b.im.Workers(ctx, ws) })
+	out := newBatch(b, c, func(ws []store.ImportedWorker) (int64, error) { return b.im.Workers(ctx, ws) })
 	err := b.each(ctx, "worker_info", `SELECT id, hotkey, worker_id, worker_name, worker_version, capabilities, is_online, last_heartbeat, created_at,
 		deleted_at, tasks_completed, tasks_failed, avg_task_time_ms, lease_score FROM worker_info ORDER BY id`, nil, func(r *sql.Rows) error {
 		var (
@@ -486,7 +547,7 @@ func (b *byteleap) workers(ctx context.Context) error {
 
 func (b *byteleap) gpus(ctx context.Context) error {
 	c := b.sum.table("gpu_inventory", "compute_gpus")
-	out := newBatch(b.opts.Batch, c, func(gs []store.ImportedGPU) (int64, error) { return b.im.GPUs(ctx, gs) })
+	out := newBatch(b, c, func(gs []store.ImportedGPU) (int64, error) { return b.im.GPUs(ctx, gs) })
 	err := b.each(ctx, "gpu_inventory", `SELECT id, gpu_uuid, hotkey, worker_id, gpu_model, last_seen_at, deleted_at FROM gpu_inventory ORDER BY id`, nil,
 		func(r *sql.Rows) error {
 			var id int64
@@ -532,7 +593,7 @@ func (b *byteleap) challenges(ctx context.Context) error {
 	}
 	start := anchor.Add(-b.opts.RankingWindow - 5*time.Minute)
 	c.Comments = append(c.Comments, fmt.Sprintf("the %s before %s", b.opts.RankingWindow, anchor.Format(time.RFC3339)))
-	out := newBatch(b.opts.Batch, c, func(cs []store.ImportedChallenge) (int64, error) { return b.im.Challenges(ctx, cs) })
+	out := newBatch(b, c, func(cs []store.ImportedChallenge) (int64, error) { return b.im.Challenges(ctx, cs) })
 	const table = "compute_challenges"
 	err = b.each(ctx, table, `SELECT id, challenge_id, hotkey, worker_id, challenge_type, challenge_data, sent_at, expires_at, computation_time_ms,
 		computed_at, merkle_commitments, verification_targets, debug_info, challenge_status, verification_result, verification_notes,

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,7 +58,9 @@ func OpenSource(ctx context.Context, raw string) (*Source, error) {
 			return nil, fmt.Errorf("--from: %s is not a SQLite database (empty or not a file)", path)
 		}
 		s.display = "sqlite:" + path
-		s.db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+		// A large cache and the file mapped: the heartbeats are read along
+		// an index, a page of the table at a time.
+		s.db, err = sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(5000)&_pragma=cache_size(-131072)&_pragma=mmap_size(68719476736)")
 		if err != nil {
 			return nil, err
 		}
@@ -260,8 +263,13 @@ func (s *Summary) Print(w interface{ Write([]byte) (int, error) }) {
 			into = " → " + c.Into
 		}
 		fmt.Fprintf(w, "  %-18s read %d, wrote %d, already present %d%s\n", c.Table, c.Read, c.Written, c.Present, into)
-		for why, n := range c.Skipped {
-			fmt.Fprintf(w, "    skipped %d: %s\n", n, why)
+		whys := make([]string, 0, len(c.Skipped))
+		for why := range c.Skipped {
+			whys = append(whys, why)
+		}
+		sort.Strings(whys)
+		for _, why := range whys {
+			fmt.Fprintf(w, "    skipped %d: %s\n", c.Skipped[why], why)
 		}
 		for _, m := range c.Comments {
 			fmt.Fprintf(w, "    %s\n", m)

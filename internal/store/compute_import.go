@@ -23,8 +23,40 @@ type ComputeImport struct {
 
 // BeginComputeImport starts an import into netuid.
 func (s *Store) BeginComputeImport(ctx context.Context, netuid uint16) (*ComputeImport, error) {
-	tx, end, err := s.beginWrite(ctx)
+	if s.engine != SQLite {
+		tx, end, err := s.beginWrite(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &ComputeImport{s: s, netuid: netuid, tx: tx, end: sync.OnceFunc(end)}, nil
+	}
+	// An import writes millions of rows into B-trees far larger than the
+	// pool's small per-connection cache: its own connection gets a large
+	// one while it lasts, and the usual one back before it returns to the
+	// pool.
+	release, err := s.lockWrites(ctx)
 	if err != nil {
+		return nil, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	var tx *sql.Tx
+	if _, err = conn.ExecContext(ctx, "PRAGMA cache_size = -262144"); err == nil {
+		tx, err = conn.BeginTx(ctx, nil)
+	}
+	end := func() {
+		if tx != nil {
+			_ = tx.Rollback() // a no-op after Commit
+		}
+		_, _ = conn.ExecContext(context.Background(), fmt.Sprintf("PRAGMA cache_size = %d", sqliteCacheKiB))
+		conn.Close()
+		release()
+	}
+	if err != nil {
+		end()
 		return nil, err
 	}
 	return &ComputeImport{s: s, netuid: netuid, tx: tx, end: sync.OnceFunc(end)}, nil

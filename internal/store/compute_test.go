@@ -282,3 +282,65 @@ func TestComputeOwnersOldestFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestComputeImport: an import merges its availability rings with the
+// subnet's (a bucket set in either stays set, however far apart their
+// newest buckets), keeps rows already present and counts only what it
+// wrote, and a rolled-back import leaves nothing.
+func TestComputeImport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		s := storetest.Open(t, engine, clock.NewFake(t0))
+		ctx := context.Background()
+		ring := func(bs ...int64) store.BucketRing {
+			var r store.BucketRing
+			for _, b := range bs {
+				r.Add(b)
+			}
+			return r
+		}
+		base := store.ComputeBucket(t0)
+		put := func(r store.BucketRing, commit bool) int64 {
+			t.Helper()
+			im, err := s.BeginComputeImport(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Rollback()
+			n, err := im.Rings(ctx, []store.ComputeRing{{Hotkey: "5M", Kind: store.RingWorker, Subject: "w", Ring: r}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := im.Miners(ctx, []store.ImportedMiner{{Hotkey: "5M", FirstSeen: t0, LastHeartbeat: t0}}); err != nil {
+				t.Fatal(err)
+			}
+			if commit {
+				if err := im.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n
+		}
+		if n := put(ring(base-5, base-3), false); n != 1 || countRows(t, s, "SELECT COUNT(*) FROM compute_availability") != 0 ||
+			countRows(t, s, "SELECT COUNT(*) FROM compute_miners") != 0 {
+			t.Fatalf("a rolled-back import wrote %d rings and left rows", n)
+		}
+		put(ring(base-5, base-3), true)
+		if n := put(ring(base-5), true); n != 0 {
+			t.Errorf("a ring already covered was written again (%d)", n)
+		}
+		put(ring(base-2040, base+10), true)
+		rows, err := s.ComputeMinerActivity(ctx, 3, "5M", t0.Add(-169*time.Hour))
+		if err != nil || len(rows.Rings) != 1 {
+			t.Fatalf("rings %+v, %v", rows.Rings, err)
+		}
+		r := rows.Rings[0].Ring
+		for _, b := range []int64{base - 5, base - 3, base + 10} {
+			if !r.Has(b) {
+				t.Errorf("bucket %d lost in the merge", b-base)
+			}
+		}
+		if r.Has(base-2040) || r.Has(base-4) || r.Newest != base+10 {
+			t.Errorf("merged ring: newest %d, old bucket %v", r.Newest-base, r.Has(base-2040))
+		}
+	})
+}

@@ -109,6 +109,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// sqliteCacheKiB is each SQLite connection's page cache, negated (KiB).
+const sqliteCacheKiB = -1024
+
 func openSQLite(path string, opts Options) (*sql.DB, error) {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -142,7 +145,7 @@ func openSQLite(path string, opts Options) (*sql.DB, error) {
 	// A page cache of 1 MiB per connection rather than 2: the hot pages
 	// are few (a heartbeat touches its miner's), and every connection
 	// keeps its own cache.
-	q.Add("_pragma", "cache_size(-1024)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", sqliteCacheKiB))
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
