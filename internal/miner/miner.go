@@ -47,6 +47,11 @@ type Config struct {
 	QueueMax     int           // worker heartbeats held, 1000
 	QueueMaxAge  time.Duration // 300 s
 	MinerVersion string
+
+	// DrainGrace is how long challenges in flight are seen through after
+	// the miner is told to stop, 5 s: a commitment under way lands, but a
+	// worker that is stopping too is not waited for.
+	DrainGrace time.Duration
 }
 
 // DefaultConfig is the reference miner's.
@@ -55,7 +60,7 @@ func DefaultConfig() Config {
 		BlacklistThreshold: 5, BlacklistTTL: 600 * time.Second, SyncInterval: time.Minute, HeartbeatInterval: time.Minute,
 		PollInterval: 30 * time.Second, IdleThreshold: 0.75, IdleCheck: time.Second, IdleWait: 90 * time.Second,
 		HeartbeatTimeout: 30 * time.Second, TaskTimeout: 10 * time.Second, CommitTimeout: 15 * time.Second, ProofTimeout: 40 * time.Second,
-		QueueMax: 1000, QueueMaxAge: 300 * time.Second, MinerVersion: "vigil-1"}
+		QueueMax: 1000, QueueMaxAge: 300 * time.Second, MinerVersion: "vigil-1", DrainGrace: 5 * time.Second}
 }
 
 // Chain is the metagraph the validators are picked from.
@@ -88,6 +93,10 @@ type Miner struct {
 	pollStart  int
 	inflight   map[string]*inflight // challenge id
 	wg         sync.WaitGroup
+	// drain is what challenges in flight run under: it ends DrainGrace
+	// after the miner's context.
+	drain     context.Context
+	stopDrain context.CancelFunc
 }
 
 // inflight is a challenge handed to a worker: where it came from and the
@@ -105,6 +114,7 @@ func New(cfg Config, log *slog.Logger, chain Chain, rpc RPC, metrics *Metrics) *
 	}
 	m := &Miner{cfg: cfg, log: log, chain: chain, rpc: rpc, metrics: metrics, bl: NewBlacklist(cfg.BlacklistThreshold, cfg.BlacklistTTL),
 		queue: &heartbeatQueue{max: cfg.QueueMax, maxAge: cfg.QueueMaxAge}, inflight: map[string]*inflight{}}
+	m.drain, m.stopDrain = context.WithCancel(context.Background())
 	m.hub = workerhub.New(cfg.Hub, log.With("component", "workerhub"), workerhub.Events{
 		Heartbeat: m.workerHeartbeat, TaskResult: m.taskResult, Disconnected: m.workerGone}, metrics.Hub)
 	return m
@@ -167,7 +177,10 @@ func (m *Miner) Run(ctx context.Context) error {
 	}()
 	<-ctx.Done()
 	wg.Wait()
+	grace := time.AfterFunc(m.cfg.DrainGrace, m.stopDrain)
 	m.wg.Wait()
+	grace.Stop()
+	m.stopDrain()
 	m.hub.Close()
 	return nil
 }
@@ -368,9 +381,9 @@ func (m *Miner) taskResult(workerID string, r computeproto.TaskResult) {
 
 // pipeline runs both phases of a computed challenge and names the outcome.
 // It does not stop with the miner's context: a commitment under way is
-// seen through within its timeouts.
+// seen through within its timeouts, for DrainGrace after the miner stops.
 func (m *Miner) pipeline(workerID string, f *inflight, r computeproto.TaskResult) string {
-	ctx := context.Background()
+	ctx := m.drain
 	v, id := f.validator, r.TaskID
 	if !r.Data.Succeeded() || r.Data.Result == nil || len(r.Data.Result.Commitments) == 0 {
 		m.log.Warn("worker failed the challenge", "challenge", id, "worker", workerID, "err", r.Data.Error)
