@@ -46,6 +46,7 @@ func commands() []cliCommand {
 		{"import", "import a reference validator's database (byteleap, hashtensor)", runImport},
 		{"weights", "preview the weights the validator would submit, with each miner's factors", runWeights},
 		{"challenge", compute.ChallengeTool().Summary, compute.ChallengeTool().Run},
+		{"health", "ask a running vigil's /health (for container and supervisor health checks)", runHealth},
 		{"version", "print the version", runVersion},
 	}
 	// The mechanisms' own tools (vigil kaspa, vigil kaspa-sim).
