@@ -5,6 +5,8 @@
 #   make lint    gofmt, go vet, staticcheck (pinned in tools/go.mod)
 #   make bench   Go benchmarks with allocations
 #   make build   a static binary in bin/vigil
+#   make release static binaries for linux/amd64 and linux/arm64 in dist/,
+#                with SHA256SUMS (PLATFORMS="os/arch …" for others)
 
 GO      ?= go
 PKG     := github.com/vigil-validator/vigil
@@ -13,12 +15,15 @@ COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X $(PKG)/internal/buildinfo.Version=$(VERSION) -X $(PKG)/internal/buildinfo.Commit=$(COMMIT)
 SHELL   := /bin/bash
 
-.PHONY: all build test lint bench demo clean
+.PHONY: all build release test lint bench demo clean
 
 all: lint test build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/vigil ./cmd/vigil
+
+release:
+	GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) scripts/release.sh $(PLATFORMS)
 
 # A short fuzz run of every decoder that faces peer input comes first; then
 # scripts/test-deps.sh starts a throwaway PostgreSQL (and stops it after), so
@@ -46,4 +51,4 @@ demo: build
 	@bin="$$(VIGIL_INSTALL_DEPS=1 scripts/prometheus-deps.sh)" && VIGIL_PROMETHEUS_BIN="$$bin" bin/vigil demo $(DEMO_FLAGS)
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
