@@ -87,23 +87,8 @@ func (s *Source) Close() error { return s.db.Close() }
 
 func (s *Source) String() string { return s.display }
 
-// rebind turns ? placeholders into PostgreSQL's $n.
-func (s *Source) rebind(q string) string {
-	if s.engine != store.Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// rebind turns ? placeholders into the source engine's.
+func (s *Source) rebind(q string) string { return store.Rebind(s.engine, q) }
 
 // revision is the source's alembic revision, checked against the known.
 func (s *Source) revision(ctx context.Context, known ...string) (string, error) {

@@ -177,8 +177,12 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 func (s *Store) Close() error { return s.db.Close() }
 
 // Rebind turns the ? placeholders of a query into the engine's own.
-func (s *Store) Rebind(q string) string {
-	if s.engine != Postgres {
+func (s *Store) Rebind(q string) string { return Rebind(s.engine, q) }
+
+// Rebind turns a query's ? placeholders into the engine's (PostgreSQL's
+// $1, $2, …; quoted strings left alone).
+func Rebind(engine Engine, q string) string {
+	if engine != Postgres {
 		return q
 	}
 	var b strings.Builder

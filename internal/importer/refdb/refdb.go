@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
+	"github.com/vigil-validator/vigil/internal/store"
 )
 
 //go:embed byteleap.sql
@@ -158,22 +159,7 @@ func Create(ctx context.Context, db *sql.DB, engine Engine, revision string) err
 	return err
 }
 
-func rebind(engine Engine, q string) string {
-	if engine != Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func rebind(engine Engine, q string) string { return store.Rebind(store.Engine(engine), q) }
 
 // Write creates the schema on db and inserts the rows, in one transaction.
 func (d *ByteLeap) Write(ctx context.Context, db *sql.DB, engine Engine) error {
