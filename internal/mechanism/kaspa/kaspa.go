@@ -83,7 +83,8 @@ func New(cfg Settings, deps mechanism.Deps) (*Mechanism, error) {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
-	mc, err := metrics.New(metrics.Options{PrometheusEndpoint: cfg.PrometheusEndpoint, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock})
+	mc, err := metrics.New(metrics.Options{PrometheusEndpoint: cfg.PrometheusEndpoint, OwnerWallet: cfg.PoolWallet, Window: cfg.Window, Clock: deps.Clock,
+		Registerer: deps.Registerer})
 	if err != nil {
 		return nil, fmt.Errorf("kaspa metrics: %w", err)
 	}

@@ -48,11 +48,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/api"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/promreg"
 )
 
 // Defaults.
@@ -144,6 +146,10 @@ type Options struct {
 	// HTTPClient sends the requests; nil means a client with the Prometheus
 	// library's default transport.
 	HTTPClient *http.Client
+	// Registerer receives vigil_kaspa_prometheus_queries_total (by query
+	// and result: ok, timeout, error), which tells an operator's alerting
+	// that the pool's Prometheus stopped answering; nil registers nothing.
+	Registerer prometheus.Registerer
 	// Clock supplies "now" for Fetch without a time and for the cache; nil
 	// means the real clock.
 	Clock clock.Clock
@@ -166,6 +172,7 @@ type Client struct {
 
 	checkTimeout time.Duration
 	failureTTL   time.Duration
+	queryResults *prometheus.CounterVec
 
 	// refresh is the one WorkerExists refresh in flight, shared by every
 	// waiter; mu guards the cache fields.
@@ -216,16 +223,24 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metrics: Prometheus URL %q: %w", opts.PrometheusEndpoint, err)
 	}
+	results := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vigil_kaspa_prometheus_queries_total",
+		Help: "Queries to the pool's Prometheus, by query and result (ok, timeout, error).",
+	}, []string{"query", "result"})
+	if results, err = promreg.Register(opts.Registerer, results); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
 	return &Client{
-		api:      c,
-		url:      opts.PrometheusEndpoint,
-		owner:    opts.OwnerWallet,
-		window:   opts.Window,
-		timeout:  opts.Timeout,
-		cacheTTL: opts.CacheTTL,
-		clock:    opts.Clock,
-		queries:  QueriesFor(opts.Window),
-		refHash:  opts.ReferenceHashrate,
+		queryResults: results,
+		api:          c,
+		url:          opts.PrometheusEndpoint,
+		owner:        opts.OwnerWallet,
+		window:       opts.Window,
+		timeout:      opts.Timeout,
+		cacheTTL:     opts.CacheTTL,
+		clock:        opts.Clock,
+		queries:      QueriesFor(opts.Window),
+		refHash:      opts.ReferenceHashrate,
 
 		checkTimeout: opts.CheckTimeout,
 		failureTTL:   opts.FailureTTL,
@@ -476,7 +491,19 @@ type apiResponse struct {
 
 // instantQuery sends GET /api/v1/query, as the reference does, and decodes
 // a vector or matrix result.
-func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time, timeout time.Duration) (model.Value, error) {
+func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time, timeout time.Duration) (val model.Value, err error) {
+	defer func() {
+		result := "ok"
+		switch {
+		case errors.Is(err, ErrTimeout):
+			result = "timeout"
+		case err != nil && ctx.Err() == context.Canceled:
+			return // the caller went away: no news about Prometheus
+		case err != nil:
+			result = "error"
+		}
+		c.queryResults.WithLabelValues(name, result).Inc()
+	}()
 	u := c.api.URL(queryEndpoint, nil)
 	args := url.Values{"query": {q}}
 	if !ts.IsZero() {
@@ -515,7 +542,6 @@ func (c *Client) instantQuery(ctx context.Context, name, q string, ts time.Time,
 		}
 		return nil, fmt.Errorf("%w: %s query to %s: status %q: %s: %s", cause, name, c.url, r.Status, r.ErrorType, r.Error)
 	}
-	var val model.Value
 	switch r.Data.ResultType {
 	case "vector":
 		var v model.Vector

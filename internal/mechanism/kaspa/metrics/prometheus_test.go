@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -188,13 +189,18 @@ func TestAgainstPrometheus(t *testing.T) {
 	lastScrape := scrapeTime(prom.WaitForSamples(t,
 		`timestamp(ks_valid_share_counter{worker="5HotkeyA.rig2"}) > `+v.(model.Vector)[0].Value.String()))
 
-	c, err := metrics.New(metrics.Options{PrometheusEndpoint: proxy.URL, OwnerWallet: owner, Window: window, Timeout: 10 * time.Second})
+	reg := prometheus.NewRegistry()
+	c, err := metrics.New(metrics.Options{PrometheusEndpoint: proxy.URL, OwnerWallet: owner, Window: window, Timeout: 10 * time.Second,
+		Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	snap, err := c.Fetch(context.Background(), lastScrape)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := queryResults(t, reg)["ok"]; n < 5 {
+		t.Errorf("%v queries counted ok after a fetch of five", n)
 	}
 
 	// All five queries, with the reference's text, at one pinned time.
@@ -366,4 +372,50 @@ func keys[V any](m map[string]V) []string {
 
 func formatMillis(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
+}
+
+// queryResults sums vigil_kaspa_prometheus_queries_total by result.
+func queryResults(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "vigil_kaspa_prometheus_queries_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestUnreachablePrometheusIsCounted: queries to a Prometheus that is not
+// there are counted as errors, for the operator's alert.
+func TestUnreachablePrometheusIsCounted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	reg := prometheus.NewRegistry()
+	c, err := metrics.New(metrics.Options{PrometheusEndpoint: "http://" + addr, OwnerWallet: "kaspa:owner", Timeout: 2 * time.Second, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fetch(context.Background(), time.Time{}); err == nil {
+		t.Fatal("a fetch from nowhere succeeded")
+	}
+	got := queryResults(t, reg)
+	if got["error"] < 1 || got["ok"] != 0 {
+		t.Errorf("results counted %v", got)
+	}
 }
