@@ -137,7 +137,8 @@ func TestImportByteLeapMatchesTheReference(t *testing.T) {
 			if first.Revision != refdb.ByteLeapHead {
 				t.Fatalf("revision %q", first.Revision)
 			}
-			again := importSummary(t, "byteleap", "--config", cfgFile, "--from", from)
+			// The second time as SQLAlchemy spells the URL.
+			again := importSummary(t, "byteleap", "--config", cfgFile, "--from", "sqlite://"+reqs[i].DB)
 			for _, c := range again.Tables {
 				if c.Written != 0 {
 					t.Errorf("a second import wrote %d rows from %s", c.Written, c.Table)
@@ -192,7 +193,9 @@ func TestImportByteLeapMatchesTheReference(t *testing.T) {
 		writeRefDB(t, ref, &s.DB)
 		sub := t.TempDir()
 		cfgFile, hotkeys := computeConfig(t, sub, storetest.URL(t, "postgres"), s.Metagraph)
-		importSummary(t, "byteleap", "--config", cfgFile, "--from", ref)
+		// As SQLAlchemy spells it, with its driver.
+		sqlalchemy := "postgresql+asyncpg://" + strings.TrimPrefix(strings.TrimPrefix(ref, "postgres://"), "postgresql://")
+		importSummary(t, "byteleap", "--config", cfgFile, "--from", sqlalchemy)
 		got := previewAt(t, cfgFile, hotkeys, importNow)
 		w := want[len(want)-1]
 		if fmt.Sprint(got.UIDs, got.Weights) != fmt.Sprint(w.UIDs, w.U16) {

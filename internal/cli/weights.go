@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/config"
 	"github.com/vigil-validator/vigil/internal/mechanism"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/validator"
@@ -149,9 +150,9 @@ func readHotkeys(path string, netuid uint16) (*subtensor.Metagraph, error) {
 	}
 	mg := &subtensor.Metagraph{Netuid: netuid}
 	for uid, hk := range list {
-		pk, err := keys.ParsePublicKey(hk)
-		if err != nil || pk.SS58() != hk {
-			return nil, fmt.Errorf("%s: uid %d: %q is not an SS58 hotkey in the subnet's form", path, uid, hk)
+		pk, err := registry.CanonicalHotkey(hk)
+		if err != nil {
+			return nil, fmt.Errorf("%s: uid %d: %w", path, uid, err)
 		}
 		mg.Neurons = append(mg.Neurons, subtensor.Neuron{UID: uint16(uid), Hotkey: subtensor.AccountID(pk)})
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/importer"
 	"github.com/vigil-validator/vigil/internal/importer/refdb"
-	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
 
@@ -101,5 +100,4 @@ func BenchmarkImportByteLeap(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows), "heartbeats")
 	b.ReportMetric(float64(rows)/(b.Elapsed().Seconds()/float64(b.N)), "heartbeats/s")
-	_ = store.SQLite
 }

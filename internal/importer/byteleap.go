@@ -9,9 +9,11 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -190,7 +192,7 @@ func (b *byteleap) hotkey(hk string) error {
 	}
 	err, ok := b.hotkeys[hk]
 	if !ok {
-		err = canonicalHotkey(hk)
+		_, err = registry.CanonicalHotkey(hk)
 		b.hotkeys[hk] = err
 	}
 	return err
@@ -333,6 +335,17 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 		lastIP         string
 		uuids          []string
 	)
+	// endBucket hands on the worker's current bucket, its GPUs once each.
+	endBucket := func() error {
+		if bucket == nil {
+			return nil
+		}
+		slices.Sort(bucket.GPUs)
+		bucket.GPUs = slices.Compact(bucket.GPUs)
+		err := buckets.add(ctx, *bucket)
+		bucket = nil
+		return err
+	}
 	addRun := func() error {
 		ipc.Read++
 		return runs.add(ctx, *run)
@@ -341,13 +354,8 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 		if worker == "" {
 			return nil
 		}
-		if bucket != nil {
-			slices.Sort(bucket.GPUs)
-			bucket.GPUs = slices.Compact(bucket.GPUs)
-			if err := buckets.add(ctx, *bucket); err != nil {
-				return err
-			}
-			bucket = nil
+		if err := endBucket(); err != nil {
+			return err
 		}
 		if run != nil {
 			if err := addRun(); err != nil {
@@ -429,12 +437,9 @@ func (b *byteleap) heartbeats(ctx context.Context) error {
 		}
 		bk := store.ComputeBucket(at)
 		if bucket != nil && bucket.Bucket != bk {
-			slices.Sort(bucket.GPUs)
-			bucket.GPUs = slices.Compact(bucket.GPUs)
-			if err := buckets.add(ctx, *bucket); err != nil {
+			if err := endBucket(); err != nil {
 				return err
 			}
-			bucket = nil
 		}
 		if bucket == nil {
 			bucket = &store.ComputeBucketRow{Hotkey: hk, WorkerID: worker, Bucket: bk}
@@ -748,15 +753,7 @@ func (b *byteleap) weights(ctx context.Context) error {
 	for _, m := range byHotkey {
 		miners = append(miners, m)
 	}
-	slices.SortFunc(miners, func(a, b scoring.MinerScore) int {
-		if a.Hotkey < b.Hotkey {
-			return -1
-		}
-		if a.Hotkey > b.Hotkey {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(miners, func(a, b scoring.MinerScore) int { return strings.Compare(a.Hotkey, b.Hotkey) })
 	raw, _ := json.Marshal(miners)
 	n, err := b.im.WeightPass(ctx, newest, raw)
 	if err != nil {

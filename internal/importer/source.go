@@ -23,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -176,18 +175,6 @@ func text(v any) (string, bool) {
 		return "", false
 	}
 	return string(b), true
-}
-
-// canonicalHotkey accepts a hotkey only as the subnet's SS58 string.
-func canonicalHotkey(s string) error {
-	pk, err := keys.ParsePublicKey(s)
-	if err != nil {
-		return fmt.Errorf("hotkey %q is not an SS58 address: %v", s, err)
-	}
-	if pk.SS58() != s {
-		return fmt.Errorf("hotkey %q is not in the subnet's SS58 form (%s)", s, pk.SS58())
-	}
-	return nil
 }
 
 // RowError names the source row an import refused.

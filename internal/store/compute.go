@@ -117,15 +117,29 @@ func (s *Store) RecordComputeHeartbeat(ctx context.Context, netuid uint16, hotke
 // PostgreSQL's limits.
 const maxInsertParams = 30000
 
-// insertRows runs head VALUES (…), (…) … tail over rows, as few statements
-// as the parameter limit allows.
+// insertRows runs head VALUES (…), (…) … tail over rows in tx (see
+// InsertValues).
 func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+	_, err := InsertValues(ctx, tx, s.engine, head, tail, rows)
+	return err
+}
+
+// Execer runs a statement: a *sql.DB, *sql.Conn or *sql.Tx.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// InsertValues runs head VALUES (…), (…) … tail over rows, in as few
+// statements as the parameter limit allows, with engine's placeholders,
+// and returns the rows they affected.
+func InsertValues(ctx context.Context, ex Execer, engine Engine, head, tail string, rows [][]any) (int64, error) {
 	if len(rows) == 0 {
-		return nil
+		return 0, nil
 	}
 	cols := len(rows[0])
 	per := max(1, maxInsertParams/cols)
 	tuple := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	var affected int64
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		var b strings.Builder
@@ -141,11 +155,14 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head, tail string, r
 		}
 		b.WriteString(" ")
 		b.WriteString(tail)
-		if _, err := tx.ExecContext(ctx, s.Rebind(b.String()), args...); err != nil {
-			return err
+		res, err := ex.ExecContext(ctx, Rebind(engine, b.String()), args...)
+		if err != nil {
+			return affected, err
 		}
+		n, _ := res.RowsAffected()
+		affected += n
 	}
-	return nil
+	return affected, nil
 }
 
 func nonNilStrings(xs []string) []string {

@@ -72,37 +72,9 @@ func (im *ComputeImport) Commit() error {
 func (im *ComputeImport) Rollback() { im.end() }
 
 func (im *ComputeImport) insert(ctx context.Context, table, cols, conflict string, rows [][]any) (int64, error) {
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	var n int64
-	per := max(1, maxInsertParams/len(rows[0]))
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		var b []byte
-		b = append(b, "INSERT INTO "+table+" ("+cols+") VALUES "...)
-		args := make([]any, 0, len(chunk)*len(chunk[0]))
-		for i, r := range chunk {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			b = append(b, '(')
-			for j := range r {
-				if j > 0 {
-					b = append(b, ", "...)
-				}
-				b = append(b, '?')
-			}
-			b = append(b, ')')
-			args = append(args, r...)
-		}
-		b = append(b, " ON CONFLICT ("+conflict+") DO NOTHING"...)
-		res, err := im.tx.ExecContext(ctx, im.s.Rebind(string(b)), args...)
-		if err != nil {
-			return n, fmt.Errorf("import into %s: %w", table, err)
-		}
-		k, _ := res.RowsAffected()
-		n += k
+	n, err := InsertValues(ctx, im.tx, im.s.engine, "INSERT INTO "+table+" ("+cols+")", "ON CONFLICT ("+conflict+") DO NOTHING", rows)
+	if err != nil {
+		return n, fmt.Errorf("import into %s: %w", table, err)
 	}
 	return n, nil
 }

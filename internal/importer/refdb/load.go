@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vigil-validator/vigil/internal/store"
 )
 
 // Load is the shape of a large reference database: Miners × Workers, a
@@ -66,24 +68,8 @@ func WriteLoad(ctx context.Context, db *sql.DB, engine Engine, l Load) error {
 		}
 	}
 	insert := func(head string, rows [][]any) error {
-		if len(rows) == 0 {
-			return nil
-		}
-		cols := len(rows[0])
-		per := 30000 / cols
-		tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-		for start := 0; start < len(rows); start += per {
-			chunk := rows[start:min(start+per, len(rows))]
-			args := make([]any, 0, len(chunk)*cols)
-			for _, r := range chunk {
-				args = append(args, r...)
-			}
-			q := head + " VALUES " + strings.TrimSuffix(strings.Repeat(tuple+", ", len(chunk)), ", ")
-			if _, err := conn.ExecContext(ctx, rebind(engine, q), args...); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := store.InsertValues(ctx, conn, store.Engine(engine), head, "", rows)
+		return err
 	}
 	if err := insert("INSERT INTO miner_info (hotkey, miner_version, is_online, last_heartbeat, created_at)", miners); err != nil {
 		return err
