@@ -98,6 +98,20 @@ func parseMechanismIDs(list string) ([]uint8, error) {
 	return out, nil
 }
 
+// Console is the operator's web console on the ops listener.
+type Console struct {
+	Enabled   bool   `yaml:"enabled" help:"serve the read-only web console on the ops listener at /ui/ (JSON under /ui/api/)"`
+	TokenFile string `yaml:"token_file" help:"file holding the token the console demands when ops.listen is not loopback (without it the console is off there)"`
+}
+
+// Validate checks the console keys.
+func (c Console) Validate() error {
+	if c.TokenFile != "" && !c.Enabled {
+		return invalid("console.token_file", "set while console.enabled is false")
+	}
+	return nil
+}
+
 // Shutdown bounds how long a stopping process may drain in-flight work.
 type Shutdown struct {
 	DrainTimeout time.Duration `yaml:"drain_timeout" help:"how long in-flight work may take to finish after SIGINT/SIGTERM"`
@@ -211,6 +225,7 @@ type Validator struct {
 	// Subnets are more subnets served by the same node, hotkey, chain
 	// connection, store and ops listener; the keys above describe the first.
 	Subnets  []Subnet `yaml:"subnets" help:"more subnets served by this node (configuration file only)"`
+	Console  Console  `yaml:"console"`
 	Shutdown Shutdown `yaml:"shutdown"`
 }
 
@@ -269,6 +284,7 @@ func DefaultValidator() Validator {
 		Mechanism: "kaspa",
 		Kaspa:     kaspa.DefaultSettings(),
 		Compute:   compute.DefaultSettings(),
+		Console:   Console{Enabled: true},
 
 		Shutdown: defaultShutdown(),
 	}
@@ -528,7 +544,7 @@ func firstError(errs ...error) error {
 
 // Validate checks every key of the validator configuration.
 func (v Validator) Validate() error {
-	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Database.Validate(),
+	return firstError(v.Log.Validate(), v.Ops.Validate(), v.Console.Validate(), v.Database.Validate(),
 		v.Chain.Validate(), v.Wallet.Validate(), v.Weights.Validate(), v.validateSubnets(), v.Shutdown.Validate(), v.validateListeners())
 }
 

@@ -126,7 +126,10 @@ type Endpoints struct {
 	API        string // the validator's public API, http://
 	Axon       string // the validator's compute axon, host:port
 	MeshHub    string // ws://
-	Dir        string
+	// Console is the validator's web console on its ops listener
+	// (http://…/ui/), which also serves /health and /metrics.
+	Console string
+	Dir     string
 }
 
 // DefaultConfig is the default demo: what the zero fields of a Config
@@ -286,12 +289,13 @@ type demo struct {
 	computeMiners []*keys.KeyPair
 	started       time.Time
 
-	client  *subtensor.Client
-	store   *store.Store
-	sim     *kaspasim.Sim
-	apiURL  string
-	chainWS string
-	promURL string
+	client     *subtensor.Client
+	store      *store.Store
+	sim        *kaspasim.Sim
+	apiURL     string
+	consoleURL string
+	chainWS    string
+	promURL    string
 
 	hub      *meshhub.Sim
 	hubURL   string
@@ -500,6 +504,7 @@ func (d *demo) runValidator(ctx context.Context, promBin string) error {
 	}
 	defer n.Close()
 	d.store, d.client = n.Store, n.Client
+	d.consoleURL = "http://" + n.OpsAddr() + "/ui/"
 	if d.cfg.kaspa() {
 		d.apiURL = "http://" + n.APIAddr()
 	}
@@ -549,6 +554,7 @@ func (d *demo) banner(promBin string) {
 	fmt.Fprintf(w, "vigil demo: every part on loopback; Ctrl-C stops them all\n")
 	fmt.Fprintf(w, "  chain       %s  (localnet, a block every %s, tempo %d)\n", d.chainWS, d.cfg.BlockTime, d.cfg.Tempo)
 	fmt.Fprintf(w, "  validator   %s %s\n", ValidatorURI, alice.SS58())
+	fmt.Fprintf(w, "  console     %s  (open it in a browser: health, weights, miners)\n", d.consoleURL)
 	if d.cfg.kaspa() {
 		fmt.Fprintf(w, "  kaspa       subnet %d: pool %s (kaspa-sim, %d workers), public API %s (/ratings, /mappings)\n", Netuid,
 			d.sim.Workers()[0].Wallet[:16]+"…", len(d.sim.Workers()), d.apiURL)
@@ -567,7 +573,8 @@ func (d *demo) banner(promBin string) {
 	}
 	fmt.Fprintln(w)
 	if d.cfg.OnStart != nil {
-		d.cfg.OnStart(Endpoints{Chain: d.chainWS, Prometheus: d.promURL, API: d.apiURL, Axon: d.axonAddr, MeshHub: d.hubURL, Dir: d.dir})
+		d.cfg.OnStart(Endpoints{Chain: d.chainWS, Prometheus: d.promURL, API: d.apiURL, Axon: d.axonAddr, MeshHub: d.hubURL,
+			Console: d.consoleURL, Dir: d.dir})
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/command"
+	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/store"
 )
 
@@ -83,6 +84,28 @@ type MinerPreview struct {
 type PreviewPart struct {
 	Name    string             `json:"name"`
 	Factors map[string]float64 `json:"factors"`
+}
+
+// Console is implemented by a mechanism that shows its state on the
+// operator's console. Its pages are built from what it holds or has
+// stored (its last pass, its cached ratings), never from a new pass or a
+// call upstream, so that a page costs milliseconds and no reader can load
+// the mechanism or the servers behind it.
+type Console interface {
+	// ConsolePage is the mechanism's page: its miners and what it knows
+	// of them.
+	ConsolePage(ctx context.Context, req ConsoleRequest) (*view.Page, error)
+	// ConsoleMiner is one miner's page; nil (and no error) when the
+	// mechanism knows nothing of the hotkey.
+	ConsoleMiner(ctx context.Context, req ConsoleRequest, hotkey string) (*view.Page, error)
+}
+
+// ConsoleRequest is what a console page is built for.
+type ConsoleRequest struct {
+	// Metagraph is the subnet's latest (nil before the first).
+	Metagraph *subtensor.Metagraph
+	// MinerURL is the console's link to a miner's page.
+	MinerURL func(hotkey string) string
 }
 
 // Metagraph holds a subnet's latest metagraph: the node's weight loop

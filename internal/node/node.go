@@ -14,7 +14,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +29,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/buildinfo"
 	"github.com/vigil-validator/vigil/internal/config"
+	"github.com/vigil-validator/vigil/internal/console"
 	"github.com/vigil-validator/vigil/internal/lifecycle"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanisms"
@@ -45,6 +48,7 @@ type Node struct {
 	Client  *subtensor.Client
 	Subnets []*Subnet
 	ops     *api.Server
+	console *console.Console // nil when console.enabled is false
 	closers []func()
 }
 
@@ -145,10 +149,44 @@ func New(ctx context.Context, cfg config.Validator, loadHotkey func() (*keys.Key
 		return nil, fmt.Errorf("ops.listen: %w", err)
 	}
 	n.closers = append(n.closers, func() { n.ops.Listener().Close() })
+	if cfg.Console.Enabled {
+		if n.console, err = n.buildConsole(health); err != nil {
+			return nil, err
+		}
+		n.console.Mount(n.ops.Handle)
+	}
 	for _, sn := range n.Subnets {
 		log.Info("serving", "netuid", sn.Netuid, "mechanism", sn.Mechanism.Name(), "hotkey", hotkey.SS58(), "ops", n.OpsAddr(), "api", sn.APIAddr())
 	}
 	return n, nil
+}
+
+// minTokenLen is the shortest console token accepted.
+const minTokenLen = 16
+
+// buildConsole builds the web console over the node's subnets, with the
+// token of console.token_file.
+func (n *Node) buildConsole(health *api.Health) (*console.Console, error) {
+	var token string
+	if f := n.cfg.Console.TokenFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("console.token_file: %w", err)
+		}
+		if token = strings.TrimSpace(string(b)); len(token) < minTokenLen {
+			return nil, fmt.Errorf("console.token_file %s: the token has %d characters, want %d or more", f, len(token), minTokenLen)
+		}
+		if fi, err := os.Stat(f); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			n.log.Warn("console.token_file is readable by others than its owner", "file", f, "mode", fi.Mode().Perm().String())
+		}
+	}
+	opts := console.Options{Listen: n.cfg.Ops.Listen, Token: token, Network: n.cfg.Chain.Network, Version: buildinfo.Version,
+		Store: n.Store, Health: health, SampleEvery: max(n.cfg.Weights.BlockTime, time.Second), Log: n.log.With("component", "console")}
+	for _, sn := range n.Subnets {
+		opts.Subnets = append(opts.Subnets, console.Subnet{Netuid: sn.Netuid, Mechanism: sn.Mechanism, Status: sn.Validator.Status,
+			Metagraph: sn.Validator.Metagraph})
+	}
+	return console.New(opts)
 }
 
 // buildSubnet builds one subnet's mechanism and weight loop, checks the
@@ -266,6 +304,9 @@ func serveAxon(mech mechanism.Mechanism, hotkey *keys.KeyPair, holder *mechanism
 	return ax.Server(), ln, nil
 }
 
+// Console is the node's web console, nil when it is off.
+func (n *Node) Console() *console.Console { return n.console }
+
 // OpsAddr is the operations listener's address.
 func (n *Node) OpsAddr() string {
 	if n.ops == nil {
@@ -308,6 +349,9 @@ func (n *Node) AddTo(ctx context.Context, g *lifecycle.Group) {
 		if sn.axon != nil {
 			g.Add(tag+name+" axon", lifecycle.HTTPServer(sn.axon, sn.axonLn, drain))
 		}
+	}
+	if n.console != nil {
+		g.Add("console sampler", lifecycle.Context(ctx, n.console.Run))
 	}
 	g.Add("ops listener", lifecycle.HTTPServer(n.ops.HTTPServer(), n.ops.Listener(), drain))
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 )
@@ -52,6 +53,24 @@ func (r *BucketRing) Has(b int64) bool {
 		return false
 	}
 	return r.Words[(b%RingBuckets)/64]&(1<<(b%64)) != 0
+}
+
+// Count is how many buckets in [from, to) are set, a word at a time.
+func (r *BucketRing) Count(from, to int64) int {
+	from, to = max(from, r.Newest-RingBuckets+1, 0), min(to, r.Newest+1)
+	n := 0
+	for x := from; x < to; {
+		pos := x % RingBuckets
+		off := uint(pos % 64)
+		span := min(int64(64-off), to-x)
+		mask := ^uint64(0)
+		if span < 64 {
+			mask = (uint64(1)<<uint(span) - 1) << off
+		}
+		n += bits.OnesCount64(r.Words[pos/64] & mask)
+		x += span
+	}
+	return n
 }
 
 func (r *BucketRing) encode() []byte {

@@ -135,6 +135,10 @@ type Validator struct {
 	// revealCursor is, per journal row, the next block whose events to read.
 	revealCursor map[int64]uint64
 	warns        *logthrottle.Logger
+	// nextDue is the block the next weights are due at, 0 when due now
+	// or unknown; skipReason why the last step submitted nothing.
+	nextDue    uint64
+	skipReason string
 }
 
 // ErrNotRegistered is wrapped by Check when the hotkey has no uid.
@@ -301,10 +305,22 @@ type StepResult struct {
 	// weights went out for, in order.
 	Result     *subtensor.WeightResult
 	Mechanisms []uint8
+	next       uint64 // when nothing was due: the block the next weights are
 }
 
 // Step runs one pass of the loop.
 func (v *Validator) Step(ctx context.Context) (StepResult, error) {
+	res, err := v.step(ctx)
+	v.mu.Lock()
+	v.nextDue, v.skipReason = res.next, res.Reason
+	if err != nil && res.Reason == "" {
+		v.skipReason = err.Error()
+	}
+	v.mu.Unlock()
+	return res, err
+}
+
+func (v *Validator) step(ctx context.Context) (StepResult, error) {
 	st, err := v.cfg.Client.WeightState(ctx, v.cfg.Netuid, v.hotkey())
 	v.chainSeen(err)
 	if err != nil {
@@ -374,6 +390,9 @@ func (v *Validator) Step(ctx context.Context) (StepResult, error) {
 		due = append(due, m)
 	}
 	if len(due) == 0 {
+		if next != math.MaxUint64 {
+			res.next = next
+		}
 		if res.Reason == "" {
 			res.Reason = "no mechanism to set weights on"
 		}
@@ -699,4 +718,51 @@ func currentEpoch(st *subtensor.WeightState) uint64 {
 		return st.Schedule.EpochIndex
 	}
 	return subtensor.EpochOf(st.Block, st.Netuid, st.Params.Tempo)
+}
+
+// Status is what the weight loop last saw of the chain and of this
+// validator on it, for the operator's console.
+type Status struct {
+	Netuid  uint16
+	Hotkey  string // SS58
+	Genesis string // 0x-hex; "" before the first step
+	Block   uint64
+	// Registered and UID say whether (and as which uid) the hotkey is on
+	// the subnet; the rest of this validator's row is from the metagraph.
+	Registered bool
+	UID        uint16
+	Permit     bool
+	Stake      uint64 // rao
+	VTrust     float64
+	Dividends  float64
+	Emission   uint64 // rao, last epoch
+	LastUpdate uint64
+	// NextDue is the block the next weights are due at (0: due now, or not
+	// known); Reason why the last step submitted nothing ("" if it did).
+	NextDue   uint64
+	Reason    string
+	Mode      string // set or timelock, as the chain requires now
+	Tempo     uint16
+	RateLimit uint64
+	// MetagraphAt is when the metagraph was last read (zero: never).
+	MetagraphAt time.Time
+}
+
+// Status reports the loop's view; it reads nothing from the chain.
+func (v *Validator) Status() Status {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	hk := v.cfg.Hotkey.SS58()
+	s := Status{Netuid: v.cfg.Netuid, Hotkey: hk, Genesis: v.genesis, NextDue: v.nextDue, Reason: v.skipReason, MetagraphAt: v.mgAt}
+	if st := v.lastState; st != nil {
+		s.Block, s.Registered, s.UID, s.LastUpdate = st.Block, st.Registered, st.UID, st.LastUpdate
+		s.Mode, s.Tempo, s.RateLimit = st.Mode().String(), st.Params.Tempo, st.Params.WeightsSetRateLimit
+	}
+	if mg := v.cfg.Metagraph.Load(); mg != nil && s.Registered && int(s.UID) < len(mg.Neurons) {
+		n := mg.Neurons[s.UID]
+		if n.Hotkey == v.hotkey() {
+			s.Permit, s.Stake, s.VTrust, s.Dividends, s.Emission = n.ValidatorPermit, n.Stake, n.ValidatorTrust.Float(), n.Dividends.Float(), n.Emission
+		}
+	}
+	return s
 }

@@ -4,15 +4,20 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
+	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/computeproto"
+	"github.com/vigil-validator/vigil/internal/console"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/validator"
 )
 
 // BenchmarkCommitment: the commitment handler on SQLite: the challenge
@@ -56,10 +61,35 @@ func BenchmarkCommitment(b *testing.B) {
 // its 180 minutes (1.15 million); read, scored and stored.
 func BenchmarkWeightPassFromStore(b *testing.B) {
 	const miners, workers, rounds = 256, 100, 45
+	r, mg, addRounds := benchFleet(b, miners, workers, rounds)
+	ctx := context.Background()
+	pass := func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			scores, err := r.m.Scores(ctx, mg)
+			if err != nil || len(scores) != miners {
+				b.Fatalf("%d scores: %v", len(scores), err)
+			}
+		}
+	}
+	b.Run("round=1", func(b *testing.B) {
+		addRounds(0, 1)
+		pass(b)
+	})
+	b.Run("rounds=45", func(b *testing.B) {
+		addRounds(1, rounds)
+		pass(b)
+	})
+}
+
+// benchFleet is a store of miners × workers, each worker with a GPU and
+// 169 hours of availability, and addRounds, which adds verified challenge
+// rounds from..to-1 back from the newest (of rounds), one a worker.
+func benchFleet(b *testing.B, miners, workers, rounds int) (*rig, *subtensor.Metagraph, func(from, to int)) {
 	clk := clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	r := newRig(b, "sqlite", "gpu_matrix", nil, clk)
 	ctx := context.Background()
-	end := clk.Now().Add(rounds * 240 * time.Second)
+	end := clk.Now().Add(time.Duration(rounds) * 240 * time.Second)
 	mg := &subtensor.Metagraph{Netuid: 3}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var rings []store.ComputeRing
@@ -119,21 +149,70 @@ func BenchmarkWeightPassFromStore(b *testing.B) {
 			}
 		}
 	}
-	pass := func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			scores, err := r.m.Scores(ctx, mg)
-			if err != nil || len(scores) != miners {
-				b.Fatalf("%d scores: %v", len(scores), err)
-			}
+	return r, mg, addRounds
+}
+
+// BenchmarkConsolePages serves the console's pages of a compute subnet of
+// 256 miners × 100 workers (a weight pass run, three rounds of challenges
+// with a failure each round for one miner in eight) through the console's
+// handler: the subnet's page (256 miners, the 16 heaviest miners'
+// availability over 169 hours, the latest outcomes), a miner's page (100
+// workers with their availability), the weights page and the overview.
+func BenchmarkConsolePages(b *testing.B) {
+	const miners, workers = 256, 100
+	r, mg, addRounds := benchFleet(b, miners, workers, 3)
+	ctx := context.Background()
+	addRounds(0, 3)
+	if _, err := r.st.DB().ExecContext(ctx, `UPDATE compute_challenges SET status = 'failed', is_success = FALSE, verification_notes = 'row_hash mismatch'
+		WHERE worker_id = 'w000' AND (rowid % 8) = 0`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.m.Scores(ctx, mg); err != nil {
+		b.Fatal(err)
+	}
+	for i := range mg.Neurons {
+		mg.Neurons[i].Incentive = subtensor.Proportion(65535 / miners)
+	}
+	uids := make([]uint16, miners)
+	ws := make([]uint16, miners)
+	for i := range uids {
+		uids[i], ws[i] = uint16(i), uint16(1000+i)
+	}
+	for k := range 64 {
+		if err := r.st.RecordWeightSubmission(ctx, &store.WeightSubmission{Netuid: 3, Block: uint64(100 + 10*k), Mode: store.ModeSet,
+			UIDs: uids, Weights: ws, Outcome: store.OutcomeIncluded}); err != nil {
+			b.Fatal(err)
 		}
 	}
-	b.Run("round=1", func(b *testing.B) {
-		addRounds(0, 1)
-		pass(b)
-	})
-	b.Run("rounds=45", func(b *testing.B) {
-		addRounds(1, rounds)
-		pass(b)
-	})
+	health := api.NewHealth(time.Second)
+	health.Register("database", r.st.Health)
+	c, err := console.New(console.Options{Listen: "127.0.0.1:9100", Store: r.st, Health: health, Subnets: []console.Subnet{{Netuid: 3, Mechanism: r.m,
+		Status: func() validator.Status { return validator.Status{Netuid: 3, Block: 800, Registered: true} }, Metagraph: func() *subtensor.Metagraph { return mg }}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range 40 {
+		mg.Block++
+		c.Sample()
+	}
+	mux := http.NewServeMux()
+	c.Mount(func(p string, h http.Handler) { mux.Handle(p, h) })
+	hk, _ := keys.SS58Encode(mg.Neurons[7].Hotkey[:], keys.SS58PrefixBittensor)
+	for _, page := range []struct{ name, path string }{
+		{"subnet", "/ui/subnet/3"}, {"miner", "/ui/subnet/3/miner/" + hk}, {"weights", "/ui/subnet/3/weights"}, {"overview", "/ui/"},
+		{"subnet-json", "/ui/api/subnet/3"},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			var size int
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, httptest.NewRequest("GET", page.path, nil))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", page.path, rec.Code, rec.Body)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size)/1024, "KiB/page")
+		})
+	}
 }

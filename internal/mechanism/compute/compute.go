@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -72,6 +73,10 @@ type Mechanism struct {
 	settings active // MeshHub's config updates replace it
 
 	wake chan struct{} // a proof was queued
+
+	// lastPass is the latest stored weight pass with its workers, for the
+	// console.
+	lastPass atomic.Pointer[consolePass]
 
 	refused  *prometheus.CounterVec   // by synapse and reason
 	outcomes *prometheus.CounterVec   // challenges by outcome
@@ -662,6 +667,7 @@ func (m *Mechanism) Scores(ctx context.Context, mg *subtensor.Metagraph) (map[su
 	if err := m.deps.Store.SaveComputeWeightPass(ctx, m.deps.Netuid, pass); err != nil {
 		return nil, err
 	}
+	m.lastPass.Store(&consolePass{at: m.now(), miners: res.Miners})
 	out := map[subtensor.AccountID]float64{}
 	for _, ms := range res.Miners {
 		if ms.Online && ms.Weight > 0 {
