@@ -17,8 +17,11 @@
 #     imports `cryptography` (Debian's python3-cryptography) and VIGIL_PYTHON
 #     is exported for the session-encryption cross-checks (internal/pyoracle);
 #     a VIGIL_PYTHON that cannot import it is unset.
-#   * Without Prometheus or that python3 those tests skip, except with
-#     CI=true, where the script fails.
+#   * scripts/chromium-deps.sh finds (or, likewise, installs) Debian's
+#     chromium and VIGIL_CHROMIUM is exported for the web console's browser
+#     tests (internal/demo).
+#   * Without Prometheus, that python3 or Chromium those tests skip, except
+#     with CI=true, where the script fails.
 #   * If VIGIL_TEST_POSTGRES_URL is already set and that server answers, it is
 #     reused and nothing is started.
 #   * Otherwise a throwaway PostgreSQL server is started: fresh data directory
@@ -86,6 +89,17 @@ if [[ -n "$python_bin" ]]; then
 	export VIGIL_PYTHON
 else
 	unset VIGIL_PYTHON
+fi
+
+# 0d. The headless Chromium that the web console's browser tests drive
+# (scripts/chromium-deps.sh finds or installs it; it fails here under
+# CI=true when unavailable, and without it those tests skip).
+chromium_bin="$("$(dirname "${BASH_SOURCE[0]}")/chromium-deps.sh")" || die "chromium-deps.sh failed"
+if [[ -n "$chromium_bin" ]]; then
+	VIGIL_CHROMIUM="$chromium_bin"
+	export VIGIL_CHROMIUM
+else
+	unset VIGIL_CHROMIUM
 fi
 
 # redact_url prints a URL with any password replaced by "***".

@@ -1,11 +1,11 @@
 package console
 
 import (
-	"bytes"
-	"embed"
+	_ "embed"
 	"encoding/json"
 	"fmt"
-	"html/template"
+	"html"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -16,14 +16,11 @@ import (
 	"github.com/vigil-validator/vigil/internal/console/view"
 )
 
-//go:embed assets/page.html assets/console.css
-var assets embed.FS
-
-var pageTmpl = template.Must(template.ParseFS(assets, "assets/page.html"))
+//go:embed assets/console.css
+var css []byte
 
 // staticHandler serves the stylesheet.
 func staticHandler() http.Handler {
-	css, _ := assets.ReadFile("assets/console.css")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/ui/static/console.css" {
 			http.NotFound(w, r)
@@ -39,89 +36,136 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-type navItem struct {
-	Netuid uint16
-	Name   string
-	Here   bool
-}
+// esc is HTML's escaping of text and attribute values.
+var esc = html.EscapeString
 
 type header struct {
 	Title, Href, Arrow string
 	Numeric            bool
 }
 
-type renderedSection struct {
-	view.Section
-	SVG       template.HTML
-	TableHTML template.HTML
-}
-
-// render draws a page as HTML: its charts and heat-maps as inline SVG,
-// each table's headers as links that sort it (so a sorted table has an
-// address of its own).
+// render draws a page as HTML, written directly rather than through
+// html/template, whose reflection keeps every exported method in the
+// binary (megabytes): every text and attribute goes through esc. Charts
+// and heat-maps are inline SVG; each table's headers are links that sort
+// it, so a sorted table has an address of its own.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, p *view.Page, netuid int) {
 	q := r.URL.Query()
 	sortKey, desc := q.Get("sort"), q.Get("dir") == "desc"
-	data := struct {
-		Page     *view.Page
-		Sections []renderedSection
-		Nav      []navItem
-		Netuid   int
-		JSON     string
-		Built    string
-		Version  string
-	}{Page: p, Netuid: netuid, Version: c.opts.Version, Built: c.opts.Clock.Now().UTC().Format(time.RFC3339)}
+	var b strings.Builder
+	b.Grow(64 << 10)
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" +
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+	b.WriteString(esc(p.Title))
+	b.WriteString(" · vigil</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"/ui/static/console.css\">\n</head>\n<body>\n" +
+		"<header>\n<a class=\"brand\" href=\"/ui/\">vigil</a>\n<nav>\n<a href=\"/ui/\"")
+	if netuid == -1 {
+		b.WriteString(` class="here"`)
+	}
+	b.WriteString(">overview</a>\n")
 	for _, n := range c.order {
-		data.Nav = append(data.Nav, navItem{Netuid: n, Name: c.subnets[n].Mechanism.Name(), Here: int(n) == netuid})
+		fmt.Fprintf(&b, "<span class=\"subnet\">subnet %d · %s:\n<a href=\"/ui/subnet/%d\"", n, esc(c.subnets[n].Mechanism.Name()), n)
+		if int(n) == netuid {
+			b.WriteString(` class="here"`)
+		}
+		fmt.Fprintf(&b, ">miners</a>\n<a href=\"/ui/subnet/%d/weights\">weights</a></span>\n", n)
 	}
 	api := url.URL{Path: "/ui/api/" + strings.TrimPrefix(r.URL.Path, "/ui/"), RawQuery: r.URL.RawQuery}
-	data.JSON = api.String()
+	b.WriteString("</nav>\n<a class=\"json\" href=\"")
+	b.WriteString(esc(api.String()))
+	b.WriteString("\">JSON</a>\n</header>\n<main>\n<h1>")
+	b.WriteString(esc(p.Title))
+	b.WriteString("</h1>\n")
 	for _, s := range p.Sections {
-		rs := renderedSection{Section: s}
+		b.WriteString(`<section id="`)
+		b.WriteString(esc(s.ID))
+		b.WriteString("\">\n<h2>")
+		b.WriteString(esc(s.Title))
+		b.WriteString("</h2>\n")
+		if s.Note != "" {
+			b.WriteString(`<p class="note">`)
+			b.WriteString(esc(s.Note))
+			b.WriteString("</p>\n")
+		}
+		if len(s.Facts) > 0 {
+			b.WriteString("<dl>")
+			for _, f := range s.Facts {
+				if f.Bad {
+					b.WriteString(`<div class="bad">`)
+				} else {
+					b.WriteString("<div>")
+				}
+				b.WriteString("<dt>")
+				b.WriteString(esc(f.Name))
+				b.WriteString("</dt><dd>")
+				if f.Link != "" {
+					b.WriteString(`<a href="`)
+					b.WriteString(esc(f.Link))
+					b.WriteString(`">`)
+					b.WriteString(esc(f.Value))
+					b.WriteString("</a>")
+				} else {
+					b.WriteString(esc(f.Value))
+				}
+				b.WriteString("</dd></div>")
+			}
+			b.WriteString("</dl>\n")
+		}
 		switch {
 		case s.Chart != nil:
-			rs.SVG = chartSVG(s.Chart)
+			b.WriteString("<figure>")
+			writeChart(&b, s.Chart)
+			b.WriteString("</figure>\n")
 		case s.Heatmap != nil:
-			rs.SVG = heatmapSVG(s.Heatmap)
+			b.WriteString("<figure>")
+			writeHeatmap(&b, s.Heatmap)
+			b.WriteString("</figure>\n")
 		}
 		if s.Table != nil {
-			var headers []header
-			for _, col := range s.Table.Columns {
-				key := s.ID + "." + col.Key
-				h := header{Title: col.Title, Numeric: col.Numeric}
-				dir := "asc"
-				if col.Numeric {
-					dir = "desc" // numbers read largest first
-				}
-				if key == sortKey {
-					if desc {
-						h.Arrow, dir = " ▼", "asc"
-					} else {
-						h.Arrow, dir = " ▲", "desc"
-					}
-				}
-				v := url.Values{"sort": {key}, "dir": {dir}}
-				h.Href = "?" + v.Encode() + "#" + s.ID
-				headers = append(headers, h)
+			if len(s.Table.Rows) == 0 {
+				b.WriteString("<p class=\"empty\">nothing yet</p>\n")
+			} else {
+				writeTable(&b, s.Table, headers(s, sortKey, desc))
 			}
-			rs.TableHTML = tableHTML(s.Table, headers)
 		}
-		data.Sections = append(data.Sections, rs)
+		b.WriteString("</section>\n")
 	}
-	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, data); err != nil {
-		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+	b.WriteString("</main>\n<footer>read-only · built ")
+	b.WriteString(c.opts.Clock.Now().UTC().Format(time.RFC3339))
+	b.WriteString(" · vigil ")
+	b.WriteString(esc(c.opts.Version))
+	b.WriteString("</footer>\n</body>\n</html>\n")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write(buf.Bytes())
+	_, _ = io.WriteString(w, b.String())
 }
 
-// tableHTML writes a table directly: a page of a large subnet has
-// thousands of cells, which a template range draws several times slower.
-func tableHTML(t *view.Table, headers []header) template.HTML {
-	var b strings.Builder
-	b.Grow(64 * len(t.Rows) * len(t.Columns))
+// headers are a table's column headers, each linking to the table sorted
+// by it: numbers largest first, text in order, the sorted one reversed.
+func headers(s view.Section, sortKey string, desc bool) []header {
+	var out []header
+	for _, col := range s.Table.Columns {
+		key := s.ID + "." + col.Key
+		h := header{Title: col.Title, Numeric: col.Numeric}
+		dir := "asc"
+		if col.Numeric {
+			dir = "desc"
+		}
+		if key == sortKey {
+			if desc {
+				h.Arrow, dir = " ▼", "asc"
+			} else {
+				h.Arrow, dir = " ▲", "desc"
+			}
+		}
+		v := url.Values{"sort": {key}, "dir": {dir}}
+		h.Href = "?" + v.Encode() + "#" + s.ID
+		out = append(out, h)
+	}
+	return out
+}
+
+// writeTable writes a table's HTML.
+func writeTable(b *strings.Builder, t *view.Table, headers []header) {
 	b.WriteString("<table>\n<thead><tr>")
 	for _, h := range headers {
 		if h.Numeric {
@@ -130,9 +174,9 @@ func tableHTML(t *view.Table, headers []header) template.HTML {
 			b.WriteString(`<th>`)
 		}
 		b.WriteString(`<a href="`)
-		b.WriteString(template.HTMLEscapeString(h.Href))
+		b.WriteString(esc(h.Href))
 		b.WriteString(`">`)
-		b.WriteString(template.HTMLEscapeString(h.Title))
+		b.WriteString(esc(h.Title))
 		b.WriteString(h.Arrow)
 		b.WriteString("</a></th>")
 	}
@@ -147,19 +191,26 @@ func tableHTML(t *view.Table, headers []header) template.HTML {
 			}
 			if c.Link != "" {
 				b.WriteString(`<a href="`)
-				b.WriteString(template.HTMLEscapeString(c.Link))
-				b.WriteString(`">`)
-				b.WriteString(template.HTMLEscapeString(c.Text))
+				b.WriteString(esc(c.Link))
+				// A miner's hotkey reads in short, whole on hover (the JSON has it whole).
+				if strings.Contains(c.Link, "/miner/") && len(c.Text) > 20 {
+					b.WriteString(`" title="`)
+					b.WriteString(esc(c.Text))
+					b.WriteString(`">`)
+					b.WriteString(esc(c.Text[:8] + "…" + c.Text[len(c.Text)-6:]))
+				} else {
+					b.WriteString(`">`)
+					b.WriteString(esc(c.Text))
+				}
 				b.WriteString("</a>")
 			} else {
-				b.WriteString(template.HTMLEscapeString(c.Text))
+				b.WriteString(esc(c.Text))
 			}
 			b.WriteString("</td>")
 		}
 		b.WriteString("</tr>\n")
 	}
-	b.WriteString("</tbody>\n</table>")
-	return template.HTML(b.String())
+	b.WriteString("</tbody>\n</table>\n")
 }
 
 // palette are the series' colours, distinguishable and colour-blind safe.
@@ -188,7 +239,7 @@ func fmtAxis(v float64) string {
 
 // chartSVG draws a line chart: one polyline per series over shared axes,
 // with the range of each axis and a legend.
-func chartSVG(c *view.Chart) template.HTML {
+func writeChart(b *strings.Builder, c *view.Chart) {
 	minX, maxX, maxY := math.Inf(1), math.Inf(-1), 0.0
 	n := 0
 	for _, s := range c.Series {
@@ -199,14 +250,13 @@ func chartSVG(c *view.Chart) template.HTML {
 	}
 	legendRows := (len(c.Series) + 3) / 4
 	h := chartH + 18*legendRows
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
-		chartW, h, chartW, h, template.HTMLEscapeString(c.YLabel))
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
+		chartW, h, chartW, h, esc(c.YLabel))
 	x0, x1, y0, y1 := float64(padL), float64(chartW-padR), float64(chartH-padB), float64(padT)
-	fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%g" height="%g" fill="#fbfcfd" stroke="#d9dee3"/>`, x0, y1, x1-x0, y0-y1)
+	fmt.Fprintf(b, `<rect x="%g" y="%g" width="%g" height="%g" fill="#fbfcfd" stroke="#d9dee3"/>`, x0, y1, x1-x0, y0-y1)
 	if n == 0 {
-		fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">no data yet</text></svg>`, (x0+x1)/2, (y0+y1)/2)
-		return template.HTML(b.String())
+		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">no data yet</text></svg>`, (x0+x1)/2, (y0+y1)/2)
+		return
 	}
 	if c.XMax > c.XMin {
 		minX, maxX = c.XMin, c.XMax
@@ -222,35 +272,34 @@ func chartSVG(c *view.Chart) template.HTML {
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
 		y := sy(v)
-		fmt.Fprintf(&b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#eceff2"/><text x="%g" y="%.1f" text-anchor="end">%s</text>`,
+		fmt.Fprintf(b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#eceff2"/><text x="%g" y="%.1f" text-anchor="end">%s</text>`,
 			x0, y, x1, y, x0-4, y+4, fmtAxis(v))
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%g">%s</text><text x="%g" y="%g" text-anchor="end">%s</text>`,
+	fmt.Fprintf(b, `<text x="%g" y="%g">%s</text><text x="%g" y="%g" text-anchor="end">%s</text>`,
 		x0, y0+14, fmtAxis(minX), x1, y0+14, fmtAxis(maxX))
-	fmt.Fprintf(&b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, (x0+x1)/2, y0+28, template.HTMLEscapeString(c.XLabel))
+	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle">%s</text>`, (x0+x1)/2, y0+28, esc(c.XLabel))
 	for i, s := range c.Series {
 		col := palette[i%len(palette)]
 		if len(s.Points) == 1 {
 			p := s.Points[0]
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, sx(p[0]), sy(p[1]), col)
+			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, sx(p[0]), sy(p[1]), col)
 		} else if len(s.Points) > 1 {
-			fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="`, col)
+			fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="1.6" points="`, col)
 			for _, p := range s.Points {
-				fmt.Fprintf(&b, "%.1f,%.1f ", sx(p[0]), sy(p[1]))
+				fmt.Fprintf(b, "%.1f,%.1f ", sx(p[0]), sy(p[1]))
 			}
 			b.WriteString(`"/>`)
 		}
 		lx, ly := x0+float64(i%4)*200, float64(chartH+4+18*(i/4))
-		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="12" height="4" fill="%s"/><text x="%g" y="%g">%s</text>`,
-			lx, ly+4, col, lx+16, ly+9, template.HTMLEscapeString(s.Name))
+		fmt.Fprintf(b, `<rect x="%g" y="%g" width="12" height="4" fill="%s"/><text x="%g" y="%g">%s</text>`,
+			lx, ly+4, col, lx+16, ly+9, esc(s.Name))
 	}
 	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 // heatmapSVG draws a heat-map: a row per label, a column per step, each
 // cell shaded by its value (grey where there is no data).
-func heatmapSVG(hm *view.Heatmap) template.HTML {
+func writeHeatmap(b *strings.Builder, hm *view.Heatmap) {
 	cols := 0
 	for _, r := range hm.Rows {
 		cols = max(cols, len(r.Values))
@@ -262,18 +311,17 @@ func heatmapSVG(hm *view.Heatmap) template.HTML {
 	}
 	w := labelW + int(cellW)*max(cols, 1) + 4
 	h := rowH*len(hm.Rows) + 30
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="availability">`, w, h, w, h)
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="availability">`, w, h, w, h)
 	for i, r := range hm.Rows {
 		y := i * rowH
 		label := r.Label
 		if len(label) > 22 {
-			label = label[:21] + "…"
+			label = label[:8] + "…" + label[len(label)-6:]
 		}
 		if r.Link != "" {
-			fmt.Fprintf(&b, `<a href="%s"><text x="0" y="%d">%s</text></a>`, template.HTMLEscapeString(r.Link), y+10, template.HTMLEscapeString(label))
+			fmt.Fprintf(b, `<a href="%s"><text x="0" y="%d">%s</text></a>`, esc(r.Link), y+10, esc(label))
 		} else {
-			fmt.Fprintf(&b, `<text x="0" y="%d">%s</text>`, y+10, template.HTMLEscapeString(label))
+			fmt.Fprintf(b, `<text x="0" y="%d">%s</text>`, y+10, esc(label))
 		}
 		// Runs of one shade are one rectangle.
 		for j := 0; j < len(r.Values); {
@@ -294,11 +342,10 @@ func heatmapSVG(hm *view.Heatmap) template.HTML {
 		}
 	}
 	y := rowH*len(hm.Rows) + 14
-	fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`, labelW, y, hm.Start.UTC().Format("2006-01-02 15:04"))
+	fmt.Fprintf(b, `<text x="%d" y="%d">%s</text>`, labelW, y, hm.Start.UTC().Format("2006-01-02 15:04"))
 	end := hm.Start.Add(time.Duration(cols) * hm.Step)
-	fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s UTC (a column per %s)</text>`, w-4, y, end.UTC().Format("2006-01-02 15:04"), hm.Step)
+	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="end">%s UTC (a column per %s)</text>`, w-4, y, end.UTC().Format("2006-01-02 15:04"), hm.Step)
 	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
 }
 
 // shades are white to green in tenths: steps keep runs of one shade long

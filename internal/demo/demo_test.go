@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-validator/vigil/internal/console/browsertest"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
 	"github.com/vigil-validator/vigil/internal/prometheustest"
 	"github.com/vigil-validator/vigil/internal/promserver"
@@ -98,6 +99,16 @@ func TestDemoBothSubnets(t *testing.T) {
 		last Table
 		won  bool
 	)
+	// The web console is checked in a real browser once the outcome shows,
+	// while the demo still runs.
+	var (
+		br              *browsertest.Browser
+		consoleProblems []string
+		consoleChecked  = make(chan struct{})
+	)
+	if browsertest.Find() != "" || os.Getenv("CI") == "true" {
+		br = browsertest.New(t, time.Minute)
+	}
 	dir := filepath.Join(t.TempDir(), "demo")
 	started := time.Now()
 	err := Run(ctx, Config{Dir: dir, PrometheusBin: bin, Refresh: time.Second, Out: &out,
@@ -108,13 +119,28 @@ func TestDemoBothSubnets(t *testing.T) {
 			last = tab
 			if !won && honestLead(tab) && computeOutcome(tab) {
 				won = true
-				cancel()
+				go func(base string) {
+					defer close(consoleChecked)
+					defer cancel()
+					if br != nil {
+						consoleProblems = checkConsole(br, base)
+					}
+				}(ends.Console)
 			}
 		}})
+	if won {
+		<-consoleChecked
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	if br == nil {
+		t.Log("the web console's browser checks skipped: no chromium (scripts/chromium-deps.sh)")
+	}
+	for _, p := range consoleProblems {
+		t.Errorf("web console: %s", p)
 	}
 	if !won {
 		t.Fatalf("no outcome within the time limit; last table:\n%s", last)
@@ -150,7 +176,7 @@ func TestDemoBothSubnets(t *testing.T) {
 		}
 	}
 	// Everything stopped: no part still listens.
-	for _, raw := range []string{ends.Chain, ends.Prometheus, ends.API, ends.MeshHub, "tcp://" + ends.Axon} {
+	for _, raw := range []string{ends.Chain, ends.Prometheus, ends.API, ends.MeshHub, "tcp://" + ends.Axon, ends.Console} {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
 			t.Fatalf("endpoint %q: %v", raw, err)
