@@ -12,10 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/api"
+
 	"github.com/vigil-validator/vigil/internal/console"
+	"github.com/vigil-validator/vigil/internal/console/browsertest"
 	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
@@ -328,5 +331,40 @@ func TestTableSort(t *testing.T) {
 	}
 	if tab.Sort("missing", false) {
 		t.Error("sorted by a column it does not have")
+	}
+}
+
+// TestTokenInBrowser: off loopback, a browser is refused until it opens
+// the console once with ?token=, then browses it by the cookie, with the
+// token gone from the address bar.
+func TestTokenInBrowser(t *testing.T) {
+	br := browsertest.New(t, time.Minute)
+	const token = "a-console-token-of-some-length"
+	f := newFixture(t, "0.0.0.0:9100", token)
+	var body, h1, loc string
+	if err := br.Run(30*time.Second, chromedp.Navigate(f.srv.URL+"/ui/"), chromedp.Text("body", &body, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "needs its token") {
+		t.Errorf("without the token the browser got %q", body)
+	}
+	br.Issues() // the 401 is logged as a failed load
+	lines := 0
+	if err := br.Run(30*time.Second, chromedp.Navigate(f.srv.URL+"/ui/?token="+url.QueryEscape(token)), chromedp.WaitVisible("main h1", chromedp.ByQuery),
+		chromedp.Text("main h1", &h1, chromedp.ByQuery), chromedp.Location(&loc)); err != nil {
+		t.Fatal(err)
+	}
+	if h1 != "Overview" || strings.Contains(loc, "token") {
+		t.Errorf("with ?token=: %q at %s", h1, loc)
+	}
+	if err := br.Run(30*time.Second, chromedp.Navigate(f.srv.URL+"/ui/subnet/7/weights"), chromedp.WaitVisible("main h1", chromedp.ByQuery),
+		chromedp.Text("main h1", &h1, chromedp.ByQuery), browsertest.Count("svg.chart polyline", &lines)); err != nil {
+		t.Fatal(err)
+	}
+	if h1 != "Subnet 7: weights" || lines == 0 {
+		t.Errorf("by the cookie: %q with %d plotted lines", h1, lines)
+	}
+	for _, is := range br.Issues() {
+		t.Errorf("console: %s", is)
 	}
 }
