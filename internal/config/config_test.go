@@ -51,6 +51,7 @@ func TestLoadValidatorErrorsNameTheKey(t *testing.T) {
 		{"bad log level", minimal, map[string]string{"VIGIL_LOG_LEVEL": "loud"}, nil, `log.level: unsupported level "loud"`},
 		{"bad ops listen", minimal + "ops:\n  listen: localhost\n", nil, nil, `ops.listen: not a host:port address "localhost"`},
 		{"bad network", "chain:\n  netuid: 7\n  network: http://node\n", nil, nil, "chain.network: unsupported network"},
+		{"console token without the console", minimal + "console:\n  enabled: false\n  token_file: /etc/vigil/console.token\n", nil, nil, "console.token_file: set while console.enabled is false"},
 		{"wallet name with slash", minimal + "wallet:\n  name: ../x\n", nil, nil, `wallet.name: "../x" is not a plain name`},
 		{"section given a scalar", minimal + "database: sqlite:x.db\n", nil, nil, "database: expected a mapping of keys (validator.yaml:3)"},
 		{"leaf given a list", minimal + "log:\n  level: [debug]\n", nil, nil, "log.level: expected a single value"},
