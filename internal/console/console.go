@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/console/view"
+	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/validator"
@@ -66,7 +68,30 @@ type Console struct {
 	needToken bool
 	subnets   map[uint16]*subnetState
 	order     []uint16
+
+	// Each page is built once at a time and kept for pageTTL, so that no
+	// number of readers adds load on the store beyond a build a second.
+	mu      sync.Mutex
+	built   map[string]builtPage
+	flights map[string]*flight.Group[builtPage]
 }
+
+// builtPage is a page as built for a path.
+type builtPage struct {
+	at     time.Time
+	page   *view.Page
+	netuid int
+	err    error
+}
+
+const (
+	pageTTL = time.Second
+	// maxBuilt bounds the pages kept (a miner's page per hotkey asked
+	// for): past it, expired ones go, and then nothing more is kept.
+	maxBuilt = 1024
+	// buildTimeout bounds a page's build, which runs on whoever waits.
+	buildTimeout = 10 * time.Second
+)
 
 // subnetState is a subnet and its sampled incentive history.
 type subnetState struct {
@@ -100,7 +125,8 @@ func New(opts Options) (*Console, error) {
 	if opts.SampleEvery <= 0 {
 		opts.SampleEvery = 12 * time.Second
 	}
-	c := &Console{opts: opts, needToken: !Loopback(opts.Listen), subnets: map[uint16]*subnetState{}}
+	c := &Console{opts: opts, needToken: !Loopback(opts.Listen), subnets: map[uint16]*subnetState{},
+		built: map[string]builtPage{}, flights: map[string]*flight.Group[builtPage]{}}
 	for _, s := range opts.Subnets {
 		if _, dup := c.subnets[s.Netuid]; dup {
 			return nil, fmt.Errorf("console: netuid %d twice", s.Netuid)
@@ -248,7 +274,7 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(path, "api/"); ok {
 		path, asJSON = rest, true
 	}
-	page, netuid, err := c.page(r.Context(), strings.Trim(path, "/"))
+	page, netuid, err := c.cachedPage(r.Context(), strings.Trim(path, "/"))
 	switch {
 	case errors.Is(err, errNotFound):
 		http.NotFound(w, r)
@@ -259,7 +285,7 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key := r.URL.Query().Get("sort"); key != "" {
-		sortPage(page, key, r.URL.Query().Get("dir") == "desc")
+		page = sortPage(page, key, r.URL.Query().Get("dir") == "desc")
 	}
 	if asJSON {
 		writeJSON(w, page)
@@ -268,18 +294,67 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, page, netuid)
 }
 
-// sortPage sorts the table of the section named by key's prefix
-// ("miners.weight").
-func sortPage(p *view.Page, key string, desc bool) {
+// sortPage is p with the table of the section named by key's prefix
+// ("miners.weight") sorted; p, which others may be reading, is left as
+// it is.
+func sortPage(p *view.Page, key string, desc bool) *view.Page {
 	sec, col, ok := strings.Cut(key, ".")
 	if !ok {
-		return
+		return p
 	}
-	for i := range p.Sections {
-		if p.Sections[i].ID == sec && p.Sections[i].Table != nil {
-			p.Sections[i].Table.Sort(col, desc)
+	out := &view.Page{Title: p.Title, Sections: slices.Clone(p.Sections)}
+	for i := range out.Sections {
+		if s := &out.Sections[i]; s.ID == sec && s.Table != nil {
+			t := &view.Table{Columns: s.Table.Columns, Rows: slices.Clone(s.Table.Rows)}
+			t.Sort(col, desc)
+			s.Table = t
 		}
 	}
+	return out
+}
+
+// cachedPage is page's result for path, built at most once per pageTTL
+// however many ask: concurrent readers share one build.
+func (c *Console) cachedPage(ctx context.Context, path string) (*view.Page, int, error) {
+	now := c.opts.Clock.Now()
+	c.mu.Lock()
+	if b, ok := c.built[path]; ok && now.Sub(b.at) < pageTTL {
+		c.mu.Unlock()
+		return b.page, b.netuid, b.err
+	}
+	g := c.flights[path]
+	if g == nil {
+		g = &flight.Group[builtPage]{}
+		c.flights[path] = g
+	}
+	c.mu.Unlock()
+	b, _, err := g.Do(ctx, func(ctx context.Context) (builtPage, error) {
+		ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+		defer cancel()
+		p, n, err := c.page(ctx, path)
+		b := builtPage{at: c.opts.Clock.Now(), page: p, netuid: n, err: err}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.flights, path)
+		if err != nil && !errors.Is(err, errNotFound) {
+			return b, nil // a failure is not kept
+		}
+		if len(c.built) >= maxBuilt {
+			for k, old := range c.built {
+				if b.at.Sub(old.at) >= pageTTL {
+					delete(c.built, k)
+				}
+			}
+		}
+		if len(c.built) < maxBuilt {
+			c.built[path] = b
+		}
+		return b, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return b.page, b.netuid, b.err
 }
 
 // page builds the page at path: "" (the overview), "subnet/N",

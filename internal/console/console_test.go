@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/api"
+	"github.com/vigil-validator/vigil/internal/clock"
 
 	"github.com/vigil-validator/vigil/internal/console"
 	"github.com/vigil-validator/vigil/internal/console/browsertest"
@@ -27,7 +30,12 @@ import (
 )
 
 // testMech is a mechanism with a console page: a row per hotkey it knows.
-type testMech struct{ known []string }
+// builds counts its pages built; a build takes delay.
+type testMech struct {
+	known  []string
+	builds *atomic.Int32
+	delay  time.Duration
+}
 
 func (testMech) Name() string { return "testmech" }
 func (testMech) Scores(context.Context, *subtensor.Metagraph) (map[subtensor.AccountID]float64, error) {
@@ -38,6 +46,10 @@ func (testMech) Handler() (string, http.Handler)                      { return "
 func (testMech) HealthChecks() map[string]func(context.Context) error { return nil }
 
 func (m testMech) ConsolePage(_ context.Context, req mechanism.ConsoleRequest) (*view.Page, error) {
+	if m.builds != nil {
+		m.builds.Add(1)
+	}
+	time.Sleep(m.delay)
 	t := &view.Table{Columns: []view.Column{{Key: "hotkey", Title: "hotkey"}, {Key: "score", Title: "score", Numeric: true}}}
 	for i, hk := range m.known {
 		t.Rows = append(t.Rows, []view.Cell{view.Link(hk, req.MinerURL(hk)), view.Num(float64(i), 1)})
@@ -366,5 +378,66 @@ func TestTokenInBrowser(t *testing.T) {
 	}
 	for _, is := range br.Issues() {
 		t.Errorf("console: %s", is)
+	}
+}
+
+// TestPagesBuiltOnceASecond: however many read a page at once, it is
+// built once, and kept a second; a sorted read does not change what the
+// others read.
+func TestPagesBuiltOnceASecond(t *testing.T) {
+	st := storetest.Open(t, "sqlite", nil)
+	clk := clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	builds := &atomic.Int32{}
+	mech := testMech{known: []string{"5b", "5a", "5c"}, builds: builds, delay: 200 * time.Millisecond}
+	c, err := console.New(console.Options{Listen: "127.0.0.1:0", Store: st, Health: api.NewHealth(time.Second), Clock: clk,
+		Subnets: []console.Subnet{{Netuid: 1, Mechanism: mech, Status: func() validator.Status { return validator.Status{} },
+			Metagraph: func() *subtensor.Metagraph { return nil }}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	c.Mount(func(p string, h http.Handler) { mux.Handle(p, h) })
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	first := func(path string) string {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer resp.Body.Close()
+		var p view.Page
+		if err := json.NewDecoder(resp.Body).Decode(&p); err != nil || len(p.Sections) == 0 {
+			t.Errorf("%s: %v", path, err)
+			return ""
+		}
+		return p.Sections[0].Table.Rows[0][0].Text
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path := "/ui/api/subnet/1"
+			if i%2 == 1 {
+				path += "?sort=mech.hotkey&dir=asc"
+			}
+			first(path)
+		}()
+	}
+	wg.Wait()
+	if n := builds.Load(); n != 1 {
+		t.Errorf("20 concurrent reads built the page %d times, want 1", n)
+	}
+	if got := first("/ui/api/subnet/1"); got != "5b" {
+		t.Errorf("the kept page reads %q first after sorted reads, want its own order (5b)", got)
+	}
+	if got := first("/ui/api/subnet/1?sort=mech.hotkey&dir=asc"); got != "5a" {
+		t.Errorf("sorted: %q first, want 5a", got)
+	}
+	clk.Advance(2 * time.Second)
+	first("/ui/api/subnet/1")
+	if n := builds.Load(); n != 2 {
+		t.Errorf("after a second: %d builds, want 2", n)
 	}
 }

@@ -186,7 +186,10 @@ func BenchmarkConsolePages(b *testing.B) {
 	}
 	health := api.NewHealth(time.Second)
 	health.Register("database", r.st.Health)
-	c, err := console.New(console.Options{Listen: "127.0.0.1:9100", Store: r.st, Health: health, Subnets: []console.Subnet{{Netuid: 3, Mechanism: r.m,
+	// The console's own clock moves on between requests, so each one
+	// builds its page instead of reading the last one kept.
+	cclk := clock.NewFake(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	c, err := console.New(console.Options{Listen: "127.0.0.1:9100", Store: r.st, Health: health, Clock: cclk, Subnets: []console.Subnet{{Netuid: 3, Mechanism: r.m,
 		Status: func() validator.Status { return validator.Status{Netuid: 3, Block: 800, Registered: true} }, Metagraph: func() *subtensor.Metagraph { return mg }}}})
 	if err != nil {
 		b.Fatal(err)
@@ -205,6 +208,7 @@ func BenchmarkConsolePages(b *testing.B) {
 		b.Run(page.name, func(b *testing.B) {
 			var size int
 			for b.Loop() {
+				cclk.Advance(2 * time.Second)
 				rec := httptest.NewRecorder()
 				mux.ServeHTTP(rec, httptest.NewRequest("GET", page.path, nil))
 				if rec.Code != http.StatusOK {
