@@ -76,7 +76,7 @@ type fixture struct {
 
 const netuid = 7
 
-func newFixture(t *testing.T, listen, token string) *fixture {
+func newFixture(t testing.TB, listen, token string) *fixture {
 	t.Helper()
 	f := &fixture{st: storetest.Open(t, "sqlite", nil), mg: &subtensor.Metagraph{Netuid: netuid, Block: 100}}
 	for i, uri := range []string{"//Alice", "//Bob", "//Charlie"} {
@@ -440,4 +440,25 @@ func TestPagesBuiltOnceASecond(t *testing.T) {
 	if n := builds.Load(); n != 2 {
 		t.Errorf("after a second: %d builds, want 2", n)
 	}
+}
+
+// FuzzRequest: no path or query makes the console panic or fail with a
+// server error; what is not a page is a 404 (or the mux's redirect).
+func FuzzRequest(f *testing.F) {
+	for _, seed := range [][2]string{{"/ui/", ""}, {"/ui/api/subnet/7/weights", "sort=last.share&dir=desc"}, {"/ui/subnet/7/miner/5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", ""},
+		{"/ui/subnet/65536", "sort=.&dir="}, {"/ui/subnet/7/miner/%00", "sort=%zz"}, {"/ui/static/console.css", "token=x"}} {
+		f.Add(seed[0], seed[1])
+	}
+	fx := newFixture(f, "127.0.0.1:9100", "")
+	mux := http.NewServeMux()
+	fx.c.Mount(func(p string, h http.Handler) { mux.Handle(p, h) })
+	f.Fuzz(func(t *testing.T, path, query string) {
+		req := &http.Request{Method: "GET", URL: &url.URL{Path: path, RawQuery: query}, Header: http.Header{}, Host: "127.0.0.1"}
+		req = req.WithContext(context.Background())
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q ? %q: %d %s", path, query, rec.Code, rec.Body)
+		}
+	})
 }
