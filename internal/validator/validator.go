@@ -758,10 +758,11 @@ func (v *Validator) Status() Status {
 		s.Block, s.Registered, s.UID, s.LastUpdate = st.Block, st.Registered, st.UID, st.LastUpdate
 		s.Mode, s.Tempo, s.RateLimit = st.Mode().String(), st.Params.Tempo, st.Params.WeightsSetRateLimit
 	}
-	if mg := v.cfg.Metagraph.Load(); mg != nil && s.Registered && int(s.UID) < len(mg.Neurons) {
-		n := mg.Neurons[s.UID]
-		if n.Hotkey == v.hotkey() {
-			s.Permit, s.Stake, s.VTrust, s.Dividends, s.Emission = n.ValidatorPermit, n.Stake, n.ValidatorTrust.Float(), n.Dividends.Float(), n.Emission
+	if mg := v.cfg.Metagraph.Load(); mg != nil && s.Registered {
+		for _, n := range mg.Neurons {
+			if n.UID == s.UID && n.Hotkey == v.hotkey() {
+				s.Permit, s.Stake, s.VTrust, s.Dividends, s.Emission = n.ValidatorPermit, n.Stake, n.ValidatorTrust.Float(), n.Dividends.Float(), n.Emission
+			}
 		}
 	}
 	return s

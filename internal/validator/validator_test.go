@@ -190,6 +190,13 @@ func TestValidatorSetsWeightsOncePerTempo(t *testing.T) {
 		if err != nil || r.Submitted || !strings.Contains(r.Reason, "next weights at block") {
 			t.Fatalf("second step: %+v %v", r, err)
 		}
+		// The console's view of the loop: the block, this uid's row and when
+		// the next weights are due.
+		s := v.Status()
+		if s.Block != r.Block || !s.Registered || s.UID != 0 || !s.Permit || s.Stake == 0 || s.Hotkey != v.cfg.Hotkey.SS58() ||
+			s.NextDue == 0 || s.NextDue <= s.Block || !strings.Contains(r.Reason, fmt.Sprint(s.NextDue)) || s.Mode != "set" || s.Genesis == "" {
+			t.Errorf("status %+v after %+v", s, r)
+		}
 		// A restarted validator on the same journal does not submit either.
 		v2 := newValidator(t, n, st, "//Alice", mech, nil)
 		if r, err := n.step(t, v2); err != nil || r.Submitted {
