@@ -70,37 +70,27 @@ if [[ -n "$oracle" ]]; then
 	export VIGIL_ORACLE_DIR
 fi
 
-# 0b. The Prometheus server binary that the share-metrics tests start
-# (scripts/prometheus-deps.sh finds or installs it; it fails here under
-# CI=true when unavailable, and without it those tests skip).
-prometheus_bin="$("$(dirname "${BASH_SOURCE[0]}")/prometheus-deps.sh")" || die "prometheus-deps.sh failed"
-if [[ -n "$prometheus_bin" ]]; then
-	VIGIL_PROMETHEUS_BIN="$prometheus_bin"
-	export VIGIL_PROMETHEUS_BIN
-fi
+# export_dep VAR SCRIPT exports VAR as the path SCRIPT finds (it installs
+# what is missing as root under CI=true or VIGIL_INSTALL_DEPS=1, and fails
+# under CI=true when it cannot), or unsets VAR when it finds nothing, so
+# that the tests needing it skip instead of using an unusable one.
+export_dep() {
+	local found
+	found="$("$(dirname "${BASH_SOURCE[0]}")/$2")" || die "$2 failed"
+	if [[ -n "$found" ]]; then
+		export "$1=$found"
+	else
+		unset "$1"
+	fi
+}
 
-# 0c. The python3 with `cryptography` that the session-encryption
-# cross-checks run (internal/pyoracle; scripts/python-deps.sh finds or
-# installs it; it fails here under CI=true when unavailable, and without it
-# those tests skip). An unusable VIGIL_PYTHON from the caller is unset.
-python_bin="$("$(dirname "${BASH_SOURCE[0]}")/python-deps.sh")" || die "python-deps.sh failed"
-if [[ -n "$python_bin" ]]; then
-	VIGIL_PYTHON="$python_bin"
-	export VIGIL_PYTHON
-else
-	unset VIGIL_PYTHON
-fi
-
-# 0d. The headless Chromium that the web console's browser tests drive
-# (scripts/chromium-deps.sh finds or installs it; it fails here under
-# CI=true when unavailable, and without it those tests skip).
-chromium_bin="$("$(dirname "${BASH_SOURCE[0]}")/chromium-deps.sh")" || die "chromium-deps.sh failed"
-if [[ -n "$chromium_bin" ]]; then
-	VIGIL_CHROMIUM="$chromium_bin"
-	export VIGIL_CHROMIUM
-else
-	unset VIGIL_CHROMIUM
-fi
+# 0b. The Prometheus server binary that the share-metrics tests start.
+export_dep VIGIL_PROMETHEUS_BIN prometheus-deps.sh
+# 0c. The python3 with `cryptography` and `numpy` that the Python
+# cross-checks run (internal/pyoracle).
+export_dep VIGIL_PYTHON python-deps.sh
+# 0d. The headless Chromium that the web console's browser tests drive.
+export_dep VIGIL_CHROMIUM chromium-deps.sh
 
 # redact_url prints a URL with any password replaced by "***".
 redact_url() {

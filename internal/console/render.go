@@ -98,15 +98,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, p *view.Page, n
 				b.WriteString("<dt>")
 				b.WriteString(esc(f.Name))
 				b.WriteString("</dt><dd>")
-				if f.Link != "" {
-					b.WriteString(`<a href="`)
-					b.WriteString(esc(f.Link))
-					b.WriteString(`">`)
-					b.WriteString(esc(f.Value))
-					b.WriteString("</a>")
-				} else {
-					b.WriteString(esc(f.Value))
-				}
+				writeText(&b, f.Value, f.Link)
 				b.WriteString("</dd></div>")
 			}
 			b.WriteString("</dl>\n")
@@ -164,6 +156,26 @@ func headers(s view.Section, sortKey string, desc bool) []header {
 	return out
 }
 
+// writeText writes text, as a link to href when there is one. A link to a
+// miner's page reads as its hotkey in short, whole on hover (the JSON has
+// it whole).
+func writeText(b *strings.Builder, text, href string) {
+	if href == "" {
+		b.WriteString(esc(text))
+		return
+	}
+	b.WriteString(`<a href="`)
+	b.WriteString(esc(href))
+	if strings.Contains(href, "/miner/") && len(text) > 20 {
+		b.WriteString(`" title="`)
+		b.WriteString(esc(text))
+		text = text[:8] + "…" + text[len(text)-6:]
+	}
+	b.WriteString(`">`)
+	b.WriteString(esc(text))
+	b.WriteString("</a>")
+}
+
 // writeTable writes a table's HTML.
 func writeTable(b *strings.Builder, t *view.Table, headers []header) {
 	b.WriteString("<table>\n<thead><tr>")
@@ -189,23 +201,7 @@ func writeTable(b *strings.Builder, t *view.Table, headers []header) {
 			} else {
 				b.WriteString("<td>")
 			}
-			if c.Link != "" {
-				b.WriteString(`<a href="`)
-				b.WriteString(esc(c.Link))
-				// A miner's hotkey reads in short, whole on hover (the JSON has it whole).
-				if strings.Contains(c.Link, "/miner/") && len(c.Text) > 20 {
-					b.WriteString(`" title="`)
-					b.WriteString(esc(c.Text))
-					b.WriteString(`">`)
-					b.WriteString(esc(c.Text[:8] + "…" + c.Text[len(c.Text)-6:]))
-				} else {
-					b.WriteString(`">`)
-					b.WriteString(esc(c.Text))
-				}
-				b.WriteString("</a>")
-			} else {
-				b.WriteString(esc(c.Text))
-			}
+			writeText(b, c.Text, c.Link)
 			b.WriteString("</td>")
 		}
 		b.WriteString("</tr>\n")
