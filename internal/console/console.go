@@ -26,11 +26,11 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/clock"
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/validator"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 // Subnet is one subnet the node serves, as the console reads it.

@@ -22,11 +22,11 @@ import (
 
 	"github.com/vigil-validator/vigil/internal/console"
 	"github.com/vigil-validator/vigil/internal/console/browsertest"
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 	"github.com/vigil-validator/vigil/internal/validator"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 // testMech is a mechanism with a console page: a row per hotkey it knows.

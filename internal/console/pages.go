@@ -10,9 +10,9 @@ import (
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 // journalRows is how many submissions the weights page reads and plots.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-validator/vigil/internal/console/view"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 //go:embed assets/console.css

@@ -31,8 +31,8 @@ import (
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/command"
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 // Mechanism is a subnet mechanism as the node runs it.

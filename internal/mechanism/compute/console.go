@@ -7,10 +7,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/compute/scoring"
 	"github.com/vigil-validator/vigil/internal/store"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 var _ mechanism.Console = (*Mechanism)(nil)

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/keys"
-	"github.com/vigil-validator/vigil/internal/console/view"
 	"github.com/vigil-validator/vigil/internal/mechanism"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/rating"
+	"github.com/vigil-validator/vigil/internal/view"
 )
 
 // consoleState is the last scoring pass and its error, as the console
