@@ -317,35 +317,6 @@ func TestTokenOffLoopback(t *testing.T) {
 	}
 }
 
-func TestTableSort(t *testing.T) {
-	tab := &view.Table{Columns: []view.Column{{Key: "n", Numeric: true}, {Key: "s"}}, Rows: [][]view.Cell{
-		{view.Num(2, 0), view.Text("b")}, {view.Text(""), view.Text("a")}, {view.Num(10, 0), view.Text("c")}, {view.Num(2, 0), view.Text("a")}}}
-	if !tab.Sort("n", false) {
-		t.Fatal("no column n")
-	}
-	got := func() string {
-		var s []string
-		for _, r := range tab.Rows {
-			s = append(s, r[0].Text+r[1].Text)
-		}
-		return strings.Join(s, " ")
-	}
-	if g := got(); g != "a 2b 2a 10c" {
-		t.Errorf("ascending: %s (numbers by value, the empty cell first, ties stable)", g)
-	}
-	tab.Sort("n", true)
-	if g := got(); g != "10c 2b 2a a" {
-		t.Errorf("descending: %s", g)
-	}
-	tab.Sort("s", false)
-	if g := got(); g != "2a a 2b 10c" {
-		t.Errorf("by text: %s", g)
-	}
-	if tab.Sort("missing", false) {
-		t.Error("sorted by a column it does not have")
-	}
-}
-
 // TestTokenInBrowser: off loopback, a browser is refused until it opens
 // the console once with ?token=, then browses it by the cookie, with the
 // token gone from the address bar.
