@@ -30,7 +30,7 @@ func (c *Console) overview(ctx context.Context) (*view.Page, error) {
 	rep := c.opts.Health.Run(ctx)
 	p := &view.Page{Title: "Overview"}
 	node := view.Section{ID: "node", Title: "Validator", Facts: []view.Fact{
-		{Name: "network", Value: c.opts.Network},
+		{Name: "network", Value: view.Endpoint(c.opts.Network)},
 		{Name: "health", Value: rep.Status, Bad: !rep.OK()},
 		{Name: "version", Value: c.opts.Version},
 	}}

@@ -6,8 +6,10 @@ package view
 
 import (
 	"cmp"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -145,4 +147,22 @@ type HeatRow struct {
 	Label  string    `json:"label"`
 	Link   string    `json:"link,omitempty"`
 	Values []float64 `json:"values"`
+}
+
+// Endpoint is an endpoint's address as a page may show it: its scheme and
+// host, without the user, password, path or query, which can hold a
+// provider's key.
+func Endpoint(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		if strings.ContainsAny(raw, "/@?") {
+			return "(not shown)"
+		}
+		return raw // a name such as finney
+	}
+	out := u.Scheme + "://" + u.Host
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		out += "/…"
+	}
+	return out
 }

@@ -35,3 +35,15 @@ func TestTableSort(t *testing.T) {
 		t.Error("sorted by a column it does not have")
 	}
 }
+
+func TestEndpoint(t *testing.T) {
+	for raw, want := range map[string]string{
+		"finney": "finney", "ws://127.0.0.1:9944": "ws://127.0.0.1:9944", "wss://entrypoint-finney.opentensor.ai:443": "wss://entrypoint-finney.opentensor.ai:443",
+		"wss://node.example/ws/SECRETKEY": "wss://node.example/…", "http://user:pass@prom:9090": "http://prom:9090/…",
+		"http://prom:9090/?token=SECRET": "http://prom:9090/…", "not a url/SECRET": "(not shown)",
+	} {
+		if got := Endpoint(raw); got != want {
+			t.Errorf("Endpoint(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}

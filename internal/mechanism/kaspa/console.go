@@ -29,7 +29,7 @@ func (m *Mechanism) ConsolePage(ctx context.Context, req mechanism.ConsoleReques
 	if err != nil {
 		return nil, err
 	}
-	facts := []view.Fact{{Name: "pool Prometheus", Value: m.cfg.PrometheusEndpoint}, {Name: "rating window", Value: m.cfg.Window.String()}}
+	facts := []view.Fact{{Name: "pool Prometheus", Value: view.Endpoint(m.cfg.PrometheusEndpoint)}, {Name: "rating window", Value: m.cfg.Window.String()}}
 	bound := 0
 	for _, n := range counts {
 		bound += n
