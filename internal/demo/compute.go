@@ -145,8 +145,11 @@ func (d *demo) buildCompute(g *lifecycle.Group) error {
 	}
 	d.hubURL = "ws://" + addr
 	g.Add("meshhub-sim", server(ln, d.hub))
+	// Leases are published every second: the validator takes a lease for a
+	// worker it knows, so until the first publication after a worker's first
+	// heartbeat, that worker may be challenged (as with the reference).
 	g.Add("meshhub-sim leases", part(func(ctx context.Context) error {
-		t := time.NewTicker(d.cfg.ChallengeInterval)
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
 			select {

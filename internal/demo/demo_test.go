@@ -116,8 +116,11 @@ func TestDemoBothSubnets(t *testing.T) {
 		OnTable: func(tab Table) {
 			mu.Lock()
 			defer mu.Unlock()
+			if won {
+				return // the outcome's table is the one checked
+			}
 			last = tab
-			if !won && honestLead(tab) && computeOutcome(tab) {
+			if honestLead(tab) && computeOutcome(tab) {
 				won = true
 				go func(base string) {
 					defer close(consoleChecked)
