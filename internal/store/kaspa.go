@@ -345,6 +345,24 @@ func (s *Store) ActiveKaspaMappings(ctx context.Context) (map[string]string, err
 	return out, rows.Err()
 }
 
+// KaspaWorkersOf lists the workers bound to hotkey now, by name.
+func (s *Store) KaspaWorkersOf(ctx context.Context, hotkey string) ([]string, error) {
+	var out []string
+	err := s.eachRow(ctx, "SELECT worker FROM kaspa_worker_mappings WHERE hotkey = ? AND unbind_signature IS NULL ORDER BY worker", []any{hotkey},
+		func(r *sql.Rows) error {
+			var w string
+			if err := r.Scan(&w); err != nil {
+				return err
+			}
+			out = append(out, w)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list a hotkey's workers: %w", err)
+	}
+	return out, nil
+}
+
 // KaspaActiveCounts returns the number of active workers of every hotkey
 // that has one.
 func (s *Store) KaspaActiveCounts(ctx context.Context) (map[string]int, error) {

@@ -99,17 +99,10 @@ func uidsOf(req mechanism.ConsoleRequest) map[string]uint16 {
 // and their registrations (mechanism.Console).
 func (m *Mechanism) ConsoleMiner(ctx context.Context, req mechanism.ConsoleRequest, hotkey string) (*view.Page, error) {
 	set, _ := m.consoleState()
-	mapping, err := m.deps.Store.ActiveKaspaMappings(ctx)
+	registered, err := m.deps.Store.KaspaWorkersOf(ctx, hotkey)
 	if err != nil {
 		return nil, err
 	}
-	var registered []string
-	for w, hk := range mapping {
-		if hk == hotkey {
-			registered = append(registered, w)
-		}
-	}
-	slices.Sort(registered)
 	var ms []rating.WorkerMetrics
 	score := 0.0
 	if set != nil {

@@ -74,6 +74,12 @@ func TestStoreKaspaRegistry(t *testing.T) {
 		if len(active) != 1 || active["a2"] != "A" || cnt["A"] != 1 {
 			t.Errorf("active %v, counts %v", active, cnt)
 		}
+		if ws, err := s.KaspaWorkersOf(ctx, "A"); err != nil || len(ws) != 1 || ws[0] != "a2" {
+			t.Errorf("A's workers: %v %v (a1 unbound, a3 a tombstone)", ws, err)
+		}
+		if ws, err := s.KaspaWorkersOf(ctx, "B"); err != nil || len(ws) != 0 {
+			t.Errorf("B's workers: %v %v", ws, err)
+		}
 		since, _ := s.KaspaMappingsSince(ctx, 0, 10, 0)
 		changes, _ := s.KaspaChangesSince(ctx, 1, 10)
 		if len(since) != 1 || since[0].Worker != "a2" || len(changes) != 3 || changes[0].Worker != "a2" || changes[2].Worker != "a1" {
