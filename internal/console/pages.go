@@ -77,8 +77,10 @@ func (c *Console) overview(ctx context.Context) (*view.Page, error) {
 			f = append(f, view.Fact{Name: "last weights", Value: "none yet", Link: fmt.Sprintf("/ui/subnet/%d/weights", n)})
 		}
 		switch {
+		case st.NextDue > st.Block:
+			f = append(f, view.Fact{Name: "next weights", Value: fmt.Sprintf("block %d (in %d blocks)", st.NextDue, st.NextDue-st.Block)})
 		case st.NextDue > 0:
-			f = append(f, view.Fact{Name: "next weights", Value: fmt.Sprintf("block %d (in %d blocks)", st.NextDue, st.NextDue-min(st.NextDue, st.Block))})
+			f = append(f, view.Fact{Name: "next weights", Value: fmt.Sprintf("due now (from block %d)", st.NextDue)})
 		case st.Reason != "":
 			f = append(f, view.Fact{Name: "next weights", Value: "when due: " + st.Reason})
 		default:

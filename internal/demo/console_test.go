@@ -13,8 +13,8 @@ import (
 // checkConsole opens the validator's web console in the browser while the
 // demo runs: each page must load without a console error (a script, a
 // blocked style, a failed load), the plots and the heat-map must be drawn
-// from the demo's data, and a compute miner's page must be reachable from
-// the overview by a click. It returns what is wrong.
+// from the demo's data, and a miner's page of each subnet must be
+// reachable from the overview by a click. It returns what is wrong.
 func checkConsole(br *browsertest.Browser, base string) []string {
 	var problems []string
 	for _, p := range []struct {
@@ -49,23 +49,28 @@ func checkConsole(br *browsertest.Browser, base string) []string {
 			problems = append(problems, p.name+": "+is)
 		}
 	}
-	// From the overview to a compute miner's page, by its link.
-	var title string
-	workers, plots := 0, 0
-	err := br.Run(30*time.Second, chromedp.Navigate(base), chromedp.WaitVisible("main h1", chromedp.ByQuery),
-		chromedp.Click(`#subnet-2 a[href^="/ui/subnet/2/miner/"]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#workers", chromedp.ByID), chromedp.Text("main h1", &title, chromedp.ByQuery),
-		browsertest.Count("#workers tbody tr", &workers), browsertest.Count("#plot svg polyline", &plots), browsertest.Shot("console-miner"))
-	switch {
-	case err != nil:
-		problems = append(problems, "overview to a miner: "+err.Error())
-	case !strings.Contains(title, "miner 5"):
-		problems = append(problems, fmt.Sprintf("the overview's miner link led to %q", title))
-	case workers == 0 || plots == 0:
-		problems = append(problems, fmt.Sprintf("the miner's page has %d workers and %d plotted lines", workers, plots))
-	}
-	for _, is := range br.Issues() {
-		problems = append(problems, "miner: "+is)
+	// From the overview to a miner's page of each subnet, by its link.
+	for _, s := range []struct {
+		netuid int
+		shot   string
+	}{{2, "console-miner"}, {1, "console-kaspa-miner"}} {
+		var title string
+		workers, plots := 0, 0
+		err := br.Run(30*time.Second, chromedp.Navigate(base), chromedp.WaitVisible("main h1", chromedp.ByQuery),
+			chromedp.Click(fmt.Sprintf(`#subnet-%d a[href^="/ui/subnet/%d/miner/"]`, s.netuid, s.netuid), chromedp.ByQuery),
+			chromedp.WaitVisible("#workers", chromedp.ByID), chromedp.Text("main h1", &title, chromedp.ByQuery),
+			browsertest.Count("#workers tbody tr", &workers), browsertest.Count("#plot svg polyline", &plots), browsertest.Shot(s.shot))
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("overview to a subnet %d miner: %v", s.netuid, err))
+		case !strings.Contains(title, "miner 5"):
+			problems = append(problems, fmt.Sprintf("the overview's subnet %d miner link led to %q", s.netuid, title))
+		case workers == 0 || plots == 0:
+			problems = append(problems, fmt.Sprintf("subnet %d: the miner's page has %d workers and %d plotted lines", s.netuid, workers, plots))
+		}
+		for _, is := range br.Issues() {
+			problems = append(problems, fmt.Sprintf("subnet %d miner: %s", s.netuid, is))
+		}
 	}
 	return problems
 }
