@@ -19,6 +19,8 @@ type ComputeImport struct {
 	netuid uint16
 	tx     *sql.Tx
 	end    func()
+	// rebuild is the statement that builds the dropped bucket index again.
+	rebuild string
 }
 
 // BeginComputeImport starts an import into netuid.
@@ -44,8 +46,18 @@ func (s *Store) BeginComputeImport(ctx context.Context, netuid uint16) (*Compute
 		return nil, err
 	}
 	var tx *sql.Tx
+	var index string
 	if _, err = conn.ExecContext(ctx, "PRAGMA cache_size = -262144"); err == nil {
 		tx, err = conn.BeginTx(ctx, nil)
+	}
+	// The bucket rows come in key order, which their primary key takes as
+	// appends, but the index by bucket in random order: it is dropped for
+	// the import and built again, sorted once, at its commit (all within
+	// the transaction, so a failed import keeps it).
+	if err == nil {
+		if err = tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`, bucketIndex).Scan(&index); err == nil {
+			_, err = tx.ExecContext(ctx, "DROP INDEX "+bucketIndex)
+		}
 	}
 	end := func() {
 		if tx != nil {
@@ -59,12 +71,21 @@ func (s *Store) BeginComputeImport(ctx context.Context, netuid uint16) (*Compute
 		end()
 		return nil, err
 	}
-	return &ComputeImport{s: s, netuid: netuid, tx: tx, end: sync.OnceFunc(end)}, nil
+	return &ComputeImport{s: s, netuid: netuid, tx: tx, end: sync.OnceFunc(end), rebuild: index}, nil
 }
+
+// bucketIndex is the index of compute_heartbeat_buckets by bucket
+// (migration 0008).
+const bucketIndex = "compute_heartbeat_buckets_bucket"
 
 // Commit makes the import visible.
 func (im *ComputeImport) Commit() error {
 	defer im.end()
+	if im.rebuild != "" {
+		if _, err := im.tx.Exec(im.rebuild); err != nil {
+			return im.s.observe(fmt.Errorf("rebuild %s: %w", bucketIndex, err))
+		}
+	}
 	return im.s.observe(im.tx.Commit())
 }
 

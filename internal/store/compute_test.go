@@ -342,5 +342,25 @@ func TestComputeImport(t *testing.T) {
 		if r.Has(base-2040) || r.Has(base-4) || r.Newest != base+10 {
 			t.Errorf("merged ring: newest %d, old bucket %v", r.Newest-base, r.Has(base-2040))
 		}
+		// On SQLite the import drops the index of bucket rows by bucket and
+		// builds it again at its commit: after a commit and after a
+		// rollback alike, it is there.
+		if engine == "sqlite" {
+			const q = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'compute_heartbeat_buckets_bucket'"
+			if n := countRows(t, s, q); n != 1 {
+				t.Errorf("after imports: %d bucket indexes", n)
+			}
+			im, err := s.BeginComputeImport(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := im.Buckets(ctx, []store.ComputeBucketRow{{Hotkey: "5M", WorkerID: "w", Bucket: base, LatestAt: t0}}); err != nil {
+				t.Fatal(err)
+			}
+			im.Rollback()
+			if n := countRows(t, s, q); n != 1 || countRows(t, s, "SELECT COUNT(*) FROM compute_heartbeat_buckets") != 0 {
+				t.Errorf("after a rollback: %d bucket indexes", n)
+			}
+		}
 	})
 }
