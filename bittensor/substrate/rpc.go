@@ -300,6 +300,18 @@ func (c *Client) call(ctx context.Context, method string, params []any) (json.Ra
 	}
 }
 
+// answer hands a call its response without waiting: a call takes one,
+// and its channel holds one, so a full channel means the call has its
+// answer (a node that answers twice) or has gone (its deadline passed).
+// Waiting there would stall the socket's reads, or, when the socket dies,
+// hold the lock the leaving call needs: both hung the client.
+func answer(ch chan response, r response) {
+	select {
+	case ch <- r:
+	default:
+	}
+}
+
 // envelope is any message from the node: a response or a notification.
 type envelope struct {
 	ID     *uint64         `json:"id"`
@@ -335,7 +347,7 @@ func (c *Client) readLoop(cn *conn) {
 				if env.Error != nil {
 					r.err = env.Error
 				}
-				ch <- r
+				answer(ch, r)
 			}
 		case env.Params != nil:
 			c.notify(subscriptionKey(env.Params.Subscription), env.Params.Result)
@@ -357,7 +369,7 @@ func (c *Client) readLoop(cn *conn) {
 	c.mu.Unlock()
 	cn.mu.Lock()
 	for _, ch := range cn.pending {
-		ch <- response{err: fmt.Errorf("%w: %v", ErrConnectionLost, err)}
+		answer(ch, response{err: fmt.Errorf("%w: %v", ErrConnectionLost, err)})
 	}
 	cn.pending = nil
 	cn.mu.Unlock()

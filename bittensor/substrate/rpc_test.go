@@ -31,6 +31,10 @@ func newFakeNode(t *testing.T) *fakeNode {
 				time.Sleep(20 * time.Millisecond)
 				_ = c.Reply(req, req.Args())
 			}()
+		case "thrice":
+			for range 3 {
+				_ = c.Reply(req, req.Args())
+			}
 		case "never":
 		case "drop":
 			c.Close()
@@ -98,6 +102,21 @@ func TestConcurrentCalls(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestAnsweredThrice: a node that answers one request several times
+// neither stalls the socket nor confuses later calls.
+func TestAnsweredThrice(t *testing.T) {
+	c := dial(t, newFakeNode(t), time.Second)
+	for i := range 3 {
+		var got []int
+		if err := c.Call(context.Background(), "thrice", []any{i}, &got); err != nil || len(got) != 1 || got[0] != i {
+			t.Fatalf("thrice %d: %v %v", i, got, err)
+		}
+		if err := c.Call(context.Background(), "echo", []any{10 + i}, &got); err != nil || len(got) != 1 || got[0] != 10+i {
+			t.Fatalf("echo after thrice %d: %v %v", i, got, err)
+		}
 	}
 }
 
