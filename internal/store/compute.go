@@ -1047,13 +1047,7 @@ func (s *Store) ComputeMinerActivity(ctx context.Context, netuid uint16, hotkey 
 	err := q(`SELECT kind, subject, newest, bits FROM compute_availability WHERE netuid = ? AND hotkey = ? AND newest >= ? ORDER BY kind, subject`,
 		[]any{netuid, hotkey, first}, func(r *sql.Rows) error {
 			c := ComputeRing{Hotkey: hotkey}
-			var newest int64
-			var bits []byte
-			if err := r.Scan(&c.Kind, &c.Subject, &newest, &bits); err != nil {
-				return err
-			}
-			var err error
-			c.Ring, err = decodeRing(newest, bits)
+			err := scanRing(r, &c.Kind, &c)
 			out.Rings = append(out.Rings, c)
 			return err
 		})

@@ -113,13 +113,7 @@ func (s *Store) ComputeWorkerRings(ctx context.Context, netuid uint16, hotkeys [
 		err := s.eachRow(ctx, `SELECT hotkey, subject, newest, bits FROM compute_availability WHERE netuid = ? AND kind = ? AND newest >= ?
 			AND hotkey IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args, func(r *sql.Rows) error {
 			c := ComputeRing{Kind: RingWorker}
-			var newest int64
-			var bits []byte
-			if err := r.Scan(&c.Hotkey, &c.Subject, &newest, &bits); err != nil {
-				return err
-			}
-			var err error
-			c.Ring, err = decodeRing(newest, bits)
+			err := scanRing(r, &c.Hotkey, &c)
 			out = append(out, c)
 			return err
 		})
@@ -131,4 +125,17 @@ func (s *Store) ComputeWorkerRings(ctx context.Context, netuid uint16, hotkeys [
 		return cmp.Or(cmp.Compare(a.Hotkey, b.Hotkey), cmp.Compare(a.Subject, b.Subject))
 	})
 	return out, nil
+}
+
+// scanRing reads a row of (a key column, subject, newest, bits) into c,
+// the key column into *key.
+func scanRing(r *sql.Rows, key *string, c *ComputeRing) error {
+	var newest int64
+	var bits []byte
+	if err := r.Scan(key, &c.Subject, &newest, &bits); err != nil {
+		return err
+	}
+	var err error
+	c.Ring, err = decodeRing(newest, bits)
+	return err
 }
