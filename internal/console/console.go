@@ -13,6 +13,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -228,12 +230,12 @@ func (c *Console) guard(h http.Handler) http.Handler {
 			return
 		}
 		if c.opts.Token == "" {
-			http.Error(w, "the console is off: the ops listener is not on loopback and console.token_file is unset", http.StatusForbidden)
+			refuse(w, http.StatusForbidden, "the console is off: the ops listener is not on loopback and console.token_file is unset")
 			return
 		}
 		if q := r.URL.Query().Get("token"); q != "" {
 			if !c.tokenOK(q) {
-				http.Error(w, "wrong console token", http.StatusUnauthorized)
+				refuse(w, http.StatusUnauthorized, "wrong console token")
 				return
 			}
 			http.SetCookie(w, &http.Cookie{Name: cookieName, Value: q, Path: "/ui/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
@@ -253,11 +255,20 @@ func (c *Console) guard(h http.Handler) http.Handler {
 		}
 		if !c.tokenOK(given) {
 			hd.Set("WWW-Authenticate", `Bearer realm="vigil console"`)
-			http.Error(w, "this console needs its token: open /ui/?token=TOKEN (the validator's console.token_file), or send Authorization: Bearer TOKEN", http.StatusUnauthorized)
+			refuse(w, http.StatusUnauthorized, "this console needs its token: open /ui/?token=TOKEN (the validator's console.token_file), or send Authorization: Bearer TOKEN")
 			return
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// refuse answers a refused request with a page of one line; the page
+// names no icon, so a browser asks for none it would be refused too.
+func refuse(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>vigil</title><link rel=\"icon\" href=\"data:,\"></head>\n<body><p>"+
+		html.EscapeString(msg)+"</p></body></html>\n")
 }
 
 func (c *Console) tokenOK(given string) bool {

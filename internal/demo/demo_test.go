@@ -168,8 +168,12 @@ func TestDemoBothSubnets(t *testing.T) {
 		if r.Profiles[0] != Leased && r.Honest() && r.Verified == 0 {
 			t.Errorf("%s: no verified challenge: %+v", r.URI, r)
 		}
-		if r.Profiles[0] == Leased && r.Verified+r.Failed > 0 {
-			t.Errorf("%s: a leased worker was challenged: %+v", r.URI, r)
+		// The validator takes a lease for a worker it knows (as the
+		// reference does), so a round in the second between the worker's
+		// first heartbeat and the next publication may catch it; no later
+		// one may.
+		if r.Profiles[0] == Leased && r.Verified+r.Failed > 1 {
+			t.Errorf("%s: a leased worker was challenged after its lease: %+v", r.URI, r)
 		}
 	}
 	text := out.String()
