@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-validator/vigil/internal/importer"
 	"github.com/vigil-validator/vigil/internal/importer/refdb"
 	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
+	"github.com/vigil-validator/vigil/internal/pyoracle"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/store/storetest"
 )
@@ -84,21 +85,6 @@ func previewAt(t *testing.T, cfgFile, hotkeysFile string, at time.Time) previewJ
 	return p
 }
 
-type refAnswer struct {
-	Miners map[string]struct {
-		ChallengeNorm float64 `json:"challenge_norm"`
-		Lease         float64 `json:"lease"`
-		Score         float64 `json:"score"`
-		Weight        float64 `json:"weight"`
-	} `json:"miners"`
-	Workers map[string]struct {
-		Perf  float64 `json:"perf"`
-		Avail float64 `json:"avail"`
-	} `json:"workers"`
-	UIDs []uint16 `json:"uids"`
-	U16  []uint16 `json:"u16"`
-}
-
 // TestImportByteLeapMatchesTheReference: reference databases built from
 // the reference schema, one per scoring rule and one with them all, go
 // through 'vigil import byteleap' and 'vigil weights preview --at T': each
@@ -123,7 +109,7 @@ func TestImportByteLeapMatchesTheReference(t *testing.T) {
 			"ranking_window_minutes": 180, "challenge_interval": 240, "participation_rate_threshold": 0.8,
 			"availability_hours": 169, "score_weights": map[string]float64{"challenge": 0.3, "lease": 0.7}, "cap": 100}})
 	}
-	var want []refAnswer
+	var want []pyoracle.ComputeScoringAnswer
 	oracletest.RunWith(t, python, oracletest.ToolsDir("pyoracle")+"/compute_scoring.py", reqs, &want)
 	if len(want) != len(scenarios) {
 		t.Fatalf("the oracle answered %d of %d", len(want), len(scenarios))

@@ -45,3 +45,21 @@ func Ask[Resp any, Req any](t testing.TB, name string, reqs []Req) []Resp {
 	}
 	return out
 }
+
+// ComputeScoringAnswer is what tools/pyoracle/compute_scoring.py answers
+// for one scenario: each miner's factors and weight, each worker's, and
+// the u16 vector, as the transcription of the reference computes them.
+type ComputeScoringAnswer struct {
+	Miners map[string]struct {
+		ChallengeNorm float64 `json:"challenge_norm"`
+		Lease         float64 `json:"lease"`
+		Score         float64 `json:"score"`
+		Weight        float64 `json:"weight"`
+	} `json:"miners"`
+	Workers map[string]struct {
+		Perf  float64 `json:"perf"`
+		Avail float64 `json:"avail"`
+	} `json:"workers"`
+	UIDs []uint16 `json:"uids"`
+	U16  []uint16 `json:"u16"`
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-validator/vigil/bittensor/oracletest"
+	"github.com/vigil-validator/vigil/internal/pyoracle"
 )
 
 // The scenarios are raw rows as the reference's tables hold them; the
@@ -303,27 +304,12 @@ func (s *scenario) input() (Config, Input) {
 	return cfg, in
 }
 
-type oracleAnswer struct {
-	Miners map[string]struct {
-		ChallengeNorm float64 `json:"challenge_norm"`
-		Lease         float64 `json:"lease"`
-		Score         float64 `json:"score"`
-		Weight        float64 `json:"weight"`
-	} `json:"miners"`
-	Workers map[string]struct {
-		Perf  float64 `json:"perf"`
-		Avail float64 `json:"avail"`
-	} `json:"workers"`
-	UIDs []uint16 `json:"uids"`
-	U16  []uint16 `json:"u16"`
-}
-
 // TestScoringMatchesTheReferenceFormulas: every factor, score, weight and
 // the u16 vector, to the bit, against the transcription of the reference.
 func TestScoringMatchesTheReferenceFormulas(t *testing.T) {
 	ss := scenarios()
 	python := oracletest.Python(t)
-	var want []oracleAnswer
+	var want []pyoracle.ComputeScoringAnswer
 	oracletest.RunWith(t, python, oracletest.ToolsDir("pyoracle")+"/compute_scoring.py", ss, &want)
 	if len(want) != len(ss) {
 		t.Fatalf("the oracle answered %d of %d", len(want), len(ss))
