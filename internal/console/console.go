@@ -24,12 +24,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-validator/vigil/bittensor/keys"
 	"github.com/vigil-validator/vigil/bittensor/subtensor"
 	"github.com/vigil-validator/vigil/internal/api"
 	"github.com/vigil-validator/vigil/internal/clock"
 	"github.com/vigil-validator/vigil/internal/flight"
 	"github.com/vigil-validator/vigil/internal/mechanism"
+	"github.com/vigil-validator/vigil/internal/mechanism/kaspa/registry"
 	"github.com/vigil-validator/vigil/internal/store"
 	"github.com/vigil-validator/vigil/internal/validator"
 	"github.com/vigil-validator/vigil/internal/view"
@@ -395,7 +395,8 @@ func (c *Console) page(ctx context.Context, path string) (*view.Page, int, error
 	case len(parts) == 3 && parts[2] == "weights":
 		p, err = c.weightsPage(ctx, s)
 	case len(parts) == 4 && parts[2] == "miner":
-		if !canonical(parts[3]) {
+		// Miners are named by the subnet's one spelling of a key only.
+		if _, err := registry.CanonicalHotkey(parts[3]); err != nil {
 			return nil, 0, errNotFound
 		}
 		p, err = c.minerPage(ctx, s, parts[3])
@@ -403,17 +404,6 @@ func (c *Console) page(ctx context.Context, path string) (*view.Page, int, error
 		return nil, 0, errNotFound
 	}
 	return p, int(n), err
-}
-
-// canonical reports whether hotkey is an SS58 address in the subnet's
-// (generic substrate, 42) form, the only one the console names miners by.
-func canonical(hotkey string) bool {
-	pub, prefix, err := keys.SS58Decode(hotkey)
-	if err != nil || prefix != keys.SS58PrefixBittensor {
-		return false
-	}
-	again, err := keys.SS58Encode(pub[:], keys.SS58PrefixBittensor)
-	return err == nil && again == hotkey
 }
 
 // minerURL is the link to a miner's page.

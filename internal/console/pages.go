@@ -51,11 +51,11 @@ func (c *Console) overview(ctx context.Context) (*view.Page, error) {
 		sec := view.Section{ID: fmt.Sprintf("subnet-%d", n), Title: fmt.Sprintf("Subnet %d: %s", n, s.Mechanism.Name())}
 		f := []view.Fact{
 			{Name: "block", Value: strconv.FormatUint(st.Block, 10)},
-			{Name: "registered", Value: yesNo(st.Registered), Bad: !st.Registered},
+			{Name: "registered", Value: view.YesNo(st.Registered), Bad: !st.Registered},
 		}
 		if st.Registered {
 			f = append(f, view.Fact{Name: "uid", Value: strconv.Itoa(int(st.UID))},
-				view.Fact{Name: "validator permit", Value: yesNo(st.Permit), Bad: !st.Permit},
+				view.Fact{Name: "validator permit", Value: view.YesNo(st.Permit), Bad: !st.Permit},
 				view.Fact{Name: "stake", Value: tao(st.Stake)},
 				view.Fact{Name: "vtrust", Value: strconv.FormatFloat(st.VTrust, 'f', 4, 64)},
 				view.Fact{Name: "dividends", Value: strconv.FormatFloat(st.Dividends, 'f', 4, 64)},
@@ -121,13 +121,6 @@ func topEarners(s *subnetState) *view.Table {
 	return t
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
 // ss58 is a neuron's hotkey in the subnet's form.
 func ss58(n subtensor.Neuron) string {
 	s, _ := keys.SS58Encode(n.Hotkey[:], keys.SS58PrefixBittensor)
@@ -156,7 +149,7 @@ func (c *Console) subnetPage(ctx context.Context, s *subnetState) (*view.Page, e
 			hk := ss58(n)
 			t.Rows = append(t.Rows, []view.Cell{view.Int(int64(n.UID)), view.Link(hk, link(hk)), view.Num(n.Incentive.Float(), 4),
 				view.Num(float64(n.Emission)/1e9, 4), view.Num(n.Dividends.Float(), 4), view.Num(float64(n.Stake)/1e9, 2),
-				view.Text(yesNo(n.ValidatorPermit)), view.Int(int64(n.LastUpdate))})
+				view.Text(view.YesNo(n.ValidatorPermit)), view.Int(int64(n.LastUpdate))})
 		}
 		p.Sections = append(p.Sections, view.Section{ID: "chain", Title: fmt.Sprintf("The chain's view at block %d", mg.Block), Table: t})
 	}
@@ -334,7 +327,7 @@ func (c *Console) minerPage(ctx context.Context, s *subnetState, hotkey string) 
 					{Name: "incentive", Value: strconv.FormatFloat(n.Incentive.Float(), 'f', 4, 64)},
 					{Name: "emission (last epoch)", Value: tao(n.Emission)},
 					{Name: "stake", Value: tao(n.Stake)},
-					{Name: "active", Value: yesNo(n.Active)},
+					{Name: "active", Value: view.YesNo(n.Active)},
 					{Name: "registered at block", Value: strconv.FormatUint(n.BlockAtRegistration, 10)},
 				}})
 				break

@@ -60,6 +60,14 @@ type Cell struct {
 	Link  string   `json:"link,omitempty"`
 }
 
+// YesNo is a flag as a page shows it.
+func YesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
 // Text is a cell of text.
 func Text(s string) Cell { return Cell{Text: s} }
 

@@ -146,16 +146,9 @@ func (m *Mechanism) minerRow(req mechanism.ConsoleRequest, ms scoring.MinerScore
 	if len(ms.Workers) > 0 {
 		sc, mc = view.Int(int64(succ)), view.Num(mean, 1)
 	}
-	return []view.Cell{view.Int(int64(ms.UID)), view.Link(ms.Hotkey, req.MinerURL(ms.Hotkey)), view.Text(yesNo(ms.Online)),
+	return []view.Cell{view.Int(int64(ms.UID)), view.Link(ms.Hotkey, req.MinerURL(ms.Hotkey)), view.Text(view.YesNo(ms.Online)),
 		view.Int(int64(ms.Scored)), sc, view.Int(int64(failed)), mc, view.Num(ms.Challenge, 4), view.Num(ms.Lease, 4),
 		view.Num(ms.Availability, 4), view.Num(ms.Score, 4), view.Num(ms.Weight, 6)}
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
 
 // outcomeTable lists decided challenges.
@@ -278,7 +271,7 @@ func (m *Mechanism) ConsoleMiner(ctx context.Context, req mechanism.ConsoleReque
 	if ms != nil {
 		succ, mean := minerTotals(*ms)
 		p.Sections = append(p.Sections, view.Section{ID: "factors", Title: "Latest weight pass", Note: pass.at.UTC().Format(time.RFC3339), Facts: []view.Fact{
-			{Name: "online", Value: yesNo(ms.Online), Bad: !ms.Online},
+			{Name: "online", Value: view.YesNo(ms.Online), Bad: !ms.Online},
 			{Name: "weight", Value: fmt.Sprintf("%.6f", ms.Weight)},
 			{Name: "score", Value: fmt.Sprintf("%.6f", ms.Score)},
 			{Name: "challenge term", Value: fmt.Sprintf("%.6f", ms.Challenge)},
