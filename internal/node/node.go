@@ -304,9 +304,6 @@ func serveAxon(mech mechanism.Mechanism, hotkey *keys.KeyPair, holder *mechanism
 	return ax.Server(), ln, nil
 }
 
-// Console is the node's web console, nil when it is off.
-func (n *Node) Console() *console.Console { return n.console }
-
 // OpsAddr is the operations listener's address.
 func (n *Node) OpsAddr() string {
 	if n.ops == nil {
