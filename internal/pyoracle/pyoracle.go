@@ -63,3 +63,16 @@ type ComputeScoringAnswer struct {
 	UIDs []uint16 `json:"uids"`
 	U16  []uint16 `json:"u16"`
 }
+
+// ComputeScoring has tools/pyoracle/compute_scoring.py score each of reqs
+// with python and returns its answers, failing the test unless there is
+// one per request.
+func ComputeScoring[T any](t testing.TB, python string, reqs []T) []ComputeScoringAnswer {
+	t.Helper()
+	var out []ComputeScoringAnswer
+	oracletest.RunWith(t, python, filepath.Join(oracletest.ToolsDir("pyoracle"), "compute_scoring.py"), reqs, &out)
+	if len(out) != len(reqs) {
+		t.Fatalf("the oracle answered %d of %d", len(out), len(reqs))
+	}
+	return out
+}
